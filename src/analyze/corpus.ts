@@ -1,0 +1,108 @@
+import { SCHEMA, type InputError, type Observation, type Post } from '../contract.js';
+import { applyJoin, joinAlertsToFlows } from '../classify/join.js';
+import { correlate } from '../correlate/correlate.js';
+import { markDuplicates } from '../correlate/duplicates.js';
+import type { ProseStatement, Question } from '../correlate/types.js';
+import { ThreadIndex } from '../mail/thread.js';
+import type { AnalysisResult, PostAnalysis } from './types.js';
+
+/**
+ * Collects per-post analyses and, at the end, does what needs the whole corpus: thread roots,
+ * duplicates from quotation, alert↔flow joins and findings. Holds only the small per-post facts,
+ * never message bodies, so memory grows with the observations, not the archive.
+ */
+export class Corpus {
+  private readonly posts: Post[] = [];
+  private readonly postIds = new Set<string>();
+  private observations: Observation[] = [];
+  private readonly statements: ProseStatement[] = [];
+  private readonly questions: Question[] = [];
+  private readonly errors: InputError[] = [];
+  private readonly threads = new ThreadIndex();
+
+  /** false when a post with the same id was already added (recorded under errors, not analysed twice) */
+  add(pa: PostAnalysis): boolean {
+    if (this.postIds.has(pa.post.id)) {
+      this.errors.push({ input: pa.mail.input, message: `same Message-ID <${pa.post.id}> as a message read earlier; skipped as a copy` });
+      return false;
+    }
+    this.postIds.add(pa.post.id);
+    this.threads.add({
+      id: pa.mail.id,
+      inReplyTo: pa.mail.inReplyTo,
+      references: pa.mail.references,
+      subject: pa.mail.subject,
+      date: pa.mail.date,
+    });
+    this.posts.push(pa.post);
+    for (const o of pa.observations) this.observations.push(o);
+    for (const s of pa.statements) this.statements.push(s);
+    for (const q of pa.questions) this.questions.push(q);
+    for (const w of pa.mail.warnings) this.errors.push({ input: pa.mail.input, message: w });
+    return true;
+  }
+
+  addError(e: InputError): void {
+    this.errors.push(e);
+  }
+
+  get postCount(): number {
+    return this.posts.length;
+  }
+
+  finish(): AnalysisResult {
+    for (const p of this.posts) p.thread = this.threads.threadOf(p.id);
+    const threadOfPost = new Map(this.posts.map((p) => [p.id, p.thread]));
+    for (const s of this.statements) s.thread = threadOfPost.get(s.post) ?? s.thread;
+    for (const q of this.questions) q.thread = threadOfPost.get(q.post) ?? q.thread;
+    return buildResult(this.posts, this.observations, this.statements, this.questions, this.errors);
+  }
+}
+
+/** The contract document for posts whose threads are already known (the bot's per-thread analysis). */
+export function analyzeThread(analyses: readonly PostAnalysis[], errors: InputError[] = []): AnalysisResult {
+  return buildResult(
+    analyses.map((a) => a.post),
+    analyses.flatMap((a) => a.observations),
+    analyses.flatMap((a) => a.statements),
+    analyses.flatMap((a) => a.questions),
+    errors,
+  );
+}
+
+function buildResult(
+  posts: Post[],
+  rawObservations: readonly Observation[],
+  statements: ProseStatement[],
+  questions: Question[],
+  errors: InputError[],
+): AnalysisResult {
+  const observations = inheritReporters(markDuplicates(rawObservations));
+  const originals = observations.filter((o) => !o.duplicateOf);
+  const joins = joinAlertsToFlows(originals);
+  if (joins.length > 0) {
+    const index = new Map(observations.map((o, i) => [o.id, i]));
+    for (const j of joins) {
+      const ai = index.get(j.alert);
+      const fi = index.get(j.flow);
+      if (ai === undefined || fi === undefined) continue;
+      observations[ai] = applyJoin(observations[ai]!, observations[fi]!);
+    }
+  }
+  const findings = correlate({ posts, observations, statements, joins });
+  return {
+    doc: { schema: SCHEMA, posts, observations, findings, errors },
+    statements,
+    questions,
+  };
+}
+
+/** A quotation whose attribution line was lost still belongs to whoever posted the original. */
+function inheritReporters(observations: Observation[]): Observation[] {
+  const byId = new Map(observations.map((o) => [o.id, o]));
+  return observations.map((o) => {
+    if (!o.duplicateOf || o.reporter.org || o.reporter.address) return o;
+    const original = byId.get(o.duplicateOf);
+    return original ? { ...o, reporter: original.reporter } : o;
+  });
+}

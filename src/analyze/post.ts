@@ -1,0 +1,113 @@
+import type { Observation, Party, Post } from '../contract.js';
+import { classifyRecord } from '../classify/classify.js';
+import { findQuestions, findStatements } from '../correlate/corroboration.js';
+import { extractRecords } from '../extract/index.js';
+import type { ExtractedRecord } from '../extract/types.js';
+import type { BodyBlock, MailPost } from '../mail/types.js';
+import type { PostAnalysis } from './types.js';
+import { stableId } from './ids.js';
+import { postClock, resolveRecordTime, type PostClock } from './time.js';
+
+const UNKNOWN_PARTY: Party = { name: null, address: null, org: null };
+
+/** What identifies a record's content, independent of where it was quoted. */
+export function recordKey(rec: ExtractedRecord): string {
+  return [
+    rec.source,
+    rec.format,
+    rec.proto,
+    rec.src,
+    rec.sport,
+    rec.dir,
+    rec.dst,
+    rec.dport,
+    rec.srcPkts,
+    rec.dstPkts,
+    rec.srcBytes,
+    rec.dstBytes,
+    rec.srcFlags,
+    rec.dstFlags,
+    rec.state,
+    rec.signature?.id,
+    rec.time ? `${rec.time.year ?? ''}/${rec.time.month ?? ''}/${rec.time.day ?? ''} ${rec.time.hour}:${rec.time.minute}:${rec.time.second}.${rec.time.fraction ?? ''}@${rec.time.epoch ?? ''}` : '',
+  ].join('|');
+}
+
+function reporterOf(block: BodyBlock, mail: MailPost): Party {
+  if (block.kind === 'quoted') return block.author ?? UNKNOWN_PARTY;
+  return mail.from;
+}
+
+function toObservation(rec: ExtractedRecord, block: BodyBlock, mail: MailPost, clock: PostClock): Observation {
+  const line = block.startLine + rec.line;
+  const c = classifyRecord(rec);
+  const obs: Observation = {
+    id: stableId('obs', mail.id, line, recordKey(rec)),
+    post: mail.id,
+    reporter: reporterOf(block, mail),
+    quoted: block.kind === 'quoted',
+    source: rec.source,
+    format: rec.format,
+    line,
+    time: resolveRecordTime(rec.time, clock),
+    proto: rec.proto,
+    src: rec.src,
+    sport: rec.sport,
+    dst: rec.dst,
+    dport: rec.dport,
+    dir: rec.dir,
+    srcPkts: rec.srcPkts,
+    dstPkts: rec.dstPkts,
+    srcBytes: rec.srcBytes,
+    dstBytes: rec.dstBytes,
+    srcFlags: rec.srcFlags,
+    dstFlags: rec.dstFlags,
+    state: rec.state,
+    class: c.class,
+    actor: c.actor,
+    target: c.target,
+    evidence: c.evidence,
+  };
+  if (rec.totalsOnly) obs.totalsOnly = true;
+  if (rec.signature) obs.signature = rec.signature;
+  if (rec.payload) obs.payload = rec.payload;
+  if (c.family) obs.family = c.family;
+  return obs;
+}
+
+/**
+ * Everything one post says on its own: its records as classified observations (attributed to the
+ * person quoted where they stand in a quotation), and its prose statements and questions.
+ * Pure: the corpus (analyze/thread.ts) adds what needs other posts (duplicates, joins, findings).
+ */
+export function analyzePost(mail: MailPost, thread: string): PostAnalysis {
+  const clock = postClock(mail.date, mail.offsetMinutes);
+  const observations: Observation[] = [];
+  const seen = new Set<string>();
+  for (const block of mail.blocks) {
+    if (block.kind !== 'own' && block.kind !== 'quoted') continue;
+    const { records, problems } = extractRecords(block.lines);
+    for (const p of problems) mail.warnings.push(`extractor ${p.extractor} failed on lines ${block.startLine}-${block.startLine + block.lines.length - 1}: ${p.message}`);
+    for (const rec of records) {
+      const obs = toObservation(rec, block, mail, clock);
+      if (seen.has(obs.id)) continue;
+      seen.add(obs.id);
+      observations.push(obs);
+    }
+  }
+  const post: Post = {
+    id: mail.id,
+    thread,
+    subject: mail.subject,
+    date: mail.date,
+    from: mail.from,
+    observations: observations.map((o) => o.id),
+  };
+  return {
+    mail,
+    post,
+    observations,
+    statements: findStatements(mail, thread),
+    questions: findQuestions(mail, thread),
+  };
+}

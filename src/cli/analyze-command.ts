@@ -1,0 +1,54 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { analyzeInputs } from '../analyze/run.js';
+import type { AnalysisResult } from '../analyze/types.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { renderText } from '../report/text.js';
+import { InputReadError } from '../source/index.js';
+
+export type ReportFormat = 'text' | 'json' | 'markdown';
+
+export function renderResult(result: AnalysisResult, format: ReportFormat, opts: { showTargets?: boolean } = {}): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(result.doc, null, 2)}\n`;
+    case 'markdown':
+      return renderMarkdown(result, opts);
+    case 'text':
+      return renderText(result, opts);
+  }
+}
+
+function parseSince(value: string): Date {
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError(`'${value}' is not a date (use e.g. 2001-09-06 or 2001-09-06T10:00:00+01:00)`);
+  return new Date(ms);
+}
+
+export function analyzeCommand(out: NodeJS.WritableStream = process.stdout): Command {
+  return new Command('analyze')
+    .description('analyze posts and print what they hold: findings, observations, and what the evidence says')
+    .argument('<path...>', "mbox file, Maildir folder, folder of .eml files, one .eml or .txt post, or '-' for standard input")
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
+    .option('--since <date>', 'skip posts dated before this', parseSince)
+    .option('--show-targets', "show reporters' own addresses in full instead of as their /24", false)
+    .option('--llm', 'add LLM corroboration and narrative (needs OPENAI_API_KEY)', false)
+    .action(async (paths: string[], opts: { format: ReportFormat; since?: Date; showTargets: boolean; llm: boolean }) => {
+      let run;
+      try {
+        run = await analyzeInputs(paths, { since: opts.since, keepMail: opts.llm });
+      } catch (err) {
+        if (err instanceof InputReadError) {
+          process.stderr.write(`listwatch: ${err.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw err;
+      }
+      let result = run.result;
+      if (opts.llm) {
+        const { enrichFromEnv } = await import('./llm-wiring.js');
+        result = await enrichFromEnv(result, run.mails);
+      }
+      out.write(renderResult(result, opts.format, { showTargets: opts.showTargets }));
+    });
+}
