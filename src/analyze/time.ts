@@ -69,9 +69,17 @@ export function resolveRecordTime(t: RecordTime | null, clock: PostClock): strin
   };
   if (fields.year === undefined || fields.month === undefined || fields.day === undefined) return null;
   const full = fields as { year: number; month: number; day: number; hour: number; minute: number; second: number };
-  if (t.year === undefined && t.month !== undefined && clock.ms !== null) {
+  if (clock.ms !== null && t.year === undefined) {
     const recordMs = Date.UTC(full.year, full.month - 1, full.day, full.hour, full.minute, full.second) - offset * 60_000;
-    if (recordMs - clock.ms > 86_400_000) full.year -= 1;
+    if (t.month !== undefined && recordMs - clock.ms > 86_400_000) {
+      full.year -= 1;
+    } else if (t.month === undefined && t.day === undefined && recordMs - clock.ms > 5 * 60_000) {
+      // a bare time later than the post was logged the day before it was pasted
+      const prev = wallClock(recordMs - 86_400_000 + offset * 60_000, 0);
+      full.year = prev.year;
+      full.month = prev.month;
+      full.day = prev.day;
+    }
   }
   if (!valid(full)) return null;
   return iso(full, t.fraction, offset);
