@@ -1,0 +1,160 @@
+const MAX_SUBJECT_CHARS = 1000;
+
+/** Reply/forward prefixes of common clients, lower-cased, without the colon. */
+const REPLY_PREFIXES = new Set(['re', 'fw', 'fwd', 'aw', 'sv', 'vs', 'wg', 'tr', 'antw', 'antwort', 'rif', 'r', 'ref', 'odp', 'res', 'enc', 'rv']);
+
+/**
+ * A subject with reply/forward prefixes (`Re:`, `Fwd:`, `AW:`, `SV:`, `Re[2]:`, `Re^3:`) and list tags
+ * (`[incidents]`) removed from the front, repeatedly, whitespace folded, lower-cased.
+ */
+export function normalizeSubject(s: string | null): string {
+  if (!s) return '';
+  let t = s.slice(0, MAX_SUBJECT_CHARS).replace(/\s+/g, ' ').trim();
+  for (let guard = 0; guard < 100; guard++) {
+    const before = t;
+    if (t.startsWith('[')) {
+      const close = t.indexOf(']');
+      if (close > 0 && close < 80) t = t.slice(close + 1).trim();
+    }
+    t = stripReplyPrefix(t);
+    if (t === before) break;
+  }
+  return t.toLowerCase();
+}
+
+function stripReplyPrefix(t: string): string {
+  let i = 0;
+  while (i < t.length && i < 12 && /[A-Za-z]/.test(t.charAt(i))) i++;
+  if (i === 0) return t;
+  const word = t.slice(0, i).toLowerCase();
+  if (!REPLY_PREFIXES.has(word)) return t;
+  let j = i;
+  // counters: Re[2]: Re(2): Re^2:
+  if (t[j] === '[' || t[j] === '(') {
+    const close = t[j] === '[' ? ']' : ')';
+    let k = j + 1;
+    while (k < t.length && k < j + 6 && /[0-9]/.test(t.charAt(k))) k++;
+    if (t[k] === close) j = k + 1;
+  } else if (t[j] === '^') {
+    let k = j + 1;
+    while (k < t.length && k < j + 6 && /[0-9]/.test(t.charAt(k))) k++;
+    j = k;
+  }
+  while (t[j] === ' ') j++;
+  if (t[j] !== ':' && t[j] !== '：') return t;
+  return t.slice(j + 1).trim();
+}
+
+interface Node {
+  id: string;
+  parent: string | null;
+  /** the oldest reference: the thread root even when that post never reached us */
+  oldestRef: string | null;
+  subjectKey: string;
+  isReply: boolean;
+  time: number;
+  order: number;
+}
+
+/**
+ * Groups posts into threads. Memory is one small record per post plus one entry per distinct subject;
+ * resolution walks parent links once per post (memoised).
+ */
+export class ThreadIndex {
+  private readonly nodes = new Map<string, Node>();
+  /** normalized subject -> earliest post that starts it (non-reply preferred) */
+  private readonly bySubject = new Map<string, { starter: Node | null; earliest: Node }>();
+  private readonly memo = new Map<string, string>();
+  private order = 0;
+
+  add(p: { id: string; inReplyTo: string | null; references: string[]; subject: string | null; date: string | null }): void {
+    if (this.nodes.has(p.id)) return;
+    const refs = p.references.filter((r) => r && r !== p.id);
+    const parent = p.inReplyTo && p.inReplyTo !== p.id ? p.inReplyTo : (refs[refs.length - 1] ?? null);
+    const parsed = p.date ? Date.parse(p.date) : NaN;
+    const subjectKey = normalizeSubject(p.subject);
+    const node: Node = {
+      id: p.id,
+      parent,
+      oldestRef: refs[0] ?? parent,
+      subjectKey,
+      isReply: parent !== null || hasReplyPrefix(p.subject),
+      time: Number.isFinite(parsed) ? parsed : Number.POSITIVE_INFINITY,
+      order: this.order++,
+    };
+    this.nodes.set(p.id, node);
+    this.memo.clear();
+    if (!subjectKey) return;
+    const group = this.bySubject.get(subjectKey);
+    if (!group) {
+      this.bySubject.set(subjectKey, { starter: node.isReply ? null : node, earliest: node });
+      return;
+    }
+    if (earlier(node, group.earliest)) group.earliest = node;
+    if (!node.isReply && (group.starter === null || earlier(node, group.starter))) group.starter = node;
+  }
+
+  /**
+   * The thread of a post: the root id from References/In-Reply-To (following known parents); for a
+   * post without them, the thread of the earliest post with the same normalized subject; failing
+   * that the normalized subject itself.
+   */
+  threadOf(id: string): string {
+    const cached = this.memo.get(id);
+    if (cached !== undefined) return cached;
+    const node = this.nodes.get(id);
+    if (!node) return id;
+    // Walk up known parents once, then memoise the answer on the whole path (linear overall).
+    const path: Node[] = [node];
+    const onPath = new Set<string>([node.id]);
+    let top = node;
+    let result: string | undefined;
+    while (top.parent !== null) {
+      const up = this.nodes.get(top.parent);
+      if (!up || onPath.has(up.id)) break;
+      const known = this.memo.get(up.id);
+      if (known !== undefined) {
+        result = known;
+        break;
+      }
+      path.push(up);
+      onPath.add(up.id);
+      top = up;
+    }
+    result ??= this.resolveTop(top, onPath);
+    for (const n of path) this.memo.set(n.id, result);
+    return result;
+  }
+
+  private resolveTop(top: Node, onPath: Set<string>): string {
+    if (top.parent !== null) {
+      if (onPath.has(top.parent)) return top.parent < top.id ? top.parent : top.id; // a cycle: pick stably
+      // the walk ended at a post whose parent we never saw: the oldest reference names the root
+      const root = top.oldestRef ?? top.parent;
+      const known = this.nodes.get(root);
+      return known && known.parent === null ? known.id : root;
+    }
+    if (!top.subjectKey) return top.id;
+    // no reference headers at all: join the subject's thread
+    const group = this.bySubject.get(top.subjectKey);
+    if (!group) return top.id;
+    if (group.starter) return group.starter.id;
+    return top.subjectKey;
+  }
+}
+
+/** `Re: x`, `[list] AW: x`: the subject itself says it answers something. */
+function hasReplyPrefix(s: string | null): boolean {
+  if (!s) return false;
+  let t = s.slice(0, MAX_SUBJECT_CHARS).replace(/\s+/g, ' ').trim();
+  for (let guard = 0; guard < 20 && t.startsWith('['); guard++) {
+    const close = t.indexOf(']');
+    if (close <= 0 || close >= 80) break;
+    t = t.slice(close + 1).trim();
+  }
+  return stripReplyPrefix(t) !== t;
+}
+
+function earlier(a: Node, b: Node): boolean {
+  return a.time < b.time || (a.time === b.time && a.order < b.order);
+}

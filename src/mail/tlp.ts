@@ -1,0 +1,42 @@
+import type { Tlp } from './types.js';
+
+const RANK: Record<Tlp, number> = { RED: 4, AMBER: 3, GREEN: 2, CLEAR: 1, WHITE: 1 };
+const COLOURS: Tlp[] = ['RED', 'AMBER', 'GREEN', 'CLEAR', 'WHITE'];
+const MAX_SCAN_CHARS = 4 * 1024 * 1024;
+
+/** The most restrictive Traffic Light Protocol label named in the subject or the text, or null. */
+export function detectTlp(subject: string | null, text: string): Tlp | null {
+  let best: Tlp | null = null;
+  for (const source of [subject ?? '', text]) {
+    const hay = source.length > MAX_SCAN_CHARS ? source.slice(0, MAX_SCAN_CHARS) : source;
+    const upper = hay.toUpperCase();
+    let from = 0;
+    for (;;) {
+      const i = upper.indexOf('TLP', from);
+      if (i < 0) break;
+      from = i + 3;
+      if (i > 0 && /[A-Z0-9]/.test(upper.charAt(i - 1))) continue;
+      const found = colourAt(upper, i + 3);
+      if (found && (best === null || RANK[found] > RANK[best])) best = found;
+    }
+  }
+  return best;
+}
+
+/** `TLP:RED`, `TLP: AMBER+STRICT`, `TLP-GREEN`, `TLP CLEAR` */
+function colourAt(upper: string, pos: number): Tlp | null {
+  let j = pos;
+  let sep = 0;
+  while (j < upper.length && sep < 3 && (upper[j] === ':' || upper[j] === ' ' || upper[j] === '-' || upper[j] === '_')) {
+    j++;
+    sep++;
+  }
+  if (sep === 0) return null;
+  for (const c of COLOURS) {
+    if (upper.startsWith(c, j)) {
+      const next = upper.charAt(j + c.length);
+      if (next === '' || !/[A-Z0-9]/.test(next)) return c;
+    }
+  }
+  return null;
+}

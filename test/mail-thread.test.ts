@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeSubject, ThreadIndex } from '../src/mail/thread.js';
+import { detectTlp } from '../src/mail/tlp.js';
+
+describe('normalizeSubject', () => {
+  it('strips reply/forward prefixes and list tags, repeatedly', () => {
+    expect(normalizeSubject('Re: Code red variants?')).toBe('code red variants?');
+    expect(normalizeSubject('[incidents] RE: Fwd: AW:  SV: Code   red variants?')).toBe('code red variants?');
+    expect(normalizeSubject('Re[2]: [Full-Disclosure] Re^3: x')).toBe('x');
+    expect(normalizeSubject(null)).toBe('');
+  });
+  it('does not eat words that merely start like a prefix', () => {
+    expect(normalizeSubject('Reset storms from 130.67/16')).toBe('reset storms from 130.67/16');
+    expect(normalizeSubject('Sven: scans')).toBe('sven: scans');
+  });
+});
+
+const post = (id: string, over: Partial<{ inReplyTo: string | null; references: string[]; subject: string | null; date: string | null }> = {}) => ({
+  id,
+  inReplyTo: null,
+  references: [],
+  subject: 'Code red variants?',
+  date: null,
+  ...over,
+});
+
+describe('ThreadIndex', () => {
+  it('follows References/In-Reply-To to the root, in any arrival order', () => {
+    const t = new ThreadIndex();
+    t.add(post('c', { inReplyTo: 'b', references: ['a', 'b'], subject: 'Re: Code red variants?' }));
+    t.add(post('a'));
+    t.add(post('b', { inReplyTo: 'a', references: ['a'], subject: 'Re: Code red variants?' }));
+    expect(['a', 'b', 'c'].map((id) => t.threadOf(id))).toEqual(['a', 'a', 'a']);
+  });
+  it('uses the oldest reference when the root never arrived', () => {
+    const t = new ThreadIndex();
+    t.add(post('c', { inReplyTo: 'b', references: ['root', 'b'] }));
+    t.add(post('d', { inReplyTo: 'c', references: ['root', 'b', 'c'] }));
+    expect(t.threadOf('c')).toBe('root');
+    expect(t.threadOf('d')).toBe('root');
+  });
+  it('joins reference-less replies to the earliest post of the same subject', () => {
+    const t = new ThreadIndex();
+    t.add(post('late', { subject: 'Re: Code red variants?', date: '2001-09-06T10:49:20+01:00' }));
+    t.add(post('first', { subject: 'Code red variants?', date: '2001-09-06T00:14:18+12:00' }));
+    t.add(post('other', { subject: 'Nimda', date: '2001-09-18T00:00:00Z' }));
+    expect(t.threadOf('late')).toBe('first');
+    expect(t.threadOf('first')).toBe('first');
+    expect(t.threadOf('other')).toBe('other');
+  });
+  it('falls back to the normalized subject when only replies of a thread are known', () => {
+    const t = new ThreadIndex();
+    t.add(post('x', { subject: 'Re: Code red variants?' }));
+    t.add(post('y', { subject: 'RE: [incidents] Code red variants?' }));
+    expect(t.threadOf('x')).toBe('code red variants?');
+    expect(t.threadOf('y')).toBe('code red variants?');
+  });
+  it('survives reference cycles and long chains', () => {
+    const t = new ThreadIndex();
+    t.add(post('p', { inReplyTo: 'q' }));
+    t.add(post('q', { inReplyTo: 'p' }));
+    expect(['p', 'q']).toContain(t.threadOf('p'));
+    const chain = new ThreadIndex();
+    for (let i = 0; i < 50_000; i++) chain.add(post(`m${i}`, { inReplyTo: i ? `m${i - 1}` : null }));
+    const t0 = performance.now();
+    for (let i = 49_999; i >= 0; i -= 1) if (chain.threadOf(`m${i}`) !== "m0") throw new Error(`m${i}`);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+});
+
+describe('detectTlp', () => {
+  it('finds labels in subject or text, most restrictive wins', () => {
+    expect(detectTlp('[TLP:AMBER] scans', '')).toBe('AMBER');
+    expect(detectTlp(null, 'TLP: AMBER+STRICT\nbody')).toBe('AMBER');
+    expect(detectTlp('TLP:GREEN', 'quoted TLP:RED')).toBe('RED');
+    expect(detectTlp(null, 'tlp:clear')).toBe('CLEAR');
+    expect(detectTlp(null, 'TLP:WHITE')).toBe('WHITE');
+  });
+  it('ignores words that only look similar', () => {
+    expect(detectTlp(null, 'TLP:REDACTED and XTLP:RED and no label')).toBeNull();
+    expect(detectTlp(null, 'nothing here')).toBeNull();
+  });
+});
