@@ -58,6 +58,9 @@ const SYSLOG_PREFIX =
 const SYSLOG_ISO_PREFIX =
   /^\s{0,4}(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})? {1,3}[^\s:]{1,255} {1,3}snort(?:\[\d{1,10}\])?: {0,4}/;
 
+/** the start of any syslog-style or ISO-dated log line: never the continuation of a wrapped line */
+const LOG_LINE_START = /^\s{0,4}(?:[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}|\d{4}-\d{2}-\d{2}[T ]\d{2}:)/;
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 // Message words that name what was requested: a URL, a path or a file such as cmd.exe or .ida.
@@ -411,7 +414,7 @@ function canContinue(line: string | undefined): line is string {
     line.length <= MAX_LINE &&
     !isBlank(line) &&
     !TS_AT_START.test(line) &&
-    !SYSLOG_PREFIX.test(line) &&
+    !LOG_LINE_START.test(line) &&
     !line.trim().startsWith('[**]')
   );
 }
