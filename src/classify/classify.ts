@@ -1,0 +1,447 @@
+// Decides the contract's flow class from one extracted record: which side sent which TCP flags
+// (or, without flags, the state word and the packet counts) and whether anything came back.
+// Pure; never throws.
+
+import type { FlowClass } from '../contract.js';
+import type { ExtractedRecord } from '../extract/types.js';
+import { detectFamily } from './family.js';
+
+export interface Classification {
+  class: FlowClass;
+  actor: string | null;
+  target: string | null;
+  family?: string;
+  evidence: string;
+}
+
+/** One end of the record after orientation: the originator or the responder. */
+interface Side {
+  addr: string | null;
+  pkts: number | null;
+  bytes: number | null;
+  /** flags letters as reported, null when the record does not say */
+  flags: string | null;
+  /** did this side send anything (true/false), or unknown (null) */
+  sent: boolean | null;
+}
+
+interface Oriented {
+  orig: Side;
+  resp: Side;
+  /** true when the printed dst is the originator */
+  reversed: boolean;
+  /** why the orientation was chosen, for evidence ('' when printed src first is the plain reading) */
+  orientNote: string;
+}
+
+const ALERT_SOURCES = new Set(['snort', 'suricata']);
+const ICMP_ERROR_TYPES = new Set([3, 4, 5, 11, 12]);
+const ICMP_ERROR_STATES = /^(UR[A-Z]*|TXD|RED|SRC|PAR)$/;
+/** a frame or datagram larger than this per packet carries payload (bare TCP: 40 IP / 54-60 link bytes) */
+const DATA_BYTES_PER_PACKET = 80;
+
+function letters(flags: string | null): Set<string> {
+  return new Set(flags ? flags.toUpperCase().split('') : []);
+}
+
+function subsetOf(set: Set<string>, allowed: string): boolean {
+  for (const c of set) if (!allowed.includes(c)) return false;
+  return true;
+}
+
+function normalizeProto(proto: string | null): string | null {
+  if (!proto) return null;
+  const p = proto.trim().toLowerCase();
+  if (p === '6') return 'tcp';
+  if (p === '17') return 'udp';
+  if (p === '1') return 'icmp';
+  return p;
+}
+
+interface DirMark {
+  left: boolean;
+  right: boolean;
+  middle: string;
+}
+
+function parseDir(dir: string | null): DirMark | null {
+  if (!dir) return null;
+  const d = dir.trim();
+  if (d === '' || d.length > 5 || d === 'who' || d === 'tel') return null;
+  return { left: d.startsWith('<'), right: d.endsWith('>'), middle: d.replace(/[<>]/g, '') };
+}
+
+function sentFrom(pkts: number | null, flags: string | null, arrow: boolean | null, totalsOnly: boolean): boolean | null {
+  if (!totalsOnly && pkts !== null) return pkts > 0;
+  if (flags) return true;
+  return arrow;
+}
+
+function orient(rec: ExtractedRecord): Oriented {
+  const mark = parseDir(rec.dir);
+  const totals = rec.totalsOnly === true;
+  let srcFlags = rec.srcFlags;
+  let dstFlags = rec.dstFlags;
+  // ra swaps the -Zb strings when one side has flags but no packets; undo an inconsistent pair.
+  if (!totals && rec.srcPkts === 0 && (rec.dstPkts ?? 0) > 0 && srcFlags && !dstFlags) {
+    [srcFlags, dstFlags] = [dstFlags, srcFlags];
+  } else if (!totals && rec.dstPkts === 0 && (rec.srcPkts ?? 0) > 0 && dstFlags && !srcFlags) {
+    [srcFlags, dstFlags] = [dstFlags, srcFlags];
+  }
+  // With -Zb printed, a missing side means it sent no flags at all; with a single packet we know nothing of dst.
+  const srcArrow = mark ? mark.right : rec.singlePacket ? true : null;
+  const dstArrow = mark ? mark.left : rec.singlePacket ? false : null;
+  const src: Side = {
+    addr: rec.src,
+    pkts: totals ? null : rec.srcPkts,
+    bytes: totals ? null : rec.srcBytes,
+    flags: srcFlags,
+    sent: sentFrom(rec.srcPkts, srcFlags, srcArrow, totals),
+  };
+  const dst: Side = {
+    addr: rec.dst,
+    pkts: totals ? null : rec.dstPkts,
+    bytes: totals ? null : rec.dstBytes,
+    flags: dstFlags,
+    sent: rec.singlePacket ? null : sentFrom(rec.dstPkts, dstFlags, dstArrow, totals),
+  };
+  if (totals && !rec.singlePacket) {
+    // totals only: the arrows say who sent
+    src.sent = srcArrow ?? (srcFlags ? true : null);
+    dst.sent = dstArrow ?? (dstFlags ? true : null);
+  }
+  const rev = (note: string): Oriented => ({ orig: dst, resp: src, reversed: true, orientNote: note });
+  const fwd = (note: string): Oriented => ({ orig: src, resp: dst, reversed: false, orientNote: note });
+  if (rec.singlePacket) return fwd('');
+  if (mark && mark.left && !mark.right) return rev(`${rec.dir} means the printed destination ${rec.dst ?? '?'} sent first`);
+  if (mark && mark.right && !mark.left) return fwd('');
+  // Both arrows or none: the side that sent a SYN (without the other having sent one) started it.
+  const s = letters(srcFlags);
+  const d = letters(dstFlags);
+  if (d.has('S') && !s.has('S')) return rev(`the printed destination ${rec.dst ?? '?'} sent the SYN`);
+  if (d.has('S') && s.has('S') && s.has('A') && !d.has('A')) {
+    return rev(`the printed destination ${rec.dst ?? '?'} sent the SYN without ACK`);
+  }
+  if (src.sent === false && dst.sent === true) return rev(`only the printed destination ${rec.dst ?? '?'} sent packets`);
+  return fwd('');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function sideCounts(side: Side): string {
+  if (side.pkts === null) return '';
+  return side.bytes !== null ? `${plural(side.pkts, 'packet')}/${side.bytes} bytes` : plural(side.pkts, 'packet');
+}
+
+function carriesData(side: Side, rec: ExtractedRecord): boolean | null {
+  if (rec.singlePacket) {
+    if (rec.payloadLen !== undefined) return rec.payloadLen > 0;
+    if (rec.payload) return rec.payload.bytes > 0;
+    if (rec.dgmLen !== undefined) return rec.dgmLen > 60;
+    return null;
+  }
+  if (side.pkts && side.bytes !== null) return side.bytes / side.pkts > DATA_BYTES_PER_PACKET;
+  if (rec.totalsOnly && rec.srcPkts && rec.srcBytes !== null) return rec.srcBytes / rec.srcPkts > DATA_BYTES_PER_PACKET;
+  return null;
+}
+
+function flagsText(rec: ExtractedRecord): string {
+  if (rec.state && rec.state.includes('_')) return `flags ${rec.state}`;
+  if (rec.srcFlags !== null || rec.dstFlags !== null) {
+    if (rec.singlePacket) return `flags ${rec.srcFlags || 'none (NULL)'}`;
+    return `flags ${rec.srcFlags ?? ''}_${rec.dstFlags ?? ''}`;
+  }
+  if (rec.state) return `state ${rec.state}`;
+  return 'no flags or state';
+}
+
+function flagName(set: Set<string>): string {
+  const has = (c: string): boolean => set.has(c);
+  if (set.size === 0) return 'no flags (NULL)';
+  if (has('S') && has('F')) return 'SYN-FIN';
+  if (has('F') && has('P') && has('U') && !has('A')) return 'FIN-PSH-URG (Xmas)';
+  if (has('S') && has('A')) return 'SYN-ACK';
+  if (has('S')) return 'SYN';
+  if (has('R') && has('A')) return 'RST-ACK';
+  if (has('R')) return 'RST';
+  if (has('F') && !has('A')) return 'FIN';
+  if (has('P') && has('A')) return 'PSH-ACK';
+  if (has('A')) return 'ACK-only';
+  return [...set].join('');
+}
+
+interface Decision {
+  class: FlowClass;
+  /** the actor is the responder side (e.g. the SYN-ACK sender in an answered-by-RST record) */
+  actorIsResponder?: boolean;
+  reason: string;
+}
+
+/** TCP with per-side flags (Argus -Zb, Zeek history, a flow with both flag strings). */
+function decideTcpFlags(o: Side, r: Side, rec: ExtractedRecord): Decision {
+  const O = letters(o.flags);
+  const R = letters(r.flags);
+  const answered = r.sent === true || R.size > 0;
+  const data = carriesData(o, rec);
+  const dataWord = data ? ' carrying data' : '';
+  if (!answered) {
+    if (O.size === 0) return { class: 'stealth-probe', reason: 'a packet with no TCP flags (NULL scan)' };
+    if (O.has('S') && O.has('F')) return { class: 'stealth-probe', reason: 'SYN-FIN without a handshake' };
+    if (O.has('S') && O.has('A')) {
+      // a truncated flag column on a long record: SYN, then ACKs and data, means a handshake happened
+      if (r.flags === null && (O.has('P') || O.has('F')) && (rec.srcPkts ?? 0) > 3) {
+        return { class: 'established', reason: 'SYN followed by data and a close in one record (the reply side was cut off)' };
+      }
+      return { class: 'backscatter', reason: 'SYN-ACK segments without having seen a SYN: replies to connection attempts someone else made in the target\'s name' };
+    }
+    if (O.has('S')) return { class: 'syn-unanswered', reason: 'a connection attempt (SYN) that got no answer' };
+    if (O.has('R') && subsetOf(O, 'RA')) {
+      return { class: 'backscatter', reason: `${flagName(O)} segments only: resets for traffic someone else sent in the target's name` };
+    }
+    if (O.has('A')) return { class: 'midstream-unanswered', reason: `${flagName(O)} segments${dataWord} without a handshake` };
+    if (O.has('F')) return { class: 'stealth-probe', reason: `${flagName(O)} without a handshake` };
+    return { class: 'stealth-probe', reason: `unusual flags ${[...O].join('')} without SYN or ACK` };
+  }
+  const rSynAck = R.has('S') && R.has('A');
+  if (O.has('S') && O.has('F') && !rSynAck) return { class: 'stealth-probe', reason: 'SYN-FIN without a handshake' };
+  if (O.has('S') && O.has('A') && !R.has('S') && subsetOf(R, 'RA')) {
+    return { class: 'backscatter', reason: 'SYN-ACK segments without any SYN to answer, reset by the other end: replies to attempts someone else made in its name' };
+  }
+  if (O.has('S') && R.has('S')) return { class: 'established', reason: 'the SYN was answered by SYN-ACK (a completed handshake)' };
+  if (O.has('S') && R.has('R') && subsetOf(R, 'RA')) return { class: 'syn-rejected', reason: 'a SYN answered only by RST' };
+  if (O.has('S') && (R.has('A') || R.has('P'))) return { class: 'established', reason: 'data flowed both ways after a SYN' };
+  if (O.has('S')) return { class: 'syn-unanswered', reason: 'a SYN answered by packets without TCP flags' };
+  if (rSynAck) {
+    return {
+      class: 'backscatter',
+      actorIsResponder: true,
+      reason: 'SYN-ACK from the other end without any SYN to answer: replies to attempts someone else made in the target\'s name',
+    };
+  }
+  const stealthy = O.size === 0 || (!O.has('A') && !O.has('R'));
+  if (stealthy) return { class: 'stealth-probe', reason: `${flagName(O)} without a handshake, answered by ${flagName(R)}` };
+  if (R.has('R')) {
+    if (O.has('R') && subsetOf(O, 'RA')) return { class: 'unknown', reason: 'resets from both sides and no other segments' };
+    return { class: 'midstream-reset', reason: `${flagName(O)} segments${dataWord} without a handshake, reset by the target` };
+  }
+  if (O.has('R') && subsetOf(O, 'RA')) {
+    return { class: 'backscatter', reason: `${flagName(O)} segments without a handshake: resets for traffic someone else sent` };
+  }
+  return { class: 'established', reason: 'no handshake was seen, but both sides exchanged ACK segments (a connection picked up mid-stream)' };
+}
+
+/** Argus -z state-machine letters (s S E f F C R). */
+const Z_STATE = /^[sSEfFCR]{1,8}$/;
+
+/** TCP without flags: the state word (Argus, Zeek conn_state) and who sent packets. */
+function decideTcpState(o: Side, r: Side, rec: ExtractedRecord, mark: DirMark | null): Decision {
+  const state = (rec.state ?? '').trim();
+  const word = state.toUpperCase();
+  const noHandshake = mark?.middle.includes('?') ?? false;
+  const both = o.sent === true && r.sent === true;
+  const oneSided = o.sent === true && r.sent === false;
+  const data = carriesData(o, rec);
+  const dataWord = data ? ' carrying data' : '';
+  switch (word) {
+    // Zeek conn_state
+    case 'S0':
+      return { class: 'syn-unanswered', reason: 'conn_state S0: a SYN and nothing back' };
+    case 'REJ':
+      return { class: 'syn-rejected', reason: 'conn_state REJ: the attempt was answered by RST' };
+    case 'SF': case 'S1': case 'S2': case 'S3': case 'RSTO': case 'RSTR':
+      return { class: 'established', reason: `conn_state ${word}: the handshake completed` };
+    case 'SH': case 'RSTOS0':
+      return { class: 'syn-unanswered', reason: `conn_state ${word}: a SYN that never saw a SYN-ACK` };
+    case 'SHR': case 'RSTRH':
+      return { class: 'backscatter', reason: `conn_state ${word}: a SYN-ACK without a SYN` };
+  }
+  if (word === 'REQ') {
+    if (!r.sent) return { class: 'syn-unanswered', reason: 'a connection request (SYN) and nothing back' };
+    return { class: 'unknown', reason: 'a SYN with packets back but no SYN-ACK or RST' };
+  }
+  if (word === 'ACC') {
+    if (both) return { class: 'established', reason: 'the request was accepted (SYN-ACK seen)' };
+    if (o.sent) return { class: 'backscatter', reason: 'a SYN-ACK from one side only, with no SYN seen' };
+  }
+  if (word === 'RST') {
+    if (both && noHandshake) return { class: 'midstream-reset', reason: `segments${dataWord} without a handshake, answered with a reset` };
+    if (both) {
+      const small = (s: Side): boolean => s.pkts !== null && s.bytes !== null && s.pkts > 0 && s.bytes / s.pkts <= DATA_BYTES_PER_PACKET;
+      if (small(o) && small(r) && (r.pkts ?? 0) <= 2) return { class: 'syn-rejected', reason: 'a request answered by a reset, no data either way' };
+      return { class: 'established', reason: 'a connection with data that ended in a reset' };
+    }
+    if (oneSided && noHandshake) return { class: 'backscatter', reason: 'resets from one side only, with no handshake: resets for traffic someone else sent' };
+  }
+  if (['CON', 'EST', 'CLO', 'FIN', 'TIM'].includes(word)) {
+    if (both) {
+      return noHandshake
+        ? { class: 'established', reason: 'no handshake was seen, but both sides sent packets (a connection picked up mid-stream)' }
+        : { class: 'established', reason: `state ${word} with packets both ways` };
+    }
+    if (oneSided && noHandshake) {
+      if (word === 'FIN') return { class: 'stealth-probe', reason: 'a FIN without a handshake, nothing back' };
+      return { class: 'midstream-unanswered', reason: `segments${dataWord} without a handshake, nothing back` };
+    }
+  }
+  if (Z_STATE.test(state)) {
+    if (state.includes('s') && !state.includes('S') && !state.includes('E')) {
+      if (state.includes('R') && both) return { class: 'syn-rejected', reason: `-z state ${state}: a SYN answered by a reset` };
+      if (!r.sent) return { class: 'syn-unanswered', reason: `-z state ${state}: a SYN and nothing back` };
+    }
+    if (state.includes('s') && (state.includes('S') || state.includes('E')) && both) {
+      return { class: 'established', reason: `-z state ${state}: the handshake completed` };
+    }
+    if (state === 'S' && oneSided) return { class: 'backscatter', reason: '-z state S from one side: a SYN-ACK without a SYN' };
+    if (state.startsWith('E') && noHandshake) {
+      if (state.includes('R') && both) return { class: 'midstream-reset', reason: `-z state ${state}: mid-stream segments${dataWord}, reset by the target` };
+      if (oneSided) return { class: 'midstream-unanswered', reason: `-z state ${state}: mid-stream segments${dataWord}, nothing back` };
+    }
+    if (state === 'R' && oneSided && noHandshake) return { class: 'backscatter', reason: '-z state R from one side: resets only' };
+    if (state === 'f' && oneSided && noHandshake) return { class: 'stealth-probe', reason: '-z state f: a FIN without a handshake' };
+  }
+  const who = o.sent === null || r.sent === null ? 'who answered' : 'the per-side TCP flags';
+  return { class: 'unknown', reason: `state ${state || 'absent'} without ${who} does not decide the class` };
+}
+
+function icmpKind(rec: ExtractedRecord): 'echo' | 'reply' | 'error' | null {
+  if (rec.icmpType !== undefined) {
+    if (rec.icmpType === 8) return 'echo';
+    if (rec.icmpType === 0) return 'reply';
+    if (ICMP_ERROR_TYPES.has(rec.icmpType)) return 'error';
+    return null;
+  }
+  const state = (rec.state ?? '').trim().toUpperCase();
+  if (state === 'ECO') return 'echo';
+  if (state === 'ECR') return 'reply';
+  if (ICMP_ERROR_STATES.test(state)) return 'error';
+  return null;
+}
+
+function decideIcmp(o: Side, r: Side, rec: ExtractedRecord, isAlert: boolean): Decision {
+  const kind = icmpKind(rec);
+  const what = rec.icmpType !== undefined ? `ICMP type ${rec.icmpType}` : `ICMP state ${rec.state ?? 'absent'}`;
+  if (kind === 'error') return { class: 'icmp-error', reason: `${what}: an error message (unreachable, time exceeded or similar)` };
+  if (rec.singlePacket) {
+    return isAlert
+      ? { class: 'alert', reason: `a single alerted ${what} packet` }
+      : { class: 'unknown', reason: `one ${what} packet: nothing shows whether ${rec.dst ?? 'the target'} answered` };
+  }
+  if (kind === 'echo') {
+    if (r.sent === true) return { class: 'icmp-echo-answered', reason: `${what}: echo request answered` };
+    if (r.sent === false) return { class: 'icmp-echo-unanswered', reason: `${what}: echo request, nothing back` };
+    return { class: 'unknown', reason: `${what}: echo request, but the record does not show whether it was answered` };
+  }
+  if (kind === 'reply' && r.sent !== true) {
+    return { class: 'backscatter', reason: `${what}: echo replies without a request: replies to pings someone else sent in the target's name` };
+  }
+  return { class: isAlert ? 'alert' : 'unknown', reason: `${what} does not decide a class` };
+}
+
+function decideUdp(o: Side, r: Side, rec: ExtractedRecord, isAlert: boolean): Decision {
+  if (rec.singlePacket) {
+    return isAlert
+      ? { class: 'alert', reason: 'a single alerted UDP datagram' }
+      : { class: 'unknown', reason: `one datagram: nothing shows whether ${rec.dst ?? 'the target'} answered` };
+  }
+  const state = (rec.state ?? '').trim().toUpperCase();
+  const back = r.sent ?? (state === 'CON' ? true : state === 'INT' || state === 'REQ' ? false : null);
+  if (back === true) return { class: 'udp-answered', reason: 'UDP with packets back' };
+  if (back === false) return { class: 'udp-unanswered', reason: 'UDP with nothing back' };
+  return { class: 'unknown', reason: 'UDP record without per-side counts or state: nothing shows whether it was answered' };
+}
+
+function decideSingleTcp(rec: ExtractedRecord, isAlert: boolean): Decision {
+  const target = rec.dst ?? 'the target';
+  if (rec.srcFlags === null) {
+    return isAlert
+      ? { class: 'alert', reason: 'a single alerted packet with no flags printed' }
+      : { class: 'unknown', reason: `one packet without flags: nothing shows what it was or whether ${target} answered` };
+  }
+  const F = letters(rec.srcFlags);
+  const stealth = F.size === 0 || (F.has('S') && F.has('F')) || (!F.has('A') && !F.has('S') && !F.has('R'));
+  if (stealth) return { class: 'stealth-probe', reason: `${flagName(F)} in one packet: a stealth probe, no normal connection sends it` };
+  if (isAlert) return { class: 'alert', reason: `one ${flagName(F)} packet; an alert alone does not show whether ${target} answered` };
+  return { class: 'unknown', reason: `one ${flagName(F)} packet: nothing shows whether ${target} answered` };
+}
+
+function buildEvidence(rec: ExtractedRecord, or: Oriented, d: Decision, actor: string | null): string {
+  const parts: string[] = [];
+  const mark = rec.dir ? rec.dir.trim() : '';
+  const lead = rec.singlePacket
+    ? rec.signature?.message
+      ? `alert "${rec.signature.message}" on one ${rec.proto ?? ''} packet with ${flagsText(rec)}`.replace('  ', ' ')
+      : `one ${rec.proto ?? ''} packet from ${rec.src ?? '?'} with ${flagsText(rec)}`.replace('  ', ' ')
+    : `${mark ? `${mark} ` : ''}with ${flagsText(rec)}`;
+  parts.push(lead);
+  if (or.orientNote) parts.push(` (${or.orientNote})`);
+  if (!rec.singlePacket) {
+    const oc = sideCounts(or.orig);
+    const rc = sideCounts(or.resp);
+    const sender = or.orig.addr ?? '?';
+    if (oc) parts.push(` and ${oc} from ${sender}`);
+    else if (rec.totalsOnly && rec.srcPkts !== null) parts.push(` and ${plural(rec.srcPkts, 'packet')}${rec.srcBytes !== null ? `/${rec.srcBytes} bytes` : ''} in total`);
+    if (or.resp.sent === false) parts.push(', nothing back');
+    else if (rc && or.resp.pkts) parts.push(`, ${rc} back`);
+  }
+  let text = parts.join('') + `: ${d.reason}`;
+  if (actor && d.actorIsResponder) text += ` (sent by ${actor})`;
+  return text;
+}
+
+function cmdExeNote(rec: ExtractedRecord): string {
+  const msg = rec.signature?.message ?? '';
+  return /cmd\.exe/i.test(msg)
+    ? `; "cmd.exe" access alone names no family (Nimda and Code Red II both do it) and nothing here names either`
+    : '';
+}
+
+export function classifyRecord(rec: ExtractedRecord): Classification {
+  try {
+    return classifyUnsafe(rec);
+  } catch (err) {
+    return {
+      class: 'unknown',
+      actor: rec.src ?? null,
+      target: rec.dst ?? null,
+      evidence: `the record could not be classified (${err instanceof Error ? err.message : String(err)})`,
+    };
+  }
+}
+
+function classifyUnsafe(rec: ExtractedRecord): Classification {
+  const proto = normalizeProto(rec.proto);
+  const isAlert = rec.signature !== undefined || ALERT_SOURCES.has(String(rec.source));
+  const or = orient(rec);
+  const mark = parseDir(rec.dir);
+  let d: Decision;
+  if (proto === 'tcp') {
+    if (rec.singlePacket) d = decideSingleTcp(rec, isAlert);
+    else if (or.orig.flags !== null || or.resp.flags !== null) d = decideTcpFlags(or.orig, or.resp, rec);
+    else d = decideTcpState(or.orig, or.resp, rec, mark);
+  } else if (proto === 'udp') {
+    d = decideUdp(or.orig, or.resp, rec, isAlert);
+  } else if (proto === 'icmp' || proto === 'ipv6-icmp' || proto === 'icmp6') {
+    d = decideIcmp(or.orig, or.resp, rec, isAlert);
+  } else if (isAlert) {
+    d = { class: 'alert', reason: `a single alerted ${proto ?? 'unknown-protocol'} packet` };
+  } else {
+    d = { class: 'unknown', reason: `protocol ${proto ?? 'not printed'}: no rule decides its class` };
+  }
+  let actor = d.actorIsResponder ? or.resp.addr : or.orig.addr;
+  let target = d.actorIsResponder ? or.orig.addr : or.resp.addr;
+  if (!actor && !target) {
+    actor = rec.src;
+    target = rec.dst;
+  }
+  const fam = detectFamily(rec);
+  let evidence = buildEvidence(rec, or, d, actor);
+  if (fam) evidence += `; ${fam.why}`;
+  else evidence += cmdExeNote(rec);
+  evidence = evidence.replace(/\s+/g, ' ').trim();
+  if (!/[.!?]$/.test(evidence)) evidence += '.';
+  const out: Classification = { class: d.class, actor: actor ?? null, target: target ?? null, evidence };
+  if (fam) out.family = fam.family;
+  return out;
+}
