@@ -1,0 +1,249 @@
+// Correlation: observations grouped by what the actors did, the port and the actors' /16;
+// a group becomes a finding when two organisations (reporters or prose corroborators) see it,
+// or one reporter sees many actors or targets. Alert/flow joins become same-traffic findings.
+// Hash maps only: linear in the number of observations.
+
+import { createHash } from 'node:crypto';
+import { behaviourOf } from '../contract.js';
+import type { Behaviour, Corroboration, Finding, FindingKind, Observation, Post } from '../contract.js';
+import { coveringPrefix, groupPrefix } from './prefix.js';
+import { roleOfBehaviour } from './roles.js';
+import type { ProseStatement } from './types.js';
+
+/** distinct actors or targets from one reporter that make a campaign */
+export const CAMPAIGN_MIN = 3;
+
+/** The key correlate groups by; the store uses it to recompute only affected groups incrementally. */
+export function groupKey(obs: Observation): string {
+  return `${behaviourOf(obs.class)}|${obs.dport ?? '-'}|${groupPrefix(obs.actor) ?? 'none'}`;
+}
+
+export function findingId(parts: ReadonlyArray<string | number | null | undefined>): string {
+  const h = createHash('sha1').update(parts.map((p) => (p === null || p === undefined ? '' : String(p))).join('|')).digest('hex');
+  return `f-${h.slice(0, 12)}`;
+}
+
+function orgOf(o: Observation): string | null {
+  return o.reporter.org ?? o.reporter.address ?? null;
+}
+
+function timeMs(t: string | null): number | null {
+  if (!t) return null;
+  const v = Date.parse(t);
+  return Number.isFinite(v) ? v : null;
+}
+
+function span(obs: readonly Observation[]): { first: string | null; last: string | null } {
+  let first: string | null = null;
+  let last: string | null = null;
+  let fMs = Infinity;
+  let lMs = -Infinity;
+  for (const o of obs) {
+    const t = timeMs(o.time);
+    if (t === null) continue;
+    if (t < fMs) {
+      fMs = t;
+      first = o.time;
+    }
+    if (t > lMs) {
+      lMs = t;
+      last = o.time;
+    }
+  }
+  return { first, last };
+}
+
+function sharedFamily(obs: readonly Observation[]): string | undefined {
+  let family: string | undefined;
+  for (const o of obs) {
+    if (!o.family) continue;
+    if (family === undefined) family = o.family;
+    else if (family !== o.family) return undefined;
+  }
+  return family;
+}
+
+const BEHAVIOUR_WORDS: Record<Behaviour, string> = {
+  midstream: 'ACK or PSH-ACK segments without a handshake',
+  syn: 'connection attempts (SYN)',
+  backscatter: 'SYN-ACKs or resets nobody asked for (backscatter)',
+  'stealth-probe': 'stealth probes (FIN, NULL, SYN-FIN or Xmas)',
+  udp: 'UDP datagrams',
+  'icmp-echo': 'pings',
+  'icmp-error': 'ICMP errors',
+  established: 'completed connections',
+  alert: 'alerted packets',
+  unknown: 'traffic of undetermined kind',
+};
+
+function describePort(dport: number | null): string {
+  return dport === null ? '' : ` to port ${dport}`;
+}
+
+function roleSentence(behaviour: Behaviour, prefix: string, family: string | undefined): string {
+  const role = roleOfBehaviour(behaviour, family);
+  if (role === 'common-victim') {
+    return ` The sources are likely spoofed: ${prefix} is probably a common victim whose addresses someone else uses, so it is no target for abuse reports.`;
+  }
+  return '';
+}
+
+interface Group {
+  key: string;
+  behaviour: Behaviour;
+  dport: number | null;
+  prefix16: string;
+  obs: Observation[];
+  threads: Set<string>;
+}
+
+/** Does a statement's text point at this group rather than another one of its thread? */
+function statementMatches(s: ProseStatement, g: Group): boolean {
+  const q = s.quote.toLowerCase();
+  if (g.dport !== null) {
+    const p = String(g.dport);
+    if (q.includes(`port ${p}`) || q.includes(`:${p} `) || q.includes(`/${p}`) || q.includes(`.${p} `)) return true;
+  }
+  if (s.details.includes('no-handshake') && (g.behaviour === 'midstream' || g.behaviour === 'stealth-probe')) return true;
+  if (g.behaviour === 'backscatter' && q.includes('backscatter')) return true;
+  return false;
+}
+
+export function correlate(input: {
+  posts: readonly Post[];
+  observations: readonly Observation[];
+  statements: readonly ProseStatement[];
+  joins: ReadonlyArray<{ alert: string; flow: string }>;
+}): Finding[] {
+  const threadOfPost = new Map<string, string>();
+  for (const p of input.posts) threadOfPost.set(p.id, p.thread);
+
+  const groups = new Map<string, Group>();
+  const groupsOfThread = new Map<string, Group[]>();
+  const byId = new Map<string, Observation>();
+  for (const o of input.observations) {
+    byId.set(o.id, o);
+    if (o.duplicateOf !== undefined) continue;
+    const prefix16 = groupPrefix(o.actor);
+    if (prefix16 === null) continue;
+    const key = groupKey(o);
+    let g = groups.get(key);
+    if (!g) {
+      g = { key, behaviour: behaviourOf(o.class), dport: o.dport, prefix16, obs: [], threads: new Set() };
+      groups.set(key, g);
+    }
+    g.obs.push(o);
+    const thread = threadOfPost.get(o.post) ?? o.post;
+    if (!g.threads.has(thread)) {
+      g.threads.add(thread);
+      let list = groupsOfThread.get(thread);
+      if (!list) groupsOfThread.set(thread, (list = []));
+      list.push(g);
+    }
+  }
+
+  // Which groups each "same" statement speaks for: the groups of its thread, narrowed to the ones it names.
+  const corroborationOf = new Map<Group, ProseStatement[]>();
+  for (const s of input.statements) {
+    if (s.polarity !== 'same' || !s.org) continue;
+    const candidates = groupsOfThread.get(s.thread);
+    if (!candidates || candidates.length === 0) continue;
+    const preferred = candidates.filter((g) => statementMatches(s, g));
+    for (const g of preferred.length > 0 ? preferred : candidates) {
+      let list = corroborationOf.get(g);
+      if (!list) corroborationOf.set(g, (list = []));
+      list.push(s);
+    }
+  }
+
+  const findings: Finding[] = [];
+  for (const g of groups.values()) {
+    const reporterSet = new Set<string>();
+    const actors = new Set<string>();
+    const targets = new Set<string>();
+    for (const o of g.obs) {
+      const org = orgOf(o);
+      if (org) reporterSet.add(org);
+      if (o.actor) actors.add(o.actor);
+      if (o.target) targets.add(o.target);
+    }
+    const reporters = [...reporterSet].sort();
+    // A reporter saying "we see it too" adds no independent org: only others corroborate.
+    const corroborating: Corroboration[] = [];
+    const corroboratingOrgs = new Set<string>();
+    for (const s of corroborationOf.get(g) ?? []) {
+      const org = s.org as string;
+      if (reporterSet.has(org) || corroboratingOrgs.has(org)) continue;
+      corroboratingOrgs.add(org);
+      corroborating.push({ org, post: s.post, quote: s.quote, via: s.via });
+    }
+    let kind: FindingKind | null = null;
+    if (reporters.length + corroborating.length >= 2) kind = 'cross-reporter';
+    else if (reporters.length <= 1 && (actors.size >= CAMPAIGN_MIN || targets.size >= CAMPAIGN_MIN)) kind = 'campaign';
+    if (!kind) continue;
+
+    const actorPrefix = coveringPrefix(actors) ?? g.prefix16;
+    const family = sharedFamily(g.obs);
+    const { first, last } = span(g.obs);
+    const who =
+      kind === 'cross-reporter'
+        ? `${reporters.length + corroborating.length} organisations` +
+          ` (${[...reporters, ...corroborating.map((c) => `${c.org} in prose`)].join(', ')})`
+        : reporters[0] ?? 'one reporter';
+    const summary =
+      `${who} saw ${actors.size === 1 ? `${actorPrefix.replace(/\/(32|128)$/, '')}` : `${actors.size} hosts in ${actorPrefix}`}` +
+      ` send ${BEHAVIOUR_WORDS[g.behaviour]}${describePort(g.dport)}${family ? ` (${family})` : ''}` +
+      ` on ${targets.size} ${targets.size === 1 ? "address" : "addresses"}, ${g.obs.length} ${g.obs.length === 1 ? 'record' : 'records'}` +
+      `${first ? ` from ${first} to ${last}` : ''}.` +
+      roleSentence(g.behaviour, actorPrefix, family);
+    const f: Finding = {
+      id: findingId([kind, g.behaviour, g.prefix16, g.dport, family]),
+      kind,
+      behaviour: g.behaviour,
+      actorPrefix,
+      dport: g.dport,
+      reporters,
+      corroborating,
+      observations: g.obs.map((o) => o.id),
+      first,
+      last,
+      summary,
+    };
+    if (family) f.family = family;
+    findings.push(f);
+  }
+
+  for (const j of input.joins) {
+    const alert = byId.get(j.alert);
+    const flow = byId.get(j.flow);
+    if (!alert || !flow || alert.duplicateOf !== undefined || flow.duplicateOf !== undefined) continue;
+    const behaviour = behaviourOf(flow.class);
+    const actorPrefix = coveringPrefix([flow.actor]) ?? '';
+    const family = alert.family ?? flow.family;
+    const org = orgOf(flow) ?? orgOf(alert);
+    const { first, last } = span([alert, flow]);
+    const what = alert.signature?.message ? `alert "${alert.signature.message}"` : `alert ${alert.id}`;
+    const f: Finding = {
+      id: findingId(['same-traffic', behaviour, actorPrefix, flow.dport, family, alert.id, flow.id]),
+      kind: 'same-traffic',
+      behaviour,
+      actorPrefix,
+      dport: flow.dport,
+      reporters: org ? [org] : [],
+      corroborating: [],
+      observations: [alert.id, flow.id],
+      first,
+      last,
+      summary:
+        `The ${what} (${alert.id}) and flow record ${flow.id} are the same traffic: the flow shows it was ${flow.class}` +
+        ` from ${flow.actor ?? '?'}${describePort(flow.dport)}.` +
+        roleSentence(behaviour, actorPrefix, family),
+    };
+    if (family) f.family = family;
+    findings.push(f);
+  }
+
+  const order: Record<FindingKind, number> = { 'cross-reporter': 0, campaign: 1, 'same-traffic': 2 };
+  findings.sort((a, b) => order[a.kind] - order[b.kind] || (timeMs(a.first) ?? 0) - (timeMs(b.first) ?? 0) || (a.id < b.id ? -1 : 1));
+  return findings;
+}

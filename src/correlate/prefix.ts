@@ -1,0 +1,66 @@
+// Address prefixes for grouping actors: /16 (IPv6 /48) to group, the smallest of /32, /24, /16
+// (IPv6 /128, /64, /48) to report.
+
+import ipaddr from 'ipaddr.js';
+
+interface Parsed {
+  v6: boolean;
+  bytes: number[];
+}
+
+function parse(addr: string | null): Parsed | null {
+  if (!addr || addr.length > 64) return null;
+  try {
+    if (!ipaddr.isValid(addr)) return null;
+    if (addr.includes('.') && !addr.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(addr)) return null;
+    const ip = ipaddr.process(addr);
+    return { v6: ip.kind() === 'ipv6', bytes: ip.toByteArray() };
+  } catch {
+    return null;
+  }
+}
+
+function format(p: Parsed, bits: number): string {
+  const keep = bits / 8;
+  const bytes = p.bytes.map((b, i) => (i < keep ? b : 0));
+  return `${ipaddr.fromByteArray(bytes).toString()}/${bits}`;
+}
+
+const V4_STEPS = [32, 24, 16] as const;
+const V6_STEPS = [128, 64, 48] as const;
+
+/** The /16 (IPv6: /48) an address groups under, or null when it is not an address. */
+export function groupPrefix(addr: string | null): string | null {
+  const p = parse(addr);
+  return p ? format(p, p.v6 ? 48 : 16) : null;
+}
+
+/** The address as a /24 (IPv6: /64), for showing reporters' own addresses without giving them away. */
+export function maskTo24(addr: string | null): string {
+  if (!addr) return '?';
+  const p = parse(addr);
+  return p ? format(p, p.v6 ? 64 : 24) : addr;
+}
+
+/** The smallest of /32, /24, /16 (IPv6 /128, /64, /48) that covers all the addresses; null when none parse. */
+export function coveringPrefix(addrs: Iterable<string | null>): string | null {
+  let first: Parsed | null = null;
+  let common = -1; // number of leading bytes all addresses share
+  for (const a of addrs) {
+    const p = parse(a);
+    if (!p) continue;
+    if (!first) {
+      first = p;
+      common = p.bytes.length;
+      continue;
+    }
+    if (p.v6 !== first.v6) return null;
+    let i = 0;
+    while (i < common && p.bytes[i] === first.bytes[i]) i++;
+    common = i;
+  }
+  if (!first) return null;
+  const steps = first.v6 ? V6_STEPS : V4_STEPS;
+  for (const bits of steps) if (common * 8 >= bits) return format(first, bits);
+  return format(first, steps[steps.length - 1] as number);
+}
