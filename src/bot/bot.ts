@@ -1,0 +1,478 @@
+import type { Logger } from 'pino';
+import type { Observation } from '../contract.js';
+import type { Config } from '../config/schema.js';
+import type { PostAnalysis } from '../analyze/types.js';
+import { analyzePost } from '../analyze/post.js';
+import { analyzeThread } from '../analyze/corpus.js';
+import { groupKey } from '../correlate/correlate.js';
+import { parseMail } from '../mail/parse.js';
+import type { MailPost } from '../mail/types.js';
+import { renderText } from '../report/text.js';
+import { renderDigest, type DigestFinding, type DigestInput } from '../report/digest.js';
+import { composeReply } from '../deliver/compose.js';
+import { killSwitchActive, type Outbox } from '../deliver/outbox.js';
+import type { OutgoingMail } from '../deliver/types.js';
+import type { FindingChange, Store } from '../store/store.js';
+import { checkGuards, type GuardVerdict } from './guards.js';
+import { HELP_TEXT, parseCommands, type Command } from './commands.js';
+import { correlatePrefix, explainObservation } from './answers.js';
+import { dayIn, hoursBefore } from './time.js';
+
+/** How many threads' prose statements one recomputation reads at most. */
+const MAX_STATEMENT_THREADS = 200;
+const EXCLUDED_TLP = new Set(['AMBER', 'RED']);
+
+export interface HandleResult {
+  messageId: string | null;
+  outcome: 'analyzed' | 'duplicate' | 'own' | 'foreign' | 'unparseable' | 'error';
+  reason?: string;
+  thread?: string;
+  observations?: number;
+  findingChanges?: number;
+  /** Message-IDs of the mail this post caused (queued in the outbox) */
+  queued: string[];
+}
+
+export interface BotOptions {
+  config: Config;
+  store: Store;
+  outbox: Outbox;
+  log: Logger;
+  now?: () => Date;
+}
+
+interface Plan {
+  result: HandleResult;
+  logLines: Array<[string, Record<string, unknown>]>;
+}
+
+/**
+ * The bot's loop for one message: parse → guards → analyse → store (one transaction with the
+ * outgoing mail it causes) → the caller moves its cursor → flush the outbox.
+ */
+export class Bot {
+  readonly config: Config;
+  readonly store: Store;
+  readonly outbox: Outbox;
+  readonly log: Logger;
+  readonly now: () => Date;
+  private readonly allowlist: Set<string>;
+
+  constructor(opts: BotOptions) {
+    this.config = opts.config;
+    this.store = opts.store;
+    this.outbox = opts.outbox;
+    this.log = opts.log;
+    this.now = opts.now ?? (() => new Date());
+    this.allowlist = new Set(opts.config.allowlist.map((a) => a.toLowerCase()));
+  }
+
+  private killSwitch(): string | null {
+    return killSwitchActive(this.config.killSwitchFile, this.config.killSwitchEnv);
+  }
+
+  /** Handles one raw message. Resolves once everything it decided is committed; never throws for bad mail. */
+  async handle(raw: Buffer, input: string): Promise<HandleResult> {
+    const at = this.now();
+    let mail: MailPost;
+    try {
+      mail = await parseMail(raw, input);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.store.recordError(input, `unparseable: ${message}`, at.toISOString());
+      this.log.warn({ input, err: message }, 'could not parse a message; skipped');
+      return { messageId: null, outcome: 'unparseable', reason: message, queued: [] };
+    }
+    if (this.store.isProcessed(mail.id)) {
+      this.log.debug({ input, messageId: mail.id }, 'already processed; skipped');
+      return { messageId: mail.id, outcome: 'duplicate', queued: [] };
+    }
+    const verdict = checkGuards(mail, {
+      botAddress: this.config.address,
+      listId: this.config.listId,
+      ownByOutbox: this.outbox.isOwnMessage({ messageId: mail.id, xLoop: mail.headers.xLoop }),
+    });
+    if (verdict.kind === 'own' || verdict.kind === 'foreign') {
+      this.store.transaction(() => {
+        if (verdict.kind === 'own') this.outbox.markSeen(mail.id);
+        this.store.markProcessed(mail.id, input, `${verdict.kind}: ${verdict.reason}`, at.toISOString());
+      });
+      this.log.info({ input, messageId: mail.id, reason: verdict.reason }, verdict.kind === 'own' ? 'our own message came back; marked delivered' : 'not list mail; ignored');
+      return { messageId: mail.id, outcome: verdict.kind, reason: verdict.reason, queued: [] };
+    }
+
+    let plan: Plan;
+    try {
+      // pure work outside the transaction
+      const thread = this.store.threadFor(mail);
+      const analysis = analyzePost(mail, thread);
+      plan = this.store.transaction(() => this.commitPost(mail, analysis, verdict, input, at));
+    } catch (err) {
+      const message = err instanceof Error ? `${err.message}` : String(err);
+      if (!this.store.db.open) throw err;
+      // a bug costs this message, never the loop; it is recorded so it is not retried forever
+      this.store.transaction(() => {
+        this.store.recordError(input, `analysis failed: ${message}`, at.toISOString());
+        this.store.markProcessed(mail.id, input, `error: ${message}`, at.toISOString());
+      });
+      this.log.error({ input, messageId: mail.id, err: message }, 'analysis failed; message skipped');
+      return { messageId: mail.id, outcome: 'error', reason: message, queued: [] };
+    }
+    for (const [msg, fields] of plan.logLines) this.log.info(fields, msg);
+    return plan.result;
+  }
+
+  private commitPost(mail: MailPost, analysis: PostAnalysis, verdict: GuardVerdict, input: string, at: Date): Plan {
+    const atIso = at.toISOString();
+    const day = dayIn(at, this.config.timeZone);
+    const thread = analysis.post.thread;
+    const sender = mail.from.address?.toLowerCase() ?? null;
+    const logLines: Plan['logLines'] = [];
+    const queued: string[] = [];
+    // membership is judged before this post counts: a stranger's first mail cannot command
+    const member = !!sender && (this.allowlist.has(sender) || this.store.isMember(sender));
+
+    this.store.savePost(analysis, groupKey, day, atIso);
+    const keys = new Set(analysis.observations.map((o) => groupKey(o)));
+    const changes = keys.size > 0 ? this.recompute(keys, day) : [];
+    if (sender && verdict.kind === 'ok') this.store.addMember(sender, atIso);
+    logLines.push([
+      'analyzed a post',
+      {
+        input,
+        messageId: mail.id,
+        from: sender,
+        subject: mail.subject,
+        thread,
+        observations: analysis.observations.length,
+        findingsNew: changes.filter((c) => c.added).length,
+        findingsGrown: changes.filter((c) => !c.added).length,
+      },
+    ]);
+
+    if (verdict.kind === 'automated') {
+      logLines.push(['not answering an automated message', { messageId: mail.id, reason: verdict.reason }]);
+    } else {
+      const kill = this.killSwitch();
+      const { commands, problems } = parseCommands(mail);
+      if (problems.length) logLines.push(['ignored command lines', { messageId: mail.id, problems }]);
+      if (commands.length && kill) {
+        logLines.push(['kill switch on: commands not answered', { messageId: mail.id, killSwitch: kill }]);
+      } else if (commands.length && !member) {
+        logLines.push(['commands from a sender who is not a list member; ignored', { messageId: mail.id, from: sender, commands: commands.map((c) => c.name) }]);
+      } else if (commands.length && sender) {
+        queued.push(...this.answerCommands(mail, thread, sender, commands, atIso, day, logLines));
+      }
+      if (this.config.autoReply && !commands.length && analysis.observations.length > 0) {
+        const adds = changes.filter((c) => c.added || c.newReporters.length > 0);
+        const state = this.store.threadState(thread);
+        if (adds.length === 0) {
+          logLines.push(['auto-reply: the post adds no finding or reporter; staying quiet', { messageId: mail.id }]);
+        } else if (state.autoReplied) {
+          logLines.push(['auto-reply: already answered this thread once', { messageId: mail.id, thread }]);
+        } else if (state.replies >= this.config.rateLimits.threadReplyBudget) {
+          logLines.push(['auto-reply: the thread reply budget is spent', { messageId: mail.id, thread }]);
+        } else if (kill) {
+          logLines.push(['kill switch on: no auto-reply', { messageId: mail.id, killSwitch: kill }]);
+        } else {
+          const body = this.threadReport(thread, adds);
+          const recipients = this.config.replyTo === 'list' || !sender ? [this.config.listAddress] : [sender];
+          const out = composeReply(this.replyTarget(mail, sender), body, { cause: `auto:${thread}`, recipients });
+          const r = this.outbox.enqueue(out);
+          if (r.queued) {
+            this.store.countThreadReply(thread, true);
+            queued.push(r.messageId);
+            logLines.push(['auto-reply queued', { messageId: mail.id, reply: r.messageId, to: recipients, adds: adds.map((c) => c.finding.id) }]);
+          }
+        }
+      }
+    }
+    this.store.markProcessed(mail.id, input, 'analyzed', atIso);
+    return {
+      result: {
+        messageId: mail.id,
+        outcome: 'analyzed',
+        thread,
+        observations: analysis.observations.length,
+        findingChanges: changes.length,
+        queued,
+      },
+      logLines,
+    };
+  }
+
+  private replyTarget(mail: MailPost, sender: string | null): { messageId: string; subject: string | null; references: string[]; from: string } {
+    return { messageId: mail.id, subject: mail.subject, references: mail.references, from: mail.from.name ?? sender ?? '' };
+  }
+
+  /**
+   * Recomputes the findings of the group keys a new post touched from the stored observations of
+   * those keys only (and the prose of their threads): the cost follows the keys, not the history.
+   */
+  private recompute(keys: Set<string>, day: string): FindingChange[] {
+    const rows = this.store.observationsByGroupKeys(keys);
+    const byPost = new Map<string, Observation[]>();
+    const actorOf = new Map<string, string | null>();
+    for (const { obs } of rows) {
+      const list = byPost.get(obs.post);
+      if (list) list.push(obs);
+      else byPost.set(obs.post, [obs]);
+      actorOf.set(obs.id, obs.actor);
+    }
+    const posts = this.store.postsByIds(byPost.keys());
+    const threads = [...new Set(posts.map((p) => p.thread))].slice(-MAX_STATEMENT_THREADS);
+    const statements = this.store.statementsOfThreads(threads);
+    const analyses: PostAnalysis[] = posts.map((post) => ({
+      mail: stubMail(post.id),
+      post,
+      observations: byPost.get(post.id) ?? [],
+      statements: [],
+      questions: [],
+    }));
+    // prose (corroboration) of the threads rides along on a record-less stand-in per post
+    const byStatementPost = new Map<string, PostAnalysis>();
+    for (const s of statements) {
+      let a = analyses.find((x) => x.post.id === s.post) ?? byStatementPost.get(s.post);
+      if (!a) {
+        const [p] = this.store.postsByIds([s.post]);
+        if (!p) continue;
+        a = { mail: stubMail(p.id), post: p, observations: [], statements: [], questions: [] };
+        byStatementPost.set(s.post, a);
+        analyses.push(a);
+      }
+      a.statements.push(s);
+    }
+    const result = analyzeThread(analyses);
+    const obsGroup = new Map(rows.map((r) => [r.obs.id, r.groupKey]));
+    return this.store.applyFindings(
+      keys,
+      result.doc.findings,
+      (f) => [...new Set(f.observations.map((id) => obsGroup.get(id)).filter((g): g is string => !!g))],
+      (f) => f.observations.map((id) => actorOf.get(id)).filter((a): a is string => !!a),
+      day,
+    );
+  }
+
+  /** The thread's analysis as text, plus what the history adds to the findings that changed. */
+  private threadReport(thread: string, changes: FindingChange[] = []): string {
+    const result = analyzeThread(this.store.threadAnalyses(thread));
+    const parts = [renderText(result)];
+    const inThread = new Set(result.doc.findings.map((f) => f.id));
+    const elsewhere = changes.filter((c) => !inThread.has(c.finding.id));
+    if (elsewhere.length) {
+      parts.push('', 'Across the list history:');
+      for (const c of elsewhere.slice(0, 10)) {
+        const f = c.finding;
+        const fresh = c.newReporters.length ? `; new here: ${c.newReporters.join(', ')}` : '';
+        parts.push(`  ${f.id} ${f.kind}: ${f.summary} (reporters ${f.reporters.join(', ') || '-'}${fresh})`);
+      }
+    }
+    return parts.join('\n');
+  }
+
+  private answerCommands(
+    mail: MailPost,
+    thread: string,
+    sender: string,
+    commands: Command[],
+    atIso: string,
+    day: string,
+    logLines: Plan['logLines'],
+  ): string[] {
+    const limit = this.config.rateLimits.perSenderPerHour;
+    const used = this.store.countRequests(sender, hoursBefore(new Date(atIso), 1));
+    const allowed = commands.slice(0, Math.max(0, limit - used));
+    if (allowed.length < commands.length) {
+      logLines.push(['per-sender rate limit: commands dropped', { messageId: mail.id, from: sender, dropped: commands.slice(allowed.length).map((c) => c.name), limit }]);
+    }
+    const toList: Array<{ cmd: Command; body: string }> = [];
+    const toSender: Array<{ cmd: Command; body: string }> = [];
+    const queued: string[] = [];
+    for (const cmd of allowed) {
+      this.store.addRequest(sender, atIso, mail.id, cmd.name);
+      switch (cmd.name) {
+        case 'analyze':
+          toList.push({ cmd, body: this.threadReport(thread) });
+          break;
+        case 'explain':
+          toList.push({ cmd, body: explainObservation(this.store, cmd.arg!) });
+          break;
+        case 'correlate':
+          toList.push({ cmd, body: correlatePrefix(this.store, cmd.arg!) });
+          break;
+        case 'help':
+          toSender.push({ cmd, body: HELP_TEXT });
+          break;
+        case 'subscribe':
+          toSender.push({
+            cmd,
+            body: this.store.subscribe(sender, atIso)
+              ? `${sender} now gets the daily digest directly. "#listwatch unsubscribe" stops it.`
+              : `${sender} already gets the daily digest directly.`,
+          });
+          break;
+        case 'unsubscribe':
+          toSender.push({
+            cmd,
+            body: this.store.unsubscribe(sender) ? `${sender} no longer gets the daily digest directly.` : `${sender} was not subscribed to the digest.`,
+          });
+          break;
+        case 'digest': {
+          const digest = this.buildDigest(day, false);
+          if (!digest) {
+            toSender.push({ cmd, body: `Nothing to report for ${day} so far.` });
+          } else {
+            const r = this.outbox.enqueue({ ...digest, cause: `cmd:${mail.id}:digest`, to: [sender], inReplyTo: mail.id, references: [...mail.references, mail.id] });
+            if (r.queued) queued.push(r.messageId);
+            logLines.push(['digest sent on request', { messageId: mail.id, to: sender, reply: r.messageId }]);
+          }
+          break;
+        }
+      }
+    }
+    const listRecipients = this.config.replyTo === 'list' ? [this.config.listAddress] : [sender];
+    if (toList.length) {
+      const budget = this.config.rateLimits.threadReplyBudget;
+      if (this.config.replyTo === 'list' && this.store.threadState(thread).replies >= budget) {
+        logLines.push(['thread reply budget spent; command not answered', { messageId: mail.id, thread, budget }]);
+      } else {
+        const body = toList.map((x) => x.body).join('\n\n');
+        const out = composeReply(this.replyTarget(mail, sender), body, {
+          cause: `cmd:${mail.id}:${toList.map((x) => x.cmd.name).join('+')}`,
+          recipients: listRecipients,
+          quotedCommands: toList.map((x) => x.cmd.line),
+        });
+        const r = this.outbox.enqueue(out);
+        if (r.queued) {
+          if (this.config.replyTo === 'list') this.store.countThreadReply(thread, false);
+          queued.push(r.messageId);
+        }
+        logLines.push(['answer queued', { messageId: mail.id, commands: toList.map((x) => x.cmd.name), to: listRecipients, reply: r.messageId }]);
+      }
+    }
+    if (toSender.length) {
+      const out = composeReply(this.replyTarget(mail, sender), toSender.map((x) => x.body).join('\n\n'), {
+        cause: `cmd:${mail.id}:private:${toSender.map((x) => x.cmd.name).join('+')}`,
+        recipients: [sender],
+        quotedCommands: toSender.map((x) => x.cmd.line),
+      });
+      const r = this.outbox.enqueue(out);
+      if (r.queued) queued.push(r.messageId);
+      logLines.push(['answer queued', { messageId: mail.id, commands: toSender.map((x) => x.cmd.name), to: [sender], reply: r.messageId }]);
+    }
+    return queued;
+  }
+
+  /** The DigestInput for one day, from the store (TLP:AMBER/RED posts left out). */
+  digestInput(day: string): DigestInput {
+    const now = this.now();
+    const dayPosts = this.store.postsOfDay(day);
+    const excluded = new Set(dayPosts.filter((p) => p.tlp && EXCLUDED_TLP.has(p.tlp)).map((p) => p.post.id));
+    const tlpOf = (postId: string): boolean => {
+      if (excluded.has(postId)) return true;
+      const row = this.store.postRow(postId);
+      if (row?.tlp && EXCLUDED_TLP.has(row.tlp)) {
+        excluded.add(postId);
+        return true;
+      }
+      return false;
+    };
+    const obsPost = new Map<string, string>();
+    const findings: DigestFinding[] = [];
+    for (const f of this.store.findingsOfDay(day)) {
+      const kept: string[] = [];
+      for (const id of f.finding.observations) {
+        let post = obsPost.get(id);
+        if (post === undefined) {
+          post = this.store.observation(id)?.post ?? '';
+          obsPost.set(id, post);
+        }
+        if (!post || !tlpOf(post)) kept.push(id);
+      }
+      if (kept.length === 0) continue;
+      const corroborating = f.finding.corroborating.filter((c) => !tlpOf(c.post));
+      findings.push({ finding: { ...f.finding, observations: kept, corroborating }, status: f.status, firstDay: f.firstDay });
+    }
+    const observations = this.store.observationsOfDay(day).filter((o) => !tlpOf(o.post));
+    const postIds = new Set(dayPosts.filter((p) => !excluded.has(p.post.id)).map((p) => p.post.id));
+    for (const id of obsPost.values()) if (id && !tlpOf(id)) postIds.add(id);
+    const posts = this.store.postsByIds(postIds);
+    const since = this.store.lastDigestAt() ?? hoursBefore(now, 24);
+    return {
+      day,
+      timeZone: this.config.timeZone,
+      findings,
+      observations,
+      posts,
+      openQuestions: this.store.openQuestions(hoursBefore(now, 24 * 7)).filter((q) => !tlpOf(q.post)),
+      deliveryFailures: this.outbox.failuresSince(since),
+      excludedPosts: [...excluded].sort(),
+      showTargets: this.config.showTargets,
+    };
+  }
+
+  /** The digest mail for a day (without recipients), or null when there is nothing to say. */
+  buildDigest(day: string, _forList: boolean): Omit<OutgoingMail, 'cause' | 'to'> | null {
+    const rendered = renderDigest(this.digestInput(day));
+    if (!rendered) return null;
+    return {
+      kind: 'digest',
+      subject: rendered.subject,
+      text: rendered.text,
+      html: rendered.html,
+      attachments: [{ filename: `listwatch-${day}.json`, content: `${JSON.stringify(rendered.document, null, 2)}\n`, contentType: 'application/json' }],
+    };
+  }
+
+  /**
+   * The daily digest: to the list and to each subscriber, once per day (the cause is the day, so
+   * a second run the same day queues nothing). `at` is the clock's time unless given (tests).
+   */
+  runDigest(at: Date = this.now()): { day: string; queued: string[]; reason?: string } {
+    const day = dayIn(at, this.config.timeZone);
+    const kill = this.killSwitch();
+    if (kill) {
+      this.log.warn({ day, killSwitch: kill }, 'kill switch on: no digest');
+      return { day, queued: [], reason: 'kill switch' };
+    }
+    const digest = this.buildDigest(day, true);
+    if (!digest) {
+      this.log.info({ day }, 'digest: nothing to say today; none sent');
+      return { day, queued: [], reason: 'nothing to say' };
+    }
+    const queued = this.store.transaction(() => {
+      const ids: string[] = [];
+      const r = this.outbox.enqueue({ ...digest, cause: `digest:${day}`, to: [this.config.listAddress] });
+      if (r.queued) ids.push(r.messageId);
+      for (const sub of this.store.subscribers()) {
+        const s = this.outbox.enqueue({ ...digest, cause: `digest:${day}:${sub}`, to: [sub] });
+        if (s.queued) ids.push(s.messageId);
+      }
+      this.store.markDigest(day, at.toISOString(), digest.text.length);
+      return ids;
+    });
+    this.log.info({ day, queued: queued.length, subscribers: this.store.subscribers().length }, 'digest queued');
+    return { day, queued };
+  }
+}
+
+/** A MailPost stand-in for stored posts (analyzeThread reads only post, observations, statements). */
+function stubMail(id: string): MailPost {
+  return {
+    id,
+    hasMessageId: true,
+    inReplyTo: null,
+    references: [],
+    subject: null,
+    date: null,
+    offsetMinutes: 0,
+    from: { name: null, address: null, org: null },
+    text: '',
+    blocks: [],
+    tlp: null,
+    headers: { listId: null, autoSubmitted: null, precedence: null, xLoop: [], returnPath: null, replyTo: null, autoReplyMarkers: [] },
+    input: 'store',
+    warnings: [],
+  };
+}
+

@@ -1,0 +1,62 @@
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { runOnce, startBot } from '../bot/run.js';
+
+function load(opts: { config?: string }): LoadedConfig | null {
+  try {
+    return loadConfig(opts.config ? { configFile: opts.config } : {});
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 2;
+      return null;
+    }
+    throw err;
+  }
+}
+
+async function watchForever(loaded: LoadedConfig): Promise<void> {
+  const runtime = await startBot(loaded);
+  runtime.log.info({ from: loaded.sources }, 'configuration');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      runtime.log.info({ signal }, 'signal received');
+      runtime.stop().then(resolve, (err: Error) => {
+        runtime.log.error({ err: err.message }, 'stop failed');
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+/** Adds `start` and `watch [--once]` to the program. */
+export function registerBotCommands(program: Command): void {
+  program
+    .command('start')
+    .description(
+      'Run the bot: watch the list (the embedded Maildir ./var/list by default, or IMAP), answer commands in the thread, send the daily digest. Stops cleanly on SIGTERM.',
+    )
+    .option('-c, --config <file>', 'config file (default: ./listwatch.config.json if present; env vars LISTWATCH_* override it)')
+    .action(async (opts: { config?: string }) => {
+      const loaded = load(opts);
+      if (loaded) await watchForever(loaded);
+    });
+  program
+    .command('watch')
+    .description('Watch the list like `start`; with --once, handle what is there, send what it causes, and exit.')
+    .option('-c, --config <file>', 'config file (default: ./listwatch.config.json if present)')
+    .option('--once', 'handle the messages present now, flush the outbox, exit')
+    .action(async (opts: { config?: string; once?: boolean }) => {
+      const loaded = load(opts);
+      if (!loaded) return;
+      if (opts.once) {
+        const r = await runOnce(loaded);
+        if (r.failed > 0) process.exitCode = 1;
+      } else {
+        await watchForever(loaded);
+      }
+    });
+}

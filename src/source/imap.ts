@@ -1,0 +1,274 @@
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { Logger } from 'pino';
+import type { CursorState } from '../store/store.js';
+import type { MessageHandler } from './maildir-watch.js';
+
+/** Messages fetched per round trip (collected, then handled one by one). */
+const FETCH_CHUNK = 50;
+const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
+
+export interface CursorStore {
+  cursor(mailbox: string): CursorState | null;
+  setCursor(mailbox: string, state: CursorState, at: string): void;
+}
+
+export interface ImapWatchOptions {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string;
+  password: string | undefined;
+  mailbox: string;
+  cursor: CursorStore;
+  log: Logger;
+  /** ms after the last command before IDLE starts (imapflow's default of 15 s makes a bot slow) */
+  autoIdleDelay?: number;
+  /** how often the watchdog compares the server's UIDNEXT with the cursor (default 60 s) */
+  watchdogMs?: number;
+  /** a watchdog probe slower than this counts as a dead connection (default 30 s) */
+  probeTimeoutMs?: number;
+  /** first reconnect delay, doubled up to backoffMaxMs (defaults 1 s and 60 s) */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  /** extra imapflow options (tests: tls) */
+  clientOptions?: Partial<ImapFlowOptions>;
+}
+
+function sleep(ms: number, signal: { stopped: boolean; wake?: () => void }): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.wake = () => {
+      clearTimeout(t);
+      resolve();
+    };
+  });
+}
+
+/**
+ * Watches one IMAP mailbox: IDLE with a short autoIdleDelay, a durable (UIDVALIDITY, last UID)
+ * cursor, catch-up by UID range after every (re)connect, a new ImapFlow after every close (with
+ * backoff), and a watchdog for an IDLE that silently died. Fetch results are collected before any
+ * of them is handled, so no IMAP command ever runs inside a fetch loop. The cursor moves past a
+ * message only after the handler resolved (its analysis is committed).
+ */
+export class ImapWatcher {
+  private client: ImapFlow | null = null;
+  private readonly signal: { stopped: boolean; wake?: () => void } = { stopped: false };
+  private supervisor: Promise<void> | null = null;
+  private draining: Promise<void> | null = null;
+  private again = false;
+  private handler: MessageHandler | null = null;
+  private lock: Promise<unknown> = Promise.resolve();
+  /** number of connections made (tests watch reconnects) */
+  connections = 0;
+  processed = 0;
+
+  constructor(private readonly opts: ImapWatchOptions) {}
+
+  get connected(): boolean {
+    return !!this.client?.usable;
+  }
+
+  /** Serialises IMAP work of ours (fetch collection, watchdog probe, searches). */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private newClient(): ImapFlow {
+    return new ImapFlow({
+      host: this.opts.host,
+      port: this.opts.port,
+      secure: this.opts.secure,
+      auth: { user: this.opts.user, pass: this.opts.password ?? '' },
+      logger: false,
+      autoIdleDelay: this.opts.autoIdleDelay ?? 500,
+      maxIdleTime: 5 * 60_000,
+      connectionTimeout: 30_000,
+      greetingTimeout: 16_000,
+      socketTimeout: 10 * 60_000,
+      ...this.opts.clientOptions,
+    });
+  }
+
+  /** Connects and keeps watching until stop(); returns at once (the loop runs in the background). */
+  start(handler: MessageHandler): void {
+    this.handler = handler;
+    this.signal.stopped = false;
+    this.supervisor = this.supervise();
+  }
+
+  /**
+   * Connects once, handles everything past the cursor, and disconnects (`listwatch watch --once`).
+   * Returns how many messages were handled.
+   */
+  async once(handler: MessageHandler): Promise<number> {
+    this.handler = handler;
+    const client = this.newClient();
+    await client.connect();
+    this.client = client;
+    try {
+      await client.mailboxOpen(this.opts.mailbox);
+      const before = this.processed;
+      await this.catchUp(client);
+      return this.processed - before;
+    } finally {
+      this.client = null;
+      await client.logout().catch(() => client.close());
+    }
+  }
+
+  private async supervise(): Promise<void> {
+    const min = this.opts.backoffMinMs ?? 1000;
+    const max = this.opts.backoffMaxMs ?? 60_000;
+    let backoff = min;
+    const log = this.opts.log.child({ component: 'imap', mailbox: this.opts.mailbox, host: this.opts.host });
+    while (!this.signal.stopped) {
+      const client = this.newClient();
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      client.on('error', (err: Error) => log.warn({ err: err.message }, 'IMAP connection error'));
+      let watchdog: NodeJS.Timeout | null = null;
+      try {
+        await client.connect();
+        const mb = await client.mailboxOpen(this.opts.mailbox);
+        this.client = client;
+        this.connections++;
+        backoff = min;
+        log.info({ uidValidity: String(mb.uidValidity), exists: mb.exists, uidNext: mb.uidNext }, 'connected; watching the mailbox (IDLE)');
+        client.on('exists', () => this.kick(client, log));
+        watchdog = setInterval(() => void this.probe(client, log), this.opts.watchdogMs ?? 60_000);
+        this.kick(client, log);
+        await closed;
+        if (!this.signal.stopped) log.warn('IMAP connection closed; reconnecting with a new client');
+      } catch (err) {
+        if (!this.signal.stopped) log.warn({ err: (err as Error).message, retryInMs: backoff }, 'IMAP connect failed');
+      } finally {
+        if (watchdog) clearInterval(watchdog);
+        if (this.client === client) this.client = null;
+        client.removeAllListeners('exists');
+        if (client.usable) client.close();
+      }
+      // the message in hand finishes before a new connection (or the stop) proceeds
+      await this.draining;
+      if (this.signal.stopped) break;
+      await sleep(backoff, this.signal);
+      backoff = Math.min(backoff * 2, max);
+    }
+  }
+
+  /** New mail (or a reconnect): catch up, once at a time, again if more arrived meanwhile. */
+  private kick(client: ImapFlow, log: Logger): void {
+    if (this.signal.stopped) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.catchUp(client);
+        } while (this.again && !this.signal.stopped && client.usable);
+      } catch (err) {
+        if (client.usable && !this.signal.stopped) {
+          log.error({ err: (err as Error).message }, 'catch-up failed; closing the connection to start over');
+          client.close();
+        }
+      } finally {
+        this.draining = null;
+      }
+    })();
+  }
+
+  /**
+   * Fetches every message past the cursor, by UID, in chunks: collect a chunk, then hand each to
+   * the handler and move the cursor after it. A UIDVALIDITY change restarts from UID 1 (the bot
+   * dedupes by Message-ID).
+   */
+  private async catchUp(client: ImapFlow): Promise<void> {
+    const mailbox = this.opts.mailbox;
+    const log = this.opts.log.child({ component: 'imap', mailbox });
+    for (;;) {
+      if (this.signal.stopped || !client.usable || !client.mailbox) return;
+      const uidValidity = String(client.mailbox.uidValidity);
+      let cursor = this.opts.cursor.cursor(mailbox);
+      if (!cursor || cursor.uidValidity !== uidValidity) {
+        if (cursor) log.warn({ old: cursor.uidValidity, now: uidValidity }, 'UIDVALIDITY changed: rescanning the mailbox (posts already seen are skipped by Message-ID)');
+        cursor = { uidValidity, lastUid: 0 };
+        this.opts.cursor.setCursor(mailbox, cursor, new Date().toISOString());
+      }
+      const from = cursor.lastUid + 1;
+      const batch = await this.exclusive(async () => {
+        const uids: number[] = [];
+        // `N:*` also returns the highest message when N is past it; hence the filter
+        for await (const m of client.fetch(`${from}:*`, { uid: true, size: true }, { uid: true })) {
+          if (m.uid >= from && (m.size ?? 0) <= MAX_MESSAGE_BYTES) uids.push(m.uid);
+          else if (m.uid >= from) log.warn({ uid: m.uid, bytes: m.size }, 'message too large; skipped');
+        }
+        uids.sort((a, b) => a - b);
+        const chunk = uids.slice(0, FETCH_CHUNK);
+        const out: Array<{ uid: number; source: Buffer }> = [];
+        if (chunk.length) {
+          for await (const m of client.fetch(chunk.join(','), { uid: true, source: true }, { uid: true })) {
+            if (m.source) out.push({ uid: m.uid, source: m.source });
+          }
+        }
+        out.sort((a, b) => a.uid - b.uid);
+        return { out, more: uids.length > chunk.length };
+      });
+      if (batch.out.length === 0) return;
+      for (const m of batch.out) {
+        if (this.signal.stopped) return;
+        await this.handler!(m.source, `imap:${mailbox}/${uidValidity}/${m.uid}`);
+        this.opts.cursor.setCursor(mailbox, { uidValidity, lastUid: m.uid }, new Date().toISOString());
+        this.processed++;
+      }
+      if (!batch.more) return;
+    }
+  }
+
+  /** Watchdog: an IDLE can die silently; compare the server's UIDNEXT with the cursor. */
+  private async probe(client: ImapFlow, log: Logger): Promise<void> {
+    if (!client.usable || this.signal.stopped || this.draining) return;
+    const timeout = this.opts.probeTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const status = await Promise.race([
+        this.exclusive(() => client.status(this.opts.mailbox, { uidNext: true, uidValidity: true })),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer in ${timeout} ms`)), timeout);
+        }),
+      ]);
+      const cursor = this.opts.cursor.cursor(this.opts.mailbox);
+      if (status && status.uidNext !== undefined && cursor && status.uidNext - 1 > cursor.lastUid) {
+        log.warn({ uidNext: status.uidNext, lastUid: cursor.lastUid }, 'watchdog: mail arrived without an IDLE notice; catching up');
+        this.kick(client, log);
+      }
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'watchdog: the connection does not answer; reconnecting');
+      client.close();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Whether a message with this Message-ID is in the mailbox (the outbox's delivery check). */
+  async hasMessageId(messageId: string): Promise<boolean> {
+    const client = this.client;
+    if (!client?.usable) throw new Error('IMAP not connected');
+    const id = messageId.replace(/^<|>$/g, '');
+    const found = await this.exclusive(() => client.search({ header: { 'message-id': `<${id}>` } }, { uid: true }));
+    return Array.isArray(found) && found.length > 0;
+  }
+
+  /** Stops: the message in hand finishes, then the connection closes. */
+  async stop(): Promise<void> {
+    this.signal.stopped = true;
+    this.signal.wake?.();
+    await this.draining;
+    const client = this.client;
+    if (client?.usable) await client.logout().catch(() => client.close());
+    await this.supervisor;
+  }
+}

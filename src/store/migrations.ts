@@ -1,0 +1,166 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Numbered migrations; `PRAGMA user_version` holds how many ran. Append only: never edit a
+ * migration that has shipped, add the next one.
+ */
+export const MIGRATIONS: Array<(db: Database) => void> = [
+  // 1: the bot's state
+  (db) => {
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+      -- every Message-ID the bot has handled, whatever it decided (dedupe across restarts and UIDVALIDITY resets)
+      CREATE TABLE processed (
+        message_id TEXT PRIMARY KEY,
+        input TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+
+      CREATE TABLE posts (
+        id TEXT PRIMARY KEY,
+        thread TEXT NOT NULL,
+        subject TEXT,
+        subject_key TEXT NOT NULL,
+        date TEXT,
+        from_address TEXT,
+        from_org TEXT,
+        tlp TEXT,
+        day TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        -- the PostAnalysis without observations and without the body text
+        analysis TEXT NOT NULL
+      );
+      CREATE INDEX posts_thread ON posts(thread);
+      CREATE INDEX posts_day ON posts(day);
+      CREATE INDEX posts_subject ON posts(subject_key);
+
+      CREATE TABLE observations (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        post TEXT NOT NULL,
+        thread TEXT NOT NULL,
+        group_key TEXT NOT NULL,
+        actor TEXT,
+        -- IPv4 actor as an integer for prefix range queries (NULL for IPv6 or none)
+        actor_num INTEGER,
+        time TEXT,
+        class TEXT NOT NULL,
+        day TEXT NOT NULL,
+        json TEXT NOT NULL
+      );
+      CREATE INDEX observations_post ON observations(post);
+      CREATE INDEX observations_thread ON observations(thread);
+      CREATE INDEX observations_group ON observations(group_key, seq);
+      CREATE INDEX observations_actor ON observations(actor);
+      CREATE INDEX observations_actor_num ON observations(actor_num);
+      CREATE INDEX observations_time ON observations(time);
+      CREATE INDEX observations_day ON observations(day);
+
+      CREATE TABLE statements (
+        post TEXT NOT NULL,
+        thread TEXT NOT NULL,
+        json TEXT NOT NULL
+      );
+      CREATE INDEX statements_thread ON statements(thread);
+
+      CREATE TABLE questions (
+        post TEXT NOT NULL,
+        thread TEXT NOT NULL,
+        text TEXT NOT NULL,
+        from_address TEXT,
+        received_at TEXT NOT NULL
+      );
+      CREATE INDEX questions_thread ON questions(thread);
+
+      -- one row per finding identity; json is the latest Finding
+      CREATE TABLE findings (
+        key TEXT PRIMARY KEY,
+        id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        first_day TEXT NOT NULL,
+        last_day TEXT NOT NULL,
+        reporters TEXT NOT NULL,
+        actors TEXT NOT NULL,
+        json TEXT NOT NULL
+      );
+      CREATE INDEX findings_last_day ON findings(last_day);
+      CREATE TABLE finding_groups (
+        finding_key TEXT NOT NULL,
+        group_key TEXT NOT NULL,
+        PRIMARY KEY (group_key, finding_key)
+      );
+      CREATE INDEX finding_groups_finding ON finding_groups(finding_key);
+      -- the reporters and actors a finding had at the end of each day it changed
+      CREATE TABLE finding_days (
+        finding_key TEXT NOT NULL,
+        day TEXT NOT NULL,
+        reporters TEXT NOT NULL,
+        actors TEXT NOT NULL,
+        observations INTEGER NOT NULL,
+        PRIMARY KEY (finding_key, day)
+      );
+
+      CREATE TABLE threads (
+        id TEXT PRIMARY KEY,
+        subject TEXT,
+        replies INTEGER NOT NULL DEFAULT 0,
+        auto_replied INTEGER NOT NULL DEFAULT 0,
+        last_post_at TEXT NOT NULL
+      );
+
+      CREATE TABLE cursor (
+        mailbox TEXT PRIMARY KEY,
+        uid_validity TEXT NOT NULL,
+        last_uid INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+
+      CREATE TABLE members (
+        address TEXT PRIMARY KEY,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        posts INTEGER NOT NULL DEFAULT 0
+      );
+
+      CREATE TABLE subscriptions (
+        address TEXT PRIMARY KEY,
+        since TEXT NOT NULL
+      );
+
+      -- commands taken, for the per-sender rate limit
+      CREATE TABLE requests (
+        sender TEXT NOT NULL,
+        at TEXT NOT NULL,
+        post TEXT NOT NULL,
+        command TEXT NOT NULL
+      );
+      CREATE INDEX requests_sender ON requests(sender, at);
+
+      CREATE TABLE errors (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        input TEXT NOT NULL,
+        message TEXT NOT NULL
+      );
+
+      CREATE TABLE digests (
+        day TEXT PRIMARY KEY,
+        sent_at TEXT NOT NULL,
+        findings INTEGER NOT NULL
+      );
+    `);
+  },
+];
+
+export function runMigrations(db: Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let i = current; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      MIGRATIONS[i]!(db);
+      db.pragma(`user_version = ${i + 1}`);
+    })();
+  }
+  return MIGRATIONS.length;
+}

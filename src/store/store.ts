@@ -1,0 +1,505 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import ipaddr from 'ipaddr.js';
+import type { Finding, Observation, Post } from '../contract.js';
+import type { PostAnalysis } from '../analyze/types.js';
+import type { ProseStatement, Question } from '../correlate/types.js';
+import type { MailPost } from '../mail/types.js';
+import { normalizeSubject } from '../mail/thread.js';
+import { migrateOutbox } from '../deliver/outbox.js';
+import { runMigrations } from './migrations.js';
+
+/** How many observations of one group key a recomputation reads at most (the newest). */
+export const MAX_GROUP_OBSERVATIONS = 20_000;
+
+export type FindingStatus = 'new' | 'growing' | 'recurring';
+
+export interface StoredFinding {
+  key: string;
+  finding: Finding;
+  firstDay: string;
+  lastDay: string;
+}
+
+export interface FindingChange {
+  finding: Finding;
+  /** true: this identity was not in the store before */
+  added: boolean;
+  /** reporters (or corroborating orgs) not in the stored finding before */
+  newReporters: string[];
+  newActors: string[];
+}
+
+export interface CursorState {
+  uidValidity: string;
+  lastUid: number;
+}
+
+/** What identifies a finding across recomputations, while its reporters and observations grow. */
+export function findingKey(f: Finding): string {
+  if (f.kind === 'same-traffic') return `same-traffic:${[...f.observations].sort().join(',')}`;
+  return [f.kind, f.behaviour, f.family ?? '', f.actorPrefix, f.dport ?? ''].join(':');
+}
+
+/** Reporters and orgs that corroborate in prose: who stands behind a finding. */
+export function findingReporters(f: Finding): string[] {
+  return [...new Set([...f.reporters, ...f.corroborating.map((c) => c.org)])].sort();
+}
+
+export function ipv4Number(addr: string | null): number | null {
+  if (!addr || !ipaddr.IPv4.isValidFourPartDecimal(addr)) return null;
+  const b = ipaddr.IPv4.parse(addr).octets;
+  return ((b[0]! << 24) >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!;
+}
+
+function json<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+/** The post's analysis as stored: no body text, no blocks, no observations (they have their table). */
+function slimAnalysis(pa: PostAnalysis): Omit<PostAnalysis, 'observations'> {
+  const mail: MailPost = { ...pa.mail, text: '', blocks: [] };
+  return { mail, post: pa.post, statements: pa.statements, questions: pa.questions };
+}
+
+/**
+ * The bot's SQLite state (better-sqlite3, WAL). Every method is synchronous, so callers can group
+ * several in one `transaction()` together with the outbox.
+ */
+export class Store {
+  readonly db: Database;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new BetterSqlite3(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    runMigrations(this.db);
+    migrateOutbox(this.db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // ---- meta
+  meta(key: string): string | null {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  /** A random secret made once and kept (the X-Loop token's HMAC key when none is configured). */
+  secret(key: string): string {
+    const existing = this.meta(key);
+    if (existing) return existing;
+    const value = randomBytes(24).toString('hex');
+    this.setMeta(key, value);
+    return value;
+  }
+
+  // ---- processed Message-IDs and errors
+  isProcessed(messageId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM processed WHERE message_id = ?').get(messageId) !== undefined;
+  }
+
+  processedOutcome(messageId: string): string | null {
+    const row = this.db.prepare('SELECT outcome FROM processed WHERE message_id = ?').get(messageId) as { outcome: string } | undefined;
+    return row?.outcome ?? null;
+  }
+
+  markProcessed(messageId: string, input: string, outcome: string, at: string): void {
+    this.db
+      .prepare('INSERT INTO processed(message_id, input, outcome, at) VALUES (?, ?, ?, ?) ON CONFLICT(message_id) DO NOTHING')
+      .run(messageId, input, outcome.slice(0, 500), at);
+  }
+
+  recordError(input: string, message: string, at: string): void {
+    this.db.prepare('INSERT INTO errors(at, input, message) VALUES (?, ?, ?)').run(at, input.slice(0, 1000), message.slice(0, 4000));
+  }
+
+  errorsSince(at: string): Array<{ at: string; input: string; message: string }> {
+    return this.db.prepare('SELECT at, input, message FROM errors WHERE at >= ? ORDER BY id').all(at) as Array<{ at: string; input: string; message: string }>;
+  }
+
+  // ---- threads
+  /**
+   * The thread a new post belongs to: the thread of the post it answers (In-Reply-To, then
+   * References newest first), else the oldest Reference (the root even when it never reached us),
+   * else an earlier post with the same normalized subject, else the post itself.
+   */
+  threadFor(mail: Pick<MailPost, 'id' | 'inReplyTo' | 'references' | 'subject'>): string {
+    const known = this.db.prepare('SELECT thread FROM posts WHERE id = ?');
+    const chain = [mail.inReplyTo, ...[...mail.references].reverse()].filter((r): r is string => !!r && r !== mail.id);
+    for (const ref of chain.slice(0, 200)) {
+      const row = known.get(ref) as { thread: string } | undefined;
+      if (row) return row.thread;
+    }
+    const oldest = mail.references.find((r) => r && r !== mail.id);
+    if (oldest) return oldest;
+    const key = normalizeSubject(mail.subject);
+    if (key) {
+      const row = this.db.prepare('SELECT thread FROM posts WHERE subject_key = ? ORDER BY received_at LIMIT 1').get(key) as { thread: string } | undefined;
+      if (row) return row.thread;
+    }
+    return mail.inReplyTo ?? mail.id;
+  }
+
+  threadState(id: string): { replies: number; autoReplied: boolean } {
+    const row = this.db.prepare('SELECT replies, auto_replied FROM threads WHERE id = ?').get(id) as { replies: number; auto_replied: number } | undefined;
+    return { replies: row?.replies ?? 0, autoReplied: !!row?.auto_replied };
+  }
+
+  countThreadReply(id: string, auto: boolean): void {
+    this.db
+      .prepare('UPDATE threads SET replies = replies + 1, auto_replied = MAX(auto_replied, ?) WHERE id = ?')
+      .run(auto ? 1 : 0, id);
+  }
+
+  // ---- posts
+  hasPost(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM posts WHERE id = ?').get(id) !== undefined;
+  }
+
+  /** Stores a post's analysis (observations indexed by group key). Returns false if it was stored before. */
+  savePost(pa: PostAnalysis, groupKeyOf: (o: Observation) => string, day: string, at: string): boolean {
+    const p = pa.post;
+    const inserted = this.db
+      .prepare(
+        `INSERT INTO posts(id, thread, subject, subject_key, date, from_address, from_org, tlp, day, received_at, analysis)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+      )
+      .run(p.id, p.thread, p.subject, normalizeSubject(p.subject), p.date, p.from.address?.toLowerCase() ?? null, p.from.org, pa.mail.tlp, day, at, JSON.stringify(slimAnalysis(pa)));
+    if (inserted.changes === 0) return false;
+    const insObs = this.db.prepare(
+      `INSERT INTO observations(id, post, thread, group_key, actor, actor_num, time, class, day, json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+    );
+    for (const o of pa.observations) {
+      insObs.run(o.id, o.post, p.thread, groupKeyOf(o), o.actor, ipv4Number(o.actor), o.time, o.class, day, JSON.stringify(o));
+    }
+    const insSt = this.db.prepare('INSERT INTO statements(post, thread, json) VALUES (?, ?, ?)');
+    for (const s of pa.statements) insSt.run(s.post, p.thread, JSON.stringify({ ...s, thread: p.thread }));
+    const insQ = this.db.prepare('INSERT INTO questions(post, thread, text, from_address, received_at) VALUES (?, ?, ?, ?, ?)');
+    for (const q of pa.questions) insQ.run(q.post, p.thread, q.text, p.from.address?.toLowerCase() ?? null, at);
+    this.db
+      .prepare(
+        `INSERT INTO threads(id, subject, last_post_at) VALUES (?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET last_post_at = excluded.last_post_at`,
+      )
+      .run(p.thread, p.subject, at);
+    return true;
+  }
+
+  /** The thread's posts as PostAnalysis (bodies not kept), in arrival order. */
+  threadAnalyses(thread: string, limit = 500): PostAnalysis[] {
+    const rows = this.db
+      .prepare('SELECT id, analysis FROM posts WHERE thread = ? ORDER BY received_at, rowid LIMIT ?')
+      .all(thread, limit) as Array<{ id: string; analysis: string }>;
+    const obsStmt = this.db.prepare('SELECT json FROM observations WHERE post = ? ORDER BY seq');
+    return rows.map((r) => {
+      const a = json<Omit<PostAnalysis, 'observations'>>(r.analysis);
+      const observations = (obsStmt.all(r.id) as Array<{ json: string }>).map((o) => json<Observation>(o.json));
+      return { ...a, observations };
+    });
+  }
+
+  postsByIds(ids: Iterable<string>): Post[] {
+    const stmt = this.db.prepare('SELECT analysis FROM posts WHERE id = ?');
+    const out: Post[] = [];
+    for (const id of new Set(ids)) {
+      const row = stmt.get(id) as { analysis: string } | undefined;
+      if (row) out.push(json<Omit<PostAnalysis, 'observations'>>(row.analysis).post);
+    }
+    return out;
+  }
+
+  postRow(id: string): { id: string; thread: string; subject: string | null; fromAddress: string | null; tlp: string | null; day: string } | null {
+    const row = this.db
+      .prepare('SELECT id, thread, subject, from_address AS fromAddress, tlp, day FROM posts WHERE id = ?')
+      .get(id) as { id: string; thread: string; subject: string | null; fromAddress: string | null; tlp: string | null; day: string } | undefined;
+    return row ?? null;
+  }
+
+  observation(id: string): Observation | null {
+    const row = this.db.prepare('SELECT json FROM observations WHERE id = ?').get(id) as { json: string } | undefined;
+    return row ? json<Observation>(row.json) : null;
+  }
+
+  /** Observations whose id starts with `prefix` (ids are long hashes; people type a few characters). */
+  observationsByIdPrefix(prefix: string, limit = 5): Observation[] {
+    const rows = this.db
+      .prepare('SELECT json FROM observations WHERE id >= ? AND id < ? ORDER BY id LIMIT ?')
+      .all(prefix, `${prefix}\uffff`, limit) as Array<{ json: string }>;
+    return rows.map((r) => json<Observation>(r.json));
+  }
+
+  /** The newest observations of the given group keys (index range per key: cost is per key, not per history). */
+  observationsByGroupKeys(keys: Iterable<string>, capPerKey = MAX_GROUP_OBSERVATIONS): Array<{ obs: Observation; groupKey: string }> {
+    const stmt = this.db.prepare('SELECT json FROM observations WHERE group_key = ? ORDER BY seq DESC LIMIT ?');
+    const out: Array<{ obs: Observation; groupKey: string }> = [];
+    for (const key of new Set(keys)) {
+      const rows = (stmt.all(key, capPerKey) as Array<{ json: string }>).reverse();
+      for (const r of rows) out.push({ obs: json<Observation>(r.json), groupKey: key });
+    }
+    return out;
+  }
+
+  statementsOfThreads(threads: Iterable<string>): ProseStatement[] {
+    const stmt = this.db.prepare('SELECT json FROM statements WHERE thread = ? LIMIT 1000');
+    const out: ProseStatement[] = [];
+    for (const t of new Set(threads)) for (const r of stmt.all(t) as Array<{ json: string }>) out.push(json<ProseStatement>(r.json));
+    return out;
+  }
+
+  /** Observations whose IPv4 actor lies in [first, last] (inclusive), newest first. */
+  observationsByActorRange(first: number, last: number, limit = 2000): Observation[] {
+    const rows = this.db
+      .prepare('SELECT json FROM observations WHERE actor_num BETWEEN ? AND ? ORDER BY seq DESC LIMIT ?')
+      .all(first, last, limit) as Array<{ json: string }>;
+    return rows.map((r) => json<Observation>(r.json));
+  }
+
+  observationsByActor(actor: string, limit = 2000): Observation[] {
+    const rows = this.db.prepare('SELECT json FROM observations WHERE actor = ? ORDER BY seq DESC LIMIT ?').all(actor, limit) as Array<{ json: string }>;
+    return rows.map((r) => json<Observation>(r.json));
+  }
+
+  postsOfDay(day: string): Array<{ post: Post; tlp: string | null }> {
+    const rows = this.db.prepare('SELECT analysis, tlp FROM posts WHERE day = ? ORDER BY received_at, rowid').all(day) as Array<{ analysis: string; tlp: string | null }>;
+    return rows.map((r) => ({ post: json<Omit<PostAnalysis, 'observations'>>(r.analysis).post, tlp: r.tlp }));
+  }
+
+  observationsOfDay(day: string, limit = 50_000): Observation[] {
+    const rows = this.db.prepare('SELECT json FROM observations WHERE day = ? ORDER BY seq LIMIT ?').all(day, limit) as Array<{ json: string }>;
+    return rows.map((r) => json<Observation>(r.json));
+  }
+
+  /** Questions asked since `sinceAt` that nobody else has answered in the thread since. */
+  openQuestions(sinceAt: string, limit = 50): Question[] {
+    const rows = this.db
+      .prepare(
+        `SELECT q.post, q.thread, q.text FROM questions q
+         WHERE q.received_at >= ?
+           AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.thread = q.thread AND p.received_at > q.received_at
+                            AND COALESCE(p.from_address, '') <> COALESCE(q.from_address, ''))
+         ORDER BY q.received_at LIMIT ?`,
+      )
+      .all(sinceAt, limit) as Question[];
+    return rows;
+  }
+
+  // ---- findings
+  storedFinding(key: string): StoredFinding | null {
+    const row = this.db.prepare('SELECT key, json, first_day, last_day FROM findings WHERE key = ?').get(key) as
+      | { key: string; json: string; first_day: string; last_day: string }
+      | undefined;
+    return row ? { key: row.key, finding: json<Finding>(row.json), firstDay: row.first_day, lastDay: row.last_day } : null;
+  }
+
+  /**
+   * Replaces the findings of the recomputed group keys with `findings`, keeping each identity's
+   * first day and recording reporters/actors per day. Returns what changed.
+   */
+  applyFindings(
+    groupKeys: Iterable<string>,
+    findings: Finding[],
+    groupKeysOfFinding: (f: Finding) => string[],
+    actorsOfFinding: (f: Finding) => string[],
+    day: string,
+  ): FindingChange[] {
+    const keys = [...new Set(groupKeys)];
+    const before = new Map<string, { reporters: string[]; actors: string[]; first: string }>();
+    const byGroup = this.db.prepare('SELECT finding_key FROM finding_groups WHERE group_key = ?');
+    const get = this.db.prepare('SELECT reporters, actors, first_day FROM findings WHERE key = ?');
+    for (const g of keys) {
+      for (const { finding_key } of byGroup.all(g) as Array<{ finding_key: string }>) {
+        const row = get.get(finding_key) as { reporters: string; actors: string; first_day: string } | undefined;
+        if (row) before.set(finding_key, { reporters: json(row.reporters), actors: json(row.actors), first: row.first_day });
+      }
+    }
+    const changes: FindingChange[] = [];
+    const produced = new Set<string>();
+    const upsert = this.db.prepare(
+      `INSERT INTO findings(key, id, kind, first_day, last_day, reporters, actors, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET id = excluded.id, last_day = excluded.last_day, reporters = excluded.reporters,
+         actors = excluded.actors, json = excluded.json`,
+    );
+    const link = this.db.prepare('INSERT INTO finding_groups(finding_key, group_key) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    const dayRow = this.db.prepare(
+      `INSERT INTO finding_days(finding_key, day, reporters, actors, observations) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(finding_key, day) DO UPDATE SET reporters = excluded.reporters, actors = excluded.actors, observations = excluded.observations`,
+    );
+    const existing = this.db.prepare('SELECT reporters, actors, first_day, json FROM findings WHERE key = ?');
+    for (const f of findings) {
+      const key = findingKey(f);
+      if (produced.has(key)) continue;
+      produced.add(key);
+      const reporters = findingReporters(f);
+      const actors = [...new Set(actorsOfFinding(f))].sort();
+      let prev = before.get(key);
+      if (!prev) {
+        // the same identity may have been linked only to other group keys so far
+        const row = existing.get(key) as { reporters: string; actors: string; first_day: string; json: string } | undefined;
+        if (row) prev = { reporters: json(row.reporters), actors: json(row.actors), first: row.first_day };
+      }
+      const newReporters = prev ? reporters.filter((r) => !prev!.reporters.includes(r)) : reporters;
+      const newActors = prev ? actors.filter((a) => !prev!.actors.includes(a)) : actors;
+      const changed = !prev || newReporters.length > 0 || newActors.length > 0;
+      const prevJson = prev ? (existing.get(key) as { json: string } | undefined)?.json : undefined;
+      const fJson = JSON.stringify(f);
+      if (changed || prevJson !== fJson) {
+        upsert.run(key, f.id, f.kind, prev?.first ?? day, day, JSON.stringify(reporters), JSON.stringify(actors), fJson);
+        dayRow.run(key, day, JSON.stringify(reporters), JSON.stringify(actors), f.observations.length);
+      }
+      for (const g of groupKeysOfFinding(f)) link.run(key, g);
+      if (changed) changes.push({ finding: f, added: !prev, newReporters, newActors });
+    }
+    // identities of these group keys the recomputation no longer yields (e.g. a prefix that widened)
+    const drop = this.db.prepare('DELETE FROM findings WHERE key = ?');
+    const unlink = this.db.prepare('DELETE FROM finding_groups WHERE finding_key = ?');
+    const dropDays = this.db.prepare('DELETE FROM finding_days WHERE finding_key = ?');
+    for (const key of before.keys()) {
+      if (produced.has(key)) continue;
+      drop.run(key);
+      unlink.run(key);
+      dropDays.run(key);
+    }
+    return changes;
+  }
+
+  /** Findings that changed on `day`, with whether they are new, growing or recurring that day. */
+  findingsOfDay(day: string): Array<{ finding: Finding; status: FindingStatus; firstDay: string }> {
+    const rows = this.db.prepare('SELECT key, json, first_day FROM findings WHERE last_day = ? ORDER BY first_day, key').all(day) as Array<{
+      key: string;
+      json: string;
+      first_day: string;
+    }>;
+    const prevDay = this.db.prepare('SELECT reporters, actors FROM finding_days WHERE finding_key = ? AND day < ? ORDER BY day DESC LIMIT 1');
+    const thatDay = this.db.prepare('SELECT reporters, actors FROM finding_days WHERE finding_key = ? AND day = ?');
+    return rows.map((r) => {
+      const finding = json<Finding>(r.json);
+      if (r.first_day === day) return { finding, status: 'new' as const, firstDay: r.first_day };
+      const prev = prevDay.get(r.key, day) as { reporters: string; actors: string } | undefined;
+      const now = thatDay.get(r.key, day) as { reporters: string; actors: string } | undefined;
+      let growing = false;
+      if (prev && now) {
+        const pr = json<string[]>(prev.reporters);
+        const pa = json<string[]>(prev.actors);
+        growing = json<string[]>(now.reporters).some((x) => !pr.includes(x)) || json<string[]>(now.actors).some((x) => !pa.includes(x));
+      }
+      return { finding, status: growing ? ('growing' as const) : ('recurring' as const), firstDay: r.first_day };
+    });
+  }
+
+  /** Findings whose actor prefix overlaps [first, last] of IPv4 space, via their observations. */
+  findingsByKeys(keys: Iterable<string>): StoredFinding[] {
+    const out: StoredFinding[] = [];
+    for (const k of new Set(keys)) {
+      const f = this.storedFinding(k);
+      if (f) out.push(f);
+    }
+    return out;
+  }
+
+  findingKeysOfGroups(groupKeys: Iterable<string>): string[] {
+    const stmt = this.db.prepare('SELECT finding_key FROM finding_groups WHERE group_key = ?');
+    const out = new Set<string>();
+    for (const g of new Set(groupKeys)) for (const r of stmt.all(g) as Array<{ finding_key: string }>) out.add(r.finding_key);
+    return [...out];
+  }
+
+  groupKeysOfObservations(ids: Iterable<string>): string[] {
+    const stmt = this.db.prepare('SELECT group_key FROM observations WHERE id = ?');
+    const out = new Set<string>();
+    for (const id of new Set(ids)) {
+      const r = stmt.get(id) as { group_key: string } | undefined;
+      if (r) out.add(r.group_key);
+    }
+    return [...out];
+  }
+
+  // ---- cursor
+  cursor(mailbox: string): CursorState | null {
+    const row = this.db.prepare('SELECT uid_validity, last_uid FROM cursor WHERE mailbox = ?').get(mailbox) as { uid_validity: string; last_uid: number } | undefined;
+    return row ? { uidValidity: row.uid_validity, lastUid: row.last_uid } : null;
+  }
+
+  setCursor(mailbox: string, state: CursorState, at: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO cursor(mailbox, uid_validity, last_uid, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, updated_at = excluded.updated_at`,
+      )
+      .run(mailbox, state.uidValidity, state.lastUid, at);
+  }
+
+  // ---- members, subscriptions, requests
+  isMember(address: string): boolean {
+    return this.db.prepare('SELECT 1 FROM members WHERE address = ?').get(address.toLowerCase()) !== undefined;
+  }
+
+  addMember(address: string, at: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO members(address, first_seen, last_seen, posts) VALUES (?, ?, ?, 1)
+         ON CONFLICT(address) DO UPDATE SET last_seen = excluded.last_seen, posts = posts + 1`,
+      )
+      .run(address.toLowerCase(), at, at);
+  }
+
+  subscribe(address: string, at: string): boolean {
+    return this.db.prepare('INSERT INTO subscriptions(address, since) VALUES (?, ?) ON CONFLICT(address) DO NOTHING').run(address.toLowerCase(), at).changes > 0;
+  }
+
+  unsubscribe(address: string): boolean {
+    return this.db.prepare('DELETE FROM subscriptions WHERE address = ?').run(address.toLowerCase()).changes > 0;
+  }
+
+  subscribers(): string[] {
+    return (this.db.prepare('SELECT address FROM subscriptions ORDER BY address').all() as Array<{ address: string }>).map((r) => r.address);
+  }
+
+  countRequests(sender: string, sinceAt: string): number {
+    const row = this.db.prepare('SELECT COUNT(*) AS n FROM requests WHERE sender = ? AND at >= ?').get(sender.toLowerCase(), sinceAt) as { n: number };
+    return row.n;
+  }
+
+  addRequest(sender: string, at: string, post: string, command: string): void {
+    this.db.prepare('INSERT INTO requests(sender, at, post, command) VALUES (?, ?, ?, ?)').run(sender.toLowerCase(), at, post, command);
+  }
+
+  // ---- digests
+  digestSent(day: string): boolean {
+    return this.db.prepare('SELECT 1 FROM digests WHERE day = ?').get(day) !== undefined;
+  }
+
+  markDigest(day: string, at: string, findings: number): void {
+    this.db.prepare('INSERT INTO digests(day, sent_at, findings) VALUES (?, ?, ?) ON CONFLICT(day) DO NOTHING').run(day, at, findings);
+  }
+
+  lastDigestAt(): string | null {
+    const row = this.db.prepare('SELECT sent_at FROM digests ORDER BY day DESC LIMIT 1').get() as { sent_at: string } | undefined;
+    return row?.sent_at ?? null;
+  }
+
+  counts(): { posts: number; observations: number; findings: number; members: number } {
+    const n = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    return {
+      posts: n('SELECT COUNT(*) AS n FROM posts'),
+      observations: n('SELECT COUNT(*) AS n FROM observations'),
+      findings: n('SELECT COUNT(*) AS n FROM findings'),
+      members: n('SELECT COUNT(*) AS n FROM members'),
+    };
+  }
+}
