@@ -1,0 +1,194 @@
+// The deterministic rule pass over what people say in prose: "I've seen this as well",
+// "we don't see any", and the questions they ask the list. Only the author's own text counts:
+// quoted text is someone else's voice, signatures and footers are nobody's.
+
+import type { MailPost } from '../mail/types.js';
+import type { ProseStatement, Question } from './types.js';
+
+const MAX_LINE = 4096;
+const MAX_PARAGRAPH = 20_000;
+const MAX_SENTENCE = 1_000;
+
+const ABBREVIATIONS = new Set(['e.g', 'i.e', 'etc', 'mr', 'mrs', 'dr', 'vs', 'approx', 'cf', 'fig', 'no']);
+
+/** A line of a pasted record or hex dump, not prose. */
+function looksLikeData(line: string): boolean {
+  const t = line.trim();
+  if (t.length === 0) return false;
+  let digits = 0;
+  let letters = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) letters++;
+  }
+  if (t.startsWith('[**]')) return true;
+  return digits > letters;
+}
+
+/** Paragraphs of the author's own blocks, each joined into one line (mail clients wrap mid-sentence). */
+function ownParagraphs(mail: MailPost): string[] {
+  const out: string[] = [];
+  for (const block of mail.blocks) {
+    if (block.kind !== 'own') continue;
+    let current = '';
+    const flush = (): void => {
+      if (current.trim()) out.push(current.trim());
+      current = '';
+    };
+    for (const raw of block.lines) {
+      if (raw.length > MAX_LINE || looksLikeData(raw)) {
+        flush();
+        continue;
+      }
+      const line = raw.trim();
+      if (!line) {
+        flush();
+        continue;
+      }
+      if (current.length + line.length < MAX_PARAGRAPH) current += (current ? ' ' : '') + line;
+      // "I then looked at the argus logs:" introduces pasted data: the sentence ends there
+      if (line.endsWith(':')) flush();
+    }
+    flush();
+  }
+  return out;
+}
+
+/** Sentences of a paragraph, with their terminating punctuation. Linear scan, no regex. */
+export function splitSentences(paragraph: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  for (let i = 0; i < paragraph.length; i++) {
+    const c = paragraph[i];
+    if (c !== '.' && c !== '!' && c !== '?') continue;
+    const next = paragraph[i + 1];
+    if (next !== undefined && next !== ' ' && next !== '\t' && next !== '"' && next !== ')') continue;
+    if (c === '.') {
+      let w = i - 1;
+      while (w >= start && paragraph[w] !== ' ') w--;
+      const word = paragraph.slice(w + 1, i).toLowerCase();
+      if (ABBREVIATIONS.has(word)) continue;
+    }
+    // swallow runs like "?!" or "..."
+    let end = i + 1;
+    while (end < paragraph.length && '.!?")'.includes(paragraph[end] as string)) end++;
+    const s = paragraph.slice(start, end).trim();
+    if (s) out.push(s);
+    start = end;
+    i = end - 1;
+  }
+  const rest = paragraph.slice(start).trim();
+  if (rest) out.push(rest);
+  return out.map((s) => (s.length > MAX_SENTENCE ? s.slice(0, MAX_SENTENCE) : s));
+}
+
+// A sentence in which the author says they see the same. Bounded alternations, no nesting.
+const SAME_PATTERNS: readonly RegExp[] = [
+  /\b(?:seen|seeing|see|saw|noticed|observed|observing|logged|logging|getting|got|had|have)\s+(?:this|that|these|those|it|them)\s+(?:as\s+well|too)\b/i,
+  /\b(?:we|i|us)\s*(?:'re|'m|'ve|are|am|have|were|was|had)?\s*(?:also|too)\s+(?:seeing|see|seen|saw|getting|got|logging|logged|noticed|noticing|observing|observed|had|have)\b/i,
+  /\b(?:see|seeing|seen|saw|getting|got|noticed|noticing|observed|observing|logged|logging|have|had)\s+(?:exactly\s+|precisely\s+)?(?:the\s+)?same\b/i,
+  /\b(?:see|seeing|seen|saw|noticed|noticing|observed|observing|logged|logging|getting|got)\s+(?:something\s+|much\s+|very\s+)?similar\b/i,
+  /\bsame\s+(?:here|for\s+us|at\s+our\s+site|on\s+our\s+(?:network|side|end))\b/i,
+  /\bme\s+too\b/i,
+  /\b(?:here|us)\s+too\b/i,
+];
+
+// The author says they do not see it.
+const NOT_SAME_PATTERNS: readonly RegExp[] = [
+  /\b(?:don't|dont|do\s+not|didn't|didnt|did\s+not|haven't|havent|have\s+not|hasn't|has\s+not|am\s+not|are\s+not|aren't|not|never)\s+(?:yet\s+|actually\s+|ever\s+)?(?:seen|see|seeing|saw|noticed|observed|logged|getting|got|had)\b/i,
+  /\bnothing\s+(?:like\s+(?:that|this|it)|similar)\b/i,
+  /\bno\s+sign\s+of\s+(?:it|this|that|them)\b/i,
+  /\bnone\s+(?:here|at\s+all|of\s+(?:it|these|those|this|that))\b/i,
+];
+
+const DETAIL_PATTERNS: ReadonlyArray<readonly [string, RegExp]> = [
+  [
+    'unused-addresses',
+    /\b(?:not\s+(?:currently\s+|presently\s+|yet\s+)?(?:in\s+use|used|assigned|allocated)|unused|unassigned|unallocated|darknet|dark\s+(?:space|addresses|ips?|net)|no\s+hosts?\s+(?:there|on\s+them)|empty\s+(?:addresses|address\s+space))\b/i,
+  ],
+  ['no-handshake', /\b(?:handshake|no\s+syn|without\s+(?:a\s+)?syn|bare\s+acks?|ack[- ]only)\b/i],
+  ['firewalled', /\b(?:firewall(?:ed)?|blocked|filtered)\b/i],
+  ['no-response', /\b(?:no\s+(?:response|reply|replies|answer)|never\s+(?:answer|respond|repl)\w*|nothing\s+(?:came\s+)?back|did\s*n[o']t\s+(?:answer|respond|reply))\b/i],
+];
+
+/** Words that open a sentence that goes on about the previous one. */
+const ELABORATION_START = /^(?:i|we|it|they|this|these|that|those|the|our|all|only|mostly|also|because|again|here|there|on|in|most|some|each|every)\b/i;
+
+function detailsOf(text: string): string[] {
+  const out: string[] = [];
+  for (const [tag, re] of DETAIL_PATTERNS) if (re.test(text)) out.push(tag);
+  return out;
+}
+
+function isQuestion(s: string): boolean {
+  return s.endsWith('?') || s.endsWith('?"') || s.endsWith('?)');
+}
+
+function polarityOf(raw: string): 'same' | 'not-same' | null {
+  if (isQuestion(raw)) return null;
+  const sentence = raw.replace(/[\u2018\u2019]/g, "'");
+  // "If you see the same ..." is a request, not a report
+  if (/^\s*(?:if|please|let\s+(?:me|us)\s+know|anyone|does|has|have\s+you)\b/i.test(sentence)) return null;
+  if (NOT_SAME_PATTERNS.some((re) => re.test(sentence))) {
+    // "I haven't seen this before, but we see the same now" still reports the traffic
+    return SAME_PATTERNS.some((re) => re.test(sentence)) && /\bbut\b/i.test(sentence) ? 'same' : 'not-same';
+  }
+  if (SAME_PATTERNS.some((re) => re.test(sentence))) return 'same';
+  return null;
+}
+
+export function findStatements(mail: MailPost, thread: string): ProseStatement[] {
+  const out: ProseStatement[] = [];
+  try {
+    for (const paragraph of ownParagraphs(mail)) {
+      const sentences = splitSentences(paragraph);
+      for (let i = 0; i < sentences.length; i++) {
+        const sentence = sentences[i] as string;
+        const polarity = polarityOf(sentence);
+        if (!polarity) continue;
+        let quote = sentence;
+        const next = sentences[i + 1];
+        if (next !== undefined && !isQuestion(next) && polarityOf(next) === null && (ELABORATION_START.test(next) || detailsOf(next).length > 0)) {
+          quote += ' ' + next;
+        }
+        // details may come from the next couple of sentences that go on about it
+        let detailText = quote;
+        for (let j = i + 2; j < Math.min(sentences.length, i + 4); j++) {
+          const s = sentences[j] as string;
+          if (polarityOf(s) !== null || isQuestion(s)) break;
+          detailText += ' ' + s;
+        }
+        out.push({
+          post: mail.id,
+          thread,
+          org: mail.from.org,
+          quote,
+          polarity,
+          details: detailsOf(detailText),
+          via: 'rule',
+        });
+      }
+    }
+  } catch {
+    // bounded best effort: a post we cannot read yields no statements
+  }
+  return out;
+}
+
+export function findQuestions(mail: MailPost, thread: string): Question[] {
+  const out: Question[] = [];
+  try {
+    for (const paragraph of ownParagraphs(mail)) {
+      for (const sentence of splitSentences(paragraph)) {
+        if (!isQuestion(sentence)) continue;
+        const words = sentence.split(/\s+/).filter(Boolean);
+        if (words.length < 3) continue;
+        out.push({ post: mail.id, thread, text: sentence });
+      }
+    }
+  } catch {
+    // as above
+  }
+  return out;
+}
