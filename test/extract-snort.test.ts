@@ -374,6 +374,43 @@ describe('extractSnort: fast and syslog alerts', () => {
   });
 });
 
+describe('extractSnort: header and line variants', () => {
+  it('reads "Snort Alert!", an interface after the triple, and a time without fraction', () => {
+    const records = extractSnort([
+      '[**] Snort Alert! [**]',
+      '02/01-00:00:01 192.0.2.9:1024 -> 192.0.2.10:25',
+      'TCP TTL:64 TOS:0x10 ID:1 IpLen:20 DgmLen:44',
+      '******S* Seq: 0x1  Ack: 0x0  Win: 0x200  TcpLen: 24',
+      '',
+      '[**] [1:1002:2]  <eth0> WEB-IIS cmd.exe access [**]',
+      '02/01-00:00:02.5 192.0.2.9:1025 -> 192.0.2.10:80',
+    ]);
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatchObject({
+      signature: { message: 'Snort Alert!' },
+      srcFlags: 'S',
+      payloadLen: 0,
+      time: { month: 2, day: 1, hour: 0, minute: 0, second: 1 },
+    });
+    expect(records[0]?.time?.fraction).toBeUndefined();
+    expect(records[1]).toMatchObject({
+      signature: { id: '1:1002', rev: 2, message: 'WEB-IIS cmd.exe access' },
+      proto: null,
+      dport: 80,
+      srcBytes: null,
+      time: { fraction: '5' },
+    });
+  });
+
+  it('reads an old fast alert without a {PROTO} mark', () => {
+    const records = extractSnort(['03/07-11:10:40.910903  [**] IDS296/web-misc_http-directory-traversal [**] 192.0.2.1:3607 -> 198.51.100.2:80']);
+    expect(records).toMatchObject([
+      { format: 'snort-fast', proto: null, src: '192.0.2.1', sport: 3607, dst: '198.51.100.2', dport: 80 },
+    ]);
+    expect(extractSnort(['03/07-11:10:40.910903  [**] x [**] 192.0.2.1:3607 -> 198.51.100.2:80 and more words'])).toEqual([]);
+  });
+});
+
 describe('extractSnort: what is not an alert', () => {
   it('ignores prose, rule text, tables, and fully masked alerts; nulls a masked side', () => {
     const records = extractSnort(fixture('mixed-prose.txt'));

@@ -408,6 +408,30 @@ function stripPriority(text: string, sig: Signature): string {
   return rest;
 }
 
+/** Priority data at the start of a fast alert's tail ("[Classification: x] [Priority: n] ..."): peeled off. */
+function stripLeadingPriority(text: string, sig: Signature): string {
+  let rest = text.trimStart();
+  const cls = CLASSIFICATION.exec(rest.slice(0, 230));
+  if (cls && cls.index === 0) {
+    sig.classification = (cls[1] as string).trim();
+    rest = rest.slice(cls[0].length).trimStart();
+  }
+  const pri = PRIORITY.exec(rest.slice(0, 24));
+  if (pri && pri.index === 0) {
+    const p = num(pri[1]);
+    if (p !== undefined) sig.priority = p;
+    rest = rest.slice(pri[0].length).trimStart();
+  }
+  return rest;
+}
+
+/** The whole of `text` is "a[:p] -> b[:p]": its endpoints, else null. */
+function stripTrailingPair(text: string): Endpoints | null {
+  const m = ADDR_PAIR_AT_START.exec(text);
+  if (!m || text.slice(m[0].length).trim().length > 0) return null;
+  return endpointsFrom(m);
+}
+
 function canContinue(line: string | undefined): line is string {
   return (
     line !== undefined &&
@@ -448,7 +472,16 @@ function parseFast(lines: readonly string[], i: number): ExtractedRecord | null 
     finishSignature(rec, sig);
     return ok ? rec : null;
   }
-  stripPriority(tailText, sig);
+  const bare = stripTrailingPair(stripLeadingPriority(tailText, sig));
+  if (bare) {
+    // older fast alerts: the addresses without a {PROTO} mark
+    if (bare.src === null && bare.dst === null) return null;
+    setEndpoints(rec, bare);
+    rec.singlePacket = true;
+    rec.srcPkts = 1;
+    finishSignature(rec, sig);
+    return rec;
+  }
   const scanner = portscanSource(sig.message);
   if (!scanner) return null;
   rec.src = scanner;
