@@ -1,0 +1,646 @@
+import type { Party } from '../contract.js';
+import { parseParty } from './org.js';
+import type { BodyBlock } from './types.js';
+
+/**
+ * Splits a post's text body into blocks of one voice: the author's own text, quoted text attributed
+ * to the person quoted (`>` prefixes, GroupWise/Lotus `Name <addr> date >>>`, Outlook
+ * `-----Original Message-----` and header blocks, an indented mirror after `X wrote:`), signatures
+ * and footers. Line by line; every pattern looks at a bounded prefix of a line; nesting is capped.
+ */
+
+/** characters of a line any pattern looks at */
+const SCAN = 4096;
+/** nesting beyond this is flattened into the deepest level */
+const MAX_DEPTH = 32;
+/** a signature longer than this many non-blank lines is not a signature any more */
+const MAX_SIGNATURE_LINES = 20;
+/** a boxed disclaimer (`*****` ... `*****`) is closed within this many lines or not at all */
+const MAX_BOX_LINES = 60;
+
+type Kind = BodyBlock['kind'];
+
+interface Item {
+  /** 0-based line of the body */
+  idx: number;
+  /** the line as seen at this nesting level (outer quote markers removed) */
+  text: string;
+}
+
+interface Label {
+  kind: Kind;
+  depth: number;
+  author: Party | null;
+  text: string;
+}
+
+interface Voice {
+  kind: 'own' | 'quoted';
+  depth: number;
+  author: Party | null;
+}
+
+export function segmentBody(text: string): BodyBlock[] {
+  const lines = splitLines(text);
+  if (lines.length === 0) return [];
+  const labels: (Label | undefined)[] = new Array(lines.length);
+  try {
+    processRegion(
+      lines.map((t, idx) => ({ idx, text: t })),
+      { kind: 'own', depth: 0, author: null },
+      labels,
+    );
+  } catch {
+    // never throw on a post: whatever was not labelled stays the author's own text
+  }
+  return toBlocks(lines, labels);
+}
+
+function splitLines(text: string): string[] {
+  if (!text) return [];
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
+  }
+  return lines;
+}
+
+function toBlocks(lines: string[], labels: (Label | undefined)[]): BodyBlock[] {
+  const blocks: BodyBlock[] = [];
+  let cur: BodyBlock | null = null;
+  for (let i = 0; i < lines.length; i++) {
+    const l: Label = labels[i] ?? { kind: 'own', depth: 0, author: null, text: lines[i]! };
+    if (cur && cur.kind === l.kind && cur.depth === l.depth && samePartyOrNull(cur.author, l.author)) {
+      cur.lines.push(l.text);
+      continue;
+    }
+    cur = { startLine: i + 1, lines: [l.text], kind: l.kind, depth: l.depth, author: l.author };
+    blocks.push(cur);
+  }
+  return blocks;
+}
+
+function samePartyOrNull(a: Party | null, b: Party | null): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return a.name === b.name && a.address === b.address;
+}
+
+const head = (s: string): string => (s.length > SCAN ? s.slice(0, SCAN) : s);
+const isBlank = (s: string): boolean => head(s).trim() === '';
+
+function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[]): void {
+  const top = voice.depth === 0 && voice.kind === 'own';
+  const canNest = voice.depth < MAX_DEPTH;
+  // the voice of the last labelled line: a blank line stays with it
+  const last: { label: Label | null } = { label: null };
+  const put = (it: Item, kind: Kind, depth: number, author: Party | null, text = it.text): void => {
+    const l: Label = { kind, depth, author, text };
+    labels[it.idx] = l;
+    last.label = l;
+  };
+  const own = (it: Item): void => put(it, voice.kind, voice.depth, voice.author);
+
+  let i = 0;
+  while (i < items.length) {
+    const it = items[i]!;
+    const s = head(it.text);
+
+    if (top && s.startsWith('>From ')) {
+      // mbox escape of a body line starting with "From ", not a quotation
+      put(it, 'own', 0, null, it.text.slice(1));
+      i++;
+      continue;
+    }
+
+    if (isMarked(s, top)) {
+      let j = i;
+      while (j < items.length && isMarked(head(items[j]!.text), top)) j++;
+      const run = items.slice(i, j);
+      if (canNest) {
+        const author = attributionBefore(items, i);
+        processRegion(
+          run.map((x) => ({ idx: x.idx, text: stripOneLevel(x.text) })),
+          { kind: 'quoted', depth: voice.depth + 1, author },
+          labels,
+        );
+      } else {
+        for (const x of run) put(x, 'quoted', voice.depth, voice.author, stripAllLevels(x.text));
+      }
+      last.label = labels[run[run.length - 1]!.idx] ?? null;
+      i = j;
+      continue;
+    }
+
+    if (isBlank(s)) {
+      const p = last.label;
+      if (p) put(it, p.kind, p.depth, p.author);
+      else own(it);
+      i++;
+      continue;
+    }
+
+    if (isSignatureDelimiter(s)) {
+      const end = signatureEnd(items, i, top);
+      const author = voice.kind === 'quoted' ? voice.author : null;
+      for (let k = i; k < end; k++) put(items[k]!, 'signature', voice.depth, author);
+      i = end;
+      continue;
+    }
+
+    const footerEnd = footerEndAt(items, i);
+    if (footerEnd > i) {
+      for (let k = i; k < footerEnd; k++) put(items[k]!, 'footer', voice.depth, null);
+      i = footerEnd;
+      continue;
+    }
+
+    if (canNest) {
+      const gw = groupWiseAuthor(s);
+      if (gw) {
+        // everything from the header line on is the quoted post, unprefixed
+        const inner: Voice = { kind: 'quoted', depth: voice.depth + 1, author: gw };
+        put(it, 'quoted', inner.depth, gw);
+        processRegion(items.slice(i + 1), inner, labels);
+        return;
+      }
+
+      const outlook = outlookHeaderAt(items, i);
+      if (outlook) {
+        const inner: Voice = { kind: 'quoted', depth: voice.depth + 1, author: outlook.author };
+        for (let k = i; k < outlook.end; k++) put(items[k]!, 'quoted', inner.depth, outlook.author);
+        processRegion(items.slice(outlook.end), inner, labels);
+        return;
+      }
+
+      const mirror = indentedMirrorAt(items, i);
+      if (mirror) {
+        own(it);
+        for (let k = i + 1; k < mirror.start; k++) own(items[k]!);
+        const run = items.slice(mirror.start, mirror.end);
+        processRegion(
+          run.map((x) => ({ idx: x.idx, text: dedent(x.text, mirror.indent) })),
+          { kind: 'quoted', depth: voice.depth + 1, author: mirror.author },
+          labels,
+        );
+        last.label = labels[run[run.length - 1]!.idx] ?? null;
+        i = mirror.end;
+        continue;
+      }
+    }
+
+    own(it);
+    i++;
+  }
+}
+
+// ---------------------------------------------------------------- `>` markers
+
+function isMarked(s: string, top: boolean): boolean {
+  if (s.charCodeAt(0) !== 62 /* > */) return false;
+  if (top && s.startsWith('>From ')) return false;
+  // `>>> Name <addr> 06/09/01 00:14:18 >>>` is a GroupWise header, not three levels of quoting
+  if (s.startsWith('>>>') && groupWiseAuthor(s)) return false;
+  return true;
+}
+
+/** Removes one `>` and the single space after it (or the space between `> >` markers). */
+function stripOneLevel(t: string): string {
+  if (t.charCodeAt(0) !== 62) return t;
+  let rest = t.slice(1);
+  if (rest.charCodeAt(0) === 32) rest = rest.charCodeAt(1) === 62 ? rest.slice(1) : rest.slice(1);
+  return rest;
+}
+
+function stripAllLevels(t: string): string {
+  let r = t;
+  for (let n = 0; n < 10_000 && r.charCodeAt(0) === 62; n++) r = stripOneLevel(r);
+  return r;
+}
+
+// ---------------------------------------------------------------- attributions
+
+const ATTRIBUTION_VERBS = [
+  'wrote:',
+  'wrote :',
+  'writes:',
+  'said:',
+  'says:',
+  'a écrit :',
+  'a écrit:',
+  'schrieb:',
+  'skrev:',
+  'escribió:',
+  'ha scritto:',
+  'schreef:',
+  'napisał:',
+  'kirjoitti:',
+];
+
+function attributionVerbEnd(line: string): number {
+  if (line.length > 1000) return -1;
+  const t = line.trimEnd();
+  if (t.length > 400 || t.charCodeAt(t.length - 1) !== 58 /* : */) return -1;
+  const lower = t.toLowerCase();
+  for (const v of ATTRIBUTION_VERBS) if (lower.endsWith(v)) return t.length - v.length;
+  return -1;
+}
+
+/** mutt: `* Russell Fulton <r.fulton@auckland.ac.nz> [2001-09-06 00:14]:` */
+function isMuttAttribution(line: string): boolean {
+  const t = head(line).trim();
+  return t.length < 300 && t.startsWith('* ') && t.endsWith(']:') && t.includes('[');
+}
+
+/** The person named by an attribution ending at line `k`, joining lines wrapped by the client. */
+function attributionAt(items: Item[], k: number): Party | null {
+  const line = items[k]!.text;
+  if (isMuttAttribution(line)) {
+    const t = head(line).trim();
+    return partyOrNull(parseParty(t.slice(2, t.lastIndexOf('[')).trim()));
+  }
+  if (attributionVerbEnd(line) < 0) return null;
+  // "On Thu, 6 Sep 2001 10:49:20 +0100, Russell Fulton\n<r.fulton@...> wrote:" may span 2-3 lines
+  let joined = head(line).trim();
+  const startsLikeIntro = (s: string): boolean => /^(On|Le|Am|El|Il|Den|Op|At|Quoting|In article)\b/i.test(s);
+  for (let back = 1; back <= 2 && !startsLikeIntro(joined); back++) {
+    const p = items[k - back];
+    if (!p || isBlank(p.text) || isMarked(head(p.text), false)) break;
+    const candidate = `${head(p.text).trim()} ${joined}`;
+    if (candidate.length > 600) break;
+    if (startsLikeIntro(candidate)) {
+      joined = candidate;
+      break;
+    }
+  }
+  return partyOrNull(parseAttribution(joined));
+}
+
+function partyOrNull(p: Party): Party | null {
+  return p.name === null && p.address === null ? null : p;
+}
+
+const TIME_TOKEN = /^\d{1,2}:\d{2}(:\d{2})?,?$/;
+const DATE_TOKEN = /^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4},?$/;
+const YEAR_TOKEN = /^(19|20)\d{2},?$/;
+const ZONE_TOKEN = /^\(?([+-]\d{2}:?\d{2}|[A-Z]{1,4}T|UTC?|Z|GMT[+-]\d{1,2}(:\d{2})?)\)?,?$/;
+const SKIP_AFTER_DATE = new Set(['am', 'pm', 'a.m.', 'p.m.', 'am,', 'pm,', 'at', 'um', 'à', 'a', 'las', 'alle', 'kl.', 'o', '-']);
+
+function parseAttribution(joined: string): Party {
+  let s = joined;
+  const verbAt = attributionVerbEnd(s);
+  if (verbAt >= 0) s = s.slice(0, verbAt);
+  s = s.trim().replace(/,$/, '').trim();
+  const lower = s.toLowerCase();
+  if (lower.startsWith('in article')) {
+    const gt = s.indexOf('>');
+    const comma = s.indexOf(',', gt >= 0 ? gt : 0);
+    return parseParty(comma >= 0 ? s.slice(comma + 1) : '');
+  }
+  if (lower.startsWith('quoting ')) return parseParty(s.slice(8));
+  if (/^(on|le|am|el|il|den|op|at)\s/i.test(s)) {
+    const tokens = s.split(/\s+/).slice(0, 80);
+    let k = -1;
+    for (let t = 0; t < tokens.length; t++) {
+      const tok = tokens[t]!;
+      // an address or a bracketed name ends the date part
+      if (tok.includes('@') || tok.startsWith('<') || tok.startsWith('"')) break;
+      if (TIME_TOKEN.test(tok) || DATE_TOKEN.test(tok) || YEAR_TOKEN.test(tok)) k = t;
+    }
+    let rest: string[];
+    if (k >= 0) {
+      let j = k + 1;
+      while (j < tokens.length && (ZONE_TOKEN.test(tokens[j]!) || SKIP_AFTER_DATE.has(tokens[j]!.toLowerCase()))) j++;
+      rest = tokens.slice(j);
+    } else {
+      const comma = s.indexOf(',');
+      rest = comma >= 0 ? s.slice(comma + 1).split(/\s+/) : tokens.slice(1);
+    }
+    return parseParty(rest.join(' ').replace(/^[\s,-]+/, ''));
+  }
+  return parseParty(s);
+}
+
+/** The attribution for a `>` run starting at `i`: the line before it, or before one blank line. */
+function attributionBefore(items: Item[], i: number): Party | null {
+  let k = i - 1;
+  if (k >= 0 && isBlank(items[k]!.text)) k--;
+  if (k < 0) return null;
+  return attributionAt(items, k);
+}
+
+// ---------------------------------------------------------------- GroupWise / Lotus
+
+/**
+ * `Russell Fulton <r.fulton () auckland ac nz> 06/09/01 00:14:18 >>>`, or the same between `>>>`,
+ * or `>>> Name 9/6/2001 12:14 AM >>>`: the author of the unprefixed text below.
+ */
+function groupWiseAuthor(s: string): Party | null {
+  const t = s.trim();
+  if (t.length > 300 || !t.endsWith('>>>')) return null;
+  let body = t.slice(0, -3).trim();
+  const leading = body.startsWith('>>>');
+  if (leading) body = body.slice(3).trim();
+  const tokens = body.split(/\s+/).filter((x) => x.length > 0);
+  let dated = false;
+  const last = (): string => (tokens.length ? tokens[tokens.length - 1]!.toLowerCase() : '');
+  if (last() === 'am' || last() === 'pm') tokens.pop();
+  if (tokens.length && TIME_TOKEN.test(last())) {
+    tokens.pop();
+    dated = true;
+  }
+  if (tokens.length && DATE_TOKEN.test(last())) {
+    tokens.pop();
+    dated = true;
+  }
+  if (tokens.length === 0 || tokens.length > 20) return null;
+  const who = parseParty(tokens.join(' '));
+  if (!dated && !(leading && who.address)) return null;
+  if (!who.name && !who.address) return null;
+  if (who.name && /[>]/.test(who.name)) return null;
+  return who;
+}
+
+// ---------------------------------------------------------------- Outlook and forwards
+
+const SEPARATOR_WORDS = [
+  'original message',
+  'ursprüngliche nachricht',
+  'message d\'origine',
+  'mensaje original',
+  'messaggio originale',
+  'oorspronkelijk bericht',
+  'forwarded message',
+  'weitergeleitete nachricht',
+];
+
+function isOriginalMessageLine(s: string): boolean {
+  const t = s.trim();
+  if (t.length > 120) return false;
+  const lower = t.toLowerCase();
+  if (lower === 'begin forwarded message:') return true;
+  if (!t.startsWith('--') && !t.startsWith('__')) return false;
+  const core = lower.replace(/^[-_ ]+/, '').replace(/[-_ ]+$/, '');
+  for (const w of SEPARATOR_WORDS) if (core === w || core.startsWith(`${w} from `)) return true;
+  return false;
+}
+
+const HEADER_KEYS: Record<string, 'from' | 'other'> = {
+  from: 'from',
+  von: 'from',
+  de: 'from',
+  van: 'from',
+  da: 'from',
+  sent: 'other',
+  date: 'other',
+  to: 'other',
+  cc: 'other',
+  subject: 'other',
+  gesendet: 'other',
+  datum: 'other',
+  an: 'other',
+  betreff: 'other',
+  envoyé: 'other',
+  'à': 'other',
+  objet: 'other',
+  enviado: 'other',
+  para: 'other',
+  asunto: 'other',
+  'reply-to': 'other',
+  importance: 'other',
+};
+
+/** `From: X` / `*Sent:* ...`: the key (lower-case) and value of a quoted header line. */
+function headerLine(s: string): { key: string; value: string } | null {
+  const early = s.indexOf(':');
+  if (early < 0 || early > 40) return null;
+  const t = head(s).trim().replace(/^\*([^*]{1,20}):\*/, '$1:');
+  const colon = t.indexOf(':');
+  if (colon <= 0 || colon > 20) return null;
+  const key = t.slice(0, colon).trim().toLowerCase();
+  if (!(key in HEADER_KEYS)) return null;
+  return { key, value: t.slice(colon + 1).trim() };
+}
+
+/**
+ * An Outlook-style quoted header: `-----Original Message-----` followed by `From:`/`Sent:`/... lines,
+ * or such a block without the dashed line (From: plus two of Sent/Date/To/Subject/Cc).
+ */
+function outlookHeaderAt(items: Item[], i: number): { end: number; author: Party | null } | null {
+  const s = head(items[i]!.text);
+  const dashed = isOriginalMessageLine(s);
+  let j = dashed ? i + 1 : i;
+  if (dashed) {
+    let skipped = 0;
+    while (j < items.length && skipped < 2 && isBlank(items[j]!.text)) {
+      j++;
+      skipped++;
+    }
+  }
+  let author: Party | null = null;
+  let others = 0;
+  let sawFrom = false;
+  const start = j;
+  while (j < items.length && j - start < 15) {
+    const h = headerLine(items[j]!.text);
+    if (h) {
+      if (HEADER_KEYS[h.key] === 'from' && !sawFrom) {
+        sawFrom = true;
+        author = partyOrNull(parseParty(h.value));
+      } else if (HEADER_KEYS[h.key] === 'other') others++;
+      j++;
+      continue;
+    }
+    // a long To:/Cc: list wrapped onto an indented line
+    if (j > start && /^[ \t]/.test(items[j]!.text) && !isBlank(items[j]!.text)) {
+      j++;
+      continue;
+    }
+    break;
+  }
+  if (dashed) {
+    if (!sawFrom) {
+      // mutt: "----- Forwarded message from Name <addr> -----"
+      const lower = s.toLowerCase();
+      const from = lower.indexOf(' from ');
+      if (from >= 0) author = partyOrNull(parseParty(s.trim().slice(from + 6).replace(/[-_ ]+$/, '')));
+      return { end: i + 1, author };
+    }
+    return { end: j, author };
+  }
+  const firstIsFrom = headerLine(s);
+  if (!firstIsFrom || HEADER_KEYS[firstIsFrom.key] !== 'from' || others < 2) return null;
+  return { end: j, author };
+}
+
+// ---------------------------------------------------------------- indented mirror
+
+function indentOf(s: string): number {
+  let n = 0;
+  while (n < s.length && n < SCAN && (s.charCodeAt(n) === 32 || s.charCodeAt(n) === 9)) n++;
+  return n;
+}
+
+function isIndented(s: string): boolean {
+  return s.charCodeAt(0) === 9 || (s.charCodeAt(0) === 32 && s.charCodeAt(1) === 32) || (s.charCodeAt(0) === 32 && s.charCodeAt(1) === 9);
+}
+
+/** `X wrote:` followed (after at most one blank line) by lines all indented by >= 2 spaces or a tab. */
+function indentedMirrorAt(
+  items: Item[],
+  i: number,
+): { start: number; end: number; indent: number; author: Party | null } | null {
+  const line = items[i]!.text;
+  if (attributionVerbEnd(line) < 0 && !isMuttAttribution(line)) return null;
+  let start = i + 1;
+  if (start < items.length && isBlank(items[start]!.text)) start++;
+  if (start >= items.length) return null;
+  const first = head(items[start]!.text);
+  if (isBlank(first) || !isIndented(first)) return null;
+  let end = start;
+  let lastNonBlank = start;
+  let indent = Number.POSITIVE_INFINITY;
+  while (end < items.length) {
+    const t = head(items[end]!.text);
+    if (isBlank(t)) {
+      end++;
+      continue;
+    }
+    if (!isIndented(t)) break;
+    if (t.charCodeAt(0) !== 9) indent = Math.min(indent, indentOf(t));
+    lastNonBlank = end;
+    end++;
+  }
+  return { start, end: lastNonBlank + 1, indent: Number.isFinite(indent) ? indent : 1, author: attributionAt(items, i) };
+}
+
+/** Removes the mirror's common indentation (a leading tab counts as one level), keeping inner columns. */
+function dedent(t: string, indent: number): string {
+  if (t.charCodeAt(0) === 9) return t.slice(1);
+  let n = 0;
+  while (n < indent && n < t.length && t.charCodeAt(n) === 32) n++;
+  return t.slice(n);
+}
+
+// ---------------------------------------------------------------- signatures and footers
+
+function isSignatureDelimiter(s: string): boolean {
+  return s === '-- ' || s === '--' || s === '--  ' || s === '-- \t';
+}
+
+/** A signature runs until a quotation, a footer or another post's header starts, or it gets too long. */
+function signatureEnd(items: Item[], i: number, top: boolean): number {
+  let j = i + 1;
+  let nonBlank = 0;
+  while (j < items.length) {
+    const s = head(items[j]!.text);
+    if (isMarked(s, top)) break;
+    if (!isBlank(s)) {
+      if (footerEndAt(items, j) > j || groupWiseAuthor(s) || outlookHeaderAt(items, j)) break;
+      if (++nonBlank > MAX_SIGNATURE_LINES) break;
+    }
+    j++;
+  }
+  // trailing blank lines stay with whatever follows
+  while (j > i + 1 && isBlank(items[j - 1]!.text)) j--;
+  return j;
+}
+
+const RULE_CHARS = '-_=*~#';
+
+function ruleChar(s: string): string | null {
+  const t = s.trim();
+  if (t.length < 8 || t.length > 300) return null;
+  const c = t.charAt(0);
+  if (!RULE_CHARS.includes(c)) return null;
+  for (let k = 1; k < t.length; k++) if (t.charAt(k) !== c) return null;
+  return c;
+}
+
+/** phrases that make the paragraph under a rule a list footer or a disclaimer */
+const FOOTER_PHRASES = [
+  'this list is provided by',
+  'mailing list',
+  'unsubscribe',
+  'listinfo',
+  'list archive',
+  'list charter',
+  'securityfocus',
+  'hosted and sponsored',
+  'sponsored by',
+  'confidential',
+  'privileged',
+  'intended recipient',
+  'addressee',
+  'disclaimer',
+  'scanned by',
+  'virus checked',
+  'this message and any attachment',
+  'this e-mail and any',
+  'this email and any',
+];
+
+/** phrases that open a footer or disclaimer paragraph even without a rule above it */
+const FOOTER_OPENERS = [
+  'this list is provided by',
+  'to unsubscribe',
+  'this message and any attachments are confidential',
+  'this e-mail and any files transmitted',
+  'this email and any files transmitted',
+  'confidentiality notice',
+  'disclaimer:',
+  'the information contained in this e-mail',
+  'the information contained in this email',
+  'the information contained in this message',
+];
+
+function hasPhrase(s: string, phrases: string[]): boolean {
+  const lower = head(s).toLowerCase();
+  for (const p of phrases) if (lower.includes(p)) return true;
+  return false;
+}
+
+/** If a footer or disclaimer starts at `i`, the index after it; else `i`. */
+function footerEndAt(items: Item[], i: number): number {
+  const s = head(items[i]!.text);
+  const rc = ruleChar(s);
+  if (rc) {
+    // the rule must be followed closely by footer wording
+    let seen = 0;
+    let found = false;
+    for (let j = i + 1; j < items.length && j <= i + 5 && seen < 3; j++) {
+      const t = items[j]!.text;
+      if (isBlank(t)) continue;
+      seen++;
+      if (hasPhrase(t, FOOTER_PHRASES)) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return i;
+    if (rc !== '-' && rc !== '_') {
+      // boxed: up to the closing rule of the same character
+      for (let j = i + 1; j < items.length && j <= i + MAX_BOX_LINES; j++) {
+        if (ruleChar(head(items[j]!.text)) === rc) return j + 1;
+      }
+    }
+    return paragraphEnd(items, i + 1);
+  }
+  const prevBlank = i === 0 || isBlank(items[i - 1]!.text);
+  if (prevBlank && hasPhrase(s, FOOTER_OPENERS)) return paragraphEnd(items, i);
+  return i;
+}
+
+/** The index of the first blank line at or after the first non-blank line from `j`. */
+function paragraphEnd(items: Item[], j: number): number {
+  let k = j;
+  let skipped = 0;
+  while (k < items.length && skipped < 2 && isBlank(items[k]!.text)) {
+    k++;
+    skipped++;
+  }
+  while (k < items.length && !isBlank(items[k]!.text)) k++;
+  return k;
+}
