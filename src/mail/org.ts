@@ -78,6 +78,13 @@ function party(name: string | null, rawAddress: string | null): Party {
 export function parseParty(text: string): Party {
   const t = text.trim().slice(0, MAX_PARTY_CHARS);
   if (!t) return { name: null, address: null, org: null };
+  // Outlook: `Russell Fulton [mailto:r.fulton@auckland.ac.nz]`
+  const mailto = t.toLowerCase().indexOf('[mailto:');
+  if (mailto >= 0) {
+    const close = t.indexOf(']', mailto);
+    const inside = t.slice(mailto + 8, close > mailto ? close : undefined);
+    if (looksLikeAddress(inside)) return party(cleanName(t.slice(0, mailto)), inside);
+  }
   const lt = t.lastIndexOf('<');
   const gt = lt >= 0 ? t.indexOf('>', lt) : -1;
   if (lt >= 0 && gt > lt) {
