@@ -109,10 +109,17 @@ describe('findStatements (rule pass)', () => {
 });
 
 describe('findQuestions', () => {
-  it('finds the open question of the seed in the author\'s own text only', () => {
+  it('finds the open question in the author\'s own text', () => {
     const russellPost = { ...mail([{ kind: 'own', lines: SEED_QUOTED }]), from: RUSSELL };
     expect(findQuestions(russellPost, 't')).toEqual([{ post: 'm1', thread: 't', text: 'Any idea what is going on?' }]);
-    expect(findQuestions(mail([{ kind: 'own', lines: SEED_OWN }, { kind: 'quoted', lines: SEED_QUOTED }]), 't')).toEqual([]);
+  });
+  it('a reply that asks nothing carries the open question of the post it quotes (the seed)', () => {
+    expect(findQuestions(mail([{ kind: 'own', lines: SEED_OWN }, { kind: 'quoted', lines: SEED_QUOTED, depth: 1 }]), 't')).toEqual([
+      { post: 'm1', thread: 't', text: 'Any idea what is going on?' },
+    ]);
+    // but its own question wins, and deeper quotation is never read
+    expect(findQuestions(mail([{ kind: 'own', lines: ['Is this Nimda?'] }, { kind: 'quoted', lines: SEED_QUOTED }]), 't').map((q) => q.text)).toEqual(['Is this Nimda?']);
+    expect(findQuestions(mail([{ kind: 'own', lines: SEED_OWN }, { kind: 'quoted', lines: SEED_QUOTED, depth: 2 }]), 't')).toEqual([]);
   });
   it('skips one-word asides', () => {
     expect(findQuestions(mail([{ kind: 'own', lines: ['Really? We do.'] }]), 't')).toEqual([]);

@@ -2,7 +2,7 @@
 // "we don't see any", and the questions they ask the list. Only the author's own text counts:
 // quoted text is someone else's voice, signatures and footers are nobody's.
 
-import type { MailPost } from '../mail/types.js';
+import type { BodyBlock, MailPost } from '../mail/types.js';
 import type { ProseStatement, Question } from './types.js';
 
 const MAX_LINE = 4096;
@@ -26,11 +26,11 @@ function looksLikeData(line: string): boolean {
   return digits > letters;
 }
 
-/** Paragraphs of the author's own blocks, each joined into one line (mail clients wrap mid-sentence). */
-function ownParagraphs(mail: MailPost): string[] {
+/** Paragraphs of the blocks that pass the filter, each joined into one line (mail clients wrap mid-sentence). */
+function paragraphsOf(mail: MailPost, take: (b: BodyBlock) => boolean): string[] {
   const out: string[] = [];
   for (const block of mail.blocks) {
-    if (block.kind !== 'own') continue;
+    if (!take(block)) continue;
     let current = '';
     const flush = (): void => {
       if (current.trim()) out.push(current.trim());
@@ -53,6 +53,10 @@ function ownParagraphs(mail: MailPost): string[] {
     flush();
   }
   return out;
+}
+
+function ownParagraphs(mail: MailPost): string[] {
+  return paragraphsOf(mail, (b) => b.kind === 'own');
 }
 
 /** Sentences of a paragraph, with their terminating punctuation. Linear scan, no regex. */
@@ -176,19 +180,32 @@ export function findStatements(mail: MailPost, thread: string): ProseStatement[]
   return out;
 }
 
-export function findQuestions(mail: MailPost, thread: string): Question[] {
+function questionsIn(paragraphs: readonly string[], mail: MailPost, thread: string): Question[] {
   const out: Question[] = [];
-  try {
-    for (const paragraph of ownParagraphs(mail)) {
-      for (const sentence of splitSentences(paragraph)) {
-        if (!isQuestion(sentence)) continue;
-        const words = sentence.split(/\s+/).filter(Boolean);
-        if (words.length < 3) continue;
-        out.push({ post: mail.id, thread, text: sentence });
-      }
+  const seen = new Set<string>();
+  for (const paragraph of paragraphs) {
+    for (const sentence of splitSentences(paragraph)) {
+      if (!isQuestion(sentence) || seen.has(sentence)) continue;
+      const words = sentence.split(/\s+/).filter(Boolean);
+      if (words.length < 3) continue;
+      seen.add(sentence);
+      out.push({ post: mail.id, thread, text: sentence });
     }
-  } catch {
-    // as above
   }
   return out;
+}
+
+/**
+ * Questions the post asks the list, from the author's own text. A reply that asks nothing itself
+ * but quotes the post it answers carries that post's open question (the seed: the question stands
+ * only in the quoted original), so then the first level of quotation is read instead.
+ */
+export function findQuestions(mail: MailPost, thread: string): Question[] {
+  try {
+    const own = questionsIn(ownParagraphs(mail), mail, thread);
+    if (own.length > 0) return own;
+    return questionsIn(paragraphsOf(mail, (b) => b.kind === 'quoted' && b.depth <= 1), mail, thread);
+  } catch {
+    return [];
+  }
 }
