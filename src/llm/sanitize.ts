@@ -94,7 +94,7 @@ const EMAIL_RE = /[a-z0-9._%+-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,8}/
 // archive obfuscation: "user () example com"
 const OBFUSCATED_EMAIL_RE = /[a-z0-9._%+-]{1,64} ?\(\) ?[a-z0-9-]{1,63}(?: [a-z]{2,7}){0,3}\b/gi;
 const IPV4_PREFIX_RE = /(?<![\d.])\d{1,3}(?:\.\d{1,3}){1,3}\/\d{1,2}(?!\d)/g;
-const IPV4_RE = /(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\d)/g;
+const IPV4_RE = /(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\d|\/\d)/g;
 const IPV6_RE = /(?<![\w:])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\/\d{1,3})?(?![\w:])/gi;
 const DOMAIN_RE = /(?<![\w@.-])(?:[a-z0-9-]{1,63}\.){1,6}[a-z]{2,24}(?![\w-])/gi;
 const CITATION_RE = /\[([^[\]\n]{1,300})\]/g;
@@ -186,4 +186,10 @@ export function cleanTags(tags: readonly string[], max = 6): string[] {
     if (out.length >= max) break;
   }
   return out;
+}
+
+/** True when the text holds a URL or an e-mail address (plain or archive-obfuscated). */
+export function carriesLink(text: string): boolean {
+  const s = text.slice(0, 4000);
+  return [URL_RE, MAILTO_RE, EMAIL_RE, OBFUSCATED_EMAIL_RE].some((re) => new RegExp(re.source, 'i').test(s));
 }
