@@ -54,7 +54,7 @@ describe('hex dumps', () => {
   it('reads Snort rows up to a [ snip ] line, including a short last row', () => {
     const lines = [
       '47 45 54 20 2F 64 65 66 61 75 6C 74 2E 69 64 61  GET /default.ida',
-      '3F 4E 4E 4E 4E 0D 0A                             ?NNNN..',
+      '3F 4E 4E 4E 4E 0D 0A                             ?NNNN..\r',
       '[ snip ]',
     ];
     const dump = parseHexDump(lines, 0);
@@ -92,6 +92,7 @@ describe('hex dumps', () => {
     expect(parseHexDump(['12 apples and 3 pears'], 0)).toBeNull();
     expect(parseHexDump(['00 FF'], 5)).toBeNull();
     expect(parseHexDump([], 0)).toBeNull();
+    expect(parseHexDump(['00 FF\r', '41 42 '], 0)?.bytes).toBe(4); // CR or trailing blank after the hex
     const mixed = parseHexDump(['00 FF 75 FC  ..u.', '0x0010:  4500 0028  E..('], 0);
     expect(mixed?.end).toBe(1);
   });

@@ -66,8 +66,9 @@ function readHexTokens(s: string, pos: number, allowQuads: boolean, midGap: bool
   return bytes.length > 0 ? bytes : null;
 }
 
-function parseHexRow(line: string, style: RowStyle | null): HexRow | null {
-  if (line.length > MAX_LINE) return null;
+function parseHexRow(raw: string, style: RowStyle | null): HexRow | null {
+  if (raw.length > MAX_LINE) return null;
+  const line = raw.trimEnd(); // a stray CR or trailing blanks end nothing
   let p = 0;
   while (p < line.length && p < 16 && (line[p] === ' ' || line[p] === '\t')) p++;
   if (p >= line.length) return null;
