@@ -8,10 +8,9 @@ import { groupKey } from '../correlate/correlate.js';
 import { parseMail } from '../mail/parse.js';
 import type { MailPost } from '../mail/types.js';
 import { renderText } from '../report/text.js';
-import { renderDigest, type DigestFinding, type DigestInput } from '../report/digest.js';
+import { digestMail, renderDigest, type DigestFinding, type DigestInput, type RenderedDigest } from '../report/digest.js';
 import { composeReply } from '../deliver/compose.js';
 import { killSwitchActive, type Outbox } from '../deliver/outbox.js';
-import type { OutgoingMail } from '../deliver/types.js';
 import type { FindingChange, Store } from '../store/store.js';
 import { checkGuards, type GuardVerdict } from './guards.js';
 import { HELP_TEXT, parseCommands, type Command } from './commands.js';
@@ -318,11 +317,12 @@ export class Bot {
           });
           break;
         case 'digest': {
-          const digest = this.buildDigest(day, false);
-          if (!digest) {
+          const rendered = this.renderDigestOf(day);
+          if (!rendered) {
             toSender.push({ cmd, body: `Nothing to report for ${day} so far.` });
           } else {
-            const r = this.outbox.enqueue({ ...digest, cause: `cmd:${mail.id}:digest`, to: [sender], inReplyTo: mail.id, references: [...mail.references, mail.id] });
+            const digest = digestMail(rendered, { day, to: [sender] });
+            const r = this.outbox.enqueue({ ...digest, cause: `cmd:${mail.id}:digest`, inReplyTo: mail.id, references: [...mail.references, mail.id] });
             if (r.queued) queued.push(r.messageId);
             logLines.push(['digest sent on request', { messageId: mail.id, to: sender, reply: r.messageId }]);
           }
@@ -411,17 +411,9 @@ export class Bot {
     };
   }
 
-  /** The digest mail for a day (without recipients), or null when there is nothing to say. */
-  buildDigest(day: string, _forList: boolean): Omit<OutgoingMail, 'cause' | 'to'> | null {
-    const rendered = renderDigest(this.digestInput(day));
-    if (!rendered) return null;
-    return {
-      kind: 'digest',
-      subject: rendered.subject,
-      text: rendered.text,
-      html: rendered.html,
-      attachments: [{ filename: `listwatch-${day}.json`, content: `${JSON.stringify(rendered.document, null, 2)}\n`, contentType: 'application/json' }],
-    };
+  /** The day's digest, rendered, or null when there is nothing to say. */
+  renderDigestOf(day: string): RenderedDigest | null {
+    return renderDigest(this.digestInput(day));
   }
 
   /**
@@ -435,20 +427,19 @@ export class Bot {
       this.log.warn({ day, killSwitch: kill }, 'kill switch on: no digest');
       return { day, queued: [], reason: 'kill switch' };
     }
-    const digest = this.buildDigest(day, true);
-    if (!digest) {
+    const rendered = this.renderDigestOf(day);
+    if (!rendered) {
       this.log.info({ day }, 'digest: nothing to say today; none sent');
       return { day, queued: [], reason: 'nothing to say' };
     }
     const queued = this.store.transaction(() => {
       const ids: string[] = [];
-      const r = this.outbox.enqueue({ ...digest, cause: `digest:${day}`, to: [this.config.listAddress] });
-      if (r.queued) ids.push(r.messageId);
-      for (const sub of this.store.subscribers()) {
-        const s = this.outbox.enqueue({ ...digest, cause: `digest:${day}:${sub}`, to: [sub] });
-        if (s.queued) ids.push(s.messageId);
+      // one message per recipient: a subscriber is not told who else subscribes
+      for (const to of [this.config.listAddress, ...this.store.subscribers()]) {
+        const r = this.outbox.enqueue(digestMail(rendered, { day, to: [to] }));
+        if (r.queued) ids.push(r.messageId);
       }
-      this.store.markDigest(day, at.toISOString(), digest.text.length);
+      this.store.markDigest(day, at.toISOString(), rendered.document.findings.length);
       return ids;
     });
     this.log.info({ day, queued: queued.length, subscribers: this.store.subscribers().length }, 'digest queued');

@@ -1,0 +1,94 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Finding } from '../src/contract.js';
+import { MIGRATIONS } from '../src/store/migrations.js';
+import { findingKey, ipv4Number, Store } from '../src/store/store.js';
+
+const dbPath = (): string => join(mkdtempSync(join(tmpdir(), 'listwatch-store-')), 'state.db');
+
+function finding(reporters: string[], observations: string[], extra: Partial<Finding> = {}): Finding {
+  return {
+    id: `F-${reporters.join('-')}`,
+    kind: 'cross-reporter',
+    behaviour: 'midstream',
+    actorPrefix: '100.64.0.0/16',
+    dport: 80,
+    reporters,
+    corroborating: [],
+    observations,
+    first: null,
+    last: null,
+    summary: 'bare ACKs',
+    ...extra,
+  };
+}
+
+describe('store', () => {
+  it('runs its numbered migrations once and keeps data across reopen', () => {
+    const path = dbPath();
+    const a = new Store(path);
+    expect(a.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    a.setCursor('INBOX', { uidValidity: '7', lastUid: 42 }, '2026-11-25T00:00:00Z');
+    const secret = a.secret('x-loop-secret');
+    a.close();
+    const b = new Store(path);
+    expect(b.cursor('INBOX')).toEqual({ uidValidity: '7', lastUid: 42 });
+    expect(b.secret('x-loop-secret')).toBe(secret);
+    // the outbox's tables are there too
+    expect(b.db.prepare("SELECT name FROM sqlite_master WHERE name = 'outbox_messages'").get()).toBeTruthy();
+    b.close();
+  });
+
+  it('keeps a finding identity across days: new, then growing when a reporter joins, then recurring', () => {
+    const s = new Store(dbPath());
+    const actors = (f: Finding) => f.observations.map((o) => `100.64.1.${o.length}`);
+    const groups = () => ['midstream|80|100.64.0.0/16'];
+    const monday = s.applyFindings(groups(), [finding(['harbour.example'], ['o1'])], groups, actors, '2026-11-23');
+    expect(monday).toMatchObject([{ added: true, newReporters: ['harbour.example'] }]);
+    expect(s.findingsOfDay('2026-11-23')).toMatchObject([{ status: 'new', firstDay: '2026-11-23' }]);
+
+    // Tuesday: another organisation reports the same traffic; the finding id changes, its identity does not
+    const tuesday = s.applyFindings(groups(), [finding(['fjord.example', 'harbour.example'], ['o1', 'o2'])], groups, actors, '2026-11-24');
+    expect(tuesday).toMatchObject([{ added: false, newReporters: ['fjord.example'] }]);
+    const tue = s.findingsOfDay('2026-11-24');
+    expect(tue).toHaveLength(1);
+    expect(tue[0]).toMatchObject({ status: 'growing', firstDay: '2026-11-23' });
+    expect(tue[0]!.finding.reporters).toEqual(['fjord.example', 'harbour.example']);
+    expect(s.findingsOfDay('2026-11-23')).toHaveLength(0);
+
+    // Wednesday: more of the same from the same reporters and actors
+    s.applyFindings(groups(), [finding(['fjord.example', 'harbour.example'], ['o1', 'o2', 'o3'])], groups, (f) => actors(f).slice(0, 1), '2026-11-25');
+    const wed = s.findingsOfDay('2026-11-25');
+    expect(wed).toMatchObject([{ status: 'recurring', firstDay: '2026-11-23' }]);
+    s.close();
+  });
+
+  it('names same-traffic findings by their observations and others by what they are about', () => {
+    expect(findingKey(finding(['a'], ['x', 'y'], { kind: 'same-traffic' }))).toBe(findingKey(finding(['b'], ['y', 'x'], { kind: 'same-traffic' })));
+    expect(findingKey(finding(['a'], ['x']))).toBe(findingKey(finding(['a', 'b'], ['x', 'y'])));
+    expect(findingKey(finding(['a'], ['x']))).not.toBe(findingKey(finding(['a'], ['x'], { dport: 443 })));
+  });
+
+  it('turns IPv4 actors into numbers for prefix queries', () => {
+    expect(ipv4Number('130.67.240.225')).toBe(130 * 2 ** 24 + 67 * 2 ** 16 + 240 * 256 + 225);
+    expect(ipv4Number('2001:db8::1')).toBeNull();
+    expect(ipv4Number(null)).toBeNull();
+  });
+
+  it('keeps members, subscriptions and request counts', () => {
+    const s = new Store(dbPath());
+    expect(s.isMember('A@Example.org')).toBe(false);
+    s.addMember('A@Example.org', '2026-11-25T10:00:00Z');
+    expect(s.isMember('a@example.org')).toBe(true);
+    expect(s.subscribe('a@example.org', 'now')).toBe(true);
+    expect(s.subscribe('a@example.org', 'now')).toBe(false);
+    expect(s.subscribers()).toEqual(['a@example.org']);
+    expect(s.unsubscribe('a@example.org')).toBe(true);
+    s.addRequest('a@example.org', '2026-11-25T10:00:00Z', 'p', 'analyze');
+    s.addRequest('a@example.org', '2026-11-25T11:30:00Z', 'p', 'analyze');
+    expect(s.countRequests('a@example.org', '2026-11-25T11:00:00Z')).toBe(1);
+    s.close();
+  });
+});
