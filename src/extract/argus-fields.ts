@@ -1,0 +1,390 @@
+// Token-level readers for Argus `ra` output: times, addresses with their ports, direction marks,
+// protocol names, states and the TCP flags hidden in -Z states. Each looks at one bounded token
+// (or a few for multi-word dates) and never throws.
+import ipaddr from 'ipaddr.js';
+import type { RecordTime } from './types.js';
+import { normalizeFlags } from './flags.js';
+
+// ---------------------------------------------------------------- time
+
+const MONTHS: Readonly<Record<string, number>> = {
+  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
+};
+const WEEKDAYS = new Set(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+const HMS = /^(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
+const EPOCH = /^(\d{9,10})(?:\.(\d{1,9}))?$/;
+const MONTH_DAY = /^(\d{1,2})\/(\d{1,2})$/;
+const MDY = /^(\d{1,2})\/(\d{1,2})\/(\d{2}|\d{4})$/;
+const YMD = /^(\d{4})[/-](\d{1,2})[/-](\d{1,2})$/;
+const DAY = /^\d{1,2}$/;
+const YEAR = /^(\d{2}|\d{4})$/;
+
+export interface TimeMatch {
+  time: RecordTime;
+  /** how many tokens the time took */
+  consumed: number;
+}
+
+/** Two-digit years as printed by argus 1.x/2.x: 70-99 → 19xx, 00-69 → 20xx. */
+export function fullYear(text: string): number {
+  const y = Number(text);
+  if (text.length === 4) return y;
+  return y >= 70 ? 1900 + y : 2000 + y;
+}
+
+function clock(token: string | undefined): RecordTime | null {
+  if (token === undefined || token.length > 20) return null;
+  const m = HMS.exec(token);
+  if (!m) return null;
+  const hour = Number(m[1]);
+  const minute = Number(m[2]);
+  const second = Number(m[3]);
+  if (hour > 23 || minute > 59 || second > 60) return null;
+  const t: RecordTime = { hour, minute, second };
+  if (m[4] !== undefined) t.fraction = m[4];
+  return t;
+}
+
+function withDate(t: RecordTime, year: number | undefined, month: number, day: number): RecordTime | null {
+  if (month < 1 || month > 12 || day < 1 || day > 31) return null;
+  const out: RecordTime = { ...t, month, day };
+  if (year !== undefined) out.year = year;
+  return out;
+}
+
+function monthOf(token: string | undefined): number | undefined {
+  if (token === undefined || token.length < 3 || token.length > 4) return undefined;
+  return MONTHS[token.slice(0, 3).toLowerCase()];
+}
+
+/**
+ * A time starting at tokens[i], in any of the shapes ra's time formats print:
+ * `07:10:23[.ffffff]`, epoch `999760223.000000` (-u), `06 Sep 01 07:10:23`, `Thu 12/29 03:39:05`,
+ * `12/29 03:39:05`, `12/29/01 03:39:05`, `2001/09/06 07:10:23`, `2001-09-06 07:10:23`,
+ * `Sep 06 07:10:23`, `Thu Sep 06 07:10:23 [2001]`.
+ */
+export function parseTimeAt(tokens: readonly string[], i: number, allowEpoch = true): TimeMatch | null {
+  const a = tokens[i];
+  if (a === undefined || a.length > 20) return null;
+  const c0 = clock(a);
+  if (c0) return { time: c0, consumed: 1 };
+  if (allowEpoch) {
+    const e = EPOCH.exec(a);
+    if (e) {
+      const secs = Number(e[1]);
+      const d = new Date(secs * 1000);
+      const t: RecordTime = {
+        year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
+        hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), epoch: secs,
+      };
+      if (e[2] !== undefined) t.fraction = e[2];
+      return { time: t, consumed: 1 };
+    }
+  }
+  const b = tokens[i + 1];
+  const c = tokens[i + 2];
+  const d = tokens[i + 3];
+  // 06 Sep 01 07:10:23
+  if (DAY.test(a) && monthOf(b) !== undefined && c !== undefined && YEAR.test(c)) {
+    const t = clock(d);
+    if (t) {
+      const r = withDate(t, fullYear(c), monthOf(b) as number, Number(a));
+      return r ? { time: r, consumed: 4 } : null;
+    }
+  }
+  const lower = a.toLowerCase();
+  if (a.length === 3 && WEEKDAYS.has(lower)) {
+    // Thu 12/29 03:39:05
+    const md = b !== undefined ? MONTH_DAY.exec(b) : null;
+    if (md) {
+      const t = clock(c);
+      if (!t) return null;
+      const r = withDate(t, undefined, Number(md[1]), Number(md[2]));
+      return r ? { time: r, consumed: 3 } : null;
+    }
+    // Thu Sep 06 07:10:23 [2001]
+    const mon = monthOf(b);
+    if (mon !== undefined && c !== undefined && DAY.test(c)) {
+      const t = clock(d);
+      if (!t) return null;
+      const e = tokens[i + 4];
+      const year = e !== undefined && /^\d{4}$/.test(e) ? Number(e) : undefined;
+      const r = withDate(t, year, mon, Number(c));
+      return r ? { time: r, consumed: year !== undefined ? 5 : 4 } : null;
+    }
+    return null;
+  }
+  // Sep 06 07:10:23
+  const mon = monthOf(a);
+  if (mon !== undefined && b !== undefined && DAY.test(b)) {
+    const t = clock(c);
+    if (!t) return null;
+    const r = withDate(t, undefined, mon, Number(b));
+    return r ? { time: r, consumed: 3 } : null;
+  }
+  if (a.length <= 10) {
+    let m = MONTH_DAY.exec(a);
+    if (m) {
+      const t = clock(b);
+      const r = t ? withDate(t, undefined, Number(m[1]), Number(m[2])) : null;
+      return r ? { time: r, consumed: 2 } : null;
+    }
+    m = MDY.exec(a);
+    if (m) {
+      const t = clock(b);
+      const r = t ? withDate(t, fullYear(m[3] as string), Number(m[1]), Number(m[2])) : null;
+      return r ? { time: r, consumed: 2 } : null;
+    }
+    m = YMD.exec(a);
+    if (m) {
+      const t = clock(b);
+      const r = t ? withDate(t, Number(m[1]), Number(m[2]), Number(m[3])) : null;
+      return r ? { time: r, consumed: 2 } : null;
+    }
+  }
+  return null;
+}
+
+/** Could a time start at this token (used to tell a new record from a wrapped continuation)? */
+export function startsTime(tokens: readonly string[], i: number): boolean {
+  return parseTimeAt(tokens, i, true) !== null;
+}
+
+// ---------------------------------------------------------------- protocols, ports, services
+
+/** Protocol names ra prints (first characters of the name; '*' marks a truncated one). */
+const PROTOCOLS = new Set([
+  'tcp', 'udp', 'icmp', 'igmp', 'man', 'arp', 'rarp', 'esp', 'ah', 'gre', 'ipnip', 'ipip', 'ipv6',
+  'ipv6-icmp', 'icmp6', 'ipv6-frag', 'ipv6-route', 'ipv6-nonxt', 'ipv6-opts', 'ospf', 'ospfigp', 'pim',
+  'sctp', 'udt', 'rtp', 'rtcp', 'llc', 'ipx', 'isis', 'vrrp', 'egp', 'igp', 'rsvp', 'l2tp', 'eigrp',
+  'ggp', 'ipencap', 'ipcomp', 'carp', 'pfsync', 'mobile', 'skip', 'ax.25', 'etherip', 'encap',
+  'dccp', 'udplite', 'mpls', 'ip',
+]);
+const PORTED = new Set(['tcp', 'udp', 'sctp', 'udt', 'dccp', 'udplite', 'rtp', 'rtcp']);
+
+/** Normalized protocol name for a proto token, or null when the token is not one. */
+export function protoOf(token: string | undefined): string | null {
+  if (token === undefined || token.length > 12) return null;
+  const t = token.toLowerCase();
+  if (PROTOCOLS.has(t)) return t;
+  if (t.endsWith('*') && t.length >= 3) {
+    const stem = t.slice(0, -1);
+    for (const p of PROTOCOLS) if (p.startsWith(stem)) return t;
+  }
+  if (/^\d{1,3}$/.test(t) && Number(t) <= 255) return t;
+  return null;
+}
+
+export function protoHasPorts(proto: string | null): boolean {
+  return proto === null || PORTED.has(proto);
+}
+
+/** Service names ra prints (from /etc/services) with the protocols they are registered for. */
+const SERVICES: ReadonlyArray<readonly [string, number, string]> = [
+  ['echo', 7, 'tu'], ['discard', 9, 'tu'], ['daytime', 13, 'tu'], ['chargen', 19, 'tu'],
+  ['ftp-data', 20, 't'], ['ftp', 21, 't'], ['ssh', 22, 't'], ['telnet', 23, 't'], ['smtp', 25, 't'],
+  ['time', 37, 'tu'], ['nameserver', 42, 'u'], ['whois', 43, 't'], ['nicname', 43, 't'],
+  ['tacacs', 49, 'tu'], ['domain', 53, 'tu'], ['bootps', 67, 'u'], ['bootpc', 68, 'u'],
+  ['tftp', 69, 'u'], ['gopher', 70, 't'], ['finger', 79, 't'], ['http', 80, 'tu'], ['www', 80, 'tu'],
+  ['www-http', 80, 't'], ['kerberos', 88, 'tu'], ['pop2', 109, 't'], ['pop3', 110, 't'],
+  ['sunrpc', 111, 'tu'], ['auth', 113, 't'], ['ident', 113, 't'], ['nntp', 119, 't'],
+  ['ntp', 123, 'tu'], ['epmap', 135, 'tu'], ['loc-srv', 135, 'tu'], ['netbios-ns', 137, 'tu'],
+  ['netbios-dgm', 138, 'tu'], ['netbios-ssn', 139, 'tu'], ['imap', 143, 't'], ['imap2', 143, 't'],
+  ['snmp', 161, 'tu'], ['snmp-trap', 162, 'tu'], ['xdmcp', 177, 'u'], ['bgp', 179, 't'],
+  ['irc', 194, 't'], ['ldap', 389, 'tu'], ['https', 443, 'tu'], ['microsoft-ds', 445, 'tu'],
+  ['isakmp', 500, 'u'], ['exec', 512, 't'], ['biff', 512, 'u'], ['login', 513, 't'], ['who', 513, 'u'],
+  ['shell', 514, 't'], ['syslog', 514, 'u'], ['printer', 515, 't'], ['talk', 517, 'u'],
+  ['ntalk', 518, 'u'], ['route', 520, 'u'], ['uucp', 540, 't'], ['submission', 587, 't'],
+  ['ldaps', 636, 't'], ['rsync', 873, 't'], ['imaps', 993, 't'], ['pop3s', 995, 't'],
+  ['socks', 1080, 't'], ['ms-sql-s', 1433, 't'], ['ms-sql-m', 1434, 'u'], ['ingreslock', 1524, 't'],
+  ['pptp', 1723, 't'], ['radius', 1812, 'u'], ['nfs', 2049, 'tu'], ['cisco-sccp', 2000, 't'],
+  ['squid', 3128, 't'], ['mysql', 3306, 't'], ['ms-wbt-server', 3389, 't'], ['sip', 5060, 'tu'],
+  ['x11', 6000, 't'], ['ircd', 6667, 't'], ['http-alt', 8080, 't'], ['webcache', 8080, 't'],
+];
+
+function protoLetter(proto: string | null): string | null {
+  if (proto === 'tcp') return 't';
+  if (proto === 'udp') return 'u';
+  return null;
+}
+
+/** A service name as ra prints it (possibly cut to `cisco*`) → port number, or null when unknown/ambiguous. */
+export function servicePort(name: string, proto: string | null): number | null {
+  const lower = name.toLowerCase();
+  const letter = protoLetter(proto);
+  const fits = (entry: readonly [string, number, string]) => letter === null || entry[2].includes(letter);
+  if (lower.endsWith('*')) {
+    const stem = lower.slice(0, -1);
+    if (stem.length === 0) return null;
+    const ports = new Set<number>();
+    for (const e of SERVICES) if (e[0].startsWith(stem) && fits(e)) ports.add(e[1]);
+    return ports.size === 1 ? ([...ports][0] as number) : null;
+  }
+  for (const e of SERVICES) if (e[0] === lower && fits(e)) return e[1];
+  for (const e of SERVICES) if (e[0] === lower) return e[1];
+  return null;
+}
+
+const PORT_TEXT = /^(?:\d{1,5}|0x[0-9a-fA-F]{1,4}|[A-Za-z][A-Za-z0-9_-]{0,15}\*?)$/;
+
+/** Could this token be a separate Sport/Dport column? */
+export function isPortText(token: string | undefined): boolean {
+  return token !== undefined && token.length <= 17 && PORT_TEXT.test(token);
+}
+
+export interface PortValue {
+  port: number | null;
+  /** ICMP type/code that argus 3 prints in the source port slot as 0xCCTT */
+  icmpType?: number;
+  icmpCode?: number;
+}
+
+export function portValue(text: string | null, proto: string | null, side: 'src' | 'dst'): PortValue {
+  if (text === null) return { port: null };
+  if (/^0x[0-9a-fA-F]{1,4}$/.test(text)) {
+    const v = parseInt(text.slice(2), 16);
+    if (proto === 'icmp' && side === 'src') return { port: null, icmpType: v & 0xff, icmpCode: v >> 8 };
+    return { port: null };
+  }
+  if (!protoHasPorts(proto)) return { port: null };
+  if (/^\d{1,5}$/.test(text)) {
+    const n = Number(text);
+    return { port: n <= 65535 ? n : null };
+  }
+  return { port: servicePort(text, proto) };
+}
+
+// ---------------------------------------------------------------- addresses
+
+export type AddrMatch =
+  | { kind: 'addr'; addr: string; portText: string | null }
+  | { kind: 'masked' };
+
+const V4_PORT = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?:\.([A-Za-z0-9][A-Za-z0-9_-]{0,15}\*?))?$/;
+// Four address parts where at least one is hand-masked (x, xxx, aaa, *, #), optional port.
+const MASK_PART = '(?:\\d{1,3}|[A-Za-z*#?]{1,3})';
+const MASKED = new RegExp(`^${MASK_PART}\\.${MASK_PART}\\.${MASK_PART}\\.${MASK_PART}(?:\\.[A-Za-z0-9*_-]{1,16})?$`);
+
+function validV4(s: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(s);
+}
+
+/** `addr`, `addr.port`, `addr.service` (IPv4 or IPv6) → address and the port text; masked forms flagged. */
+export function parseAddr(token: string | undefined): AddrMatch | null {
+  if (token === undefined || token.length === 0 || token.length > 64) return null;
+  const m = V4_PORT.exec(token);
+  if (m && validV4(m[1] as string)) return { kind: 'addr', addr: m[1] as string, portText: m[2] ?? null };
+  if (token.includes(':')) {
+    if (!/^[0-9A-Fa-f:.]+(?:\.[A-Za-z0-9][A-Za-z0-9_-]{0,15}\*?)?$/.test(token)) return null;
+    if (ipaddr.IPv6.isValid(token)) return { kind: 'addr', addr: token, portText: null };
+    const dot = token.lastIndexOf('.');
+    if (dot > 0) {
+      const left = token.slice(0, dot);
+      if (ipaddr.IPv6.isValid(left)) return { kind: 'addr', addr: left, portText: token.slice(dot + 1) || null };
+    }
+    return null;
+  }
+  if (token.length <= 40 && MASKED.test(token) && /[A-Za-z*#?]/.test(token.split('.').slice(0, 4).join('.'))) {
+    return { kind: 'masked' };
+  }
+  return null;
+}
+
+/** A piece of an IPv4 address cut by a line wrap: `130.216.`, `130.216`, `130`. */
+export function isPartialV4(token: string | undefined): boolean {
+  return token !== undefined && token.length <= 16 && /^\d{1,3}(?:\.\d{1,3}){0,3}\.?$/.test(token);
+}
+
+// ---------------------------------------------------------------- direction, state, flags
+
+const DIR = /^(?:<[-?|o]>?|[-?|o]>|who|tel|<[-?|o]|[-?|o]>)$/;
+
+/** Direction marks of argus 1.x-3.x: `->`, `<-`, `<->`, `?>`, `<?`, `<?>`, `<|`, `|>`, `o>`, `<o>`, `who`, ... */
+export function isDir(token: string | undefined): boolean {
+  return token !== undefined && token.length <= 3 && DIR.test(token);
+}
+
+/** State words of the default State column (and management records). */
+export const STATE_WORDS = new Set([
+  'CON', 'REQ', 'ACC', 'RST', 'FIN', 'CLO', 'TIM', 'INT', 'EST', 'ECO', 'ECR', 'URP', 'URH', 'URN', 'URF',
+  'URS', 'URO', 'URHPRO', 'URNPRO', 'URFIL', 'URHU', 'URNU', 'URISO', 'URHTOS', 'URNTOS', 'URPRE', 'URCUT',
+  'TXD', 'RED', 'SRC', 'PAR', 'TST', 'TSR', 'MAS', 'MSR', 'IRQ', 'IRR', 'RTA', 'RTS', 'STA', 'STP', 'NRS',
+  'RSP', 'UNK', 'ICM', 'MHR', 'IHR', 'IRT', 'RTR', 'DRP',
+]);
+const ZB_STATE = /^[FSRPAUEC78]{0,8}_[FSRPAUEC78]{0,8}\*?$/;
+const ZSIDE_STATE = /^[FSRPAUEC78]{1,8}\*?$/;
+const ZLOWER_STATE = /^[sSEfFCR]{1,8}$/;
+
+/** A token that can only be a State value (used to accept a wrapped line as continuation). */
+export function isStateToken(token: string | undefined): boolean {
+  if (token === undefined || token.length > 20) return false;
+  return STATE_WORDS.has(token) || ZB_STATE.test(token) || ZSIDE_STATE.test(token) || ZLOWER_STATE.test(token)
+    || /^[A-Z_]{1,8}\*$/.test(token);
+}
+
+/** Looser: also any 3-6 letter upper-case word, for the last column of a line that is already a record. */
+export function isStateLike(token: string | undefined): boolean {
+  return isStateToken(token) || (token !== undefined && /^[A-Z]{3,6}$/.test(token));
+}
+
+export interface FlagHints {
+  /** the text shows an `ra ... -Z s|d|b` command: which side single-letter states belong to */
+  zSide: 's' | 'd' | 'b' | null;
+  /** the text shows `ra ... -z` (state-machine letters) and no -Z */
+  lowerZ: boolean;
+}
+
+/**
+ * -Z states → per-side flags. `A_RPA` → A / RPA; `S_` → S / ''; `_` → '' / ''; `FSPA*` (cut by the
+ * column width) → the letters seen so far for the source, unknown destination; a bare `RA` is the
+ * side the command asked for (-Zs/-Zd), else the source. Default state words, -z letters and
+ * non-TCP records give no flags.
+ */
+export function flagsFromState(
+  state: string | null,
+  proto: string | null,
+  hints: FlagHints,
+): { srcFlags: string | null; dstFlags: string | null } {
+  const none = { srcFlags: null, dstFlags: null };
+  if (state === null || (proto !== null && proto !== 'tcp')) return none;
+  if (STATE_WORDS.has(state)) return none;
+  const truncated = state.endsWith('*');
+  const body = truncated ? state.slice(0, -1) : state;
+  if (ZB_STATE.test(state)) {
+    const cut = body.indexOf('_');
+    const left = body.slice(0, cut);
+    const right = body.slice(cut + 1);
+    return { srcFlags: normalizeFlags(left), dstFlags: truncated ? null : normalizeFlags(right) };
+  }
+  if (!ZSIDE_STATE.test(state)) return none;
+  // -z letters: lower case, or E/C (established/closed) without any flag letter that -z never prints
+  if (/[a-z]/.test(body)) return none;
+  if (!/[PAU]/.test(body) && /[EC]/.test(body)) return none;
+  if (hints.lowerZ && hints.zSide === null) return none;
+  const letters = normalizeFlags(body);
+  if (hints.zSide === 'd') return { srcFlags: null, dstFlags: letters };
+  return { srcFlags: letters, dstFlags: null };
+}
+
+/** Scan for an `ra` command line to learn whether single-side states are -Zs or -Zd, or -z letters. */
+export function commandHints(lines: readonly string[]): FlagHints {
+  const hints: FlagHints = { zSide: null, lowerZ: false };
+  for (const line of lines) {
+    if (line.length > 4096 || !line.includes('-') || !/\bra[a-z]*\b/.test(line)) continue;
+    const tokens = line.trim().split(/\s+/, 64);
+    const at = tokens.findIndex((t) => /^(?:.*\/)?ra[a-z]{0,8}$/.test(t) && t.length <= 64);
+    if (at < 0) continue;
+    for (let k = at + 1; k < tokens.length; k++) {
+      const t = tokens[k] as string;
+      if (!t.startsWith('-') || t.length > 12) continue;
+      const z = /^-[A-Za-z]*Z([sdb])?$/.exec(t);
+      if (z) {
+        const side = z[1] ?? tokens[k + 1];
+        if (side === 's' || side === 'd' || side === 'b') hints.zSide = side;
+        continue;
+      }
+      if (/^-[A-Za-y]*z[A-Za-z]*$/.test(t) && !t.includes('Z')) hints.lowerZ = true;
+    }
+  }
+  return hints;
+}

@@ -1,0 +1,656 @@
+// Argus `ra` records out of (de-quoted) post text, in any column layout ra prints: whitespace
+// columns with or without the header line, `-c ,` CSV, argus 2.x `addr.port` and 3.x separate
+// port columns, wrapped by mail clients (state, counts or half an address on the next line).
+// Line-by-line, bounded: lines over MAX_LINE are skipped, a record joins at most MAX_CONT
+// following lines, so the work is linear in the input.
+import type { ExtractedRecord, Extractor, RecordTime } from './types.js';
+import {
+  commandHints,
+  flagsFromState,
+  isDir,
+  isPartialV4,
+  isPortText,
+  isStateLike,
+  isStateToken,
+  parseAddr,
+  parseTimeAt,
+  portValue,
+  protoOf,
+  type AddrMatch,
+  type FlagHints,
+} from './argus-fields.js';
+
+const MAX_LINE = 4096;
+const MAX_TOKENS = 80;
+const MAX_CONT = 3;
+/** consecutive non-record lines after which a header line no longer applies */
+const HEADER_TTL = 6;
+
+type Kind =
+  | 'time' | 'ltime' | 'flgs' | 'proto' | 'saddr' | 'sport' | 'dir' | 'daddr' | 'dport'
+  | 'pkts' | 'bytes' | 'spkts' | 'dpkts' | 'sbytes' | 'dbytes' | 'state' | 'suser' | 'duser' | 'other';
+
+/** ra column labels (3.x, and the 2.x names) → what the column holds. */
+const LABELS: Readonly<Record<string, Kind>> = {
+  starttime: 'time', stime: 'time', time: 'time', lasttime: 'ltime', ltime: 'ltime',
+  flgs: 'flgs', flags: 'flgs', proto: 'proto', type: 'proto',
+  srcaddr: 'saddr', saddr: 'saddr', sport: 'sport', dir: 'dir', dstaddr: 'daddr', daddr: 'daddr', dport: 'dport',
+  totpkts: 'pkts', pkts: 'pkts', totpkt: 'pkts', totbytes: 'bytes', bytes: 'bytes', totbyte: 'bytes',
+  srcpkts: 'spkts', srcpkt: 'spkts', spkts: 'spkts', dstpkts: 'dpkts', dstpkt: 'dpkts', dpkts: 'dpkts',
+  srcbytes: 'sbytes', srcbyte: 'sbytes', sbytes: 'sbytes', dstbytes: 'dbytes', dstbyte: 'dbytes', dbytes: 'dbytes',
+  state: 'state', status: 'state', srcudata: 'suser', dstudata: 'duser', suser: 'suser', duser: 'duser',
+};
+/** Other column labels ra prints: one token each. */
+const OTHER_LABELS = new Set([
+  'dur', 'avgdur', 'stddev', 'mindur', 'maxdur', 'runtime', 'trans', 'seq', 'srcid', 'stos', 'dtos', 'sdsb', 'ddsb',
+  'sco', 'dco', 'sttl', 'dttl', 'sipid', 'dipid', 'smpls', 'dmpls', 'svlan', 'dvlan', 'svid', 'dvid', 'svpri',
+  'dvpri', 'srcmac', 'dstmac', 'smac', 'dmac', 'sappbytes', 'dappbytes', 'totappbyte', 'load', 'srcload',
+  'dstload', 'loss', 'srcloss', 'dstloss', 'ploss', 'psrcloss', 'pdstloss', 'rate', 'srcrate', 'dstrate',
+  'srcwin', 'dstwin', 'tcprtt', 'synack', 'ackdat', 'srcintpkt', 'dstintpkt', 'srcjitter', 'dstjitter',
+  'smaxsz', 'dmaxsz', 'sminsz', 'dminsz', 'inode', 'offset', 'stcpb', 'dtcpb', 'mean', 'sum', 'min', 'max',
+  'shops', 'dhops', 'cause', 'srcgap', 'dstgap', 'count', 'spktsz', 'dpktsz', 'smeansz', 'dmeansz', 'trans',
+]);
+const CORE = new Set<Kind>(['time', 'proto', 'saddr', 'daddr', 'sport', 'dport', 'dir', 'state', 'pkts', 'bytes', 'spkts', 'dpkts', 'sbytes', 'dbytes', 'flgs']);
+
+const INT = /^\d{1,15}$/;
+const NUMBER = /^\d{1,15}(?:\.\d{1,9})?$/;
+const FLGS_TOKEN = /^[A-Za-z*&+@%~^-](?:[A-Za-z*&+@%~^ -]{0,10}[A-Za-z*&+@%~^-])?$/;
+const MAC = /^[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}$/;
+const LABEL_TOKEN = /^[A-Za-z][A-Za-z0-9]{0,15}$/;
+
+interface Header {
+  kinds: Kind[];
+  /** null: whitespace columns */
+  delim: string | null;
+}
+
+/** What one attempt at reading a record produced. */
+interface Parsed {
+  kind: 'record' | 'man' | 'masked';
+  time: RecordTime | null;
+  proto: string | null;
+  src: string | null;
+  sportText: string | null;
+  dir: string | null;
+  dst: string | null;
+  dportText: string | null;
+  pkts: number | null;
+  bytes: number | null;
+  spkts: number | null;
+  dpkts: number | null;
+  sbytes: number | null;
+  dbytes: number | null;
+  state: string | null;
+  detail: string | null;
+  /** every column the layout promises is there */
+  complete: boolean;
+  /** how much was filled: compares a line with the same line joined to the next */
+  score: number;
+}
+
+function emptyParsed(): Parsed {
+  return {
+    kind: 'record', time: null, proto: null, src: null, sportText: null, dir: null, dst: null, dportText: null,
+    pkts: null, bytes: null, spkts: null, dpkts: null, sbytes: null, dbytes: null, state: null, detail: null,
+    complete: false, score: 0,
+  };
+}
+
+function scoreOf(p: Parsed): number {
+  let s = 0;
+  for (const v of [p.time, p.proto, p.src, p.dir, p.state, p.pkts, p.bytes, p.spkts, p.dpkts, p.sbytes, p.dbytes]) {
+    if (v !== null) s += 1;
+  }
+  if (p.dst !== null) s += 10;
+  return s;
+}
+
+function tokenize(line: string): string[] | null {
+  const trimmed = line.trim();
+  if (trimmed === '') return [];
+  const tokens = trimmed.split(/\s+/);
+  return tokens.length > MAX_TOKENS ? null : tokens;
+}
+
+// ---------------------------------------------------------------- headers
+
+function labelKind(label: string): Kind | null {
+  const l = label.toLowerCase();
+  const k = LABELS[l];
+  if (k !== undefined) return k;
+  return OTHER_LABELS.has(l) ? 'other' : null;
+}
+
+/** A header line: every field a column label, at least two of them core ones. */
+function readHeaderFields(fields: readonly string[]): Kind[] | null {
+  if (fields.length < 2 || fields.length > MAX_TOKENS) return null;
+  const kinds: Kind[] = [];
+  let core = 0;
+  let known = 0;
+  for (const f of fields) {
+    if (!LABEL_TOKEN.test(f)) return null;
+    const k = labelKind(f);
+    if (k !== null) known += 1;
+    if (k !== null && CORE.has(k)) core += 1;
+    kinds.push(k ?? 'other');
+  }
+  if (core < 2 || known * 2 < fields.length) return null;
+  return kinds;
+}
+
+const DELIMS = [',', ';', '|', '\t'];
+
+function headerAt(lines: readonly string[], i: number): { header: Header; lineCount: number } | null {
+  const line = lines[i] as string;
+  if (line.length > MAX_LINE) return null;
+  const trimmed = line.trim();
+  if (trimmed === '' || !/^[A-Za-z]/.test(trimmed)) return null;
+  for (const d of DELIMS) {
+    if (!trimmed.includes(d)) continue;
+    // a CSV header hard-wrapped at 80 columns (even inside a label) continues on lines of labels and commas
+    let text = trimmed;
+    let count = 1;
+    while (count <= MAX_CONT && i + count < lines.length) {
+      const next = (lines[i + count] as string).trim();
+      if (next === '' || next.length > MAX_LINE || !/^[A-Za-z0-9,;|\t]+$/.test(next) || /^\d/.test(next)) break;
+      const joined = text + next;
+      if (!readHeaderFields(joined.split(d).map((f) => f.trim()))) break;
+      text = joined;
+      count += 1;
+    }
+    const kinds = readHeaderFields(text.split(d).map((f) => f.trim()));
+    if (kinds) return { header: { kinds, delim: d }, lineCount: count };
+  }
+  const tokens = tokenize(trimmed);
+  if (!tokens) return null;
+  let kinds = readHeaderFields(tokens);
+  if (!kinds) return null;
+  // a whitespace header re-wrapped by a mail client continues on lines of known labels
+  let count = 1;
+  while (count <= MAX_CONT && i + count < lines.length) {
+    const next = lines[i + count] as string;
+    if (next.length > MAX_LINE) break;
+    const more = tokenize(next);
+    if (!more || more.length === 0 || !more.every((t) => LABEL_TOKEN.test(t) && labelKind(t) !== null)) break;
+    kinds = kinds.concat(more.map((t) => labelKind(t) as Kind));
+    count += 1;
+  }
+  return { header: { kinds, delim: null }, lineCount: count };
+}
+
+// ---------------------------------------------------------------- reading one record
+
+function setAddr(p: Parsed, side: 'src' | 'dst', m: AddrMatch): boolean {
+  if (m.kind === 'masked') {
+    p.kind = 'masked';
+    return false;
+  }
+  if (side === 'src') {
+    p.src = m.addr;
+    if (m.portText !== null) p.sportText = m.portText;
+  } else {
+    p.dst = m.addr;
+    if (m.portText !== null) p.dportText = m.portText;
+  }
+  return true;
+}
+
+function fitsKind(kind: Kind | undefined, tokens: readonly string[], at: number): boolean {
+  const t = tokens[at];
+  if (kind === undefined || t === undefined) return false;
+  switch (kind) {
+    case 'proto': return protoOf(t) !== null;
+    case 'time': case 'ltime': return parseTimeAt(tokens, at) !== null;
+    case 'saddr': case 'daddr': return parseAddr(t) !== null;
+    case 'dir': return isDir(t);
+    case 'sport': case 'dport': return isPortText(t);
+    case 'flgs': return FLGS_TOKEN.test(t);
+    case 'state': return true;
+    default: return NUMBER.test(t);
+  }
+}
+
+function setNumber(p: Parsed, kind: Kind, token: string): boolean {
+  if (!INT.test(token)) return false;
+  const n = Number(token);
+  switch (kind) {
+    case 'pkts': p.pkts = n; break;
+    case 'bytes': p.bytes = n; break;
+    case 'spkts': p.spkts = n; break;
+    case 'dpkts': p.dpkts = n; break;
+    case 'sbytes': p.sbytes = n; break;
+    case 'dbytes': p.dbytes = n; break;
+    default: break;
+  }
+  return true;
+}
+
+/**
+ * Walk the header's columns over the fields of a line. Whitespace output merges `addr` and
+ * `port` into `addr.port`, leaves an empty Flgs or Dir column out, and prints a date time as
+ * several tokens; the walk allows for each. Returns null when the line does not fit.
+ */
+function alignToHeader(fields: readonly string[], header: Header): Parsed | null {
+  const kinds = header.kinds;
+  const p = emptyParsed();
+  const csv = header.delim !== null;
+  let at = 0;
+  let skipPort = false;
+  let k = 0;
+  for (; k < kinds.length; k++) {
+    const kind = kinds[k] as Kind;
+    if (at >= fields.length) break;
+    const tok = fields[at] as string;
+    switch (kind) {
+      case 'time':
+      case 'ltime': {
+        if (csv && tok === '') { at += 1; break; }
+        const tm = csv ? parseTimeAt(tok.split(/\s+/), 0) : parseTimeAt(fields, at);
+        if (!tm) return null;
+        if (kind === 'time') p.time = tm.time;
+        at += csv ? 1 : tm.consumed;
+        break;
+      }
+      case 'flgs': {
+        if (csv) { at += 1; break; }
+        let n = 0;
+        while (at < fields.length && n < 4 && !fitsKind(kinds[k + 1], fields, at)) {
+          if (!FLGS_TOKEN.test(fields[at] as string)) return null;
+          at += 1;
+          n += 1;
+        }
+        break;
+      }
+      case 'proto': {
+        const proto = protoOf(tok);
+        if (proto === null) return null;
+        if (proto === 'man') { p.kind = 'man'; return p; }
+        p.proto = proto;
+        at += 1;
+        break;
+      }
+      case 'saddr':
+      case 'daddr': {
+        const side = kind === 'saddr' ? 'src' : 'dst';
+        if (csv && tok === '') { at += 1; break; }
+        const m = parseAddr(tok);
+        if (m === null) return null;
+        if (!setAddr(p, side, m)) return p;
+        // whitespace output prints `addr.port` for an Sport/Dport column right after the address
+        skipPort = !csv && m.kind === 'addr' && m.portText !== null
+          && kinds[k + 1] === (kind === 'saddr' ? 'sport' : 'dport');
+        at += 1;
+        break;
+      }
+      case 'sport':
+      case 'dport': {
+        if (skipPort) { skipPort = false; break; }
+        if (csv && tok === '') { at += 1; break; }
+        if (!isPortText(tok)) return null;
+        if (kind === 'sport') p.sportText = tok; else p.dportText = tok;
+        at += 1;
+        break;
+      }
+      case 'dir': {
+        const d = csv ? tok.trim() : tok;
+        if (csv) { if (d !== '') { if (!isDir(d)) return null; p.dir = d; } at += 1; break; }
+        if (isDir(d)) { p.dir = d; at += 1; }
+        break;
+      }
+      case 'state': {
+        if (tok !== '') p.state = tok;
+        at += 1;
+        break;
+      }
+      case 'suser':
+      case 'duser': {
+        // user data may hold blanks: at the end of a whitespace line it takes the rest, up to `d[`
+        const atEnd = kinds.slice(k + 1).every((kd) => kd === 'duser');
+        if (csv || !atEnd) {
+          if (tok !== '') p.detail = p.detail === null ? tok : `${p.detail} ${tok}`;
+          at += 1;
+          break;
+        }
+        const parts: string[] = [];
+        if (kind === 'suser' && tok.startsWith('d[')) break;
+        while (at < fields.length && !(kind === 'suser' && parts.length > 0 && (fields[at] as string).startsWith('d['))) {
+          parts.push(fields[at] as string);
+          at += 1;
+        }
+        const text = parts.join(' ');
+        if (text !== '') p.detail = p.detail === null ? text : `${p.detail} ${text}`;
+        break;
+      }
+      case 'other': {
+        at += 1;
+        break;
+      }
+      default: {
+        if (csv && tok === '') { at += 1; break; }
+        if (!setNumber(p, kind, tok)) return null;
+        at += 1;
+      }
+    }
+  }
+  if (at < fields.length) {
+    // whitespace: trailing tokens the header does not explain; CSV: delimiters inside a field
+    if (!csv) return null;
+  }
+  p.complete = k >= kinds.length || kinds.slice(k).every((kd) => kd === 'suser' || kd === 'duser');
+  p.score = scoreOf(p);
+  return p;
+}
+
+/**
+ * Without a header: time, [flags], [proto], saddr[.sport] [sport], [dir], daddr[.dport] [dport],
+ * counts, extras, state, by the shape of each token. Anything else on the line (prose) → null.
+ */
+function parseByShape(tokens: readonly string[]): Parsed | null {
+  const p = emptyParsed();
+  let at = 0;
+  const tm = parseTimeAt(tokens, 0);
+  if (tm) {
+    p.time = tm.time;
+    at = tm.consumed;
+    let n = 0;
+    while (at < tokens.length && n < 3 && protoOf(tokens[at]) === null && parseAddr(tokens[at]) === null
+      && FLGS_TOKEN.test(tokens[at] as string)) {
+      at += 1;
+      n += 1;
+    }
+  }
+  const proto = protoOf(tokens[at]);
+  if (proto !== null) {
+    if (proto === 'man') { p.kind = 'man'; return p; }
+    p.proto = proto;
+    at += 1;
+  }
+  if (at >= tokens.length) {
+    if (p.time === null || p.proto === null) return null;
+    p.score = scoreOf(p);
+    return p; // a record start whose addresses fell onto the next line
+  }
+  const cutAt = (k: number) => k === tokens.length - 1 && isPartialV4(tokens[k]) && (p.time !== null || p.proto !== null);
+  const srcM = parseAddr(tokens[at]);
+  if (srcM === null) {
+    if (!cutAt(at)) return null;
+    p.score = scoreOf(p);
+    return p; // the source address is cut by the wrap
+  }
+  if (!setAddr(p, 'src', srcM)) return p;
+  at += 1;
+  let separatePorts = false;
+  if (srcM.kind === 'addr' && srcM.portText === null && isPortText(tokens[at]) && !isDir(tokens[at])
+    && parseAddr(tokens[at]) === null && (isDir(tokens[at + 1]) || parseAddr(tokens[at + 1]) !== null)) {
+    p.sportText = tokens[at] as string;
+    separatePorts = true;
+    at += 1;
+  }
+  if (isDir(tokens[at])) {
+    p.dir = tokens[at] as string;
+    at += 1;
+  }
+  if (at >= tokens.length) {
+    if (p.time === null && p.proto === null) return null;
+    p.score = scoreOf(p);
+    return p;
+  }
+  const dstM = parseAddr(tokens[at]);
+  if (dstM === null) {
+    if (!cutAt(at)) return null;
+    p.score = scoreOf(p);
+    return p; // the destination address is cut by the wrap
+  }
+  if (!setAddr(p, 'dst', dstM)) return p;
+  at += 1;
+  if (separatePorts && isPortText(tokens[at])) {
+    p.dportText = tokens[at] as string;
+    at += 1;
+  }
+  // the rest: counts, other metrics, 2.x extras such as `udp_port 16556`, then the state
+  const counts: number[] = [];
+  let countsDone = false;
+  const extras: string[] = [];
+  for (; at < tokens.length; at++) {
+    const t = tokens[at] as string;
+    const isLast = at === tokens.length - 1;
+    if (INT.test(t)) {
+      if (!countsDone) counts.push(Number(t));
+      continue;
+    }
+    if (counts.length > 0) countsDone = true;
+    if (NUMBER.test(t) || MAC.test(t) || /^0x[0-9a-fA-F]{1,8}$/.test(t)) continue;
+    if (/^[a-z]{2,8}_port$/.test(t) && INT.test(tokens[at + 1] ?? '')) {
+      extras.push(`${t} ${tokens[at + 1] as string}`);
+      at += 1;
+      continue;
+    }
+    if (/^[sd]\[\d{1,5}\]=/.test(t)) { extras.push(t); continue; }
+    if (isLast && isStateLike(t)) { p.state = t; continue; }
+    return null;
+  }
+  if (counts.length === 4) {
+    [p.spkts, p.dpkts, p.sbytes, p.dbytes] = counts as [number, number, number, number];
+  } else if (counts.length === 2) {
+    [p.pkts, p.bytes] = counts as [number, number];
+  }
+  if (extras.length > 0) p.detail = extras.join(' ');
+  // a line of addresses only counts with a time or a protocol, or a direction and a state
+  if (p.time === null && p.proto === null && !(p.dir !== null && p.state !== null)) return null;
+  p.complete = p.state !== null;
+  p.score = scoreOf(p);
+  return p;
+}
+
+/** CSV user data may contain the delimiter: glue the surplus fields back into the udata column(s). */
+function mergeUserData(fields: readonly string[], header: Header): readonly string[] {
+  const surplus = fields.length - header.kinds.length;
+  if (header.delim === null || surplus <= 0) return fields;
+  const su = header.kinds.indexOf('suser');
+  const du = header.kinds.indexOf('duser');
+  const first = su >= 0 ? su : du;
+  if (first < 0) return fields;
+  const out = fields.slice(0, first);
+  if (su >= 0 && du === su + 1) {
+    // split the run at the field that opens the destination buffer
+    const run = fields.slice(su, su + surplus + 2);
+    let cut = run.findIndex((f, n) => n > 0 && f.startsWith('d['));
+    if (cut < 0) cut = run.length - 1;
+    out.push(run.slice(0, cut).join(header.delim), run.slice(cut).join(header.delim));
+    out.push(...fields.slice(su + surplus + 2));
+  } else {
+    out.push(fields.slice(first, first + surplus + 1).join(header.delim));
+    out.push(...fields.slice(first + surplus + 1));
+  }
+  return out;
+}
+
+function parseFields(fields: readonly string[], header: Header | null, delim: string | null): Parsed | null {
+  if (header && header.kinds.length > 0) {
+    const aligned = alignToHeader(header.delim !== null ? mergeUserData(fields, header) : fields, header);
+    if (aligned) return aligned;
+  }
+  if (delim !== null) {
+    const shaped = fields.map((f) => f.trim()).filter((f) => f !== '');
+    return shaped.length <= MAX_TOKENS ? parseByShape(shaped) : null;
+  }
+  return parseByShape(fields);
+}
+
+/** Join a wrapped continuation onto whitespace tokens; an address cut at a dot is glued back. */
+function joinTokens(tokens: readonly string[], more: readonly string[]): string[] {
+  const last = tokens[tokens.length - 1];
+  const first = more[0];
+  if (last !== undefined && first !== undefined) {
+    const before = tokens[tokens.length - 2];
+    const cutAddress = last.endsWith('.') || first.startsWith('.')
+      || (isPartialV4(last) && /^\d/.test(first) && (isDir(before) || protoOf(before) !== null));
+    if (cutAddress && (last + first).length <= 64) {
+      return [...tokens.slice(0, -1), last + first, ...more.slice(1)];
+    }
+  }
+  return [...tokens, ...more];
+}
+
+/** Would this line start a record (or a header) of its own? Then it is no continuation. */
+function startsRecord(line: string, header: Header | null): boolean {
+  const tokens = tokenize(line);
+  if (!tokens || tokens.length === 0) return false;
+  if (parseTimeAt(tokens, 0) !== null) return true;
+  if (header?.delim && line.includes(header.delim)) {
+    const first = (line.split(header.delim)[0] ?? '').trim();
+    if (parseTimeAt(first.split(/\s+/), 0) !== null) return true;
+  }
+  if (readHeaderFields(tokens)) return true;
+  const p = parseByShape(tokens);
+  return p !== null && p.kind === 'record' && p.src !== null && (p.proto !== null || p.dst !== null);
+}
+
+/** A short line that can only be the rest of a wrapped whitespace record: numbers and a state. */
+function isContinuation(tokens: readonly string[]): boolean {
+  if (tokens.length === 0 || tokens.length > 12) return false;
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k] as string;
+    if (NUMBER.test(t) || isStateToken(t)) continue;
+    if (k === 0 && (parseAddr(t) !== null || t.startsWith('.') || isPartialV4(t))) continue;
+    if (k <= 1 && isDir(t)) continue;
+    return false;
+  }
+  return true;
+}
+
+interface Found {
+  parsed: Parsed;
+  lineCount: number;
+  csv: boolean;
+}
+
+function readRecord(lines: readonly string[], i: number, header: Header | null): Found | null {
+  const line = lines[i] as string;
+  const delim = header?.delim ?? (line.split(',').length >= 6 ? ',' : null);
+  if (delim !== null && line.includes(delim)) {
+    const hdr: Header = header?.delim === delim ? header : { kinds: [], delim };
+    let text = line;
+    let count = 1;
+    const want = hdr.kinds.length;
+    let parsed = parseFields(text.split(delim), hdr, delim);
+    if (parsed === null && want === 0) return null;
+    // re-join a record that the archive hard-wrapped (80 columns, even mid-field)
+    while (count <= MAX_CONT + 1 && i + count < lines.length) {
+      const fieldsNow = text.split(delim).length;
+      const short = want > 0 ? fieldsNow < want : parsed !== null && !parsed.complete;
+      if (!short) break;
+      const next = lines[i + count] as string;
+      if (next.trim() === '' || next.length > MAX_LINE || startsRecord(next, hdr)) break;
+      const joined = text + next;
+      const again = parseFields(joined.split(delim), hdr, delim);
+      if (again === null && want === 0) break;
+      text = joined;
+      parsed = again;
+      count += 1;
+    }
+    if (parsed === null) return null;
+    return { parsed, lineCount: count, csv: true };
+  }
+  let tokens = tokenize(line);
+  if (!tokens || tokens.length === 0) return null;
+  if (header?.delim) header = null;
+  let parsed = parseFields(tokens, header, null);
+  if (parsed === null || parsed.kind !== 'record') {
+    return parsed === null ? null : { parsed, lineCount: 1, csv: false };
+  }
+  let count = 1;
+  while (!parsed.complete && count <= MAX_CONT && i + count < lines.length) {
+    const next = lines[i + count] as string;
+    if (next.length > MAX_LINE) break;
+    const more = tokenize(next);
+    if (!more || more.length === 0 || !isContinuation(more) || startsRecord(next, header)) break;
+    const joined = joinTokens(tokens, more);
+    if (joined.length > MAX_TOKENS) break;
+    const again = parseFields(joined, header, null);
+    if (again === null || again.score < parsed.score || (again.score === parsed.score && !again.complete)) break;
+    tokens = joined;
+    parsed = again;
+    count += 1;
+  }
+  return { parsed, lineCount: count, csv: false };
+}
+
+// ---------------------------------------------------------------- output
+
+function toRecord(found: Found, line: number, hints: FlagHints): ExtractedRecord | null {
+  const p = found.parsed;
+  if (p.kind !== 'record' || p.src === null || p.dst === null) return null;
+  const sport = portValue(p.sportText, p.proto, 'src');
+  const dport = portValue(p.dportText, p.proto, 'dst');
+  const split = p.spkts !== null || p.dpkts !== null || p.sbytes !== null || p.dbytes !== null;
+  const totals = !split && (p.pkts !== null || p.bytes !== null);
+  const flags = flagsFromState(p.state, p.proto, hints);
+  const rec: ExtractedRecord = {
+    source: 'argus',
+    format: found.csv ? 'argus-csv' : 'argus-ra',
+    line,
+    lineCount: found.lineCount,
+    time: p.time,
+    proto: p.proto,
+    src: p.src,
+    sport: sport.port,
+    dst: p.dst,
+    dport: dport.port,
+    dir: p.dir,
+    srcPkts: split ? p.spkts : totals ? p.pkts : null,
+    dstPkts: split ? p.dpkts : null,
+    srcBytes: split ? p.sbytes : totals ? p.bytes : null,
+    dstBytes: split ? p.dbytes : null,
+    srcFlags: flags.srcFlags,
+    dstFlags: flags.dstFlags,
+    state: p.state,
+  };
+  if (totals) rec.totalsOnly = true;
+  if (sport.icmpType !== undefined) rec.icmpType = sport.icmpType;
+  if (sport.icmpCode !== undefined) rec.icmpCode = sport.icmpCode;
+  if (p.detail !== null) rec.detail = p.detail.slice(0, 512);
+  return rec;
+}
+
+function extract(lines: readonly string[]): ExtractedRecord[] {
+  const hints = commandHints(lines);
+  const out: ExtractedRecord[] = [];
+  let header: Header | null = null;
+  let sinceRecord = 0;
+  for (let i = 0; i < lines.length;) {
+    const line = lines[i] as string;
+    if (line.length > MAX_LINE || line.trim() === '') {
+      i += 1;
+      continue;
+    }
+    const h = headerAt(lines, i);
+    if (h) {
+      header = h.header;
+      sinceRecord = 0;
+      i += h.lineCount;
+      continue;
+    }
+    const found = readRecord(lines, i, header);
+    if (!found) {
+      sinceRecord += 1;
+      if (sinceRecord >= HEADER_TTL) header = null;
+      i += 1;
+      continue;
+    }
+    sinceRecord = 0;
+    const rec = toRecord(found, i, hints);
+    if (rec) out.push(rec);
+    i += found.lineCount;
+  }
+  return out;
+}
+
+/** Argus `ra` records in a run of de-quoted lines. Pure; never throws. */
+export const extractArgus: Extractor = (lines) => {
+  try {
+    return extract(lines);
+  } catch {
+    return [];
+  }
+};
