@@ -403,6 +403,21 @@ describe('extractSnort: header and line variants', () => {
     });
   });
 
+  it('reads a full alert whose lines a reflowing mail client joined', () => {
+    const records = extractSnort([
+      '[**] [1:1002:2] WEB-IIS cmd.exe access [**] [Classification: Web Application Attack] [Priority: 1]',
+      '09/06-07:10:23.613276 130.67.240.225:1450 -> 130.216.223.150:80 TCP TTL:101 TOS:0x0 ID:24351 IpLen:20 DgmLen:1500 DF ***A**** Seq: 0xE68E61F7  Ack: 0xE5C99396  Win: 0x2238  TcpLen: 20',
+      '',
+      '[**] [1:1243:9] WEB-IIS ISAPI .ida attempt [**] 09/06-07:12:00.000001 198.51.100.78:1801 -> 192.0.2.45:80',
+      '',
+      '[**] [1:1:1] alerts look like this [**] and then the rest of the sentence 09/06-07:12:00.000001 1.2.3.4 -> 5.6.7.8',
+    ]);
+    expect(records.map((r) => [r.line, r.lineCount, r.src, r.dst, r.srcFlags, r.payloadLen, r.signature?.priority])).toEqual([
+      [0, 2, '130.67.240.225', '130.216.223.150', 'A', 1460, 1],
+      [3, 1, '198.51.100.78', '192.0.2.45', null, undefined, undefined],
+    ]);
+  });
+
   it('reads an old fast alert without a {PROTO} mark', () => {
     const records = extractSnort(['03/07-11:10:40.910903  [**] IDS296/web-misc_http-directory-traversal [**] 192.0.2.1:3607 -> 198.51.100.2:80']);
     expect(records).toMatchObject([

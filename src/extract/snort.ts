@@ -205,17 +205,23 @@ function finishSignature(rec: ExtractedRecord, sig: Signature): void {
 // ---------------------------------------------------------------------------------------------
 // Full alerts
 
-/** Reads a header starting at lines[i] ("[**] ... [**]", possibly wrapped). */
-function readHeader(lines: readonly string[], i: number): { inner: string; next: number } | null {
+/**
+ * Reads a header starting at lines[i] ("[**] ... [**]", possibly wrapped). Text after the closing
+ * mark is kept only when it is the start of the alert body (a reflowed post joined the lines);
+ * anything else there means prose that happens to begin with "[**]".
+ */
+function readHeader(lines: readonly string[], i: number): { inner: string; trailer: string; next: number } | null {
   let text = (lines[i] ?? '').trim();
   let next = i + 1;
   for (let k = 0; ; k++) {
-    if (text.length > 8 && text.endsWith('[**]')) {
-      const inner = text.slice(4, -4);
-      if (inner.includes('[**]')) return null;
-      return { inner, next };
+    const close = text.indexOf('[**]', 4);
+    if (close >= 0) {
+      const inner = text.slice(4, close);
+      const trailer = text.slice(close + 4).trim();
+      if (inner.trim().length === 0) return null;
+      if (trailer.length > 0 && !isBodyLine(trailer)) return null;
+      return { inner, trailer, next };
     }
-    if (text.indexOf('[**]', 4) >= 0) return null; // something after the closing mark: prose
     if (k >= MAX_HEADER_CONTINUATIONS || next >= lines.length) return null;
     const cont = lines[next] ?? '';
     if (cont.length > MAX_LINE || isBlank(cont) || TS_AT_START.test(cont) || cont.trim().startsWith('[**] ')) return null;
@@ -237,7 +243,7 @@ function isBodyLine(line: string): boolean {
 function parseFull(lines: readonly string[], start: number): { record: ExtractedRecord | null; next: number } {
   const header = readHeader(lines, start);
   if (!header) return { record: null, next: start + 1 };
-  const body: string[] = [];
+  const body: string[] = header.trailer ? [header.trailer] : [];
   let j = header.next;
   while (j < lines.length && body.length < MAX_BODY_LINES) {
     const line = lines[j] ?? '';
