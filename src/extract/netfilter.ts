@@ -84,7 +84,7 @@ function ipOrNull(value: string | undefined): string | null {
   return isIPv4(value) || isIPv6(value) ? value : null;
 }
 
-const PROTO_NUMBERS: Readonly<Record<string, string>> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'icmp6' };
+const PROTO_NUMBERS: Readonly<Record<string, string>> = { '1': 'icmp', '2': 'igmp', '6': 'tcp', '17': 'udp', '47': 'gre', '50': 'esp', '58': 'icmp6' };
 
 function parseNetfilter(text: string, line: number, lineCount: number): ExtractedRecord | null {
   const start = NETFILTER_START_RE.exec(text);

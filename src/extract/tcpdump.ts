@@ -497,7 +497,7 @@ function parsePacketPart(
     rec.detail = transport.summary;
     const app = /^(?:HTTP|SMTP|FTP|IMAP|POP3?|SIP|RTSP): (.{4,})/.exec(transport.summary);
     if (app && (transport.payloadLen ?? 0) > 0) {
-      rec.payload = { bytes: transport.payloadLen ?? 0, strings: [(app[1] as string).slice(0, 200)] };
+      rec.payload = { bytes: transport.payloadLen ?? 0, strings: [(app[1] as string).slice(0, 512)] };
     }
   }
   return { rec, needsNext: false };
@@ -596,7 +596,7 @@ export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
       let k = i + span;
       while (k < lines.length && k < i + span + 20 && /^\t\S/.test(lines[k] ?? '') && !/^\tIP6? \(/.test(lines[k] ?? '')) {
         const t = (lines[k] ?? '').trim();
-        if (t.length >= 4 && strings.length < 16) strings.push(t.slice(0, 200));
+        if (t.length >= 4 && strings.length < 16) strings.push(t.slice(0, 512));
         k++;
       }
       if (strings.length > 0) {
