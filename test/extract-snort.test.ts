@@ -418,6 +418,15 @@ describe('extractSnort: header and line variants', () => {
     ]);
   });
 
+  it('drops the double quotes Snort 3 puts around the message', () => {
+    const records = extractSnort([
+      '07/16-09:23:39.153899 [**] [1:1000000:0] "log4j exploit attempt" [**] [Priority: 0] {TCP} 192.168.1.2:50284 -> 192.168.2.3:80',
+    ]);
+    expect(records).toMatchObject([
+      { format: 'snort-fast', signature: { id: '1:1000000', rev: 0, message: 'log4j exploit attempt', priority: 0 }, dport: 80 },
+    ]);
+  });
+
   it('reads an old fast alert without a {PROTO} mark', () => {
     const records = extractSnort(['03/07-11:10:40.910903  [**] IDS296/web-misc_http-directory-traversal [**] 192.0.2.1:3607 -> 198.51.100.2:80']);
     expect(records).toMatchObject([

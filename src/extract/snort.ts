@@ -50,7 +50,7 @@ const PROTO_BRACE = /\{([A-Za-z][A-Za-z0-9-]{0,15})\}\s{0,4}/g;
 
 // Lines that may belong to the body of a full alert (between header and hex dump).
 const BODY_LINE =
-  /^\s{0,8}(?:\[(?:Classification|Priority|Xref)\b|[*12CEUAPRSF]{8}\s|Seq: 0x|Ack: 0x|Win: 0x|TcpLen:|UrgPtr:|TCP Options|IP Options|Frag Offset|Frag Size|Len: \d|Type: ?\d|ID: ?\d|Seq: ?\d|\*\* (?:ORIGINAL|END)|(?:ECHO|DESTINATION|TIME|REDIRECT|SOURCE|PARAMETER|TIMESTAMP|ADDRESS|INFO))/;
+  /^\s{0,8}(?:\[(?:Classification|Priority|Xref|AppID)\b|[*12CEUAPRSF]{8}\s|Seq: 0x|Ack: 0x|Win: 0x|TcpLen:|UrgPtr:|TCP Options|IP Options|Frag Offset|Frag Size|Len: \d|Type: ?\d|ID: ?\d|Seq: ?\d|\*\* (?:ORIGINAL|END)|(?:ECHO|DESTINATION|TIME|REDIRECT|SOURCE|PARAMETER|TIMESTAMP|ADDRESS|INFO))/;
 const IP_HEADER_HINT = / TTL:\d/;
 
 const SYSLOG_PREFIX =
@@ -154,6 +154,8 @@ function signatureFrom(inner: string): Signature {
     }
   }
   rest = rest.trim();
+  // Snort 3 prints the message in double quotes
+  if (rest.length >= 2 && rest.startsWith('"') && rest.endsWith('"')) rest = rest.slice(1, -1).trim();
   if (rest.length > 0) sig.message = rest.slice(0, 400);
   return sig;
 }
@@ -365,6 +367,8 @@ function parseTail(text: string): AlertTail | null {
   if (!found) return null;
   let head = text.slice(0, found.index).trimEnd();
   const tail: AlertTail = { proto: found.proto.toLowerCase(), endpoints: endpointsFrom(found.pair), head: '' };
+  const appId = /\[AppID: {0,2}[^\]]{0,64}\]$/.exec(head.slice(-80)); // Snort 3
+  if (appId) head = head.slice(0, head.length - appId[0].length).trimEnd();
   const iface = /<[^<>\s]{1,32}>$/.exec(head.slice(-40));
   if (iface) head = head.slice(0, head.length - iface[0].length).trimEnd();
   if (head.endsWith(':')) head = head.slice(0, -1).trimEnd();
