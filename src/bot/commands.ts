@@ -105,11 +105,11 @@ export function parseCommands(mail: Pick<MailPost, 'blocks' | 'text'>): { comman
         problems.push({ line, problem: `${name} needs an argument` });
         continue;
       }
-      if (arg && HELP_EXAMPLE_ARGS.has(arg.toLowerCase())) continue; // a copy of the help text
       if (arg) {
         if (!NEEDS_ARG[name]) arg = null;
-        else arg = arg.split(/\s+/)[0]!.slice(0, MAX_ARG);
+        else arg = unquoteArg(arg.split(/\s+/)[0]!).slice(0, MAX_ARG);
       }
+      if (arg && HELP_EXAMPLE_ARGS.has(arg.toLowerCase())) continue; // a copy of the help text
       commands.push({ name, arg, line: written });
     }
   }
