@@ -613,9 +613,32 @@ function toRecord(found: Found, line: number, hints: FlagHints): ExtractedRecord
   return rec;
 }
 
+/**
+ * Bare upper-case letters (`S`, `R`, `SA`) are ambiguous between -z state letters and -Zs/-Zd
+ * flags. The other records of the same block of output decide: `sSEfF` or `E` only come from -z,
+ * `A_R` or `PA` only from -Z.
+ */
+function blockHints(block: readonly Found[], hints: FlagHints): FlagHints {
+  let lower = false;
+  let upper = false;
+  for (const f of block) {
+    const s = f.parsed.state;
+    if (s === null || f.parsed.proto !== 'tcp' || s.length > 9) continue;
+    if (/^[sSEfFCR]+$/.test(s) && (/[a-z]/.test(s) || (/E/.test(s) && !/[PAU]/.test(s)))) lower = true;
+    if (s.includes('_') || /^[FSRPAUEC]*[PAU][FSRPAUEC]*\*?$/.test(s)) upper = true;
+  }
+  if (lower && !upper) return { zSide: null, lowerZ: true };
+  return hints;
+}
+
+interface Placed {
+  found: Found;
+  line: number;
+}
+
 function extract(lines: readonly string[]): ExtractedRecord[] {
   const hints = commandHints(lines);
-  const out: ExtractedRecord[] = [];
+  const placed: Placed[] = [];
   let header: Header | null = null;
   let sinceRecord = 0;
   for (let i = 0; i < lines.length;) {
@@ -639,9 +662,25 @@ function extract(lines: readonly string[]): ExtractedRecord[] {
       continue;
     }
     sinceRecord = 0;
-    const rec = toRecord(found, i, hints);
-    if (rec) out.push(rec);
+    if (found.parsed.kind === 'record') placed.push({ found, line: i });
     i += found.lineCount;
+  }
+  // blocks: records no more than two lines apart
+  const out: ExtractedRecord[] = [];
+  for (let b = 0; b < placed.length;) {
+    let e = b + 1;
+    while (e < placed.length) {
+      const prev = placed[e - 1] as Placed;
+      if ((placed[e] as Placed).line - (prev.line + prev.found.lineCount) > 2) break;
+      e += 1;
+    }
+    const block = placed.slice(b, e);
+    const h = blockHints(block.map((p) => p.found), hints);
+    for (const p of block) {
+      const rec = toRecord(p.found, p.line, h);
+      if (rec) out.push(rec);
+    }
+    b = e;
   }
   return out;
 }
