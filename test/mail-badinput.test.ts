@@ -1,0 +1,142 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MailParseError, mimeDepth, parseMail } from '../src/mail/parse.js';
+import { readInputs } from '../src/source/index.js';
+import type { MailPost } from '../src/mail/types.js';
+
+const headers = 'From: Russell Fulton <r.fulton@auckland.ac.nz>\nSubject: big\nDate: Thu, 06 Sep 2001 00:14:18 +1200\nMessage-ID: <big@auckland.ac.nz>\n';
+const ARGUS = '06 Sep 01 00:02:34    tcp  130.67.216.237.3339   ?>    130.216.246.91.80    1        0         1460         0           A_\n';
+
+function nestedMime(levels: number): string {
+  let head = headers;
+  for (let i = 0; i < levels; i++) {
+    head += `${i === 0 ? '' : `\n--b${i - 1}\n`}Content-Type: multipart/mixed; boundary="b${i}"\n`;
+  }
+  let tail = '';
+  for (let i = levels - 1; i >= 0; i--) tail += `\n--b${i}--\n`;
+  return `${head}\n--b${levels - 1}\nContent-Type: text/plain\n\n${ARGUS}${tail}`;
+}
+
+function coverage(p: MailPost): number {
+  return p.blocks.reduce((n, b) => n + b.lines.length, 0);
+}
+const lineCount = (t: string): number => t.split('\n').length - (t.endsWith('\n') ? 1 : 0);
+
+describe('parseMail: bad input gives a clear error or a bounded result', () => {
+  it('refuses a binary file', async () => {
+    const junk = Buffer.alloc(5000, 0);
+    junk.write('MZ\x90\x00', 0, 'latin1');
+    await expect(parseMail(junk, 'a.exe')).rejects.toThrow(MailParseError);
+    await expect(parseMail(junk, 'a.exe')).rejects.toThrow(/a\.exe: binary data/);
+  });
+
+  it('truncates a 20 MB post to the text cap with a warning, in bounded time', async () => {
+    const raw = Buffer.from(`${headers}\n${ARGUS.repeat(165_000)}`);
+    expect(raw.length).toBeGreaterThan(20_000_000);
+    const t0 = performance.now();
+    const p = await parseMail(raw, 'big.eml');
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    expect(Buffer.byteLength(p.text)).toBeLessThanOrEqual(2 * 1024 * 1024);
+    expect(p.text.endsWith('A_\n')).toBe(true); // cut at a line boundary
+    expect(p.warnings.join()).toMatch(/truncated to \d+ bytes \(limit 2097152\)/);
+    expect(coverage(p)).toBe(lineCount(p.text));
+  }, 60_000);
+
+  it('keeps a post of 200,000 lines whole under a larger cap, and segments it linearly', async () => {
+    const body = Array.from({ length: 200_000 }, (_, i) => (i % 50 === 0 ? `> quoted ${i}` : `line ${i}`)).join('\n');
+    const p = await parseMail(Buffer.from(`${headers}\n${body}\n`), 'lines.eml', { maxTextBytes: 8 * 1024 * 1024 });
+    expect(lineCount(p.text)).toBe(200_000);
+    expect(coverage(p)).toBe(200_000);
+    expect(p.blocks.filter((b) => b.kind === 'quoted')).toHaveLength(4000);
+    expect(p.warnings).toEqual([]);
+    // and under the default cap it is bounded, with a warning
+    const capped = await parseMail(Buffer.from(`${headers}\n${body.replace(/line/g, 'line of a long post')}\n`), 'lines.eml');
+    expect(capped.warnings.join()).toMatch(/truncated/);
+  }, 60_000);
+
+  it('cuts a 1 MB line to 64 KB for analysis', async () => {
+    const p = await parseMail(Buffer.from(`${headers}\nbefore\n${'A'.repeat(1024 * 1024)}\n${ARGUS}`), 'line.eml');
+    const lines = p.text.split('\n');
+    expect(lines[0]).toBe('before');
+    expect(lines[1]).toHaveLength(64 * 1024);
+    expect(lines[2]).toBe(ARGUS.trimEnd());
+    expect(p.warnings.join()).toMatch(/1 line\(s\) longer than 65536/);
+  });
+
+  it('replaces invalid UTF-8 and says so, for messages and web-archive copies', async () => {
+    const raw = Buffer.concat([
+      Buffer.from(`${headers}Content-Type: text/plain; charset=utf-8\n\nab`),
+      Buffer.from([0xff, 0xfe, 0xc3, 0x28]),
+      Buffer.from(`cd\n${ARGUS}`),
+    ]);
+    const p = await parseMail(raw, 'bad-utf8.eml');
+    expect(p.text).toContain('\uFFFD');
+    expect(p.text).toContain(ARGUS.trimEnd());
+    expect(p.warnings.join()).toMatch(/invalid bytes/);
+
+    const seed = readFileSync(new URL('../fixtures/seed/incidents-2001-09-06-code-red-variants.txt', import.meta.url));
+    const latin = Buffer.from(seed.toString('utf8').replace('as well', 'as w\u00e9ll'), 'latin1');
+    const w = await parseMail(latin, 'seed-latin1.txt');
+    expect(w.warnings).toEqual(['text is not valid UTF-8; read as Latin-1']);
+    expect(w.text).toContain('as w\u00e9ll');
+    expect(w.from.org).toBe('northernregistrars.co.uk');
+  });
+
+  it('refuses MIME nested 200 deep before mailparser recurses, and parses sane nesting', async () => {
+    expect(mimeDepth(Buffer.from(nestedMime(200)))).toBeGreaterThan(50);
+    const t0 = performance.now();
+    await expect(parseMail(Buffer.from(nestedMime(200)), 'deep.eml')).rejects.toThrow(/deep\.eml: MIME multiparts nested \d+ deep \(limit 50\)/);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(mimeDepth(Buffer.from(nestedMime(5)))).toBe(5);
+    const ok = await parseMail(Buffer.from(nestedMime(20)), 'ok.eml');
+    expect(ok.text).toContain('A_');
+  });
+
+  it('gives up on a message past its time budget', async () => {
+    const raw = Buffer.from(`${headers}\n${ARGUS.repeat(100_000)}`);
+    await expect(parseMail(raw, 'slow.eml', { timeBudgetMs: 1 })).rejects.toThrow(/slow\.eml: parsing took longer than 1 ms/);
+  });
+});
+
+describe('a run over several bad inputs goes on to the good one', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lw-mail-bad-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reports each problem and still analyses the good post', async () => {
+    writeFileSync(join(dir, '1-binary.eml'), Buffer.from([0, 1, 2, 3, 0, 0, 255, 254, 0, 7]));
+    writeFileSync(join(dir, '2-deep.eml'), nestedMime(200));
+    writeFileSync(join(dir, '3-prose.txt'), 'a note with no headers at all\n');
+    writeFileSync(join(dir, '4-line.eml'), `${headers}\n${'B'.repeat(1024 * 1024)}\n`);
+    writeFileSync(
+      join(dir, '5-good.eml'),
+      readFileSync(new URL('../fixtures/mail/quote-groupwise.eml', import.meta.url)),
+    );
+    writeFileSync(join(dir, 'z.mbox'), `From x Thu Sep  6 10:49:20 2001\n${headers}\n${ARGUS}\nFrom y Thu Sep  6 10:49:20 2001\nSubject: cut`);
+    const errors: string[] = [];
+    const posts: MailPost[] = [];
+    for await (const item of readInputs([dir, join(dir, 'z.mbox')])) {
+      if (item.kind === 'error') {
+        errors.push(item.message);
+        continue;
+      }
+      try {
+        posts.push(await parseMail(item.raw, item.input));
+      } catch (err) {
+        if (!(err instanceof MailParseError)) throw err;
+        errors.push(err.message);
+      }
+    }
+    expect(errors).toHaveLength(4);
+    expect(errors[0]).toMatch(/1-binary\.eml: binary data/);
+    expect(errors[1]).toMatch(/2-deep\.eml: MIME multiparts nested/);
+    expect(errors[2]).toMatch(/3-prose\.txt: no mail headers/);
+    expect(errors[3]).toMatch(/z\.mbox#2: truncated mbox/);
+    expect(posts.map((p) => p.input)).toEqual([join(dir, '4-line.eml'), join(dir, '5-good.eml'), `${join(dir, 'z.mbox')}#1`]);
+    expect(posts[1]!.blocks.find((b) => b.kind === 'quoted')?.author?.org).toBe('auckland.ac.nz');
+  });
+});
