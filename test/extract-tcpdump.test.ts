@@ -204,6 +204,16 @@ describe('what is not a tcpdump record', () => {
     expect(rec).toMatchObject({ src: '198.51.100.7', dport: 22, srcFlags: 'S' });
   });
 
+  it('takes ported lines that tcpdump decoded (DNS, NTP) as UDP, and skips unported unknown protocols', () => {
+    const recs = extractTcpdump([
+      '07:10:23.1 foo > bar: baz',
+      '07:10:23.613276 IP 192.0.2.1 > 224.0.0.5: OSPFv2, Hello, length 44',
+      '07:10:23.613276 IP 198.51.100.3.33333 > 192.0.2.2.domain: 15154+ A? www.example.com. (33)',
+      '07:10:23.613276 IP 198.51.100.3.123 > 192.0.2.2.123: NTPv4, Client, length 48',
+    ]);
+    expect(recs.map((r) => [r.line, r.proto, r.dport, r.payloadLen])).toEqual([[2, 'udp', 53, 33], [3, 'udp', 123, 48]]);
+  });
+
   it('reads IPv6', () => {
     const [rec] = extractTcpdump(['07:10:23.613276 IP6 2001:db8::1.41000 > 2001:db8::2.80: Flags [S], seq 1, win 1024, length 0']);
     expect(rec).toMatchObject({ src: '2001:db8::1', sport: 41000, dst: '2001:db8::2', dport: 80, srcFlags: 'S' });

@@ -259,6 +259,8 @@ interface Transport {
   /** tcpdump's application summary or ICMP text */
   summary?: string;
   ported: boolean;
+  /** UDP inferred from ports alone (tcpdump decoded the application instead) */
+  inferred?: boolean;
 }
 
 function newStyleFlags(inner: string): string | null {
@@ -338,7 +340,7 @@ function parseTransport(rest: string, headerProto: string | null): Transport | n
   if (headerProto === 'tcp') return { proto: 'tcp', flags: null, ported: true };
   // tcpdump always prints TCP flags, so a ported packet without them is UDP (DNS, NTP, ... decoders)
   if (headerProto === 'udp' || (headerProto === null && !/^(?:[SFRPWEU]{1,6}|\.)(?: |$)/.test(rest))) {
-    const t: Transport = { proto: 'udp', flags: null, ported: true, summary: rest.slice(0, 200) };
+    const t: Transport = { proto: 'udp', flags: null, ported: true, summary: rest.slice(0, 200), inferred: headerProto === null };
     const len = /(?:length:? |\()(\d{1,6})\)?$/.exec(rest);
     if (len) t.payloadLen = Number(len[1]);
     return t;
@@ -474,6 +476,7 @@ function parsePacketPart(
   if (mode === 'bare' && !(transport.proto === 'tcp' && transport.flags !== null)) return null;
   if (mode === 'indented') return null;
   const ported = transport.ported && (looksPorted(srcToken) || looksPorted(dstToken));
+  if (transport.inferred && !(looksPorted(srcToken) && looksPorted(dstToken))) return null;
   const src = splitEndpoint(srcToken, ported);
   const dst = splitEndpoint(dstToken, ported);
   if (!src || !dst) return null;
