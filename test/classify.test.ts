@@ -212,3 +212,14 @@ describe('classifyRecord: single packets', () => {
     expect(c.class).toBe('unknown');
   });
 });
+
+describe('classifyRecord: totals-only TCP with "->"', () => {
+  it('does not claim "nothing back" when the blanked mark hides the reply', () => {
+    const c = classifyRecord(argus({ dir: '->', totalsOnly: true, srcPkts: 2, srcBytes: 108, dstPkts: null, dstBytes: null, srcFlags: 'S', dstFlags: 'RA', state: 'S_RA' }));
+    expect(c.class).toBe('syn-rejected');
+    expect(c.evidence).not.toContain('nothing back');
+    const one = classifyRecord(argus({ dir: '->', totalsOnly: true, srcPkts: 1, srcBytes: 54, dstPkts: null, dstBytes: null, srcFlags: null, dstFlags: null, state: 'ACC' }));
+    expect(one.class).toBe('backscatter');
+    expect(one.evidence).toContain('nothing back');
+  });
+});

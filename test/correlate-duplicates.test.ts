@@ -43,3 +43,13 @@ describe('markDuplicates', () => {
     expect(obs[0]?.duplicateOf).toBe('stale');
   });
 });
+
+describe('markDuplicates: zoneless log lines given different offsets', () => {
+  it('a quoted copy whose time took the replying post\'s offset is still a copy', () => {
+    const orig = seedObservations('p1', 'a').map((o) => ({ ...o, quoted: false, time: '2026-11-25T12:05:12+01:00' }));
+    const copy = seedObservations('p2', 'b').map((o) => ({ ...o, time: '2026-11-25T12:05:12+13:00' }));
+    const out = markDuplicates([...copy, ...orig]);
+    expect(out.find((o) => o.id === 'b-r3')?.duplicateOf).toBe('a-r3');
+    expect(out.filter((o) => o.duplicateOf === undefined).map((o) => o.post)).toEqual(Array(12).fill('p1'));
+  });
+});

@@ -151,3 +151,30 @@ describe('renderMarkdown', () => {
     expect(renderText(empty)).toContain('x.eml: unreadable');
   });
 });
+
+describe('backscatter wording', () => {
+  it('names the SYN-ACK sender the target of someone else\'s flood, a common victim, never an attacker', () => {
+    const base = seedObservations()[2] as Observation;
+    const obs: Observation[] = ['130.216.1.1', '130.216.1.2', '130.216.1.3'].map((t, i) => ({
+      ...base,
+      id: `b${i}`,
+      src: '203.0.113.80',
+      sport: 80,
+      dst: t,
+      dport: 1024,
+      dir: '->',
+      srcFlags: 'SA',
+      state: 'SA_',
+      class: 'backscatter',
+      actor: '203.0.113.80',
+      target: t,
+    }));
+    const result = analyse(obs, []);
+    const text = renderText(result).replace(/\s+/g, ' ');
+    expect(text).toContain('campaign: backscatter from 203.0.113.80/32 to port 1024');
+    expect(text).toContain("203.0.113.80/32 is answering traffic that forged the reporters' addresses");
+    expect(text).toContain('common victim');
+    expect(text).not.toMatch(/attacker|likely spoofed/i);
+    expect(text).toMatch(/SUPPORTED backscatter from a spoofed flood/);
+  });
+});

@@ -107,8 +107,11 @@ function orient(rec: ExtractedRecord): Oriented {
   };
   if (totals && !rec.singlePacket) {
     // totals only: the arrows say who sent
-    src.sent = srcArrow ?? (srcFlags ? true : null);
-    dst.sent = dstArrow ?? (dstFlags ? true : null);
+    src.sent = srcFlags ? true : srcArrow;
+    dst.sent = dstFlags ? true : dstArrow;
+    // TCP "->" (handshake seen) blanks the other end's mark whether or not it sent: only one packet in all says it did not
+    const tcp = normalizeProto(rec.proto) === 'tcp';
+    if (tcp && mark && !mark.middle.includes('?') && !mark.left && !dstFlags) dst.sent = rec.srcPkts === 1 ? false : null;
   }
   const rev = (note: string): Oriented => ({ orig: dst, resp: src, reversed: true, orientNote: note });
   const fwd = (note: string): Oriented => ({ orig: src, resp: dst, reversed: false, orientNote: note });

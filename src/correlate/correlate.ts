@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { behaviourOf } from '../contract.js';
 import type { Behaviour, Corroboration, Finding, FindingKind, Observation, Post } from '../contract.js';
 import { coveringPrefix, groupPrefix } from './prefix.js';
-import { roleOfBehaviour } from './roles.js';
+import { victimSentence } from './roles.js';
 import type { ProseStatement } from './types.js';
 
 /** distinct actors or targets from one reporter that make a campaign */
@@ -81,11 +81,8 @@ function describePort(dport: number | null): string {
 }
 
 function roleSentence(behaviour: Behaviour, prefix: string, family: string | undefined): string {
-  const role = roleOfBehaviour(behaviour, family);
-  if (role === 'common-victim') {
-    return ` The sources are likely spoofed: ${prefix} is probably a common victim whose addresses someone else uses, so it is no target for abuse reports.`;
-  }
-  return '';
+  const s = victimSentence(behaviour, prefix, family);
+  return s ? ` ${s}` : '';
 }
 
 interface Group {

@@ -9,8 +9,14 @@ function secondOf(time: string | null): string {
   return Number.isFinite(t) ? String(Math.floor(t / 1000)) : time;
 }
 
-/** The normalised record: source, protocol, 5-tuple, time to the second, flags, counts, signature id. */
-export function duplicateKey(o: Observation): string {
+/** The wall-clock second as printed, without the offset: a quoted copy of a zoneless log line may have been given another post's offset. */
+function localSecondOf(time: string | null): string {
+  if (!time) return '';
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)/.exec(time);
+  return m ? (m[1] as string) : time;
+}
+
+function recordKey(o: Observation, time: string): string {
   return [
     o.source,
     (o.proto ?? '').toLowerCase(),
@@ -18,7 +24,7 @@ export function duplicateKey(o: Observation): string {
     o.sport ?? '',
     (o.dst ?? '').toLowerCase(),
     o.dport ?? '',
-    secondOf(o.time),
+    time,
     o.srcFlags ?? '',
     o.dstFlags ?? '',
     o.state ?? '',
@@ -30,19 +36,37 @@ export function duplicateKey(o: Observation): string {
   ].join('|');
 }
 
+/** The normalised record: source, protocol, 5-tuple, time to the second, flags, counts, signature id. */
+export function duplicateKey(o: Observation): string {
+  return recordKey(o, secondOf(o.time));
+}
+
 /** Sets duplicateOf on re-quoted copies: key = source+proto+5-tuple+time(to the second)+flags+counts+signature id. The original is the earliest non-quoted occurrence (posts in the order given), else the first occurrence. Linear. Returns new objects. */
 export function markDuplicates(obs: readonly Observation[]): Observation[] {
-  const original = new Map<string, Observation>();
+  // Two keys per record: the instant (UTC second) and the wall-clock second as printed. Either
+  // matching makes a copy; the original is tracked per equivalence class.
+  const classOf = new Map<string, { original: Observation }>();
+  const classes: Array<{ original: Observation }> = [];
+  const memberOf: Array<{ original: Observation }> = [];
   for (const o of obs) {
-    const key = duplicateKey(o);
-    const seen = original.get(key);
-    if (!seen || (seen.quoted && !o.quoted)) original.set(key, o);
+    const ku = 'u|' + duplicateKey(o);
+    const kl = 'l|' + recordKey(o, localSecondOf(o.time));
+    let cls = classOf.get(ku) ?? classOf.get(kl);
+    if (!cls) {
+      cls = { original: o };
+      classes.push(cls);
+    } else if (cls.original.quoted && !o.quoted) {
+      cls.original = o;
+    }
+    if (!classOf.has(ku)) classOf.set(ku, cls);
+    if (!classOf.has(kl)) classOf.set(kl, cls);
+    memberOf.push(cls);
   }
-  return obs.map((o) => {
+  return obs.map((o, i) => {
     const { duplicateOf: _old, ...rest } = o;
-    const orig = original.get(duplicateKey(o));
+    const orig = (memberOf[i] as { original: Observation }).original;
     // Two identical lines in one post, both quoted or both not, are two records, not a re-quote.
-    if (!orig || orig === o || (orig.post === o.post && orig.quoted === o.quoted)) return { ...rest };
+    if (orig === o || (orig.post === o.post && orig.quoted === o.quoted)) return { ...rest };
     return { ...rest, duplicateOf: orig.id };
   });
 }

@@ -28,3 +28,13 @@ export function roleWords(role: ActorRole): string {
   if (role === 'attacker') return 'attacker';
   return 'source';
 }
+
+/** The sentence that keeps a report from naming a victim as the source; '' when the actors are not victims. */
+export function victimSentence(behaviour: Behaviour, prefix: string, family?: string): string {
+  if (roleOfBehaviour(behaviour, family) !== 'common-victim') return '';
+  const advice = 'treat it as a common victim, not as the origin of the traffic, and do not file abuse reports against it.';
+  if (behaviour === 'backscatter') {
+    return `${prefix} is answering traffic that forged the reporters' addresses (it is the target of someone else's flood): ${advice}`;
+  }
+  return `The source addresses in ${prefix} are likely spoofed: ${advice}`;
+}

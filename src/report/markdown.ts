@@ -42,7 +42,7 @@ export function renderMarkdown(result: AnalysisResult, opts?: { showTargets?: bo
     out.push(`| reporters | ${cell(f.reporters.join(', ') || 'none named')} |`);
     if (f.corroborating.length > 0) out.push(`| corroborating | ${cell(f.corroborating.map((c) => `${c.org} (post \`${c.post}\`)`).join(', '))} |`);
     out.push(`| first | ${cell(f.first ?? '?')} |`, `| last | ${cell(f.last ?? '?')} |`);
-    if (f.kind !== 'same-traffic') out.push(`| actors | ${cell(roleText(fv.role, f.actorPrefix))} |`);
+    if (f.kind !== 'same-traffic') out.push(`| actors | ${cell(roleText(fv.role, f))} |`);
     out.push('');
     for (const c of f.corroborating) out.push(`> ${inline(c.quote)}`, `> — ${inline(c.org)}`, '');
     out.push('**Evidence**', '');

@@ -5,7 +5,7 @@
 import type { Finding, Observation } from '../contract.js';
 import type { AnalysisResult } from '../analyze/types.js';
 import type { ProseStatement } from '../correlate/types.js';
-import { roleOfBehaviour } from '../correlate/roles.js';
+import { roleOfBehaviour, victimSentence } from '../correlate/roles.js';
 
 export interface Hypothesis {
   name: string;
@@ -252,16 +252,12 @@ export function assessFinding(f: Finding, result: AnalysisResult): Hypothesis[] 
 export function conclusion(f: Finding, hypotheses: readonly Hypothesis[]): string {
   const supported = hypotheses.filter((h) => h.verdict === 'supported').map((h) => h.name);
   const ruledOut = hypotheses.filter((h) => h.verdict === 'ruled-out').map((h) => h.name.replace(/ \(.*\)$/, ''));
-  const role = actorRole(f);
   const parts: string[] = [];
   if (supported.length > 0) parts.push(`Most consistent with ${supported.join(' and ')}`);
   else if (hypotheses.length > 0) parts.push('No explanation is settled by these records');
   if (ruledOut.length > 0) parts.push(`${ruledOut.join(' and ')} ${ruledOut.length === 1 ? 'is' : 'are'} ruled out`);
   let text = parts.join('; ') + (parts.length ? '.' : '');
-  if (role === 'common-victim') {
-    text +=
-      `${text ? ' ' : ''}The source addresses are likely spoofed: treat ${f.actorPrefix} as a common victim, ` +
-      'not as the origin of the traffic, and do not file abuse reports against it.';
-  }
+  const victim = victimSentence(f.behaviour, f.actorPrefix, f.family);
+  if (victim) text += `${text ? ' ' : ''}${victim}`;
   return text;
 }

@@ -57,7 +57,7 @@ export function renderView(view: ReportView, p: Paint): string {
         out.push(...wrapText(`corroborating: ${c.org} (post ${c.post}${c.via ? `, ${c.via} pass` : ''}): "${c.quote}"`, '    '));
       }
       out.push(`    first/last:    ${f.first ?? '?'}  …  ${f.last ?? '?'}`);
-      if (f.kind !== 'same-traffic') out.push(`    actors:        ${roleText(fv.role, f.actorPrefix)}`);
+      if (f.kind !== 'same-traffic') out.push(`    actors:        ${roleText(fv.role, f)}`);
       out.push('    evidence:');
       for (const e of fv.evidence) {
         out.push(...wrapText(`${e.id} (${e.cls}${e.more ? `, like ${e.more} more` : ''}): ${e.text}`, '      '));

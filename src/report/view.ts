@@ -5,6 +5,7 @@
 import type { Finding, Observation } from '../contract.js';
 import type { AnalysisResult } from '../analyze/types.js';
 import { maskTo24 } from '../correlate/prefix.js';
+import { victimSentence } from '../correlate/roles.js';
 import { actorRole, assessFinding, conclusion, type Hypothesis } from './reasoning.js';
 
 export interface ReportOptions {
@@ -193,8 +194,8 @@ export function findingTitle(f: Finding, opts: { role?: string } = {}): string {
   return `${f.kind}: ${f.behaviour} from ${f.actorPrefix}${port}${fam}${role}`;
 }
 
-export function roleText(role: FindingView['role'], prefix: string): string {
-  if (role === 'common-victim') return `common victim: the source addresses in ${prefix} are likely spoofed; no abuse reports to them`;
-  if (role === 'attacker') return `attacker: ${prefix} sent the traffic itself`;
+export function roleText(role: FindingView['role'], f: Finding): string {
+  if (role === 'common-victim') return `common victim: ${victimSentence(f.behaviour, f.actorPrefix, f.family)}`;
+  if (role === 'attacker') return `attacker: ${f.actorPrefix} sent the traffic itself`;
   return 'not settled by these records';
 }
