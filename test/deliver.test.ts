@@ -408,6 +408,28 @@ describe('a crash between the server accepting and the mark', () => {
     expect(again.stateOf(messageId)!.state).toBe('sent');
     db.close();
   });
+  it('a deliveredCheck that hangs or throws counts as unknown; nothing is resent', async () => {
+    const s = await sink();
+    const db = openDb();
+    const real = smtpTo(s);
+    const first = outbox(db, {
+      name: 'throws after acceptance',
+      async send(m) {
+        await real.send(m);
+        throw new Error('reset');
+      },
+    });
+    const { messageId } = first.enqueue(reply());
+    await first.flush();
+    const hanging = outbox(db, smtpTo(s), { deliveredCheck: () => new Promise(() => undefined), deliveredCheckTimeoutMs: 50, recheckMs: 0 });
+    expect((await hanging.flush()).held).toBe(1);
+    const throwing = outbox(db, smtpTo(s), { deliveredCheck: async () => { throw new Error('IMAP down'); }, recheckMs: 0 });
+    expect((await throwing.flush()).held).toBe(1);
+    expect(throwing.stateOf(messageId)!.heldReason).toBe('unconfirmed');
+    expect(s.messages).toHaveLength(1);
+    expect(logLines.filter((l) => l.msg === 'delivery check failed; treated as unknown')).toHaveLength(2);
+    db.close();
+  });
 });
 
 describe('kill switch and rate limits', () => {

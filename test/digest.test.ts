@@ -351,3 +351,29 @@ describe('digestMail', () => {
     }
   });
 });
+
+describe('restricted posts filtered by the caller already', () => {
+  it('a reporter known only from a restricted post is dropped even when its records were removed before the call', () => {
+    const pre: Finding = { ...FINDING, observations: ['o-snort-1', 'o-argus-1', 'o-ncr-1'], corroborating: [FINDING.corroborating[0]!] };
+    const d = renderDigest(
+      input({
+        findings: [{ finding: pre, status: 'new', firstDay: '2001-09-06' }],
+        observations: OBSERVATIONS.filter((o) => o.post !== AMBER.id),
+        posts: [RUSSELL, MATTHEW],
+      }),
+    )!;
+    for (const out of [d.text, d.html, JSON.stringify(d.document)]) {
+      expect(out).not.toContain('secret.example');
+      expect(out).not.toContain('198.51.100');
+    }
+    expect(d.document.findings[0]!.reporters).toEqual(['auckland.ac.nz', 'northernregistrars.co.uk']);
+  });
+
+  it('records of earlier days (not in the input) keep their reporters and ids', () => {
+    const older: Finding = { ...SYN_FINDING, reporters: ['auckland.ac.nz', 'waikato.ac.nz'], observations: ['o-argus-1', 'o-earlier-day'] };
+    const d = renderDigest(input({ findings: [{ finding: older, status: 'growing', firstDay: '2001-09-01' }] }))!;
+    expect(d.document.findings[0]!.reporters).toEqual(['auckland.ac.nz', 'waikato.ac.nz']);
+    expect(d.document.findings[0]!.observations).toEqual(['o-argus-1', 'o-earlier-day']);
+    expect(d.document.findings[0]!.summary).toBe(SYN_FINDING.summary);
+  });
+});

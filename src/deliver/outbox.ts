@@ -42,6 +42,8 @@ export interface OutboxOptions {
   unconfirmedGraceMs?: number;
   /** how often deliveredCheck is asked again for a held message (default 60 s) */
   recheckMs?: number;
+  /** a deliveredCheck that takes longer counts as "unknown" (default 30 s) */
+  deliveredCheckTimeoutMs?: number;
   /** first retry delay after a 4xx or no connection, doubled each time (default 30 s) */
   retryBaseMs?: number;
   /** longest retry delay (default 1 h) */
@@ -146,6 +148,7 @@ export class Outbox {
   private readonly botDomain: string;
   private readonly graceMs: number;
   private readonly recheckMs: number;
+  private readonly checkTimeoutMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly maxAttempts: number;
@@ -166,6 +169,7 @@ export class Outbox {
     this.botDomain = bot.slice(bot.lastIndexOf('@') + 1).toLowerCase();
     this.graceMs = opts.unconfirmedGraceMs ?? 6 * HOUR_MS;
     this.recheckMs = opts.recheckMs ?? 60_000;
+    this.checkTimeoutMs = opts.deliveredCheckTimeoutMs ?? 30_000;
     this.retryBaseMs = opts.retryBaseMs ?? 30_000;
     this.retryMaxMs = opts.retryMaxMs ?? HOUR_MS;
     this.maxAttempts = opts.maxAttempts ?? 12;
@@ -314,10 +318,13 @@ export class Outbox {
     const killed = killSwitchActive(this.opts.killSwitchFile, this.opts.killSwitchEnv);
     const due = this.dueRows();
     if (killed) {
-      if (due.length > 0) {
+      const fresh = due.filter((r) => r.state !== 'held' || r.held_reason !== 'kill-switch');
+      if (fresh.length > 0) {
         const hold = this.db.prepare(`UPDATE outbox_messages SET state = 'held', held_reason = 'kill-switch' WHERE message_id = ?`);
-        this.db.transaction(() => due.forEach((r) => hold.run(r.message_id)))();
-        this.log.warn({ reason: killed, held: due.length }, 'kill switch on: nothing sent');
+        this.db.transaction(() => fresh.forEach((r) => hold.run(r.message_id)))();
+        this.log.warn({ reason: killed, newlyHeld: fresh.length, held: due.length }, 'kill switch on: nothing sent');
+      } else if (due.length > 0) {
+        this.log.debug({ reason: killed, held: due.length }, 'kill switch still on');
       }
       return { ...this.counts(), sent, failed };
     }
@@ -461,12 +468,20 @@ export class Outbox {
   }
 
   private async askDelivered(messageId: string): Promise<boolean> {
-    if (!this.opts.deliveredCheck) return false;
+    const check = this.opts.deliveredCheck;
+    if (!check) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.checkTimeoutMs} ms`)), this.checkTimeoutMs);
+      timer.unref();
+    });
     try {
-      return (await this.opts.deliveredCheck(messageId)) === true;
+      return (await Promise.race([check(messageId), timeout])) === true;
     } catch (err) {
       this.log.warn({ messageId, err: errorText(err) }, 'delivery check failed; treated as unknown');
       return false;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -284,32 +284,41 @@ function filterInput(input: DigestInput): Filtered {
     .map((p) => ({ ...p, observations: p.observations.filter((id) => !excludedObs.has(id)) }));
   const postById = new Map(posts.map((p) => [p.id, p]));
 
+  // orgs we can see only in restricted posts: they must not show up as reporters
+  const excludedOrgs = new Set<string>();
+  for (const o of input.observations) if (excluded.has(o.post) && o.reporter.org) excludedOrgs.add(o.reporter.org);
+  for (const p of input.posts) if (excluded.has(p.id) && p.from.org) excludedOrgs.add(p.from.org);
+  for (const df of input.findings) for (const c of df.finding.corroborating) if (excluded.has(c.post) && c.org) excludedOrgs.add(c.org);
+
   const findings: Filtered['findings'] = [];
   for (const df of input.findings) {
     const f = df.finding;
     const kept = f.observations.filter((id) => !excludedObs.has(id));
-    const corroborating = f.corroborating.filter((c) => !excluded.has(c.post));
-    const touched = kept.length !== f.observations.length || corroborating.length !== f.corroborating.length;
     if (kept.length === 0) continue;
+    const corroborating = f.corroborating.filter((c) => !excluded.has(c.post));
     const known = kept.map((id) => obsById.get(id)).filter((o): o is Observation => o !== undefined);
-    let reporters = f.reporters;
+    const unknown = kept.length - known.length;
+    const knownOrgs = new Set(known.filter((o) => !o.duplicateOf && o.reporter.org).map((o) => o.reporter.org as string));
+    // a reporter stays when a visible record shows it, or when records we cannot see (earlier
+    // days) may, unless it is known only from restricted posts. Callers that drop restricted
+    // records before calling still get their orgs removed here, as nothing visible shows them.
+    const reporters = f.reporters.filter((org) => knownOrgs.has(org) || (unknown > 0 && !excludedOrgs.has(org)));
+    const touched = kept.length !== f.observations.length || corroborating.length !== f.corroborating.length || reporters.length !== f.reporters.length;
     let first = f.first;
     let last = f.last;
-    if (touched) {
-      // what is left must not carry what only the restricted posts said
-      reporters = [...new Set(known.filter((o) => !o.duplicateOf && o.reporter.org).map((o) => o.reporter.org as string))].sort();
+    if (touched && unknown === 0) {
       const times = known.map((o) => o.time).filter((t): t is string => !!t).sort((a, b) => Date.parse(a) - Date.parse(b));
       first = times[0] ?? null;
       last = times[times.length - 1] ?? null;
-      if (known.length === 0) continue;
     }
     const masked: Finding = {
       ...f,
       reporters,
       first,
       last,
-      observations: kept.filter((id) => obsById.has(id) || !touched),
+      observations: kept,
       corroborating: corroborating.map((c): Corroboration => ({ ...c, quote: masker.text(clip(c.quote, MAX_QUOTE)) })),
+      // the engine's sentence may name what was left out: say it again from what is left
       summary: touched ? ownSummary({ ...f, reporters, corroborating }) : masker.text(f.summary),
     };
     findings.push({ ...df, finding: masked, touched });
