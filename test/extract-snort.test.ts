@@ -302,7 +302,7 @@ describe('extractSnort: full alerts', () => {
 describe('extractSnort: fast and syslog alerts', () => {
   it('reads fast alerts, a wrapped one and a portscan, and leaves Suricata lines alone', () => {
     const records = extractSnort(fixture('fast.txt'));
-    expect(records.map((r) => r.line)).toEqual([2, 3, 4, 5, 6, 7, 9, 10]);
+    expect(records.map((r) => r.line)).toEqual([2, 3, 4, 5, 6, 7, 9, 10, 17, 20]);
     expect(records.every((r) => r.format === 'snort-fast' && r.source === 'snort')).toBe(true);
     const first = only(records, 2);
     expect(first).toMatchObject({
@@ -335,6 +335,12 @@ describe('extractSnort: fast and syslog alerts', () => {
     expect(only(records, 9)).toMatchObject({ src: '203.0.113.25', dst: null, proto: null });
     expect(only(records, 10)).toMatchObject({ src: '198.51.100.5', signature: { priority: 1 } });
     expect(only(records, 10).signature?.classification).toBeUndefined();
+    // wrapped over three lines, and a message wrapped before its closing [**]
+    expect(only(records, 17)).toMatchObject({ lineCount: 3, sport: 1499, dst: '130.216.223.151', signature: { priority: 1 } });
+    expect(only(records, 20)).toMatchObject({ lineCount: 2, src: '203.0.113.26', signature: { id: '100:1' } });
+    expect(only(records, 20).signature?.message).toBe(
+      'spp_portscan: PORTSCAN DETECTED from 203.0.113.26 (THRESHOLD 4 connections exceeded in 0 seconds)',
+    );
   });
 
   it('reads syslog alerts with and without pid, with an interface, wrapped, ISO-dated, and a portscan', () => {
@@ -415,6 +421,12 @@ describe('extractSnort: header and line variants', () => {
     expect(records.map((r) => [r.line, r.lineCount, r.src, r.dst, r.srcFlags, r.payloadLen, r.signature?.priority])).toEqual([
       [0, 2, '130.67.240.225', '130.216.223.150', 'A', 1460, 1],
       [3, 1, '198.51.100.78', '192.0.2.45', null, undefined, undefined],
+    ]);
+  });
+
+  it('reads a syslog line without a host name', () => {
+    expect(extractSnort(['Sep  6 07:10:23 snort[1]: [1:1002:2] WEB-IIS cmd.exe access [Priority: 1]: {TCP} 192.0.2.1:1450 -> 192.0.2.2:80'])).toMatchObject([
+      { format: 'snort-syslog', src: '192.0.2.1', signature: { id: '1:1002', priority: 1 } },
     ]);
   });
 

@@ -54,9 +54,9 @@ const BODY_LINE =
 const IP_HEADER_HINT = / TTL:\d/;
 
 const SYSLOG_PREFIX =
-  /^\s{0,4}(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})? {1,3}[^\s:]{1,255} {1,3}snort(?:\[\d{1,10}\])?: {0,4}/;
+  /^\s{0,4}(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})? {1,3}(?:[^\s:]{1,255} {1,3})?snort(?:\[\d{1,10}\])?: {0,4}/;
 const SYSLOG_ISO_PREFIX =
-  /^\s{0,4}(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})? {1,3}[^\s:]{1,255} {1,3}snort(?:\[\d{1,10}\])?: {0,4}/;
+  /^\s{0,4}(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})? {1,3}(?:[^\s:]{1,255} {1,3})?snort(?:\[\d{1,10}\])?: {0,4}/;
 
 /** the start of any syslog-style or ISO-dated log line: never the continuation of a wrapped line */
 const LOG_LINE_START = /^\s{0,4}(?:[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}|\d{4}-\d{2}-\d{2}[T ]\d{2}:)/;
@@ -453,36 +453,57 @@ function canContinue(line: string | undefined): line is string {
   );
 }
 
+/** Continuation lines that may be joined to an alert line at i (re-wrapped by a mail client). */
+function continuations(lines: readonly string[], i: number, max: number): string[] {
+  const out: string[] = [];
+  for (let k = 1; k <= max; k++) {
+    const next = lines[i + k];
+    if (!canContinue(next)) break;
+    out.push(next.trim());
+  }
+  return out;
+}
+
+/**
+ * The "{PROTO} a -> b" tail of `text`, joining up to `more.length` continuation lines when the
+ * tail is not complete on its own; `used` is how many continuation lines it took.
+ */
+function tailAcross(text: string, more: readonly string[]): { tail: AlertTail | null; text: string; used: number } {
+  const alone = parseTail(text);
+  if (alone) return { tail: alone, text, used: 0 };
+  let joined = text.trimEnd();
+  for (let k = 0; k < more.length; k++) {
+    joined = `${joined} ${more[k] as string}`;
+    const tail = parseTail(joined);
+    if (tail) return { tail, text: joined, used: k + 1 };
+  }
+  return { tail: null, text, used: 0 };
+}
+
 function parseFast(lines: readonly string[], i: number): ExtractedRecord | null {
   const line = lines[i] ?? '';
   const ts = TS_AT_START.exec(line);
   if (!ts) return null;
-  const rest = line.slice(ts[0].length).trimStart();
-  if (!rest.startsWith('[**]')) return null;
-  const close = rest.indexOf('[**]', 4);
+  let text = line.slice(ts[0].length).trimStart();
+  if (!text.startsWith('[**]')) return null;
+  const more = continuations(lines, i, MAX_HEADER_CONTINUATIONS - 1);
+  let used = 0;
+  // a long message may wrap before its closing [**]
+  while (text.indexOf('[**]', 4) < 0 && used < more.length) text = `${text} ${more[used++] as string}`;
+  const close = text.indexOf('[**]', 4);
   if (close < 0) return null;
-  const sig = signatureFrom(rest.slice(4, close));
-  let tailText = rest.slice(close + 4);
-  let lineCount = 1;
-  let tail = parseTail(tailText);
-  if (!tail && !tailText.includes('{') && canContinue(lines[i + 1])) {
-    const joined = `${tailText.trimEnd()} ${(lines[i + 1] as string).trim()}`;
-    const t2 = parseTail(joined);
-    if (t2) {
-      tail = t2;
-      tailText = joined;
-      lineCount = 2;
-    }
-  }
-  const rec = baseRecord('snort-fast', i, lineCount);
+  const sig = signatureFrom(text.slice(4, close));
+  const found = tailAcross(text.slice(close + 4), more.slice(used));
+  const rec = baseRecord('snort-fast', i, 1 + used + found.used);
   rec.time = timeFromTs(ts);
-  if (tail) {
-    if (tail.head.trim().length > 0 && !/^\s*(?:\[[^\]]{0,220}\]\s*){0,2}$/.test(tail.head)) return null;
-    const ok = applyTail(rec, sig, tail);
+  if (found.tail) {
+    const head = found.tail.head;
+    if (head.trim().length > 0 && !/^\s*(?:\[[^\]]{0,220}\]\s*){0,3}$/.test(head)) return null;
+    const ok = applyTail(rec, sig, found.tail);
     finishSignature(rec, sig);
     return ok ? rec : null;
   }
-  const bare = stripTrailingPair(stripLeadingPriority(tailText, sig));
+  const bare = stripTrailingPair(stripLeadingPriority(found.text, sig));
   if (bare) {
     // older fast alerts: the addresses without a {PROTO} mark
     if (bare.src === null && bare.dst === null) return null;
@@ -545,23 +566,13 @@ function parseSyslog(lines: readonly string[], i: number): ExtractedRecord | nul
   const line = lines[i] ?? '';
   const prefix = syslogTime(line);
   if (!prefix) return null;
-  let body = line.slice(prefix.prefixLength).trim();
-  let lineCount = 1;
-  let tail = parseTail(body);
-  if (!tail && !body.includes('{') && canContinue(lines[i + 1])) {
-    const joined = `${body} ${(lines[i + 1] as string).trim()}`;
-    const t2 = parseTail(joined);
-    if (t2) {
-      tail = t2;
-      body = joined;
-      lineCount = 2;
-    }
-  }
-  const rec = baseRecord('snort-syslog', i, lineCount);
+  const body = line.slice(prefix.prefixLength).trim();
+  const found = tailAcross(body, continuations(lines, i, MAX_HEADER_CONTINUATIONS - 1));
+  const rec = baseRecord('snort-syslog', i, 1 + found.used);
   rec.time = prefix.time;
-  if (tail) {
-    const sig = signatureFrom(tail.head);
-    const ok = applyTail(rec, sig, tail);
+  if (found.tail) {
+    const sig = signatureFrom(found.tail.head);
+    const ok = applyTail(rec, sig, found.tail);
     finishSignature(rec, sig);
     return ok ? rec : null;
   }
