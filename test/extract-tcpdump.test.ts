@@ -162,6 +162,19 @@ describe('tcpdump 3.x output (hand-written fixture)', () => {
     expect(at(old, 36)).toMatchObject({ lineCount: 2, srcFlags: 'PA', payloadLen: 27 });
   });
 
+  it('joins 4.x lines broken after "win", after ">" and after "Flags"', () => {
+    const recs = extractTcpdump([
+      '07:10:24.003000 IP 203.0.113.5.40000 > 192.0.2.20.80: Flags [P.], seq 1:42, ack 1, win',
+      '64240, length 41: HTTP: GET / HTTP/1.0',
+      '07:10:25.000000 IP 130.67.240.225.1450 >',
+      '130.216.223.150.80: Flags [.], seq 1:1461, ack 1, win 8760, length 1460',
+      '07:10:25.000000 IP 130.67.240.225.1450 > 130.216.223.150.80: Flags',
+      '[.], seq 1:1461, ack 1, win 8760, length 1460',
+      'Which is odd.',
+    ]);
+    expect(recs.map((r) => [r.line, r.lineCount, r.srcFlags, r.payloadLen])).toEqual([[0, 2, 'PA', 41], [2, 2, 'A', 1460], [4, 2, 'A', 1460]]);
+  });
+
   it('accepts TCP lines pasted without a timestamp', () => {
     expect(at(old, 41)).toMatchObject({ time: null, src: 'client.example.com', dport: 23, srcFlags: 'S' });
     expect(at(old, 42)).toMatchObject({ time: null, srcFlags: 'SA' });

@@ -177,7 +177,7 @@ const ETHER_END_RE = /(?:length|ip|0800|IPv4) \d{1,5}: /;
 const ANY_IFACE_RE = /^[A-Za-z][\w.-]{0,15} +(?:In|Out|B|M|P) +/;
 /** the rest of a tcpdump record that a mail client pushed onto the next line */
 const CONTINUATION_RE =
-  /^\s{0,8}(?:\d{1,10}:\s?\d{1,10}\(\d{1,6}\)|\d{1,10}\(\d{1,6}\)|(?:win|ack|urg|seq|length|udp|tcp) \d|<[a-z]{2,}|\((?:DF|frag )|\[tos |options \[|Flags \[|UDP, length|ICMP |icmp: |\d{1,10}, (?:ack|win|length|seq) |\d{1,10} (?:win|ack|<mss|\(DF\))|\d{1,10}(?:\(\d{1,6}\))?$)/;
+  /^\s{0,8}(?:\d{1,10}:\s?\d{1,10}\(\d{1,6}\)|\d{1,10}\(\d{1,6}\)|(?:win|ack|urg|seq|length|udp|tcp) \d|<[a-z]{2,}|\((?:DF|frag )|\[tos |options \[|Flags \[|UDP, length|ICMP |icmp: |\d{1,10}, (?:ack|win|length|seq) |\d{1,10} (?:win|ack|<mss|\(DF\))|\d{1,10}(?:\(\d{1,6}\))?$|\S{1,260}: (?:Flags \[|[SFRPWEU.]{1,6} \d|UDP, |udp \d|ICMP |icmp: )|\[[SFRPUWE.]{1,8}\], )/;
 const MAX_CONTINUATIONS = 2;
 /** a complete-looking line is extended only by these unmistakable tails */
 const TAIL_RE = /^\s{0,8}(?:<[a-z]{2,}|\((?:DF|frag )|\[tos |options \[|(?:win|ack|urg) \d)/;
@@ -339,7 +339,7 @@ function parseTransport(rest: string, headerProto: string | null): Transport | n
   if (ipProto) return { proto: ipProto[1] as string, flags: null, ported: false };
   if (headerProto === 'tcp') return { proto: 'tcp', flags: null, ported: true };
   // tcpdump always prints TCP flags, so a ported packet without them is UDP (DNS, NTP, ... decoders)
-  if (headerProto === 'udp' || (headerProto === null && !/^(?:[SFRPWEU]{1,6}|\.)(?: |$)/.test(rest))) {
+  if (headerProto === 'udp' || (headerProto === null && !/^(?:[SFRPWEU]{1,6}|\.|Flags)(?: |$)/.test(rest))) {
     const t: Transport = { proto: 'udp', flags: null, ported: true, summary: rest.slice(0, 200), inferred: headerProto === null };
     const len = /(?:length:? |\()(\d{1,6})\)?$/.exec(rest);
     if (len) t.payloadLen = Number(len[1]);
