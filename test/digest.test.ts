@@ -160,7 +160,7 @@ describe('renderDigest', () => {
     expect(t).toContain('== New findings: 1 ==');
     expect(t).toContain('[1] cross-reporter, ACK / PSH-ACK segments without a handshake, port 80, code-red');
     expect(t).toContain('common victim: 130.67.0.0/16');
-    expect(t).toMatch(/probably spoofed/);
+    expect(t).toMatch(/likely spoofed.*do not file abuse reports/);
     expect(t).not.toMatch(/attacker: 130\.67/);
     expect(t).toContain('2 independent organisations: auckland.ac.nz, northernregistrars.co.uk; in prose: northernregistrars.co.uk');
     expect(t).toContain('not currently in use');
@@ -232,10 +232,13 @@ describe('renderDigest', () => {
     expect(d.text).toContain('== Recurring findings (seen on earlier days, again today): 1 ==');
     expect(d.text).toContain('; known since 2001-09-05');
     expect(d.text).toContain('    known since 2001-09-01\n');
-    expect(d.text).toContain('sender: 10.1.2.0/24');
+    expect(d.text).toContain('attacker: 10.1.2.0/24');
     expect(d.text).not.toContain('common victim: 10.1.2.0/24');
-    expect(actorRoleOf({ behaviour: 'backscatter' })).toBe('common-victim');
-    expect(actorRoleOf({ behaviour: 'syn' })).toBe('attacker');
+    expect(actorRoleOf({ ...FINDING, behaviour: 'backscatter' })).toBe('common-victim');
+    expect(actorRoleOf(SYN_FINDING)).toBe('attacker');
+    const backscatter = renderDigest(input({ findings: [{ finding: { ...SYN_FINDING, behaviour: 'backscatter', dport: null }, status: 'new', firstDay: '2001-09-06' }] }))!;
+    expect(backscatter.text).toContain('common victim: 10.1.2.0/24');
+    expect(backscatter.text).toMatch(/forged the reporters' addresses/);
   });
 
   it('HTML escapes everything that came from posts', () => {

@@ -8,6 +8,8 @@ import { SCHEMA } from '../contract.js';
 import type { AnalysisDocument, Behaviour, Corroboration, Finding, FlowClass, Observation, Post } from '../contract.js';
 import type { Question } from '../correlate/types.js';
 import type { OutgoingMail } from '../deliver/types.js';
+import { roleWords, victimSentence } from '../correlate/roles.js';
+import { actorRole } from './reasoning.js';
 import { renderDigestHtml } from './digest-html.js';
 
 export interface DigestFinding {
@@ -88,24 +90,11 @@ export interface DigestModel {
   showTargets: boolean;
 }
 
-export type DigestActorRole = 'attacker' | 'common-victim' | 'unknown';
+export type DigestActorRole = ReturnType<typeof actorRole>;
 
-/**
- * Whose behaviour the finding's actor prefix describes. Backscatter and handshake-less
- * ACK/PSH-ACK traffic come from spoofed sources: the prefix is a common victim, not an attacker.
- */
-export function actorRoleOf(f: Pick<Finding, 'behaviour' | 'family'>): DigestActorRole {
-  switch (f.behaviour) {
-    case 'backscatter':
-    case 'midstream':
-      return 'common-victim';
-    case 'syn':
-    case 'stealth-probe':
-    case 'established':
-      return 'attacker';
-    default:
-      return f.family ? 'attacker' : 'unknown';
-  }
+/** Whose behaviour the actor prefix describes (spoofing-aware: the engine's actorRole). */
+export function actorRoleOf(f: Finding): DigestActorRole {
+  return actorRole(f);
 }
 
 const MAX_ITEMS_PER_SECTION = 50;
@@ -349,17 +338,12 @@ function independentOrgs(f: Finding): string[] {
 }
 
 function actorLine(f: Finding, role: DigestActorRole): string {
-  if (role === 'common-victim') return `common victim: ${f.actorPrefix}`;
-  if (role === 'attacker') return `sender: ${f.actorPrefix}`;
-  return `source: ${f.actorPrefix}`;
+  return `${roleWords(role)}: ${f.actorPrefix}`;
 }
 
 function roleNote(f: Finding, role: DigestActorRole): string | null {
   if (role !== 'common-victim') return null;
-  if (f.behaviour === 'backscatter') {
-    return 'these are replies to packets someone else sent in the reporters\u2019 names: the addresses are the victim of a spoofed flood, not an attacker';
-  }
-  return 'no handshake was seen, so the source addresses are probably spoofed: treat them as a common victim, not as an attacker';
+  return victimSentence(f.behaviour, f.actorPrefix, f.family) || null;
 }
 
 /** A plain sentence for a finding whose engine summary may mention what was left out. */
