@@ -351,7 +351,7 @@ interface AlertTail {
   head: string;
 }
 
-/** Finds "{PROTO} a -> b" at the end of `text` and peels off the priority data before it. */
+/** Finds the first "{PROTO} a -> b" in `text` and peels off the priority data before it. */
 function parseTail(text: string): AlertTail | null {
   PROTO_BRACE.lastIndex = 0;
   let m: RegExpExecArray | null;
@@ -411,7 +411,7 @@ function stripPriority(text: string, sig: Signature): string {
     rest = rest.slice(0, rest.length - pri[0].length).trimEnd();
   }
   const open = rest.lastIndexOf('[Classification:');
-  if (open >= 0 && rest.endsWith(']') && rest.length - open <= 220) {
+  if (open >= 0 && rest.length - open <= 220 && rest.indexOf(']', open) === rest.length - 1) {
     sig.classification = rest.slice(open + '[Classification:'.length, -1).trim();
     rest = rest.slice(0, open).trimEnd();
   }
