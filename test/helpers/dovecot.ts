@@ -25,7 +25,7 @@ export interface DovecotServer {
 export function dovecotAvailable(): boolean {
   try {
     execFileSync('dovecot', ['--version'], { stdio: 'ignore' });
-    execFileSync('doveadm', ['help'], { stdio: 'ignore' });
+    execFileSync('sh', ['-c', 'command -v doveadm'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;

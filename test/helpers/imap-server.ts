@@ -13,6 +13,7 @@ interface HoodiecrowServer {
   listen(port: number, host: string, cb: () => void): void;
   close(cb?: () => void): void;
   appendMessage(mailbox: string, flags: string[], internaldate: Date | undefined, raw: string): unknown;
+  processMessage(message: unknown, mailbox: unknown): void;
   getMailbox(path: string): { messages: Array<{ raw: string; uid: number }>; uidnext: number; uidvalidity: number };
 }
 
@@ -24,6 +25,8 @@ export interface TestImapServer {
   /** delivers a message (IDLE clients get EXISTS); while stopped it is stored for the restart */
   deliver(raw: string | Buffer): void;
   messageCount(): number;
+  /** adds a message without telling any IDLE client (an IDLE that silently died) */
+  deliverSilently(raw: string): void;
   /** kills the server and every connection (like a crash) */
   stop(): Promise<void>;
   /** starts again on the same port with the same mailbox */
@@ -80,12 +83,15 @@ export async function startImapServer(): Promise<TestImapServer> {
     deliver(raw) {
       const text = Buffer.isBuffer(raw) ? raw.toString('binary') : raw;
       if (server) server.appendMessage('INBOX', [], new Date(), text);
-      else {
-        const box = storage.INBOX as { messages: Array<Record<string, unknown>>; uidnext?: number };
-        const uid = Math.max(box.uidnext ?? 1, ...box.messages.map((m) => (m.uid as number) + 1));
-        box.messages.push({ raw: text, flags: [], uid, internaldate: new Date() });
-        box.uidnext = uid + 1;
-      }
+      // stopped: the message waits in the store; the next start numbers it (as a server's MTA would)
+      else (storage.INBOX as { messages: Array<Record<string, unknown>> }).messages.push({ raw: text, flags: [] });
+    },
+    deliverSilently(raw) {
+      if (!server) throw new Error('server is stopped');
+      const box = server.getMailbox('INBOX');
+      const message = { raw, flags: [] as string[] };
+      box.messages.push(message as unknown as { raw: string; uid: number });
+      server.processMessage(message, box);
     },
     messageCount() {
       return (storage.INBOX as { messages: unknown[] }).messages.length;
