@@ -217,3 +217,69 @@ describe('segmentBody: bounds', () => {
     expect(segmentBody('x'.repeat(1_000_000) + ' wrote:\n  y\n').length).toBeGreaterThan(0);
   });
 });
+
+describe('segmentBody: attribution forms', () => {
+  const authorOf = (text: string) => segmentBody(text).find((b) => b.kind === 'quoted')?.author ?? null;
+  it.each([
+    ['On Thu, Sep 6, 2001 at 10:49 AM Matthew Collins <m.collins@example.co.uk> wrote:\n\n> q\n', 'Matthew Collins', 'm.collins@example.co.uk'],
+    ['On Thursday, September 6, 2001 10:49:20 AM UTC+1,\nMatthew Collins\n<m.collins@example.co.uk> wrote:\n> q\n', 'Matthew Collins', 'm.collins@example.co.uk'],
+    ['On 06/09/01 00:14, "Russell Fulton" <r.fulton@auckland.ac.nz> wrote:\n> q\n', 'Russell Fulton', 'r.fulton@auckland.ac.nz'],
+    ['On 6 Sep 2001, Russell Fulton wrote:\n> q\n', 'Russell Fulton', null],
+    ['Le 6 sept. 2001 à 10:49, Jean Dupont <jd@example.fr> a écrit :\n> q\n', 'Jean Dupont', 'jd@example.fr'],
+    ['* Russell Fulton <r.fulton@auckland.ac.nz> [2001-09-06 00:14]:\n> q\n', 'Russell Fulton', 'r.fulton@auckland.ac.nz'],
+    ['In article <abc@news>, rf@auckland.ac.nz (Russell Fulton) writes:\n> q\n', 'Russell Fulton', 'rf@auckland.ac.nz'],
+    ['r.fulton () auckland ac nz said:\n> q\n', null, 'r.fulton@auckland.ac.nz'],
+  ])('%j', (text, name, address) => {
+    expect(authorOf(text)).toMatchObject({ name, address });
+  });
+  it('has no author when the line before is not an attribution', () => {
+    expect(authorOf('I saw this:\n> q\n')).toBeNull();
+  });
+});
+
+describe('segmentBody: mixed styles', () => {
+  it('nests Outlook quotations and ends a top-posted signature at the quoted header', () => {
+    const blocks = segmentBody(
+      'top reply\n-- \nAlan\n\n-----Original Message-----\nFrom: Bob <bob@example.org>\nSent: x\n\nbob text\n-----Original Message-----\nFrom: Carol <carol@example.net>\nSent: y\nTo: z\n\ncarol text\n',
+    );
+    expect(blocks.map((b) => [b.kind, b.depth, b.author?.name ?? null])).toEqual([
+      ['own', 0, null],
+      ['signature', 0, null],
+      ['quoted', 1, 'Bob'],
+      ['quoted', 2, 'Carol'],
+    ]);
+  });
+
+  it('takes the underscore rule of newer Outlook into the quotation', () => {
+    const blocks = segmentBody('reply\n\n________________________________\nFrom: Bob <bob@example.org>\nSent: Thursday\nTo: list\nSubject: x\n\nbob text\n');
+    expect(blocks.map((b) => b.kind)).toEqual(['own', 'quoted']);
+    expect(blocks[1]!.lines[0]).toMatch(/^_{10,}$/);
+  });
+
+  it('marks a list footer inside a quotation as footer', () => {
+    const blocks = segmentBody(
+      'Bob <bob@example.org> wrote:\n> bob text\n> _______________________________________________\n> Incidents mailing list\n> https://lists.example.org/mailman/listinfo/incidents\nmine\n',
+    );
+    expect(blocks.map((b) => [b.kind, b.depth])).toEqual([
+      ['own', 0],
+      ['quoted', 1],
+      ['footer', 1],
+      ['own', 0],
+    ]);
+  });
+
+  it('does not count a > quotation that opens with a quoted header twice', () => {
+    const blocks = segmentBody('> -----Original Message-----\n> From: Bob <bob@example.org>\n> Sent: x\n> To: y\n>\n> bob text\nmine\n');
+    expect(blocks[0]).toMatchObject({ kind: 'quoted', depth: 1, author: { name: 'Bob', address: 'bob@example.org' } });
+    expect(blocks[1]).toMatchObject({ kind: 'own', lines: ['mine'] });
+  });
+
+  it('ends a mutt forward at its end line', () => {
+    const blocks = segmentBody('mine\n----- Forwarded message from Bob <bob@example.org> -----\nbob text\n----- End forwarded message -----\nmore of mine\n');
+    expect(blocks.map((b) => [b.kind, b.author?.address ?? null])).toEqual([
+      ['own', null],
+      ['quoted', 'bob@example.org'],
+      ['own', null],
+    ]);
+  });
+});

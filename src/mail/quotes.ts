@@ -101,7 +101,11 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
     labels[it.idx] = l;
     last.label = l;
   };
-  const own = (it: Item): void => put(it, voice.kind, voice.depth, voice.author);
+  const own = (it: Item): void => {
+    put(it, voice.kind, voice.depth, voice.author);
+    if (!isBlank(it.text)) sawContent = true;
+  };
+  let sawContent = false;
 
   let i = 0;
   while (i < items.length) {
@@ -130,6 +134,7 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
         for (const x of run) put(x, 'quoted', voice.depth, voice.author, stripAllLevels(x.text));
       }
       last.label = labels[run[run.length - 1]!.idx] ?? null;
+      sawContent = true;
       i = j;
       continue;
     }
@@ -146,6 +151,7 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
       const end = signatureEnd(items, i, top);
       const author = voice.kind === 'quoted' ? voice.author : null;
       for (let k = i; k < end; k++) put(items[k]!, 'signature', voice.depth, author);
+      sawContent = true;
       i = end;
       continue;
     }
@@ -153,26 +159,39 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
     const footerEnd = footerEndAt(items, i);
     if (footerEnd > i) {
       for (let k = i; k < footerEnd; k++) put(items[k]!, 'footer', voice.depth, null);
+      sawContent = true;
       i = footerEnd;
       continue;
     }
 
     if (canNest) {
+      // a `>` quotation that opens with another post's header is that post, not one level deeper
+      const innerDepth = voice.kind === 'quoted' && voice.author === null && !sawContent ? voice.depth : voice.depth + 1;
       const gw = groupWiseAuthor(s);
       if (gw) {
         // everything from the header line on is the quoted post, unprefixed
-        const inner: Voice = { kind: 'quoted', depth: voice.depth + 1, author: gw };
+        const inner: Voice = { kind: 'quoted', depth: innerDepth, author: gw };
         put(it, 'quoted', inner.depth, gw);
         processRegion(items.slice(i + 1), inner, labels);
         return;
       }
 
-      const outlook = outlookHeaderAt(items, i);
+      // Outlook 2010+ puts a rule of underscores above the header block
+      const ruled = ruleChar(s) !== null && i + 1 < items.length ? outlookHeaderAt(items, i + 1) : null;
+      const outlook = ruled && !isOriginalMessageLine(head(items[i + 1]!.text)) ? ruled : outlookHeaderAt(items, i);
       if (outlook) {
-        const inner: Voice = { kind: 'quoted', depth: voice.depth + 1, author: outlook.author };
+        const inner: Voice = { kind: 'quoted', depth: innerDepth, author: outlook.author };
         for (let k = i; k < outlook.end; k++) put(items[k]!, 'quoted', inner.depth, outlook.author);
-        processRegion(items.slice(outlook.end), inner, labels);
-        return;
+        const close = forwardEnd(items, i, outlook.end);
+        if (close < 0) {
+          processRegion(items.slice(outlook.end), inner, labels);
+          return;
+        }
+        // mutt: the forwarded post ends at "----- End forwarded message -----"
+        processRegion(items.slice(outlook.end, close + 1), inner, labels);
+        i = close + 1;
+        sawContent = true;
+        continue;
       }
 
       const mirror = indentedMirrorAt(items, i);
@@ -265,10 +284,11 @@ function attributionAt(items: Item[], k: number): Party | null {
   // "On Thu, 6 Sep 2001 10:49:20 +0100, Russell Fulton\n<r.fulton@...> wrote:" may span 2-3 lines
   let joined = head(line).trim();
   const startsLikeIntro = (s: string): boolean => /^(On|Le|Am|El|Il|Den|Op|At|Quoting|In article)\b/i.test(s);
+  let candidate = joined;
   for (let back = 1; back <= 2 && !startsLikeIntro(joined); back++) {
     const p = items[k - back];
     if (!p || isBlank(p.text) || isMarked(head(p.text), false)) break;
-    const candidate = `${head(p.text).trim()} ${joined}`;
+    candidate = `${head(p.text).trim()} ${candidate}`;
     if (candidate.length > 600) break;
     if (startsLikeIntro(candidate)) {
       joined = candidate;
@@ -285,7 +305,7 @@ function partyOrNull(p: Party): Party | null {
 const TIME_TOKEN = /^\d{1,2}:\d{2}(:\d{2})?,?$/;
 const DATE_TOKEN = /^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4},?$/;
 const YEAR_TOKEN = /^(19|20)\d{2},?$/;
-const ZONE_TOKEN = /^\(?([+-]\d{2}:?\d{2}|[A-Z]{1,4}T|UTC?|Z|GMT[+-]\d{1,2}(:\d{2})?)\)?,?$/;
+const ZONE_TOKEN = /^\(?([+-]\d{2}:?\d{2}|[A-Z]{1,4}T|UTC?|Z|(GMT|UTC)[+-]\d{1,2}(:?\d{2})?)\)?,?$/;
 const SKIP_AFTER_DATE = new Set(['am', 'pm', 'a.m.', 'p.m.', 'am,', 'pm,', 'at', 'um', 'à', 'a', 'las', 'alle', 'kl.', 'o', '-']);
 
 function parseAttribution(joined: string): Party {
@@ -473,6 +493,17 @@ function outlookHeaderAt(items: Item[], i: number): { end: number; author: Party
   const firstIsFrom = headerLine(s);
   if (!firstIsFrom || HEADER_KEYS[firstIsFrom.key] !== 'from' || others < 2) return null;
   return { end: j, author };
+}
+
+/** For a mutt `----- Forwarded message from X -----`, the index of its `----- End forwarded message -----`, else -1. */
+function forwardEnd(items: Item[], start: number, from: number): number {
+  const lower = head(items[start]!.text).trim().toLowerCase();
+  if (!lower.startsWith('--') || !lower.includes('forwarded message')) return -1;
+  for (let k = from; k < items.length; k++) {
+    const t = head(items[k]!.text).trim().toLowerCase();
+    if (t.length < 80 && t.startsWith('--') && t.includes('end forwarded message')) return k;
+  }
+  return -1;
 }
 
 // ---------------------------------------------------------------- indented mirror
