@@ -227,6 +227,20 @@ describe('what is not a tcpdump record', () => {
     expect(recs.map((r) => [r.line, r.proto, r.dport, r.payloadLen])).toEqual([[2, 'udp', 53, 33], [3, 'udp', 123, 48]]);
   });
 
+  it('reads -t lines (no time, but "IP") of any protocol, and indented lines that have a time', () => {
+    const recs = extractTcpdump([
+      'IP 1.2.3.4.1450 > 5.6.7.8.80: Flags [S.], seq 1, ack 2, win 8760, length 0',
+      'IP 198.51.100.99.1052 > 192.0.2.30.1434: UDP, length 376',
+      '    07:10:23.613276 IP 203.0.113.9 > 192.0.2.40: ICMP echo request, id 1, seq 1, length 64',
+      '    198.51.100.99.1052 > 192.0.2.30.1434: UDP, length 376',
+    ]);
+    expect(recs.map((r) => [r.line, r.proto, r.srcFlags, r.time === null])).toEqual([
+      [0, 'tcp', 'SA', true],
+      [1, 'udp', null, true],
+      [2, 'icmp', null, false],
+    ]);
+  });
+
   it('reads IPv6', () => {
     const [rec] = extractTcpdump(['07:10:23.613276 IP6 2001:db8::1.41000 > 2001:db8::2.80: Flags [S], seq 1, win 1024, length 0']);
     expect(rec).toMatchObject({ src: '2001:db8::1', sport: 41000, dst: '2001:db8::2', dport: 80, srcFlags: 'S' });

@@ -425,6 +425,7 @@ function parseTcpdumpLine(text: string, line: number): Parsed | null {
   }
   let headerProto: string | null = null;
   let dgmLen: number | null = null;
+  let ipPrefix = false;
   const header = parseVerboseHeader(s);
   if (header) {
     headerProto = header.proto;
@@ -440,10 +441,13 @@ function parseTcpdumpLine(text: string, line: number): Parsed | null {
     }
   } else if (/^IP6? /.test(s)) {
     s = s.slice(s.startsWith('IP6') ? 4 : 3);
+    ipPrefix = true;
   } else if (/^(?:ARP|arp|RARP|STP|LLDP|CDP|ethertype|vlan|llc|802\.1)/.test(s)) {
     return null;
   }
-  return parsePacketPart(s, line, time, headerProto, dgmLen, stamped && !indented ? 'stamped' : indented ? 'indented' : 'bare');
+  // -t output still says `IP `; without that or a time only TCP flags make a line unmistakable
+  const mode = stamped || (ipPrefix && !indented) ? 'stamped' : indented ? 'indented' : 'bare';
+  return parsePacketPart(s, line, time, headerProto, dgmLen, mode);
 }
 
 function parsePacketPart(
