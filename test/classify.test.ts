@@ -223,3 +223,20 @@ describe('classifyRecord: totals-only TCP with "->"', () => {
     expect(one.evidence).toContain('nothing back');
   });
 });
+
+describe('classifyRecord: what a layout cannot tell', () => {
+  it('one-sided CON without data or flags is unknown (bare ACK and stealth probes print alike)', () => {
+    const c = classifyRecord(argus({ dir: '?>', totalsOnly: true, srcPkts: 1, srcBytes: 54, dstPkts: null, dstBytes: null, srcFlags: null, dstFlags: null, state: 'CON' }));
+    expect(c.class).toBe('unknown');
+    expect(c.evidence).toMatch(/NULL, SYN-FIN or Xmas/);
+  });
+  it('only the source flags printed (ra -Zs) and the other end may have answered: unknown', () => {
+    const c = classifyRecord(argus({ dir: '<?>', totalsOnly: true, srcPkts: 2, srcBytes: 1568, dstPkts: null, dstBytes: null, srcFlags: 'A', dstFlags: null, state: 'A' }));
+    expect(c.class).toBe('unknown');
+    expect(c.evidence).toContain('answer is unknown');
+  });
+  it('one packet each way ending in RST, no byte counts: a refused request', () => {
+    const c = classifyRecord(argus({ dir: '->', srcPkts: 1, dstPkts: 1, srcBytes: null, dstBytes: null, srcFlags: null, dstFlags: null, state: 'RST' }));
+    expect(c.class).toBe('syn-rejected');
+  });
+});

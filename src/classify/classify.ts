@@ -186,12 +186,22 @@ interface Decision {
 function decideTcpFlags(o: Side, r: Side, rec: ExtractedRecord): Decision {
   const O = letters(o.flags);
   const R = letters(r.flags);
+  // Only one side's flags printed (ra -Zs) while the other side did or may have sent: its answer is unknown.
+  if (r.flags === null && r.sent !== false && !(O.has('S') && O.has('A') && (O.has('P') || O.has('F')) && (rec.srcPkts ?? 0) > 3)) {
+    const stealthy = O.size === 0 || (!O.has('A') && !O.has('R'));
+    if (stealthy && !O.has('S')) return { class: 'stealth-probe', reason: `${flagName(O)} without a handshake` };
+    if (O.has('S') && O.has('F') && !O.has('A')) return { class: 'stealth-probe', reason: 'SYN-FIN without a handshake' };
+    return {
+      class: 'unknown',
+      reason: `only ${o.addr ?? 'the sender'}'s flags (${[...O].join('') || 'none'}) are printed and the other end ${r.sent ? 'sent packets' : 'may have sent packets'} whose flags are not shown, so its answer is unknown`,
+    };
+  }
   const answered = r.sent === true || R.size > 0;
   const data = carriesData(o, rec);
   const dataWord = data ? ' carrying data' : '';
   if (!answered) {
     if (O.size === 0) return { class: 'stealth-probe', reason: 'a packet with no TCP flags (NULL scan)' };
-    if (O.has('S') && O.has('F')) return { class: 'stealth-probe', reason: 'SYN-FIN without a handshake' };
+    if (O.has('S') && O.has('F') && !O.has('A')) return { class: 'stealth-probe', reason: 'SYN-FIN without a handshake' };
     if (O.has('S') && O.has('A')) {
       // a truncated flag column on a long record: SYN, then ACKs and data, means a handshake happened
       if (r.flags === null && (O.has('P') || O.has('F')) && (rec.srcPkts ?? 0) > 3) {
@@ -208,7 +218,7 @@ function decideTcpFlags(o: Side, r: Side, rec: ExtractedRecord): Decision {
     return { class: 'stealth-probe', reason: `unusual flags ${[...O].join('')} without SYN or ACK` };
   }
   const rSynAck = R.has('S') && R.has('A');
-  if (O.has('S') && O.has('F') && !rSynAck) return { class: 'stealth-probe', reason: 'SYN-FIN without a handshake' };
+  if (O.has('S') && O.has('F') && !O.has('A') && !rSynAck) return { class: 'stealth-probe', reason: 'SYN-FIN without a handshake' };
   if (O.has('S') && O.has('A') && !R.has('S') && subsetOf(R, 'RA')) {
     return { class: 'backscatter', reason: 'SYN-ACK segments without any SYN to answer, reset by the other end: replies to attempts someone else made in its name' };
   }
@@ -234,6 +244,9 @@ function decideTcpFlags(o: Side, r: Side, rec: ExtractedRecord): Decision {
   }
   return { class: 'established', reason: 'no handshake was seen, but both sides exchanged ACK segments (a connection picked up mid-stream)' };
 }
+
+const NO_DATA_NO_FLAGS =
+  'one-sided segments without a handshake, no data shown and no flags printed: a bare ACK, a NULL, SYN-FIN or Xmas probe all look like this (ra -Zb would tell)';
 
 /** Argus -z state-machine letters (s S E f F C R). */
 const Z_STATE = /^[sSEfFCR]{1,8}$/;
@@ -268,11 +281,24 @@ function decideTcpState(o: Side, r: Side, rec: ExtractedRecord, mark: DirMark | 
     if (both) return { class: 'established', reason: 'the request was accepted (SYN-ACK seen)' };
     if (o.sent) return { class: 'backscatter', reason: 'a SYN-ACK from one side only, with no SYN seen' };
   }
+  const handshakeSeen = mark !== null && mark.middle === '-';
+  const small = (s: Side): boolean => s.pkts !== null && s.bytes !== null && s.pkts > 0 && s.bytes / s.pkts <= DATA_BYTES_PER_PACKET;
+  if (word === 'RST' && handshakeSeen && r.sent === null && rec.totalsOnly && rec.srcPkts !== null && rec.srcBytes !== null) {
+    // totals only: a few small packets are a request and its reset; more, or data, a connection that was reset
+    return rec.srcPkts <= 3 && rec.srcBytes / rec.srcPkts <= DATA_BYTES_PER_PACKET
+      ? { class: 'syn-rejected', reason: `Argus saw the request (${rec.dir}) and a reset, ${rec.srcPkts} small packets and no data` }
+      : { class: 'established', reason: `Argus saw the handshake (${rec.dir}) and data before the reset` };
+  }
+  if (['CON', 'EST', 'FIN', 'CLO'].includes(word) && handshakeSeen && r.sent === null && (rec.srcPkts ?? 0) >= 3) {
+    return { class: 'established', reason: `Argus saw the handshake (${rec.dir}) and the connection reached state ${word}` };
+  }
   if (word === 'RST') {
     if (both && noHandshake) return { class: 'midstream-reset', reason: `segments${dataWord} without a handshake, answered with a reset` };
     if (both) {
-      const small = (s: Side): boolean => s.pkts !== null && s.bytes !== null && s.pkts > 0 && s.bytes / s.pkts <= DATA_BYTES_PER_PACKET;
       if (small(o) && small(r) && (r.pkts ?? 0) <= 2) return { class: 'syn-rejected', reason: 'a request answered by a reset, no data either way' };
+      if (o.bytes === null && r.bytes === null && o.pkts !== null && r.pkts !== null && o.pkts <= 2 && r.pkts <= 1) {
+        return { class: 'syn-rejected', reason: `${plural(o.pkts, 'packet')} answered by one reset: a refused request` };
+      }
       return { class: 'established', reason: 'a connection with data that ended in a reset' };
     }
     if (oneSided && noHandshake) return { class: 'backscatter', reason: 'resets from one side only, with no handshake: resets for traffic someone else sent' };
@@ -285,20 +311,22 @@ function decideTcpState(o: Side, r: Side, rec: ExtractedRecord, mark: DirMark | 
     }
     if (oneSided && noHandshake) {
       if (word === 'FIN') return { class: 'stealth-probe', reason: 'a FIN without a handshake, nothing back' };
+      if (data !== true) return { class: 'unknown', reason: NO_DATA_NO_FLAGS };
       return { class: 'midstream-unanswered', reason: `segments${dataWord} without a handshake, nothing back` };
     }
   }
   if (Z_STATE.test(state)) {
     if (state.includes('s') && !state.includes('S') && !state.includes('E')) {
-      if (state.includes('R') && both) return { class: 'syn-rejected', reason: `-z state ${state}: a SYN answered by a reset` };
+      if (state.includes('R') && r.sent !== false) return { class: 'syn-rejected', reason: `-z state ${state}: a SYN answered by a reset` };
       if (!r.sent) return { class: 'syn-unanswered', reason: `-z state ${state}: a SYN and nothing back` };
     }
-    if (state.includes('s') && (state.includes('S') || state.includes('E')) && both) {
-      return { class: 'established', reason: `-z state ${state}: the handshake completed` };
+    if (state.includes('s') && (state.includes('S') || state.includes('E')) && r.sent !== false) {
+      return { class: 'established', reason: `-z state ${state}: the SYN was acknowledged (handshake completed)` };
     }
-    if (state === 'S' && oneSided) return { class: 'backscatter', reason: '-z state S from one side: a SYN-ACK without a SYN' };
+    if (state === 'S' && !both) return { class: 'backscatter', reason: '-z state S without s: a SYN-ACK and no SYN it could answer' };
     if (state.startsWith('E') && noHandshake) {
       if (state.includes('R') && both) return { class: 'midstream-reset', reason: `-z state ${state}: mid-stream segments${dataWord}, reset by the target` };
+      if (oneSided && data !== true) return { class: 'unknown', reason: `-z state ${state}: ${NO_DATA_NO_FLAGS}` };
       if (oneSided) return { class: 'midstream-unanswered', reason: `-z state ${state}: mid-stream segments${dataWord}, nothing back` };
     }
     if (state === 'R' && oneSided && noHandshake) return { class: 'backscatter', reason: '-z state R from one side: resets only' };
