@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { askJson, callModel, retryAfterMs, type CallOptions } from '../src/llm/client.js';
+import { askJson, callModel, defaultCompat, retryAfterMs, type CallOptions } from '../src/llm/client.js';
 import { startFakeOpenAI, type FakeOpenAI } from './helpers/fake-openai.js';
 
 const format = { name: 'answer', schema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'], additionalProperties: false } };
@@ -101,6 +101,33 @@ describe('callModel against the real openai client and a loopback server', () =>
     expect((await callModel(client, messages, format, opts({ deadline: Date.now() + 2000 }))).ok).toBe(true);
     fake.queue.push({ kind: 'reply', content: { n: 5 }, delayMs: 1500 });
     expect(await callModel(client, messages, format, opts({ deadline: Date.now() + 300 }))).toMatchObject({ ok: false, failure: 'timeout' });
+  });
+
+  it('a stream that stalls after its first chunk is cut off at the budget', async () => {
+    fake.queue.push({ kind: 'stall' });
+    const t0 = Date.now();
+    const out = await callModel(client, messages, format, opts({ stream: true, deadline: Date.now() + 400 }));
+    expect(out).toMatchObject({ ok: false, failure: 'timeout' });
+    expect(Date.now() - t0).toBeLessThan(1500);
+  });
+
+  it('learns once that the model wants max_completion_tokens and no temperature', async () => {
+    const compat = defaultCompat();
+    fake.queue.push(
+      { kind: 'status', status: 400, message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead." },
+      { kind: 'status', status: 400, message: "Unsupported value: 'temperature' does not support 0 with this model." },
+      { kind: 'reply', content: { n: 6 } },
+      { kind: 'reply', content: { n: 7 } },
+    );
+    expect(await callModel(client, messages, format, opts({ maxTokens: 100, compat }))).toMatchObject({ ok: true, content: '{"n":6}' });
+    expect(fake.requests.map((r) => [r.body.max_tokens, r.body.max_completion_tokens, r.body.temperature])).toEqual([
+      [100, undefined, 0],
+      [undefined, 100, 0],
+      [undefined, 100, undefined],
+    ]);
+    expect(compat).toEqual({ tokenParam: 'max_completion_tokens', temperature: false });
+    await callModel(client, messages, format, opts({ maxTokens: 100, compat }));
+    expect(fake.requests).toHaveLength(4);
   });
 
   it('the reply-level signal aborts a running call', async () => {

@@ -10,8 +10,38 @@ export interface JsonSchemaFormat {
   schema: Record<string, unknown>;
 }
 
+/**
+ * Request parameters some servers or models reject (reasoning models refuse `max_tokens` and a
+ * temperature of 0). Learned from a 400 that names them; keep one object per layer so it is learned once.
+ */
+export interface RequestCompat {
+  tokenParam: 'max_tokens' | 'max_completion_tokens' | 'none';
+  temperature: boolean;
+}
+
+export function defaultCompat(): RequestCompat {
+  return { tokenParam: 'max_tokens', temperature: true };
+}
+
+/** Adjusts `compat` after a 400 that names a parameter; true when there is something to retry. */
+function adapt(compat: RequestCompat, err: unknown): boolean {
+  if (!(err instanceof OpenAI.APIError) || err.status !== 400) return false;
+  const msg = `${err.message} ${JSON.stringify(err.error ?? '')}`.toLowerCase();
+  if (compat.tokenParam !== 'none' && msg.includes(compat.tokenParam)) {
+    compat.tokenParam = compat.tokenParam === 'max_tokens' ? 'max_completion_tokens' : 'none';
+    return true;
+  }
+  if (compat.temperature && msg.includes('temperature')) {
+    compat.temperature = false;
+    return true;
+  }
+  return false;
+}
+
 export interface CallOptions {
   model: string;
+  /** learned request quirks; a fresh default when absent */
+  compat?: RequestCompat;
   /** SSE streaming (default) or one JSON response */
   stream: boolean;
   /** epoch ms after which no attempt starts and the running one is aborted */
@@ -88,6 +118,8 @@ export async function callModel(
   opts: CallOptions,
 ): Promise<CallOutcome> {
   const promptChars = messages.reduce((n, m) => n + m.content.length, 0);
+  const compat = opts.compat ?? defaultCompat();
+  let adaptations = 0;
   let attempts = 0;
   let lastDetail = '';
   for (;;) {
@@ -102,9 +134,9 @@ export async function callModel(
       const body = {
         model: opts.model,
         messages,
-        temperature: 0,
         response_format: { type: 'json_schema' as const, json_schema: { name: format.name, schema: format.schema, strict: true } },
-        ...(opts.maxTokens ? { max_tokens: opts.maxTokens } : {}),
+        ...(compat.temperature ? { temperature: 0 } : {}),
+        ...(opts.maxTokens && compat.tokenParam !== 'none' ? { [compat.tokenParam]: opts.maxTokens } : {}),
       };
       const reqOpts = { signal, timeout: remaining + 1000, maxRetries: 0 };
       let content = '';
@@ -124,6 +156,9 @@ export async function callModel(
           if (chunk.usage) usage = { prompt: chunk.usage.prompt_tokens, completion: chunk.usage.completion_tokens };
         }
         if (finish === null) {
+          // an abort can end the iteration quietly instead of throwing
+          if (opts.signal?.aborted) return { ok: false, failure: 'aborted', detail: 'reply budget spent', attempts };
+          if (attemptAbort.signal.aborted) return { ok: false, failure: 'timeout', detail: 'call budget spent mid-stream', attempts };
           return { ok: false, failure: 'cut', detail: 'stream ended without finish_reason', attempts };
         }
       } else {
@@ -144,6 +179,10 @@ export async function callModel(
         return { ok: false, failure: 'timeout', detail: 'call budget spent', attempts };
       }
       lastDetail = describe(err);
+      if (adaptations < 3 && adapt(compat, err)) {
+        adaptations++;
+        continue;
+      }
       if (!retryable(err)) {
         // undici reports a connection cut mid-stream as a plain TypeError('terminated')
         const failure: CallFailure = err instanceof OpenAI.APIError ? (err instanceof OpenAI.APIConnectionError ? 'network' : 'http') : 'cut';

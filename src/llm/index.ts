@@ -10,7 +10,7 @@ import type { AnalysisResult } from '../analyze/types.js';
 import type { ProseStatement, Question } from '../correlate/types.js';
 import type { MailPost } from '../mail/types.js';
 import { utcDay, type LlmCache, type LlmUsage } from './cache.js';
-import { askJson, type JsonSchemaFormat } from './client.js';
+import { askJson, defaultCompat, type JsonSchemaFormat } from './client.js';
 import type { LlmConfig } from './config.js';
 import { classGlossary, emptyAllowed, findingFacts, oneLine, ownText, withheldLines, withheldReason, type FindingFacts } from './inputs.js';
 import { fenceFor, loadPrompt, renderPrompt, type RenderedPrompt } from './prompts.js';
@@ -36,6 +36,7 @@ const QUESTION_MAX = 500;
 const MAX_COMPLETION_TOKENS = 1000;
 const MAX_THREAD_TEXT = 24_000;
 const MAX_NOTES = 50;
+const ENRICH_THREADS_AT_ONCE = 2;
 const INVALID = '!invalid';
 const REFUSED = '!refused';
 
@@ -95,6 +96,8 @@ export class LlmLayer {
   private capNotedOn: string | null = null;
   /** SSE streaming; the JSON path is the same code with `stream: false` (tested in llm-client) */
   private readonly stream = true;
+  /** request quirks of the configured server/model, learned from its 400s */
+  private readonly compat = defaultCompat();
 
   constructor(
     private readonly cfg: LlmConfig,
@@ -200,19 +203,20 @@ export class LlmLayer {
         // a damaged entry is asked again
       }
     }
-    const day = utcDay(this.clock());
-    const promptChars = prompt.messages.reduce((n, m) => n + m.content.length, 0);
-    const used = this.cache.tokensOn(day);
-    if (used + Math.ceil(promptChars / 4) + MAX_COMPLETION_TOKENS > this.cfg.dailyTokenCap) {
-      if (this.capNotedOn !== day) {
-        this.capNotedOn = day;
-        this.log.warn({ day, tokens: used, cap: this.cfg.dailyTokenCap }, 'LLM daily token cap reached; no more calls today');
-      }
-      this.note(`daily token cap of ${this.cfg.dailyTokenCap} reached`);
-      return null;
-    }
     if (!(await this.limiter.acquire(ctx.signal))) return null;
     try {
+      // checked once a slot is free, so calls that were waiting see what the running ones spent
+      const day = utcDay(this.clock());
+      const promptChars = prompt.messages.reduce((n, m) => n + m.content.length, 0);
+      const used = this.cache.tokensOn(day);
+      if (used + Math.ceil(promptChars / 4) + MAX_COMPLETION_TOKENS > this.cfg.dailyTokenCap) {
+        if (this.capNotedOn !== day) {
+          this.capNotedOn = day;
+          this.log.warn({ day, tokens: used, cap: this.cfg.dailyTokenCap }, 'LLM daily token cap reached; no more calls today');
+        }
+        this.note(`daily token cap of ${this.cfg.dailyTokenCap} reached`);
+        return null;
+      }
       const deadline = Math.min(Date.now() + this.cfg.callTimeoutMs, ctx.deadline);
       const out = await askJson(this.client, prompt.messages, format, validator, {
         model: this.cfg.model,
@@ -220,6 +224,7 @@ export class LlmLayer {
         deadline,
         signal: ctx.signal,
         maxTokens: MAX_COMPLETION_TOKENS,
+        compat: this.compat,
       });
       if (out.ok) {
         this.cache.set(key, JSON.stringify(out.value), out.usage);
@@ -545,15 +550,21 @@ export async function enrichWithLlm(
       list.push(m);
       byThread.set(thread, list);
     }
-    const statements: ProseStatement[] = [];
-    const questions: Question[] = [];
-    await Promise.all(
-      [...byThread].map(async ([thread, posts]) => {
+    // a few threads at a time: each thread's reply budget starts when its turn comes
+    const threads = [...byThread];
+    const perThread: Array<{ s: ProseStatement[]; q: Question[] }> = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < threads.length) {
+        const i = next++;
+        const [thread, posts] = threads[i]!;
         const [s, q] = await Promise.all([layer.corroborate(thread, posts), layer.questions(thread, posts)]);
-        statements.push(...s);
-        questions.push(...q);
-      }),
-    );
+        perThread[i] = { s, q };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(ENRICH_THREADS_AT_ONCE, threads.length) }, worker));
+    const statements = perThread.flatMap((t) => t.s);
+    const questions = perThread.flatMap((t) => t.q);
     const merged = mergeCorroboration(result, statements);
     const allQuestions = [...merged.questions];
     for (const q of questions) {

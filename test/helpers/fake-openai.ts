@@ -14,7 +14,9 @@ export type Behaviour =
   /** the model declines: `message.refusal` set, no content */
   | { kind: 'refusal'; refusal: string }
   /** an HTTP error status, with optional Retry-After header */
-  | { kind: 'status'; status: number; retryAfter?: string }
+  | { kind: 'status'; status: number; retryAfter?: string; message?: string }
+  /** headers and the first part of the answer, then nothing more (the socket stays open) */
+  | { kind: 'stall'; partial?: string }
   /** headers and part of the answer, then the socket is destroyed */
   | { kind: 'cut'; partial?: string }
   /** HTTP 200 whose body is not JSON at all */
@@ -130,11 +132,20 @@ function act(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest, b:
     case 'status': {
       const headers: Record<string, string> = {};
       if (b.retryAfter !== undefined) headers['retry-after'] = b.retryAfter;
-      sendJson(res, b.status, { error: { message: `fake status ${b.status}`, type: 'fake_error' } }, headers);
+      sendJson(res, b.status, { error: { message: b.message ?? `fake status ${b.status}`, type: 'fake_error' } }, headers);
       return;
     }
     case 'hang':
       return; // the socket stays open until the client gives up or close() destroys it
+    case 'stall':
+      if (stream) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(sse(chunk(id, created, model, { role: 'assistant', content: b.partial ?? '{"statements": [' }, null)));
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
+        res.write('{"id":"');
+      }
+      return;
     case 'broken-body':
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"id": "chatcmpl-broken", "choices": [ {"message": ');
