@@ -161,6 +161,7 @@ describe('real ra output of the crafted pcap, layout by layout', () => {
     ['z', { counts: 'totals', state: 'z', time: 'clock' }],
     ['u', { counts: 'totals', state: 'word', time: 'epoch' }],
     ['p0', { counts: 'totals', state: 'word', time: 'clock-s' }],
+    ['H', { counts: 'totals', state: 'word', time: 'clock' }],
     ['no-header', { counts: 'totals', state: 'word', time: 'clock' }],
     ['no-header-n-Zb', { counts: 'totals', state: 'zb-cut5', time: 'clock' }],
     ['csv', { format: 'argus-csv', counts: 'totals', state: 'word', time: 'clock' }],
@@ -338,6 +339,13 @@ describe('details', () => {
       '07:10:23.000000  tcp  192.0.2.10.40000  ->  198.51.100.20.80  9  528 S',
     ]);
     expect([recs[0]?.state, recs[0]?.srcFlags]).toEqual(['S', null]);
+  });
+
+  it('CRLF line ends read the same as LF, wrapped CSV included', () => {
+    for (const name of ['csv-long-wrapped80', 'seed-like-wrapped72', 'reordered-csv']) {
+      const lf = lines(`ra/${name}.txt`);
+      expect(extractArgus(lf.map((l) => `${l}\r`)), name).toEqual(extractArgus(lf));
+    }
   });
 
   it('lines over 4096 characters are not read, and nothing throws on odd input', () => {

@@ -153,7 +153,7 @@ function headerAt(lines: readonly string[], i: number): { header: Header; lineCo
     while (count <= MAX_CONT && i + count < lines.length) {
       const next = (lines[i + count] as string).trim();
       if (next === '' || next.length > MAX_LINE || !/^[A-Za-z0-9,;|\t]+$/.test(next) || /^\d/.test(next)) break;
-      const joined = text + next;
+      const joined = text + withoutCR(next);
       if (!readHeaderFields(joined.split(d).map((f) => f.trim()))) break;
       text = joined;
       count += 1;
@@ -210,9 +210,21 @@ function fitsKind(kind: Kind | undefined, tokens: readonly string[], at: number)
   }
 }
 
+const SCALED = /^(\d{1,12})\.(\d{3})([KMGT]?)$/;
+const SCALE: Readonly<Record<string, number>> = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+
+/** A count as printed: `1460`, or ra -H's `9.000` / `1.514K` (rounded to a whole number). */
+function countOf(token: string): number | null {
+  if (INT.test(token)) return Number(token);
+  const m = SCALED.exec(token);
+  if (!m) return null;
+  const n = Math.round(Number(`${m[1]}.${m[2]}`) * (SCALE[m[3] as string] as number));
+  return Number.isSafeInteger(n) ? n : null;
+}
+
 function setNumber(p: Parsed, kind: Kind, token: string): boolean {
-  if (!INT.test(token)) return false;
-  const n = Number(token);
+  const n = countOf(token);
+  if (n === null) return false;
   switch (kind) {
     case 'pkts': p.pkts = n; break;
     case 'bytes': p.bytes = n; break;
@@ -414,8 +426,9 @@ function parseByShape(tokens: readonly string[]): Parsed | null {
   for (; at < tokens.length; at++) {
     const t = tokens[at] as string;
     const isLast = at === tokens.length - 1;
-    if (INT.test(t)) {
-      if (!countsDone) counts.push(Number(t));
+    const n = countOf(t);
+    if (n !== null) {
+      if (!countsDone) counts.push(n);
       continue;
     }
     if (counts.length > 0) countsDone = true;
@@ -511,7 +524,7 @@ function isContinuation(tokens: readonly string[]): boolean {
   if (tokens.length === 0 || tokens.length > 12) return false;
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k] as string;
-    if (NUMBER.test(t) || isStateToken(t)) continue;
+    if (NUMBER.test(t) || countOf(t) !== null || isStateToken(t)) continue;
     if (k === 0 && (parseAddr(t) !== null || t.startsWith('.') || isPartialV4(t))) continue;
     if (k <= 1 && isDir(t)) continue;
     return false;
@@ -525,15 +538,23 @@ interface Found {
   csv: boolean;
 }
 
+function withoutCR(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+function splitFields(text: string, delim: string): string[] {
+  return text.split(delim).map((f) => f.trim());
+}
+
 function readRecord(lines: readonly string[], i: number, header: Header | null): Found | null {
   const line = lines[i] as string;
   const delim = header?.delim ?? (line.split(',').length >= 6 ? ',' : null);
   if (delim !== null && line.includes(delim)) {
     const hdr: Header = header?.delim === delim ? header : { kinds: [], delim };
-    let text = line;
+    let text = withoutCR(line);
     let count = 1;
     const want = hdr.kinds.length;
-    let parsed = parseFields(text.split(delim), hdr, delim);
+    let parsed = parseFields(splitFields(text, delim), hdr, delim);
     if (parsed === null && want === 0) return null;
     // re-join a record that the archive hard-wrapped (80 columns, even mid-field)
     while (count <= MAX_CONT + 1 && i + count < lines.length) {
@@ -542,8 +563,8 @@ function readRecord(lines: readonly string[], i: number, header: Header | null):
       if (!short) break;
       const next = lines[i + count] as string;
       if (next.trim() === '' || next.length > MAX_LINE || startsRecord(next, hdr)) break;
-      const joined = text + next;
-      const again = parseFields(joined.split(delim), hdr, delim);
+      const joined = text + withoutCR(next);
+      const again = parseFields(splitFields(joined, delim), hdr, delim);
       if (again === null && want === 0) break;
       text = joined;
       parsed = again;
