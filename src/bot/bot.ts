@@ -364,8 +364,7 @@ export class Bot {
   }
 
   /** The DigestInput for one day, from the store (TLP:AMBER/RED posts left out). */
-  digestInput(day: string): DigestInput {
-    const now = this.now();
+  digestInput(day: string, now: Date = this.now()): DigestInput {
     const dayPosts = this.store.postsOfDay(day);
     const excluded = new Set(dayPosts.filter((p) => p.tlp && EXCLUDED_TLP.has(p.tlp)).map((p) => p.post.id));
     const tlpOf = (postId: string): boolean => {
@@ -404,7 +403,8 @@ export class Bot {
       findings,
       observations,
       posts,
-      openQuestions: this.store.openQuestions(hoursBefore(now, 24 * 7)).filter((q) => !tlpOf(q.post)),
+      // questions asked since the last digest (each is shown once), still unanswered
+      openQuestions: this.store.openQuestions(since).filter((q) => !tlpOf(q.post)),
       deliveryFailures: this.outbox.failuresSince(since),
       excludedPosts: [...excluded].sort(),
       showTargets: this.config.showTargets,
@@ -412,8 +412,8 @@ export class Bot {
   }
 
   /** The day's digest, rendered, or null when there is nothing to say. */
-  renderDigestOf(day: string): RenderedDigest | null {
-    return renderDigest(this.digestInput(day));
+  renderDigestOf(day: string, at: Date = this.now()): RenderedDigest | null {
+    return renderDigest(this.digestInput(day, at));
   }
 
   /**
@@ -427,7 +427,7 @@ export class Bot {
       this.log.warn({ day, killSwitch: kill }, 'kill switch on: no digest');
       return { day, queued: [], reason: 'kill switch' };
     }
-    const rendered = this.renderDigestOf(day);
+    const rendered = this.renderDigestOf(day, at);
     if (!rendered) {
       this.log.info({ day }, 'digest: nothing to say today; none sent');
       return { day, queued: [], reason: 'nothing to say' };

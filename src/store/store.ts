@@ -40,7 +40,8 @@ export interface CursorState {
 /** What identifies a finding across recomputations, while its reporters and observations grow. */
 export function findingKey(f: Finding): string {
   if (f.kind === 'same-traffic') return `same-traffic:${[...f.observations].sort().join(',')}`;
-  return [f.kind, f.behaviour, f.family ?? '', f.actorPrefix, f.dport ?? ''].join(':');
+  // no kind: a campaign seen by one reporter becomes cross-reporter when a second one joins
+  return ['flows', f.behaviour, f.family ?? '', f.actorPrefix, f.dport ?? ''].join(':');
 }
 
 /** Reporters and orgs that corroborate in prose: who stands behind a finding. */
@@ -342,7 +343,8 @@ export class Store {
     );
     const existing = this.db.prepare('SELECT reporters, actors, first_day, json FROM findings WHERE key = ?');
     for (const f of findings) {
-      const key = findingKey(f);
+      let key = findingKey(f);
+      if (produced.has(key)) key = `${key}:${f.kind}`;
       if (produced.has(key)) continue;
       produced.add(key);
       const reporters = findingReporters(f);

@@ -36,12 +36,15 @@ export function buildPost(p: TestPost): string {
 
 /** argus ra lines: bare ACKs with payload from `net`.x.y to port 80 (midstream, unanswered). */
 export function argusMidstream(net: string, dstNet: string, n: number, startHour = 19): string {
-  const rows = ['         StartTime      Flgs  Proto            SrcAddr  Sport   Dir            DstAddr  Dport  TotPkts   TotBytes State'];
+  // flush left: an indented block reads as an indented quotation to the quote finder
+  const rows = ['StartTime      Flgs  Proto            SrcAddr  Sport   Dir            DstAddr  Dport  TotPkts   TotBytes State'];
+  // the hosts differ with the reporter's network, so a second reporter also adds actors
+  const salt = dstNet.split('.').reduce((a, b) => a + Number(b), 0) % 50;
   for (let i = 0; i < n; i++) {
-    const src = `${net}.${10 + i * 7}.${20 + i * 3}`;
+    const src = `${net}.${10 + i * 7 + salt}.${20 + i * 3}`;
     const dst = `${dstNet}.${40 + i}`;
     const t = `${String(startHour).padStart(2, '0')}:${String(2 + i * 5).padStart(2, '0')}:34.000000`;
-    rows.push(`   ${t}  e           tcp     ${src}.${3300 + i}      ?>         ${dst}.80            1       1514    A_`);
+    rows.push(`${t}  e           tcp     ${src}.${3300 + i}      ?>         ${dst}.80            1       1514    A_`);
   }
   return rows.join('\n');
 }
