@@ -85,6 +85,16 @@ describe('robustness', () => {
     expect(extractNetfilter([long, 'IN=<if> OUT=<if> SRC=<ip> DST=<ip> LEN= PROTO=<TCP|UDP|ICMP> SPT= DPT=', ''])).toEqual([]);
   });
 
+  it('mends an address or a hex value that a hard wrap cut in two', () => {
+    const recs = extractNetfilter([
+      'Sep  6 07:10:23 gw kernel: DROP IN=eth0 OUT= MAC=00:e0:1e:8e:31:71:00:00:0c:46:5c:d1:08:00 SRC=130.67.24',
+      '0.225 DST=130.216.223.150 LEN=1500 TOS=0x',
+      '00 PREC=0x00 TTL=101 ID=24351 DF PROTO=TCP SPT=1450 DPT=80 WINDOW=8760 RES=0x00 ACK PSH URGP=0',
+    ]);
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ line: 0, lineCount: 3, src: '130.67.240.225', dst: '130.216.223.150', sport: 1450, srcFlags: 'PA' });
+  });
+
   it('reads a dmesg line without a syslog stamp', () => {
     const [rec] = extractNetfilter(['[  145.545548] [UFW BLOCK] IN=eth0 OUT= MAC=01:00:5e:00:00:fb:00:60:4c:42:12:9a:08:00 SRC=192.0.2.1 DST=224.0.0.251 LEN=28 TOS=0x00 PREC=0x00 TTL=1 ID=5287 PROTO=2']);
     expect(rec).toMatchObject({ time: null, proto: 'igmp', src: '192.0.2.1', dst: '224.0.0.251', dgmLen: 28 });

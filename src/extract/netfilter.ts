@@ -64,18 +64,19 @@ function continuesKeyValues(next: string): boolean {
   return /^[A-Z]{2,8}=/.test(first) || BARE_WORD_RE.test(first) || /^[0-9a-fA-F:.]{1,48}$/.test(first);
 }
 
-/** Glue a continuation on: without a space when the break fell inside a value (a MAC or address). */
+/**
+ * Glue a continuation on. A LOG line has no bare numbers (only key=value pairs and flag words),
+ * so a line that opens with one is the rest of the value the break fell into (a MAC, an address).
+ */
 function glue(current: string, next: string): string {
   const head = current.replace(/\s+$/, '');
   const tail = next.trim();
   const first = tail.split(/\s+/, 1)[0] ?? '';
   const lastToken = head.slice(head.lastIndexOf(' ') + 1);
   const splitValue =
-    /^[A-Z]{2,8}=[0-9a-fA-F:.]{1,48}$/.test(lastToken) &&
-    !/=/.test(first) &&
+    /^[A-Z]{2,8}=[0-9a-fA-Fx:.]{0,48}$/.test(lastToken) &&
     !BARE_WORD_RE.test(first) &&
-    /^[0-9a-fA-F:.]{1,48}$/.test(first) &&
-    (/[:.]$/.test(lastToken) || /^[:.]/.test(first) || /^MAC=/.test(lastToken));
+    /^[0-9a-fA-Fx:.]{1,48}$/.test(first);
   return splitValue ? head + tail : `${head} ${tail}`;
 }
 
