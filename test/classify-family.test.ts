@@ -69,3 +69,11 @@ describe('detectFamily', () => {
     expect(c.evidence).toMatch(/\.ida.*NNNN.*Code Red\.$/);
   });
 });
+
+describe('detectFamily: where the string was found', () => {
+  it('a root.exe request under a CodeRed-named signature is Nimda, and says why', () => {
+    const f = detectFamily(alert({ signature: { message: 'WEB-IIS CodeRed v2 root.exe access' }, detail: 'GET /scripts/root.exe?/c+dir' }));
+    expect(f?.family).toBe('nimda');
+    expect(f?.why).toMatch(/^request string "root\.exe".*Nimda probing for the backdoor Code Red II leaves/);
+  });
+});

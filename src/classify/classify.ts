@@ -352,7 +352,7 @@ function icmpKind(rec: ExtractedRecord): 'echo' | 'reply' | 'error' | null {
 
 function decideIcmp(o: Side, r: Side, rec: ExtractedRecord, isAlert: boolean): Decision {
   const kind = icmpKind(rec);
-  const what = rec.icmpType !== undefined ? `ICMP type ${rec.icmpType}` : `ICMP state ${rec.state ?? 'absent'}`;
+  const what = rec.icmpType !== undefined ? `ICMP type ${rec.icmpType}` : rec.state ? `ICMP state ${rec.state}` : 'ICMP';
   if (kind === 'error') return { class: 'icmp-error', reason: `${what}: an error message (unreachable, time exceeded or similar)` };
   if (rec.singlePacket) {
     return isAlert
@@ -400,11 +400,15 @@ function decideSingleTcp(rec: ExtractedRecord, isAlert: boolean): Decision {
 function buildEvidence(rec: ExtractedRecord, or: Oriented, d: Decision, actor: string | null): string {
   const parts: string[] = [];
   const mark = rec.dir ? rec.dir.trim() : '';
-  const lead = rec.singlePacket
-    ? rec.signature?.message
-      ? `alert "${rec.signature.message}" on one ${rec.proto ?? ''} packet with ${flagsText(rec)}`.replace('  ', ' ')
-      : `one ${rec.proto ?? ''} packet from ${rec.src ?? '?'} with ${flagsText(rec)}`.replace('  ', ' ')
-    : `${mark ? `${mark} ` : ''}with ${flagsText(rec)}`;
+  const flagPart = rec.srcFlags !== null || rec.dstFlags !== null || rec.state ? ` with ${flagsText(rec)}` : '';
+  const protoPart = rec.proto ? `one ${rec.proto} packet` : 'no packet shown';
+  const lead = rec.signature?.message
+    ? rec.singlePacket || !rec.dir
+      ? `alert "${rec.signature.message}"${rec.proto ? ` on ${protoPart}` : ''}${flagPart}`
+      : `alert "${rec.signature.message}", ${mark ? `${mark} ` : ''}flow${flagPart}`
+    : rec.singlePacket
+      ? `${protoPart} from ${rec.src ?? '?'}${flagPart}`
+      : `${mark ? `${mark} ` : ''}with ${flagsText(rec)}`;
   parts.push(lead);
   if (or.orientNote) parts.push(` (${or.orientNote})`);
   if (!rec.singlePacket) {
@@ -456,7 +460,9 @@ function classifyUnsafe(rec: ExtractedRecord): Classification {
   } else if (proto === 'icmp' || proto === 'ipv6-icmp' || proto === 'icmp6') {
     d = decideIcmp(or.orig, or.resp, rec, isAlert);
   } else if (isAlert) {
-    d = { class: 'alert', reason: `a single alerted ${proto ?? 'unknown-protocol'} packet` };
+    d = proto
+      ? { class: 'alert', reason: `a single alerted ${proto} packet` }
+      : { class: 'alert', reason: 'an alert with no packet printed (a summary such as a portscan report)' };
   } else {
     d = { class: 'unknown', reason: `protocol ${proto ?? 'not printed'}: no rule decides its class` };
   }

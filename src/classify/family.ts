@@ -39,21 +39,25 @@ const SIGNATURE_NAMES: ReadonlyArray<readonly [string, readonly string[]]> = [
 ];
 
 interface Texts {
-  /** lower-cased payload strings, user data and detail */
+  /** lower-cased payload strings */
+  payload: string;
+  /** lower-cased detail (URL from an alert, ra user data, Zeek history) */
+  detail: string;
+  /** payload and detail together */
   content: string;
   /** lower-cased signature message */
   message: string;
 }
 
 function gather(rec: ExtractedRecord): Texts {
-  let content = '';
-  const add = (s: string | undefined): void => {
-    if (!s || content.length >= MAX_TEXT) return;
-    content += ' ' + s.slice(0, MAX_TEXT - content.length);
-  };
-  for (const s of rec.payload?.strings ?? []) add(s);
-  add(rec.detail);
-  return { content: content.toLowerCase(), message: (rec.signature?.message ?? '').slice(0, 4096).toLowerCase() };
+  let payload = '';
+  for (const s of rec.payload?.strings ?? []) {
+    if (payload.length >= MAX_TEXT) break;
+    payload += ' ' + s.slice(0, MAX_TEXT - payload.length);
+  }
+  payload = payload.toLowerCase();
+  const detail = (rec.detail ?? '').slice(0, MAX_TEXT).toLowerCase();
+  return { payload, detail, content: `${payload} ${detail}`, message: (rec.signature?.message ?? '').slice(0, 4096).toLowerCase() };
 }
 
 function perPacketBytes(rec: ExtractedRecord): number | null {
@@ -69,7 +73,7 @@ function isUdp(rec: ExtractedRecord): boolean {
 
 export function detectFamily(rec: ExtractedRecord): { family: string; why: string } | undefined {
   const t = gather(rec);
-  const where = (s: string): string => (t.content.includes(s) ? 'payload' : 'signature');
+  const where = (s: string): string => (t.payload.includes(s) ? 'payload' : t.detail.includes(s) ? 'request' : 'signature');
   const has = (s: string): boolean => t.content.includes(s) || t.message.includes(s);
 
   if (has('coderedii')) return { family: 'code-red-ii', why: `${where('coderedii')} string "CodeRedII" names Code Red II` };
@@ -81,12 +85,17 @@ export function detectFamily(rec: ExtractedRecord): { family: string; why: strin
     for (const path of NIMDA_PATHS) {
       if (text.includes(path)) {
         const extra = text.includes('cmd.exe') && !path.includes('cmd.exe') ? ' with "cmd.exe"' : '';
-        return { family: 'nimda', why: `${label} string "${path}"${extra} is a Nimda request` };
+        const codeRedName = t.message.includes('codered') || t.message.includes('code red');
+        const note =
+          path === 'root.exe' && codeRedName
+            ? ' (the signature says CodeRed, but requests for root.exe are Nimda probing for the backdoor Code Red II leaves)'
+            : '';
+        return { family: 'nimda', why: `${label} string "${path}"${extra} is a Nimda request${note}` };
       }
     }
     return undefined;
   };
-  const inContent = nimdaIn(t.content, 'payload');
+  const inContent = nimdaIn(t.payload, 'payload') ?? nimdaIn(t.detail, 'request');
   if (inContent) return inContent;
   if (isUdp(rec) && rec.dport === 1434) {
     if (rec.payloadLen === 376 || rec.payload?.bytes === 376) {
