@@ -81,3 +81,19 @@ describe('detectTlp', () => {
     expect(detectTlp(null, 'nothing here')).toBeNull();
   });
 });
+
+describe('ThreadIndex: reference-less copies join threads known from references', () => {
+  it('puts a web-archive reply in the thread its siblings name in References', () => {
+    const t = new ThreadIndex();
+    t.add(post('web', { subject: 'Re: Code red variants?', date: '2001-09-06T10:49:20+01:00' }));
+    t.add(post('r1', { inReplyTo: 'root', references: ['root'], subject: 'Re: Code red variants?', date: '2001-09-07T00:00:00Z' }));
+    expect(t.threadOf('r1')).toBe('root');
+    expect(t.threadOf('web')).toBe('root');
+  });
+  it('does not loop when a reply-subject post without references is the top of a chain', () => {
+    const t = new ThreadIndex();
+    t.add(post('x', { subject: 'Re: loop' }));
+    t.add(post('y', { inReplyTo: 'x', subject: 'Re: loop' }));
+    expect(t.threadOf('y')).toBe(t.threadOf('x'));
+  });
+});

@@ -62,8 +62,9 @@ interface Node {
  */
 export class ThreadIndex {
   private readonly nodes = new Map<string, Node>();
-  /** normalized subject -> earliest post that starts it (non-reply preferred) */
-  private readonly bySubject = new Map<string, { starter: Node | null; earliest: Node }>();
+  /** normalized subject -> its earliest thread starter, and its earliest post with reference headers */
+  private readonly bySubject = new Map<string, { starter: Node | null; withRefs: Node | null }>();
+  private readonly resolving = new Set<string>();
   private readonly memo = new Map<string, string>();
   private order = 0;
 
@@ -86,12 +87,14 @@ export class ThreadIndex {
     this.memo.clear();
     if (!subjectKey) return;
     const group = this.bySubject.get(subjectKey);
+    const starts = !node.isReply;
+    const hasRefs = node.parent !== null;
     if (!group) {
-      this.bySubject.set(subjectKey, { starter: node.isReply ? null : node, earliest: node });
+      this.bySubject.set(subjectKey, { starter: starts ? node : null, withRefs: hasRefs ? node : null });
       return;
     }
-    if (earlier(node, group.earliest)) group.earliest = node;
-    if (!node.isReply && (group.starter === null || earlier(node, group.starter))) group.starter = node;
+    if (starts && (group.starter === null || earlier(node, group.starter))) group.starter = node;
+    if (hasRefs && (group.withRefs === null || earlier(node, group.withRefs))) group.withRefs = node;
   }
 
   /**
@@ -135,10 +138,19 @@ export class ThreadIndex {
       return known && known.parent === null ? known.id : root;
     }
     if (!top.subjectKey) return top.id;
-    // no reference headers at all: join the subject's thread
+    // no reference headers at all: join the thread of the subject's earliest starter, else of its
+    // earliest post that has references, else the subject itself
     const group = this.bySubject.get(top.subjectKey);
     if (!group) return top.id;
     if (group.starter) return group.starter.id;
+    if (group.withRefs && !this.resolving.has(top.id)) {
+      this.resolving.add(top.id);
+      try {
+        return this.threadOf(group.withRefs.id);
+      } finally {
+        this.resolving.delete(top.id);
+      }
+    }
     return top.subjectKey;
   }
 }
