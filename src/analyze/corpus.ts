@@ -1,4 +1,4 @@
-import { SCHEMA, type InputError, type Observation, type Post } from '../contract.js';
+import { SCHEMA, type InputError, type Observation, type Party, type Post } from '../contract.js';
 import { applyJoin, joinAlertsToFlows } from '../classify/join.js';
 import { correlate } from '../correlate/correlate.js';
 import { markDuplicates } from '../correlate/duplicates.js';
@@ -19,6 +19,7 @@ export class Corpus {
   private readonly questions: Question[] = [];
   private readonly errors: InputError[] = [];
   private readonly threads = new ThreadIndex();
+  private readonly parentOf = new Map<string, string>();
 
   /** false when a post with the same id was already added (recorded under errors, not analysed twice) */
   add(pa: PostAnalysis): boolean {
@@ -35,6 +36,7 @@ export class Corpus {
       date: pa.mail.date,
     });
     this.posts.push(pa.post);
+    if (pa.mail.inReplyTo) this.parentOf.set(pa.mail.id, pa.mail.inReplyTo);
     for (const o of pa.observations) this.observations.push(o);
     for (const s of pa.statements) this.statements.push(s);
     for (const q of pa.questions) this.questions.push(q);
@@ -55,7 +57,8 @@ export class Corpus {
     const threadOfPost = new Map(this.posts.map((p) => [p.id, p.thread]));
     for (const s of this.statements) s.thread = threadOfPost.get(s.post) ?? s.thread;
     for (const q of this.questions) q.thread = threadOfPost.get(q.post) ?? q.thread;
-    return buildResult(this.posts, this.observations, this.statements, this.questions, this.errors);
+    const observations = completeQuotedReporters(this.observations, this.posts, this.parentOf);
+    return buildResult(this.posts, observations, this.statements, this.questions, this.errors);
   }
 }
 
@@ -95,6 +98,37 @@ function buildResult(
     statements,
     questions,
   };
+}
+
+/**
+ * Attribution lines often give only a name ("On Tue, Aroha Ngata wrote:"). The corpus knows who
+ * posted under that name, so the quoted records get the poster's address and organisation; a
+ * quotation with no attribution at all in a reply is taken to quote the post it replies to.
+ */
+export function completeQuotedReporters(
+  observations: readonly Observation[],
+  posts: readonly Post[],
+  parentOf: ReadonlyMap<string, string>,
+): Observation[] {
+  const byName = new Map<string, Party>();
+  const authorOf = new Map<string, Party>();
+  for (const p of posts) {
+    authorOf.set(p.id, p.from);
+    const name = p.from.name?.trim().toLowerCase();
+    if (name && p.from.address && !byName.has(name)) byName.set(name, p.from);
+  }
+  return observations.map((o) => {
+    if (!o.quoted || o.reporter.address) return o;
+    const name = o.reporter.name?.trim().toLowerCase();
+    const known = name ? byName.get(name) : undefined;
+    if (known) return { ...o, reporter: known };
+    if (!name) {
+      const parent = parentOf.get(o.post);
+      const parentAuthor = parent ? authorOf.get(parent) : undefined;
+      if (parentAuthor) return { ...o, reporter: parentAuthor };
+    }
+    return o;
+  });
 }
 
 /** A quotation whose attribution line was lost still belongs to whoever posted the original. */
