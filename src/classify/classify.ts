@@ -170,6 +170,7 @@ function flagName(set: Set<string>): string {
   if (has('R') && has('A')) return 'RST-ACK';
   if (has('R')) return 'RST';
   if (has('F') && !has('A')) return 'FIN';
+  if (has('F')) return has('P') ? 'FIN-PSH-ACK' : 'FIN-ACK';
   if (has('P') && has('A')) return 'PSH-ACK';
   if (has('A')) return 'ACK-only';
   return [...set].join('');
