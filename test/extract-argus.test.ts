@@ -169,6 +169,8 @@ describe('real ra output of the crafted pcap, layout by layout', () => {
     ['csv-long', { format: 'argus-csv', counts: 'totals', state: 'zb', time: 'clock' }],
     ['csv-long-wrapped80', { format: 'argus-csv', counts: 'totals', state: 'zb', time: 'clock' }],
     ['csv-u-no-header', { format: 'argus-csv', counts: 'totals', state: 'word', time: 'epoch' }],
+    ['udata', { counts: 'totals', state: 'zb-cut5', time: 'clock' }],
+    ['udata-no-header', { counts: 'totals', state: 'zb-cut5', time: 'clock' }],
     ['fields', { counts: 'split', state: 'word', time: 'clock' }],
     ['fields-Zb', { counts: 'split', state: 'zb', time: 'clock' }],
     ['fields-no-header', { counts: 'split', state: 'zb', time: 'clock' }],
@@ -224,7 +226,13 @@ describe('real ra output of the crafted pcap, layout by layout', () => {
     for (const r of ra('fields')) expect(r.lineCount).toBe(1);
   });
 
-  it('csv-long.txt keeps the user data as detail', () => {
+  it('user data (CSV or blank-separated, with or without header) is kept as detail', () => {
+    for (const name of ['csv-long', 'udata', 'udata-no-header']) {
+      const recs = ra(name);
+      expect(recs[3]?.detail, name).toBe('s[32]=GET /scripts/..%255c../winnt/sys');
+      expect(recs[5]?.detail, name).toBe('s[32]=GET /scripts/..%255c../winnt/sys d[28]=HTTP/1.0 400 Bad Request....');
+      expect(recs[1]?.detail, name).toBeUndefined();
+    }
     const recs = ra('csv-long');
     expect(recs[3]?.detail).toBe('s[32]=GET /scripts/..%255c../winnt/sys');
     expect(recs[5]?.detail).toBe('s[32]=GET /scripts/..%255c../winnt/sys d[28]=HTTP/1.0 400 Bad Request....');

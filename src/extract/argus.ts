@@ -56,6 +56,7 @@ const INT = /^\d{1,15}$/;
 const NUMBER = /^\d{1,15}(?:\.\d{1,9})?$/;
 const FLGS_TOKEN = /^[A-Za-z*&+@%~^-](?:[A-Za-z*&+@%~^ -]{0,10}[A-Za-z*&+@%~^-])?$/;
 const MAC = /^[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}$/;
+const USER_DATA = /^[sd]\[\d{1,5}\]=/;
 const LABEL_TOKEN = /^[A-Za-z][A-Za-z0-9]{0,15}$/;
 
 interface Header {
@@ -438,8 +439,9 @@ function parseByShape(tokens: readonly string[]): Parsed | null {
       at += 1;
       continue;
     }
-    if (/^[sd]\[\d{1,5}\]=/.test(t)) { extras.push(t); continue; }
-    if (isLast && isStateLike(t)) { p.state = t; continue; }
+    // user data ends the line (it may hold blanks): take the rest as detail
+    if (USER_DATA.test(t)) { extras.push(tokens.slice(at).join(' ')); break; }
+    if ((isLast || USER_DATA.test(tokens[at + 1] ?? '')) && isStateLike(t)) { p.state = t; continue; }
     return null;
   }
   if (counts.length === 4) {
