@@ -4,7 +4,7 @@ import { analyzeInputs } from '../src/analyze/run.js';
 import type { ProseStatement } from '../src/correlate/types.js';
 import { memoryLlmCache } from '../src/llm/cache.js';
 import { llmConfigFromEnv, type LlmConfig } from '../src/llm/config.js';
-import { enrichWithLlm, LlmLayer, mergeCorroboration } from '../src/llm/index.js';
+import { enrichWithLlm, LlmLayer, mergeCorroboration, openLlmLayer } from '../src/llm/index.js';
 import { ownText } from '../src/llm/inputs.js';
 import { parseMail } from '../src/mail/parse.js';
 import { startFakeOpenAI, type Behaviour, type FakeOpenAI, type RecordedRequest } from './helpers/fake-openai.js';
@@ -121,12 +121,42 @@ describe('enrichWithLlm', () => {
     expect(notes.join('\n')).toMatch(/HTTP 500/);
   });
 
+  it('an overall budget bounds the whole enrichment; what was read in time is kept', async () => {
+    // corroboration and questions answer at once, the narratives hang
+    fake.respond = (req) => (req.body?.response_format?.json_schema?.name === 'narrative' ? { kind: 'hang' } : model(req));
+    const layer = new LlmLayer(cfg(), memoryLlmCache(), captureLog().log);
+    const t0 = Date.now();
+    const { result, notes } = await enrichWithLlm(sampleResult(), mails(), layer, { budgetMs: 600 });
+    expect(Date.now() - t0).toBeLessThan(1200);
+    expect(result.doc.findings[0]!.corroborating.map((c) => c.via)).toEqual(['llm']);
+    expect(result.narratives).toBeUndefined();
+    expect(notes.join('\n')).toMatch(/before the narratives were written/);
+  });
+
   it('off: the same object and one note', async () => {
     const layer = new LlmLayer(llmConfigFromEnv({}), memoryLlmCache(), captureLog().log);
     const input = sampleResult();
     const out = await enrichWithLlm(input, mails(), layer);
     expect(out.result).toBe(input);
     expect(out.notes).toEqual(['LLM off: no OPENAI_API_KEY or LISTWATCH_LLM=off; deterministic output only']);
+  });
+});
+
+describe('openLlmLayer and the footer', () => {
+  it('builds a layer from the environment; bad settings give an inactive layer, not an exception', async () => {
+    const cap = captureLog();
+    const bad = openLlmLayer({ log: cap.log, env: { OPENAI_API_KEY: 'k', LISTWATCH_LLM_CONCURRENCY: '0' } });
+    expect(bad.active).toBe(false);
+    expect(bad.usageFooter()).toBeNull();
+    expect(cap.messages().join('\n')).toMatch(/LLM settings are invalid/);
+
+    fake.respond = () => ({ kind: 'reply', content: { statements: [] }, usage: { prompt_tokens: 12000, completion_tokens: 345 } });
+    const layer = openLlmLayer({
+      log: cap.log,
+      env: { OPENAI_API_KEY: 'k', OPENAI_BASE_URL: fake.url, LISTWATCH_LLM_MODEL: 'local-model', LISTWATCH_LLM_PRICE_IN: '0.15', LISTWATCH_LLM_PRICE_OUT: '0.6' },
+    });
+    await layer.corroborate(THREAD, [seedMailPost()]);
+    expect(layer.usageFooter()).toBe('LLM (local-model): 12,345 tokens today, about $0.0020');
   });
 });
 

@@ -242,6 +242,18 @@ describe('narrate', () => {
     expect(fake.requests.every((r) => taskOf(r) === 'narrative')).toBe(true);
   });
 
+  it('a finding corroborated from a withheld post goes without its summary or that corroboration', async () => {
+    fake.respond = sensibleModel;
+    const layer = new LlmLayer(cfg(), memoryLlmCache(), captureLog().log);
+    const result = sampleResult();
+    const f = result.doc.findings[0]!;
+    f.corroborating.push({ org: 'amber-corp.example', post: 'amber-1@amber-corp.example', quote: "AMBER-MARKER I've seen this as well.", via: 'rule' });
+    f.summary = '2 organisations (auckland.ac.nz, amber-corp.example in prose) saw 3 hosts in 130.67.0.0/16.';
+    const out = await layer.narrate(result, [russellMail(), matthewMail(), amberMail()]);
+    expect(out['f-000000000c01']).toBeDefined();
+    expect(fake.receivedText()).not.toMatch(/amber-corp|AMBER-MARKER/);
+  });
+
   it('without the mails it only uses posts it has already cleared', async () => {
     fake.respond = sensibleModel;
     const layer = new LlmLayer(cfg(), memoryLlmCache(), captureLog().log);

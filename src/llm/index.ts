@@ -9,9 +9,9 @@ import type { Corroboration, Finding, Observation } from '../contract.js';
 import type { AnalysisResult } from '../analyze/types.js';
 import type { ProseStatement, Question } from '../correlate/types.js';
 import type { MailPost } from '../mail/types.js';
-import { utcDay, type LlmCache, type LlmUsage } from './cache.js';
 import { askJson, defaultCompat, type JsonSchemaFormat } from './client.js';
-import type { LlmConfig } from './config.js';
+import { LLM_DEFAULTS, llmConfigFromEnv, type LlmConfig } from './config.js';
+import { memoryLlmCache, sqliteLlmCache, utcDay, type LlmCache, type LlmUsage } from './cache.js';
 import { classGlossary, emptyAllowed, findingFacts, oneLine, ownText, withheldLines, withheldReason, type FindingFacts } from './inputs.js';
 import { fenceFor, loadPrompt, renderPrompt, type RenderedPrompt } from './prompts.js';
 import { carriesLink, cleanTags, scrubModelText, verbatimQuote, type AllowedFacts } from './sanitize.js';
@@ -130,6 +130,14 @@ export class LlmLayer {
       this.log.warn({ err: errorText(err) }, 'LLM usage unavailable');
       return { tokens: 0, estimatedCost: null };
     }
+  }
+
+  /** One line for the digest footer, e.g. "LLM (gpt-4o-mini): 12,345 tokens today, about $0.0042"; null when off. */
+  usageFooter(): string | null {
+    if (!this.active) return null;
+    const u = this.usageToday();
+    const cost = u.estimatedCost !== null ? `, about $${u.estimatedCost.toFixed(u.estimatedCost < 1 ? 4 : 2)}` : '';
+    return `LLM (${this.cfg.model}): ${u.tokens.toLocaleString('en-US')} tokens today${cost}`;
   }
 
   private cost(u: LlmUsage): number | null {
@@ -531,15 +539,56 @@ export function mergeCorroboration(result: AnalysisResult, statements: readonly 
 }
 
 /**
- * For `listwatch analyze --llm`: corroboration and questions per thread, then narratives.
+ * The layer from the environment (plus config-file overrides), cached in the store's database when
+ * one is given. A bad setting is logged and gives an inactive layer: the LLM never stops the bot.
+ */
+export function openLlmLayer(opts: {
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Partial<LlmConfig>;
+  db?: import('better-sqlite3').Database;
+  clock?: () => Date;
+}): LlmLayer {
+  let cfg: LlmConfig;
+  try {
+    cfg = llmConfigFromEnv(opts.env ?? process.env, opts.overrides);
+  } catch (err) {
+    opts.log.error({ err: errorText(err) }, 'LLM settings are invalid; the LLM layer stays off');
+    cfg = { ...LLM_DEFAULTS, enabled: false, privateLists: [] };
+  }
+  const cache = opts.db ? sqliteLlmCache(opts.db, opts.clock) : memoryLlmCache(opts.clock);
+  return new LlmLayer(cfg, cache, opts.log, opts.clock);
+}
+
+/** Resolves to `p`'s value, or to `fallback` once `deadline` (epoch ms) passes. */
+async function until<T>(p: Promise<T>, deadline: number, fallback: T): Promise<{ value: T; late: boolean }> {
+  if (!Number.isFinite(deadline)) return { value: await p, late: false };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ value: T; late: boolean }>((resolve) => {
+    timer = setTimeout(() => resolve({ value: fallback, late: true }), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([p.then((value) => ({ value, late: false })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * For `listwatch analyze --llm` and the bot: corroboration and questions per thread, merged into
+ * the findings, then narratives. `budgetMs` bounds the whole (a bot reply); without it each step
+ * has the layer's reply budget. Whatever finishes late is still cached for next time.
  * Never throws; on failure the input comes back unchanged with a note saying why.
  */
 export async function enrichWithLlm(
   result: AnalysisResult,
   mails: MailPost[],
   layer: LlmLayer,
+  opts: { budgetMs?: number } = {},
 ): Promise<{ result: AnalysisResult; notes: string[] }> {
   if (!layer.active) return { result, notes: ['LLM off: no OPENAI_API_KEY or LISTWATCH_LLM=off; deterministic output only'] };
+  const deadline = opts.budgetMs !== undefined ? Date.now() + opts.budgetMs : Infinity;
+  const lateNotes: string[] = [];
   try {
     const threadOfPost = new Map(result.doc.posts.map((p) => [p.id, p.thread]));
     const byThread = new Map<string, MailPost[]>();
@@ -554,34 +603,50 @@ export async function enrichWithLlm(
     const threads = [...byThread];
     const perThread: Array<{ s: ProseStatement[]; q: Question[] }> = [];
     let next = 0;
+    let stopped = false;
     const worker = async () => {
-      while (next < threads.length) {
+      while (!stopped && next < threads.length) {
         const i = next++;
         const [thread, posts] = threads[i]!;
         const [s, q] = await Promise.all([layer.corroborate(thread, posts), layer.questions(thread, posts)]);
         perThread[i] = { s, q };
       }
     };
-    await Promise.all(Array.from({ length: Math.min(ENRICH_THREADS_AT_ONCE, threads.length) }, worker));
-    const statements = perThread.flatMap((t) => t.s);
-    const questions = perThread.flatMap((t) => t.q);
+    const first = await until(
+      Promise.all(Array.from({ length: Math.min(ENRICH_THREADS_AT_ONCE, threads.length) }, worker)).then(() => undefined),
+      deadline,
+      undefined,
+    );
+    if (first.late) {
+      stopped = true;
+      lateNotes.push(`LLM budget of ${opts.budgetMs} ms spent reading posts; used what was done`);
+    }
+    const done = perThread.filter((t): t is { s: ProseStatement[]; q: Question[] } => t !== undefined);
+    const statements = done.flatMap((t) => t.s);
+    const questions = done.flatMap((t) => t.q);
     const merged = mergeCorroboration(result, statements);
     const allQuestions = [...merged.questions];
     for (const q of questions) {
       if (!allQuestions.some((o) => o.post === q.post && overlaps(o.text, q.text))) allQuestions.push(q);
     }
     const withQuestions: AnalysisResult = { ...merged, questions: allQuestions };
-    const narratives = await layer.narrate(withQuestions, mails);
+    let narratives: Record<string, string> = {};
+    if (Date.now() < deadline) {
+      const n = await until(layer.narrate(withQuestions, mails), deadline, {});
+      narratives = n.value;
+      if (n.late) lateNotes.push(`LLM budget of ${opts.budgetMs} ms spent before the narratives were written`);
+    }
     const enriched: AnalysisResult =
       Object.keys(narratives).length > 0 ? { ...withQuestions, narratives: { ...(result.narratives ?? {}), ...narratives } } : withQuestions;
     const usage = layer.usageToday();
     const notes = [
       `LLM: ${statements.length} prose statement(s), ${questions.length} question(s), ${Object.keys(narratives).length} narrative(s); ` +
         `${usage.tokens} tokens today${usage.estimatedCost !== null ? ` (about $${usage.estimatedCost.toFixed(4)})` : ''}`,
+      ...lateNotes,
       ...layer.takeNotes(),
     ];
     return { result: enriched, notes };
   } catch (err) {
-    return { result, notes: [`LLM enrichment failed, deterministic output only: ${errorText(err)}`, ...layer.takeNotes()] };
+    return { result, notes: [`LLM enrichment failed, deterministic output only: ${errorText(err)}`, ...lateNotes, ...layer.takeNotes()] };
   }
 }

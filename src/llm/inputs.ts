@@ -211,7 +211,8 @@ export function findingFacts(
   const all = f.observations.map((id) => observationsById.get(id)).filter((o): o is Observation => o !== undefined);
   const ok = all.filter((o) => cleared(o.post) && !o.duplicateOf);
   if (ok.length === 0) return null;
-  const complete = all.every((o) => cleared(o.post));
+  // the summary names every reporter and corroborator, so it goes only when all of them are cleared
+  const complete = all.every((o) => cleared(o.post)) && f.corroborating.every((c) => cleared(c.post));
   const shown = ok.slice(0, maxObs).map((o) => observationFacts(o, allowed));
   const reporters = complete ? f.reporters : [...new Set(ok.map((o) => o.reporter.org).filter((x): x is string => !!x))].sort();
   const times = ok.map((o) => o.time).filter((t): t is string => !!t).sort();
