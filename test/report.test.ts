@@ -141,7 +141,7 @@ describe('renderMarkdown', () => {
     const evil: ProseStatement = { ...seedStatement(), quote: 'Same here <script>alert(1)</script> | [click](http://x) **bold**' };
     const md = renderMarkdown(analyse(seedObservations(), [evil]));
     expect(md).not.toContain('<script>');
-    expect(md).toContain('\\<script\\>');
+    expect(md).toContain('&lt;script>');
     expect(md).toContain('\\[click\\]');
   });
 

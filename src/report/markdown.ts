@@ -10,8 +10,13 @@ function cell(s: string): string {
 }
 
 function inline(s: string): string {
-  // keep untrusted text from becoming markup: escape the characters Markdown acts on
-  return s.replace(/([\\`*_[\]<>#|])/g, '\\$1');
+  // keep untrusted text from becoming markup, while leaving ?> and A_RPA readable
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/([\\`*[\]|])/g, '\\$1')
+    .replace(/(^|\W)_|_(?=\W|$)/g, (m) => m.replace('_', '\\_'))
+    .replace(/^([>#+-])/, '\\$1');
 }
 
 function recordTable(records: readonly RecordLine[]): string[] {

@@ -195,7 +195,7 @@ export function findingTitle(f: Finding, opts: { role?: string } = {}): string {
 }
 
 export function roleText(role: FindingView['role'], f: Finding): string {
-  if (role === 'common-victim') return `common victim: ${victimSentence(f.behaviour, f.actorPrefix, f.family)}`;
+  if (role === 'common-victim') return victimSentence(f.behaviour, f.actorPrefix, f.family);
   if (role === 'attacker') return `attacker: ${f.actorPrefix} sent the traffic itself`;
   return 'not settled by these records';
 }
