@@ -140,3 +140,24 @@ describe('a run over several bad inputs goes on to the good one', () => {
     expect(posts[1]!.blocks.find((b) => b.kind === 'quoted')?.author?.org).toBe('auckland.ac.nz');
   });
 });
+
+describe('parseMail: legacy and foreign formats', () => {
+  it('reads an 8-bit body without MIME headers as Windows-1252', async () => {
+    const raw = Buffer.concat([Buffer.from(`${headers}\nS`), Buffer.from([0xe9]), Buffer.from(`bastien saw it too\n${ARGUS}`)]);
+    const p = await parseMail(raw, 'latin1.eml');
+    expect(p.text.startsWith('S\u00e9bastien saw it too\n')).toBe(true);
+    expect(p.warnings).toContain('8-bit body without a declared charset read as Windows-1252');
+  });
+
+  it('keeps valid UTF-8 without MIME headers as UTF-8', async () => {
+    const p = await parseMail(Buffer.from(`${headers}\nS\u00e9bastien\n`), 'utf8.eml');
+    expect(p.text).toBe('S\u00e9bastien\n');
+    expect(p.warnings).toEqual([]);
+  });
+
+  it('names Outlook .msg and gzip files instead of calling them junk', async () => {
+    const ole = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(512)]);
+    await expect(parseMail(ole, 'a.msg')).rejects.toThrow(/a\.msg: an Outlook \.msg/);
+    await expect(parseMail(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0]), 'x.gz')).rejects.toThrow(/gzip-compressed/);
+  });
+});

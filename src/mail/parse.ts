@@ -39,7 +39,10 @@ export async function parseMail(raw: Buffer, input: string, opts: ParseMailOptio
   if (binary) throw new MailParseError(`${input}: ${binary}, not a mail message`);
 
   const body = stripEnvelope(raw);
-  if (hasHeaderBlock(body)) return parseRfc822(body, input, maxTextBytes, timeBudgetMs);
+  if (hasHeaderBlock(body)) {
+    const charsetless = declareLegacyCharset(body);
+    return parseRfc822(charsetless.raw, input, maxTextBytes, timeBudgetMs, charsetless.warnings);
+  }
 
   const decoded = decodeText(raw);
   const web = parseWebArchive(decoded.text);
@@ -65,7 +68,13 @@ export async function parseMail(raw: Buffer, input: string, opts: ParseMailOptio
 
 // ------------------------------------------------------------------ RFC 822
 
-async function parseRfc822(raw: Buffer, input: string, maxTextBytes: number, timeBudgetMs: number): Promise<MailPost> {
+async function parseRfc822(
+  raw: Buffer,
+  input: string,
+  maxTextBytes: number,
+  timeBudgetMs: number,
+  earlyWarnings: string[],
+): Promise<MailPost> {
   const depth = mimeDepth(raw);
   if (depth > MAX_MIME_DEPTH) {
     throw new MailParseError(`${input}: MIME multiparts nested ${depth} deep (limit ${MAX_MIME_DEPTH}); refusing to parse`);
@@ -92,7 +101,7 @@ async function parseRfc822(raw: Buffer, input: string, maxTextBytes: number, tim
     if (timer) clearTimeout(timer);
   }
 
-  const warnings: string[] = [];
+  const warnings: string[] = [...earlyWarnings];
   const h = headerMap(parsed);
   const one = (k: string): string | null => h.get(k)?.[0] ?? null;
 
@@ -286,6 +295,10 @@ function emptyHeaders(): MailPost['headers'] {
 
 /** Why the bytes are not text at all (NUL bytes, mostly control bytes), or null. */
 export function binaryReason(raw: Buffer): string | null {
+  if (raw.length >= 8 && raw.readUInt32BE(0) === 0xd0cf11e0 && raw.readUInt32BE(4) === 0xa1b11ae1) {
+    return 'an Outlook .msg (OLE compound file); save the message as .eml instead';
+  }
+  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) return 'gzip-compressed data; decompress it first';
   const n = Math.min(raw.length, 64 * 1024);
   let nul = 0;
   let control = 0;
@@ -297,6 +310,47 @@ export function binaryReason(raw: Buffer): string | null {
   if (nul > 0) return `binary data (${nul} NUL bytes in the first ${n} bytes)`;
   if (control > n / 20) return `binary data (${control} control bytes in the first ${n} bytes)`;
   return null;
+}
+
+/**
+ * Old posts often carry 8-bit Latin-1 text without any MIME headers; mailparser would turn every
+ * such byte into U+FFFD. When a message has no Content-Type and its body is not valid UTF-8,
+ * declare Windows-1252 (a superset of Latin-1 for text) before parsing.
+ */
+function declareLegacyCharset(raw: Buffer): { raw: Buffer; warnings: string[] } {
+  const headEnd = headerEnd(raw);
+  if (headEnd < 0) return { raw, warnings: [] };
+  const headers = raw.toString('latin1', 0, headEnd);
+  if (/^content-type:/im.test(headers)) return { raw, warnings: [] };
+  const body = raw.subarray(headEnd);
+  let has8bit = false;
+  for (let i = 0; i < body.length; i++) {
+    if (body[i]! >= 0x80) {
+      has8bit = true;
+      break;
+    }
+  }
+  if (!has8bit) return { raw, warnings: [] };
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(body);
+    return { raw, warnings: [] };
+  } catch {
+    return {
+      raw: Buffer.concat([Buffer.from('Content-Type: text/plain; charset=windows-1252\n'), raw]),
+      warnings: ['8-bit body without a declared charset read as Windows-1252'],
+    };
+  }
+}
+
+/** The offset just after the blank line that ends the header block, or -1. */
+function headerEnd(raw: Buffer): number {
+  const limit = Math.min(raw.length, 256 * 1024);
+  for (let i = 0; i < limit; i++) {
+    if (raw[i] !== 10) continue;
+    if (raw[i + 1] === 10) return i + 2;
+    if (raw[i + 1] === 13 && raw[i + 2] === 10) return i + 3;
+  }
+  return -1;
 }
 
 /** Drops an mbox `From ` envelope line from the start. */
