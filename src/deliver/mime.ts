@@ -2,7 +2,7 @@
 // asynchronously (streams), but Outbox.enqueue must store the finished bytes in the same
 // synchronous call that writes the row, so a resend is byte-identical.
 import { createHash } from 'node:crypto';
-import { encodeWords, foldLines, isPlainText, quoteString } from 'nodemailer/lib/mime-funcs';
+import { encodeWord, encodeWords, foldLines, isPlainText, quoteString } from 'nodemailer/lib/mime-funcs';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 import { encode as b64Encode, wrap as b64Wrap } from 'nodemailer/lib/base64';
 
@@ -50,13 +50,16 @@ export function cleanMessageId(id: string): string | null {
 }
 
 function oneLine(value: string): string {
-  return value.replace(/[\r\n\t\0]+/g, ' ').trim();
+  // control characters have no place in a header (and CR/LF would start a new one)
+  return String(value ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
 }
 
 function header(name: string, value: string): string {
   if (!HEADER_NAME_RE.test(name)) throw new Error(`bad header name ${JSON.stringify(name)}`);
   const v = oneLine(value);
-  const encoded = isPlainText(v) ? v : encodeWords(v, 'Q', 52);
+  // a word too long to fold is sent as encoded words, which can be split anywhere
+  const longWord = /[^ ]{500}/.test(v);
+  const encoded = longWord ? encodeWord(v, 'Q', 52) : isPlainText(v) ? v : encodeWords(v, 'Q', 52);
   return foldLines(`${name}: ${encoded}`, 76);
 }
 
@@ -69,7 +72,8 @@ function displayAddress(name: string | undefined, address: string): string {
   if (!name) return address;
   const n = oneLine(name);
   if (!n) return address;
-  const shown = isPlainText(n) ? quoteString(n) : encodeWords(n, 'Q', 52);
+  // a whole encoded-word (not encodeWords): specials such as `:` or `,` must not stand bare
+  const shown = isPlainText(n) ? quoteString(n) : encodeWord(n, 'Q', 52);
   return `${shown} <${address}>`;
 }
 
