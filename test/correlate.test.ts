@@ -150,3 +150,15 @@ describe('correlate: kinds and rules', () => {
     expect(f.every((x) => x.kind === 'cross-reporter')).toBe(true);
   });
 });
+
+describe('correlate: statements that name the network', () => {
+  it('a statement naming 130.67/16 corroborates that group, not the other one of its thread', () => {
+    const base = seedObservations();
+    const other: Observation[] = ['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((a, i) => ({ ...(base[2] as Observation), id: `o${i}`, src: a, actor: a, target: `130.216.9.${i}` }));
+    const s: ProseStatement = { ...seedStatement(), quote: 'We see the same from 130.67/16.', details: [] };
+    const f = correlate({ posts: [seedPost()], observations: [...base, ...other], statements: [s], joins: [] });
+    const byPrefix = new Map(f.map((x) => [x.actorPrefix, x.kind]));
+    expect(byPrefix.get('130.67.0.0/16')).toBe('cross-reporter');
+    expect(byPrefix.get('198.51.100.0/24')).toBe('campaign');
+  });
+});

@@ -102,6 +102,9 @@ function statementMatches(s: ProseStatement, g: Group): boolean {
     if (q.includes(`port ${p}`) || q.includes(`:${p} `) || q.includes(`/${p}`) || q.includes(`.${p} `)) return true;
   }
   if (s.details.includes('no-handshake') && (g.behaviour === 'midstream' || g.behaviour === 'stealth-probe')) return true;
+  // "from 130.67/16", "130.67.x.x": the statement names the actors' network
+  const m = /^(\d+)\.(\d+)\./.exec(g.prefix16);
+  if (m && (q.includes(`${m[1]}.${m[2]}.`) || q.includes(`${m[1]}.${m[2]}/`))) return true;
   if (g.behaviour === 'backscatter' && q.includes('backscatter')) return true;
   return false;
 }
