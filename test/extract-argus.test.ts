@@ -233,6 +233,8 @@ describe('real ra output of the crafted pcap, layout by layout', () => {
       expect(recs[5]?.detail, name).toBe('s[32]=GET /scripts/..%255c../winnt/sys d[28]=HTTP/1.0 400 Bad Request....');
       expect(recs[1]?.detail, name).toBeUndefined();
     }
+    const wrapped = ra('csv-long-wrapped80');
+    expect(wrapped.map((r) => r.detail)).toEqual(ra('csv-long').map((r) => r.detail));
     const recs = ra('csv-long');
     expect(recs[3]?.detail).toBe('s[32]=GET /scripts/..%255c../winnt/sys');
     expect(recs[5]?.detail).toBe('s[32]=GET /scripts/..%255c../winnt/sys d[28]=HTTP/1.0 400 Bad Request....');

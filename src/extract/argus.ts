@@ -56,6 +56,7 @@ const INT = /^\d{1,15}$/;
 const NUMBER = /^\d{1,15}(?:\.\d{1,9})?$/;
 const FLGS_TOKEN = /^[A-Za-z*&+@%~^-](?:[A-Za-z*&+@%~^ -]{0,10}[A-Za-z*&+@%~^-])?$/;
 const MAC = /^[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}$/;
+const USER_KINDS = new Set<Kind>(['suser', 'duser']);
 const USER_DATA = /^[sd]\[\d{1,5}\]=/;
 const LABEL_TOKEN = /^[A-Za-z][A-Za-z0-9]{0,15}$/;
 
@@ -561,9 +562,12 @@ function readRecord(lines: readonly string[], i: number, header: Header | null):
     // re-join a record that the archive hard-wrapped (80 columns, even mid-field)
     while (count <= MAX_CONT + 1 && i + count < lines.length) {
       const fieldsNow = text.split(delim).length;
-      const short = want > 0 ? fieldsNow < want : parsed !== null && !parsed.complete;
-      if (!short) break;
       const next = lines[i + count] as string;
+      const short = want > 0 ? fieldsNow < want : parsed !== null && !parsed.complete;
+      // all fields there, but the last physical line was hard-wrapped inside the trailing user data
+      const cutUserData = want > 0 && fieldsNow === want && USER_KINDS.has(hdr.kinds[want - 1] as Kind)
+        && withoutCR(lines[i + count - 1] as string).length >= 72 && !next.includes(delim) && next.length <= 80;
+      if (!short && !cutUserData) break;
       if (next.trim() === '' || next.length > MAX_LINE || startsRecord(next, hdr)) break;
       const joined = text + withoutCR(next);
       const again = parseFields(splitFields(joined, delim), hdr, delim);
