@@ -136,9 +136,9 @@ for (const kit of servers) {
     it('retries while the SMTP server says 4xx and sends once it accepts; a 5xx is recorded', async () => {
       const { srv, sink, cwd } = await setup({ failFirst: 2, failCode: 451 });
       srv.deliver(recordsPost(ROOT, AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
-      srv.deliver(commandPost('ask-4xx@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
       const rt = await startImapBot(srv, sink, cwd);
       cleanup.push(() => rt.stop());
+      srv.deliver(commandPost('ask-4xx@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
       await waitFor(() => sink.messages.length === 1, 8000, 'the answer after the 4xx replies');
       expect(sink.attempts).toBe(3);
       expect(answered(sink)).toEqual(['<ask-4xx@cert.fjordnet.example>']);
@@ -159,7 +159,6 @@ for (const kit of servers) {
           return null;
         });
         srv.deliver(recordsPost(ROOT, AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
-        srv.deliver(commandPost('ask-crash@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
         const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test', 'helpers', 'bot-child.ts')], {
           cwd: REPO,
           env: { ...process.env, ...env(srv, sink, cwd), BOT_CWD: cwd, BOT_CRASH: crash },
@@ -167,6 +166,10 @@ for (const kit of servers) {
         });
         let stderr = '';
         child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        let stdout = '';
+        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+        await waitFor(() => stdout.includes('ready') || child.exitCode !== null, 15_000, 'the child bot');
+        srv.deliver(commandPost('ask-crash@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
         const exit = await new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
         expect(exit, stderr).toBe('SIGKILL');
         expect(sink.messages).toHaveLength(crash === 'before-send' ? 0 : 1);
@@ -195,9 +198,9 @@ for (const kit of servers) {
         return null;
       });
       srv.deliver(recordsPost(ROOT, AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
-      srv.deliver(commandPost('ask-own@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
       const rt = await startImapBot(srv, sink, cwd);
       cleanup.push(() => rt.stop());
+      srv.deliver(commandPost('ask-own@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
       await waitFor(() => rt.store.cursor('INBOX')?.lastUid === 3, 8000, 'the bot to read its own reply');
       await sleep(800);
       expect(sink.messages).toHaveLength(1);
@@ -222,9 +225,9 @@ for (const kit of servers) {
         const { srv, sink, cwd } = await setup();
         const hc = srv as TestImapServer;
         srv.deliver(recordsPost(ROOT, AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
-        srv.deliver(commandPost('ask-a@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
         const rt = await startImapBot(srv, sink, cwd);
         cleanup.push(() => rt.stop());
+        srv.deliver(commandPost('ask-a@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
         await waitFor(() => sink.messages.length === 1, 5000, 'the first answer');
         await hc.stop();
         hc.resetUidValidity();
@@ -236,6 +239,19 @@ for (const kit of servers) {
         expect(rt.store.cursor('INBOX')).toEqual({ uidValidity: '1002', lastUid: 3 });
       });
     }
+
+    it('reads the mailbox as history on its first start: old commands are not answered, new ones are', async () => {
+      const { srv, sink, cwd } = await setup();
+      srv.deliver(recordsPost(ROOT, AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
+      srv.deliver(commandPost('ask-old@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
+      const rt = await startImapBot(srv, sink, cwd);
+      cleanup.push(() => rt.stop());
+      await waitFor(() => rt.store.counts().posts === 2, 5000, 'the history');
+      srv.deliver(commandPost('ask-new@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
+      await waitFor(() => sink.messages.length === 1, 5000, 'the answer to the new post');
+      await sleep(500);
+      expect(answered(sink)).toEqual(['<ask-new@cert.fjordnet.example>']);
+    });
 
     it('stops cleanly on request while idling', async () => {
       const { srv, sink, cwd } = await setup();

@@ -71,7 +71,7 @@ export class Bot {
   }
 
   /** Handles one raw message. Resolves once everything it decided is committed; never throws for bad mail. */
-  async handle(raw: Buffer, input: string): Promise<HandleResult> {
+  async handle(raw: Buffer, input: string, opts: { answer?: boolean } = {}): Promise<HandleResult> {
     const at = this.now();
     let mail: MailPost;
     try {
@@ -105,7 +105,7 @@ export class Bot {
       // pure work outside the transaction
       const thread = this.store.threadFor(mail);
       const analysis = analyzePost(mail, thread);
-      plan = this.store.transaction(() => this.commitPost(mail, analysis, verdict, input, at));
+      plan = this.store.transaction(() => this.commitPost(mail, analysis, verdict, input, at, opts.answer !== false));
     } catch (err) {
       const message = err instanceof Error ? `${err.message}` : String(err);
       if (!this.store.db.open) throw err;
@@ -121,7 +121,7 @@ export class Bot {
     return plan.result;
   }
 
-  private commitPost(mail: MailPost, analysis: PostAnalysis, verdict: GuardVerdict, input: string, at: Date): Plan {
+  private commitPost(mail: MailPost, analysis: PostAnalysis, verdict: GuardVerdict, input: string, at: Date, answer: boolean): Plan {
     const atIso = at.toISOString();
     const day = dayIn(at, this.config.timeZone);
     const thread = analysis.post.thread;
@@ -151,6 +151,8 @@ export class Bot {
 
     if (verdict.kind === 'automated') {
       logLines.push(['not answering an automated message', { messageId: mail.id, reason: verdict.reason }]);
+    } else if (!answer) {
+      logLines.push(['history: analysed, not answered', { messageId: mail.id }]);
     } else {
       const kill = this.killSwitch();
       const { commands, problems } = parseCommands(mail);

@@ -118,8 +118,8 @@ async function assemble(loaded: LoadedConfig, opts: RunOptions): Promise<Parts> 
   }
 
   let current: Promise<unknown> = Promise.resolve();
-  const handler: MessageHandler = (raw, input) => {
-    const run = current.then(() => bot.handle(raw, input));
+  const handler: MessageHandler = (raw, input, meta) => {
+    const run = current.then(() => bot.handle(raw, input, meta?.backfill ? { answer: false } : {}));
     current = run.catch(() => undefined);
     return run;
   };
@@ -143,8 +143,8 @@ export async function startBot(loaded: LoadedConfig, opts: RunOptions = {}): Pro
       .catch((err: Error) => log.error({ err: err.message }, 'outbox flush failed'));
     return flushing;
   };
-  const handler: MessageHandler = async (raw, input) => {
-    const r = await parts.handler(raw, input);
+  const handler: MessageHandler = async (raw, input, meta) => {
+    const r = await parts.handler(raw, input, meta);
     void flush();
     return r;
   };

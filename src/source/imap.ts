@@ -10,6 +10,8 @@ const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
 export interface CursorStore {
   cursor(mailbox: string): CursorState | null;
   setCursor(mailbox: string, state: CursorState, at: string): void;
+  meta(key: string): string | null;
+  setMeta(key: string, value: string): void;
 }
 
 export interface ImapWatchOptions {
@@ -30,6 +32,11 @@ export interface ImapWatchOptions {
   /** first reconnect delay, doubled up to backoffMaxMs (defaults 1 s and 60 s) */
   backoffMinMs?: number;
   backoffMaxMs?: number;
+  /**
+   * On the very first start (no cursor yet) the mailbox's existing messages are history: they are
+   * analysed but not answered (default true). Mail arriving after that first look is answered.
+   */
+  backfillFirstRun?: boolean;
   /** extra imapflow options (tests: tls) */
   clientOptions?: Partial<ImapFlowOptions>;
 }
@@ -193,6 +200,15 @@ export class ImapWatcher {
       if (this.signal.stopped || !client.usable || !client.mailbox) return;
       const uidValidity = String(client.mailbox.uidValidity);
       let cursor = this.opts.cursor.cursor(mailbox);
+      const backfillKey = `imap-backfill:${mailbox}`;
+      if (!cursor && this.opts.backfillFirstRun !== false && this.opts.cursor.meta(backfillKey) === null) {
+        // remembered, so a crash in the middle of the backfill does not answer the rest
+        const below = Number(client.mailbox.uidNext ?? 1);
+        this.opts.cursor.setMeta(backfillKey, `${uidValidity}:${below}`);
+        log.info({ history: below - 1 }, 'first start on this mailbox: existing posts are read as history, not answered');
+      }
+      const [bfValidity, bfBelow] = (this.opts.cursor.meta(backfillKey) ?? ':0').split(':');
+      const quietBelow = bfValidity === uidValidity ? Number(bfBelow) : 0;
       if (!cursor || cursor.uidValidity !== uidValidity) {
         if (cursor) log.warn({ old: cursor.uidValidity, now: uidValidity }, 'UIDVALIDITY changed: rescanning the mailbox (posts already seen are skipped by Message-ID)');
         cursor = { uidValidity, lastUid: 0 };
@@ -220,7 +236,7 @@ export class ImapWatcher {
       if (batch.out.length === 0) return;
       for (const m of batch.out) {
         if (this.signal.stopped) return;
-        await this.handler!(m.source, `imap:${mailbox}/${uidValidity}/${m.uid}`);
+        await this.handler!(m.source, `imap:${mailbox}/${uidValidity}/${m.uid}`, { backfill: m.uid < quietBelow });
         this.opts.cursor.setCursor(mailbox, { uidValidity, lastUid: m.uid }, new Date().toISOString());
         this.processed++;
       }

@@ -3,8 +3,13 @@ import { copyFile, mkdir, readdir, readFile, rename, stat } from 'node:fs/promis
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 
+export interface MessageMeta {
+  /** history read on the first start: analyse it, never answer it */
+  backfill?: boolean;
+}
+
 /** Called for each new message; resolves once its analysis is committed. */
-export type MessageHandler = (raw: Buffer, input: string) => Promise<unknown>;
+export type MessageHandler = (raw: Buffer, input: string, meta?: MessageMeta) => Promise<unknown>;
 
 /** Messages larger than this are moved aside unread (the parser caps bodies far below it). */
 const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;

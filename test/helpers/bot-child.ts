@@ -21,7 +21,7 @@ const transport: MailTransport = {
   },
 };
 const log = pino({ level: process.env.LISTWATCH_TEST_LOG ?? 'silent' });
-await startBot(loaded, {
+const rt = await startBot(loaded, {
   cwd: process.env.BOT_CWD ?? process.cwd(),
   log,
   transport,
@@ -29,4 +29,8 @@ await startBot(loaded, {
   flushMs: 100,
   imapOptions: { autoIdleDelay: 100, backoffMinMs: 100, backoffMaxMs: 500, watchdogMs: 1000 },
 });
+// ready once connected: mail delivered from now on is new, not first-start history
+const { ImapWatcher } = await import('../../src/source/imap.js');
+while (!(rt.source instanceof ImapWatcher && rt.source.connected)) await new Promise((r) => setTimeout(r, 10));
+await new Promise((r) => setTimeout(r, 200));
 process.stdout.write('ready\n');
