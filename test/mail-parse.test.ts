@@ -116,3 +116,43 @@ describe('parseMailDate', () => {
     expect(parseMailDate(null)).toBeNull();
   });
 });
+
+describe('parseMail: text attachments', () => {
+  it('appends text/plain attachments (logs) after the body and leaves binary ones out', async () => {
+    const raw = Buffer.from(
+      [
+        'From: Kim Lee <kim@ids.example.edu>',
+        'Subject: argus attached',
+        'Message-ID: <att-1@ids.example.edu>',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="B"',
+        '',
+        '--B',
+        'Content-Type: text/plain; charset=us-ascii',
+        '',
+        'Records attached.',
+        '--B',
+        'Content-Type: text/plain; charset=iso-8859-1; name="ra.txt"',
+        'Content-Disposition: attachment; filename="ra.txt"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from('06 Sep 01 00:17:00    tcp   130.67.114.61.2124   ?>   130.216.213.213.80    1        0         1460         0           A_\n').toString('base64'),
+        '--B',
+        'Content-Type: application/octet-stream; name="x.pcap"',
+        'Content-Disposition: attachment; filename="x.pcap"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from([0xd4, 0xc3, 0xb2, 0xa1, 0, 0, 0, 0]).toString('base64'),
+        '--B--',
+        '',
+      ].join('\n'),
+    );
+    const p = await parseMail(raw, 'att.eml');
+    const lines = p.text.split('\n');
+    expect(lines[0]).toBe('Records attached.');
+    expect(lines).toContain('[attachment: ra.txt]');
+    expect(lines.some((l) => l.startsWith('06 Sep 01 00:17:00'))).toBe(true);
+    expect(p.text).not.toContain('x.pcap');
+    expect(p.blocks.every((b) => b.kind === 'own')).toBe(true);
+  });
+});

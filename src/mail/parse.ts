@@ -110,6 +110,7 @@ async function parseRfc822(
     warnings.push(`HTML body could not be converted to text: ${parsed.textConversionError.message}`);
   }
   if (text.includes('\uFFFD')) warnings.push('invalid bytes for the declared charset were replaced (U+FFFD)');
+  text = withTextAttachments(text, parsed, maxTextBytes, warnings);
 
   return finish({
     input,
@@ -132,6 +133,41 @@ async function parseRfc822(
     warnings,
     maxTextBytes,
   });
+}
+
+/**
+ * Logs are often attached rather than pasted: text attachments (not HTML) are appended to the
+ * text after a `[attachment: name]` line, so their records are found and attributed to the sender.
+ */
+function withTextAttachments(text: string, parsed: ParsedMail, maxTextBytes: number, warnings: string[]): string {
+  let out = text;
+  for (const a of parsed.attachments ?? []) {
+    const type = (a.contentType ?? '').toLowerCase();
+    if (!type.startsWith('text/') || type === 'text/html' || !Buffer.isBuffer(a.content)) continue;
+    const name = (a.filename ?? 'unnamed').replace(/[\r\n\]]/g, ' ').slice(0, 200);
+    if (a.content.length > maxTextBytes || binaryReason(a.content)) {
+      warnings.push(`text attachment ${name} not read (${a.content.length} bytes)`);
+      continue;
+    }
+    const ct = a.headers?.get('content-type') as { params?: Record<string, string> } | undefined;
+    const body = decodeCharset(a.content, ct?.params?.charset);
+    if (out && !out.endsWith('\n')) out += '\n';
+    out += `\n[attachment: ${name}]\n${body.endsWith('\n') ? body : `${body}\n`}`;
+  }
+  return out;
+}
+
+function decodeCharset(buf: Buffer, charset: string | undefined): string {
+  const label = (charset ?? 'utf-8').trim().toLowerCase();
+  try {
+    return new TextDecoder(label, { fatal: true }).decode(buf);
+  } catch {
+    try {
+      return new TextDecoder('windows-1252').decode(buf);
+    } catch {
+      return buf.toString('latin1');
+    }
+  }
 }
 
 const AUTO_REPLY_HEADERS = [
