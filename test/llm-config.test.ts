@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { memoryLlmCache, sqliteLlmCache } from '../src/llm/cache.js';
 import { llmConfigFromEnv } from '../src/llm/config.js';
+import { Store } from '../src/store/index.js';
 
 describe('llmConfigFromEnv', () => {
   it('defaults: on, 20 s per call, no key', () => {
@@ -56,6 +60,23 @@ describe('LLM caches', () => {
     expect(b.tokensOn('2026-11-27')).toBe(2);
     expect(b.tokensOn('2026-11-26')).toBe(130);
     db.close();
+  });
+
+  it("lives in the bot's store file beside its tables, across reopening", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llm-store-'));
+    try {
+      const path = join(dir, 'listwatch.db');
+      const s1 = new Store(path);
+      sqliteLlmCache(s1.db).set('corroborate.v1|m|abc', '{"statements":[]}', { prompt: 10, completion: 2 });
+      s1.close();
+      const s2 = new Store(path);
+      const cache = sqliteLlmCache(s2.db);
+      expect(cache.get('corroborate.v1|m|abc')).toBe('{"statements":[]}');
+      expect(cache.tokensOn(new Date().toISOString().slice(0, 10))).toBe(12);
+      s2.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('memory: same behaviour', () => {

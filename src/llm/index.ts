@@ -36,6 +36,7 @@ const QUESTION_MAX = 500;
 const MAX_COMPLETION_TOKENS = 1000;
 const MAX_THREAD_TEXT = 24_000;
 const MAX_NOTES = 50;
+const MAX_CLEARANCE = 50_000;
 const ENRICH_THREADS_AT_ONCE = 2;
 const INVALID = '!invalid';
 const REFUSED = '!refused';
@@ -158,6 +159,8 @@ export class LlmLayer {
     for (const p of posts) {
       const reason = withheldReason(p, this.cfg.privateLists);
       this.clearance.set(p.id, reason === null);
+      // a long-running bot sees many posts: keep the most recent ones
+      if (this.clearance.size > MAX_CLEARANCE) this.clearance.delete(this.clearance.keys().next().value as string);
       if (reason === null) sendable.push(p);
       else {
         held.push(p);
