@@ -351,6 +351,14 @@ describe('details', () => {
     expect([recs[0]?.state, recs[0]?.srcFlags]).toEqual(['S', null]);
   });
 
+  it("a poster's note after the state of a full record is ignored, not a reason to drop it", () => {
+    const [r] = extractArgus(['06 Sep 01 07:10:23  tcp  130.67.240.225.1450  ?>  130.216.223.150.80  1  1  1460  0  A_RPA   <== this one']);
+    expect(r).toMatchObject({ state: 'A_RPA', srcFlags: 'A', dstFlags: 'RPA', srcPkts: 1, srcBytes: 1460 });
+    expect(r?.detail).toBeUndefined();
+    // without time and protocol such a line stays prose
+    expect(extractArgus(['130.67.240.225.1450  ?>  130.216.223.150.80  A_RPA  was the odd one'])).toEqual([]);
+  });
+
   it('CRLF line ends read the same as LF, wrapped CSV included', () => {
     for (const name of ['csv-long-wrapped80', 'seed-like-wrapped72', 'reordered-csv']) {
       const lf = lines(`ra/${name}.txt`);

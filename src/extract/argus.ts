@@ -443,6 +443,13 @@ function parseByShape(tokens: readonly string[]): Parsed | null {
     // user data ends the line (it may hold blanks): take the rest as detail
     if (USER_DATA.test(t)) { extras.push(tokens.slice(at).join(' ')); break; }
     if ((isLast || USER_DATA.test(tokens[at + 1] ?? '')) && isStateLike(t)) { p.state = t; continue; }
+    // a poster's note after an unmistakable state (`A_RPA  <== this one`) on a full record
+    if (isStateToken(t) && t.length >= 2 && p.time !== null && p.proto !== null) {
+      p.state = t;
+      p.detail = null;
+      extras.length = 0;
+      break;
+    }
     return null;
   }
   if (counts.length === 4) {
