@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { MailTransport, OutgoingMail } from './types.js';
 import { buildMime, cleanAddress, cleanMessageId } from './mime.js';
 import { normalizeReplySubject } from './subject.js';
+import { replyReferences } from './compose.js';
 
 export { smtpTransport } from './smtp-transport.js';
 export { directoryTransport } from './directory-transport.js';
@@ -88,13 +89,13 @@ interface Row {
 
 const HOUR_MS = 3_600_000;
 const X_LOOP_PREFIX = 'lw1-';
-const MAX_CAUSE = 2000;
+const MAX_CAUSE = 4000;
 
 export function migrateOutbox(db: Database): void {
   db.exec(`
     CREATE TABLE IF NOT EXISTS outbox_messages (
       message_id TEXT PRIMARY KEY,
-      cause TEXT NOT NULL UNIQUE,
+      cause TEXT NOT NULL,
       kind TEXT NOT NULL,
       envelope_to TEXT NOT NULL,
       raw BLOB NOT NULL,
@@ -189,8 +190,8 @@ export class Outbox {
   }
 
   enqueue(mail: OutgoingMail): { messageId: string; queued: boolean } {
-    const cause = typeof mail.cause === 'string' ? mail.cause.slice(0, MAX_CAUSE) : '';
-    if (!cause) throw new Error('outbox: a message needs a cause');
+    const cause = typeof mail.cause === 'string' ? mail.cause : '';
+    if (!cause || cause.length > MAX_CAUSE) throw new Error(`outbox: a message needs a cause of 1..${MAX_CAUSE} characters`);
     const messageId = this.messageIdFor(cause);
     const existing = this.db.prepare('SELECT state FROM outbox_messages WHERE message_id = ?').get(messageId) as { state: State } | undefined;
     if (existing) {
@@ -211,8 +212,9 @@ export class Outbox {
     const autoSubmitted = mail.kind === 'reply' ? 'auto-replied' : 'auto-generated';
     const precedence = mail.kind === 'reply' ? 'list' : 'bulk';
     const inReplyTo = mail.inReplyTo ? cleanMessageId(mail.inReplyTo) ?? undefined : undefined;
-    const references = (mail.references ?? []).map(cleanMessageId).filter((r): r is string => r !== null).slice(-20);
-    if (inReplyTo && !references.includes(inReplyTo)) references.push(inReplyTo);
+    const references = inReplyTo
+      ? replyReferences(mail.references ?? [], inReplyTo)
+      : replyReferences((mail.references ?? []).slice(0, -1), (mail.references ?? []).at(-1) ?? '');
     const subject = mail.kind === 'reply' ? normalizeReplySubject(mail.subject) : mail.subject;
     const raw = buildMime({
       from: { name: this.opts.botName ?? 'listwatch', address: this.botAddress },
