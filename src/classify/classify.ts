@@ -208,6 +208,9 @@ function decideTcpFlags(o: Side, r: Side, rec: ExtractedRecord): Decision {
       if (r.flags === null && (O.has('P') || O.has('F')) && (rec.srcPkts ?? 0) > 3) {
         return { class: 'established', reason: 'SYN followed by data and a close in one record (the reply side was cut off)' };
       }
+      if (O.has('P')) {
+        return { class: 'syn-unanswered', reason: 'a SYN and then data (PSH-ACK) with nothing back: a sender not waiting for the handshake' };
+      }
       return { class: 'backscatter', reason: 'SYN-ACK segments without having seen a SYN: replies to connection attempts someone else made in the target\'s name' };
     }
     if (O.has('S')) return { class: 'syn-unanswered', reason: 'a connection attempt (SYN) that got no answer' };
