@@ -275,44 +275,86 @@ function eveRecord(event: Json, line: number, lineCount: number): ExtractedRecor
   return rec;
 }
 
-function tryJson(text: string): Json | null {
-  if (text.length > MAX_JSON) return null;
+function tryParse(text: string): unknown {
+  if (text.length > MAX_JSON) return undefined;
   try {
-    return obj(JSON.parse(text));
+    return JSON.parse(text);
   } catch {
-    return null;
+    return undefined;
   }
 }
 
+/** Tracks brace depth outside JSON strings across the pieces of one object. */
+class JsonDepth {
+  depth = 0;
+  private inString = false;
+  private escaped = false;
+
+  feed(piece: string): void {
+    for (let k = 0; k < piece.length; k++) {
+      const ch = piece.charCodeAt(k);
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (ch === 0x5c) this.escaped = true; // backslash
+        else if (ch === 0x22) this.inString = false; // quote
+      } else if (ch === 0x22) this.inString = true;
+      else if (ch === 0x7b) this.depth++; // {
+      else if (ch === 0x7d) this.depth--; // }
+    }
+  }
+
+  get closed(): boolean {
+    return this.depth === 0 && !this.inString;
+  }
+}
+
+export interface JsonObjectOptions {
+  /** may the object at this first line go on over more lines? */
+  mayContinue: (first: string) => boolean;
+  /** does this line start the next object (so the current one was cut short)? */
+  startsNext: (line: string) => boolean;
+  maxLines: number;
+}
+
 /**
- * An eve object starting at lines[i]: one line, or wrapped / pretty-printed over several.
- * Returns the object and how many lines it used.
+ * A JSON value starting at lines[i]: one line, or hard-wrapped / pretty-printed over several.
+ * Parses at most twice per start line (once the braces balance, with the breaks read as a
+ * blank and as nothing), so wrapped garbage costs time linear in its size.
  */
-function readEveObject(lines: readonly string[], i: number): { event: Json; span: number } | null {
+export function readJsonObject(lines: readonly string[], i: number, opts: JsonObjectOptions): { value: unknown; span: number } | null {
   const first = (lines[i] ?? '').trim();
   if (!first.startsWith('{') || first.length > MAX_JSON) return null;
-  if (first.endsWith('}')) {
-    const event = tryJson(first);
-    if (event) return { event, span: 1 };
+  const depth = new JsonDepth();
+  depth.feed(first);
+  if (depth.closed) {
+    const value = tryParse(first);
+    return value === undefined ? null : { value, span: 1 };
   }
-  // only worth gluing lines when this looks like an eve event
-  if (!(first === '{' || first.startsWith('{"timestamp"') || first.startsWith('{ "timestamp"'))) return null;
+  if (depth.depth < 0 || !opts.mayContinue(first)) return null;
   let spaced = first;
   let tight = first;
-  for (let k = 1; k < MAX_JSON_LINES && i + k < lines.length; k++) {
+  for (let k = 1; k < opts.maxLines && i + k < lines.length; k++) {
     const next = (lines[i + k] ?? '').trim();
-    if (next.length === 0 && first !== '{') return null;
-    if (next.startsWith('{"timestamp"')) return null; // the next event: this one was cut short
+    if (next.length === 0 || next.length > MAX_JSON || opts.startsNext(next)) return null;
     spaced = `${spaced} ${next}`;
     tight = `${tight}${next}`;
     if (spaced.length > MAX_JSON) return null;
-    if (next.endsWith('}')) {
-      const event = tryJson(spaced) ?? tryJson(tight);
-      if (event) return { event, span: k + 1 };
+    depth.feed(next);
+    if (depth.depth < 0) return null;
+    if (depth.closed) {
+      const value = tryParse(spaced) ?? tryParse(tight);
+      return value === undefined ? null : { value, span: k + 1 };
     }
   }
   return null;
 }
+
+const EVE_JSON: JsonObjectOptions = {
+  // only worth gluing lines when this looks like an eve event
+  mayContinue: (first) => first === '{' || /^\{ ?"timestamp"/.test(first),
+  startsNext: (line) => /^\{ ?"timestamp"/.test(line),
+  maxLines: MAX_JSON_LINES,
+};
 
 /** The Suricata extractor: fast.log and syslog alerts, eve.json alert/flow/netflow/drop events. */
 export function extractSuricata(lines: readonly string[]): ExtractedRecord[] {
@@ -328,9 +370,10 @@ export function extractSuricata(lines: readonly string[]): ExtractedRecord[] {
     const grepPrefix = /^[\w./-]{1,200}:(?=\{")/.exec(text);
     const trimmed = grepPrefix ? text.slice(grepPrefix[0].length) : text.trimStart();
     if (trimmed.startsWith('{')) {
-      const found = readEveObject(grepPrefix ? [trimmed] : lines, grepPrefix ? 0 : i);
-      if (found) {
-        const rec = eveRecord(found.event, i, found.span);
+      const found = readJsonObject(grepPrefix ? [trimmed] : lines, grepPrefix ? 0 : i, EVE_JSON);
+      const event = found ? obj(found.value) : null;
+      if (found && event) {
+        const rec = eveRecord(event, i, found.span);
         if (rec) {
           out.push(rec);
           i += found.span;

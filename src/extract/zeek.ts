@@ -2,6 +2,7 @@
 // default column layout (tabs often turned into spaces, rows wrapped), and JSON lines.
 import { normalizeFlags } from './flags.js';
 import { blankRecord, isIPv4, isIPv6, isMaskedAddress, MAX_RECORD_LINE, recordTimeFromEpoch, recordTimeFromIso } from './tcpdump.js';
+import { readJsonObject, type JsonObjectOptions } from './suricata.js';
 import type { ExtractedRecord } from './types.js';
 
 const MAX_JSON = 64 * 1024;
@@ -164,27 +165,17 @@ function jsonRow(value: unknown): Row | null {
   return row;
 }
 
+const ZEEK_JSON: JsonObjectOptions = {
+  mayContinue: (first) => first === '{' || /^\{\s*"(?:ts|_path|uid|_write_ts)"/.test(first),
+  startsNext: (line) => /^\{\s*"(?:ts|_path)"/.test(line),
+  maxLines: MAX_JSON_LINES,
+};
+
 function parseJsonLines(lines: readonly string[], i: number): { row: Row; span: number } | null {
-  const first = (lines[i] ?? '').trim();
-  if (!first.startsWith('{') || first.length > MAX_JSON || !/^\{\s*"(?:ts|_path|uid|_write_ts)"/.test(first) && first !== '{') return null;
-  let text = first;
-  for (let k = 0; k < MAX_JSON_LINES && i + k < lines.length; k++) {
-    if (k > 0) {
-      const next = (lines[i + k] ?? '').trim();
-      if (next.length === 0 || /^\{\s*"(?:ts|_path)"/.test(next)) return null;
-      text = `${text}${/[,{[]$/.test(text) || /^[}\]"]/.test(next) ? '' : ' '}${next}`;
-      if (text.length > MAX_JSON) return null;
-    }
-    if (text.endsWith('}')) {
-      try {
-        const row = jsonRow(JSON.parse(text));
-        if (row) return { row, span: k + 1 };
-      } catch {
-        // not complete yet
-      }
-    }
-  }
-  return null;
+  const found = readJsonObject(lines, i, ZEEK_JSON);
+  if (!found) return null;
+  const row = jsonRow(found.value);
+  return row ? { row, span: found.span } : null;
 }
 
 /** The Zeek extractor: conn.log rows (TSV with or without header, JSON). */
