@@ -156,3 +156,15 @@ describe('parseMail: text attachments', () => {
     expect(p.blocks.every((b) => b.kind === 'own')).toBe(true);
   });
 });
+
+describe('parseMail: other web archives', () => {
+  it('reads a MARC copy: headers under the list line, "!" for dots, chrome above and below', async () => {
+    const p = await parseMail(read('fixtures/mail/webarchive-marc.txt'), 'marc.txt');
+    expect(p.from).toEqual({ name: 'Russell Fulton', address: 'r.fulton@auckland.ac.nz', org: 'auckland.ac.nz' });
+    expect(p.subject).toBe('Re: Code red variants?');
+    expect(p.id).toBe('3B96A8B2.8030203@auckland.ac.nz');
+    expect(p.hasMessageId).toBe(true);
+    expect(p.date).toBe('2001-09-06T00:14:18+00:00');
+    expect(p.text).toBe('Snort logged a bunch of somewhat anomolous packets.\n');
+  });
+});

@@ -18,7 +18,7 @@ export function deobfuscateAddress(s: string): string {
   const parts: string[] = [];
   for (const tok of domainTokens) {
     const lower = tok.toLowerCase();
-    if (lower === 'dot' || lower === '[dot]' || lower === '(dot)' || lower === '{dot}' || tok === '.') continue;
+    if (lower === 'dot' || lower === '[dot]' || lower === '(dot)' || lower === '{dot}' || tok === '.' || tok === '!') continue;
     for (const piece of tok.split('.')) if (piece) parts.push(piece);
   }
   if (!local || parts.length === 0) return t;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { Party } from '../contract.js';
-import { orgOf, parseParty } from './org.js';
+import { deobfuscateAddress, orgOf, parseParty } from './org.js';
 import { segmentBody } from './quotes.js';
 import { detectTlp } from './tlp.js';
 import type { MailPost } from './types.js';
@@ -53,8 +53,8 @@ export async function parseMail(raw: Buffer, input: string, opts: ParseMailOptio
   const date = parseMailDate(web.headers.date);
   return finish({
     input,
-    messageId: web.headers.messageId ? firstMsgId(web.headers.messageId) : null,
-    inReplyTo: web.headers.inReplyTo ? firstMsgId(web.headers.inReplyTo) : null,
+    messageId: web.headers.messageId ? webMsgId(web.headers.messageId) : null,
+    inReplyTo: web.headers.inReplyTo ? webMsgId(web.headers.inReplyTo) : null,
     references: [],
     subject,
     date,
@@ -218,6 +218,13 @@ function angleValue(v: string | null): string | null {
   const gt = lt >= 0 ? v.indexOf('>', lt) : -1;
   if (lt >= 0 && gt > lt) return v.slice(lt + 1, gt).trim();
   return v.trim();
+}
+
+/** `<3B96A8B2.8030203 () auckland ! ac ! nz>` as archives print it → `3B96A8B2.8030203@auckland.ac.nz` */
+function webMsgId(v: string): string | null {
+  const inner = angleValue(v) ?? '';
+  const id = deobfuscateAddress(inner);
+  return id && id.length <= 998 && !/\s/.test(id) ? id : firstMsgId(v);
 }
 
 function firstMsgId(v: string): string | null {
@@ -526,7 +533,7 @@ const ZONES: Record<string, number> = {
 export function parseMailDate(value: string | null): { iso: string; offsetMinutes: number } | null {
   if (!value) return null;
   const s = value.slice(0, 200).trim();
-  const iso = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d{1,9})?\s?(Z|[+-]\d{2}:?\d{2})?$/i.exec(s);
+  const iso = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d{1,9})?\s?(Z|[+-]\d{2}:?\d{2})?$/i.exec(s);
   if (iso) {
     const off = iso[7] ? zoneMinutes(iso[7]) : 0;
     return build(+iso[1]!, +iso[2]!, +iso[3]!, +iso[4]!, +iso[5]!, iso[6] ? +iso[6] : 0, off ?? 0);

@@ -33,16 +33,26 @@ const HEADER_NAMES: Record<string, keyof WebArchiveCopy['headers']> = {
   'in-reply-to': 'inReplyTo',
 };
 
-/** lines that mark the end of the post on archive pages */
-const TRAILERS = ['current thread:', 'thread index', '[ date index ]', '<prev in thread>', 'by date by thread'];
+/** header-like lines archives print that the post does not need */
+const OTHER_HEADERS = new Set(['list', 'reply-to', 'organization', 'sender', 'x-mailer', 'references', 'newsgroups']);
 
-function headerOf(line: string): { name: keyof WebArchiveCopy['headers']; value: string } | null {
-  if (line.length > MAX_LINE) return null;
+/** lines that mark the end of the post on archive pages */
+const TRAILERS = ['current thread:', 'thread index', '[ date index ]', '<prev in thread>', 'by date by thread', '[prev in list]'];
+
+function headerOf(line: string): { name: keyof WebArchiveCopy['headers'] | null; value: string } | null {
+  if (line.length > MAX_LINE || line.charAt(0) === ' ') return null;
   const colon = line.indexOf(':');
   if (colon <= 0 || colon > 15) return null;
-  const name = HEADER_NAMES[line.slice(0, colon).trim().toLowerCase()];
-  if (!name || line.charAt(0) === ' ') return null;
-  return { name, value: line.slice(colon + 1).trim() };
+  const key = line.slice(0, colon).trim().toLowerCase();
+  const name = HEADER_NAMES[key];
+  if (!name && !OTHER_HEADERS.has(key)) return null;
+  return { name: name ?? null, value: line.slice(colon + 1).trim() };
+}
+
+/** MARC prints `[Download RAW message or body]` right under the headers */
+function isHeaderChrome(line: string): boolean {
+  const t = line.trim();
+  return t.startsWith('[') && t.endsWith(']') && t.length < 80 && t.toLowerCase().includes('download');
 }
 
 function isChrome(line: string): boolean {
@@ -70,7 +80,8 @@ export function parseWebArchive(text: string): WebArchiveCopy | null {
   const firstNonBlank = topLines.findIndex((l) => l.trim() !== '');
   if (firstNonBlank < 0) return null;
   // an RFC 822 message starts with its headers; a web copy starts with a title or chrome
-  if (headerOf(topLines[firstNonBlank]!) !== null && !isChrome(topLines[firstNonBlank]!)) return null;
+  const firstHeader = headerOf(topLines[firstNonBlank]!);
+  if (firstHeader !== null && firstHeader.name !== null && !isChrome(topLines[firstNonBlank]!)) return null;
 
   let start = -1;
   for (let i = firstNonBlank + 1; i < Math.min(topLines.length, MAX_HEADER_SEARCH_LINES); i++) {
@@ -79,6 +90,7 @@ export function parseWebArchive(text: string): WebArchiveCopy | null {
       start = i;
       break;
     }
+    if (h && h.name === null && start < 0) continue;
   }
   if (start < 0) return null;
 
@@ -96,10 +108,11 @@ export function parseWebArchive(text: string): WebArchiveCopy | null {
   while (end < topLines.length) {
     const h = headerOf(topLines[end]!);
     if (!h) break;
-    if (headers[h.name] === null) headers[h.name] = h.value;
+    if (h.name !== null && headers[h.name] === null) headers[h.name] = h.value;
     count++;
     end++;
   }
+  if (end < topLines.length && isHeaderChrome(topLines[end]!)) end++;
   // a lone "From:" in prose is not a header block
   if (!headers.from || count < 2 || !(headers.date || headers.subject)) return null;
   if (end < topLines.length && topLines[end]!.trim() !== '') return null;
