@@ -92,3 +92,33 @@ describe('store', () => {
     s.close();
   });
 });
+
+describe('incremental correlation', () => {
+  it('reads a group key through its index, not by scanning the history', () => {
+    const s = new Store(dbPath());
+    const plan = s.db.prepare('EXPLAIN QUERY PLAN SELECT json FROM observations WHERE group_key = ? ORDER BY seq DESC LIMIT ?').all('k', 10) as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING INDEX observations_group/);
+    s.close();
+  });
+
+  it('recomputes a new post from the observations of its own group keys only', async () => {
+    const { makeBot } = await import('./helpers/bot-harness.js');
+    const { recordsPost } = await import('./helpers/bot-mail.js');
+    const h = makeBot();
+    // history: 60 posts about 60 other /16s
+    for (let i = 0; i < 60; i++) await h.handle(recordsPost(`old-${i}@h.example`, `R${i} <r@org${i}.example>`, `scan ${i}`, `10.${i}`, '192.0.2'));
+    await h.handle(recordsPost('first@harbour.example', 'A <a@harbour.example>', 'bare ACKs', '100.64', '192.0.2'));
+    const read: number[] = [];
+    const original = h.store.observationsByGroupKeys.bind(h.store);
+    h.store.observationsByGroupKeys = (keys, cap) => {
+      const rows = original(keys, cap);
+      read.push(rows.length);
+      return rows;
+    };
+    await h.handle(recordsPost('second@fjord.example', 'S <s@fjord.example>', 'same here', '100.64', '198.51.100'));
+    expect(h.store.counts().observations).toBe(62 * 4);
+    // the two posts about 100.64/16, not the 240 observations of the history
+    expect(read).toEqual([8]);
+    h.close();
+  });
+});
