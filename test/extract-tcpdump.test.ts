@@ -128,7 +128,12 @@ describe('tcpdump 3.x output (hand-written fixture)', () => {
   const old = extractTcpdump(fixture('old-3x.txt'));
 
   it('finds every packet line and no prose', () => {
-    expect(old.map((r) => r.line)).toEqual([7, 8, 12, 13, 14, 15, 16, 20, 21, 25, 26, 27, 28, 29, 30, 34, 36, 41, 42, 46, 47]);
+    expect(old.map((r) => r.line)).toEqual([7, 8, 12, 13, 14, 15, 16, 20, 21, 25, 26, 27, 28, 29, 30, 34, 36, 41, 42, 46, 47, 51, 52]);
+  });
+
+  it('skips the 3.x -e link-layer part', () => {
+    expect(at(old, 51)).toMatchObject({ src: '130.67.240.225', sport: 1450, dst: '130.216.223.150', dport: 80, srcFlags: 'A', payloadLen: 1460 });
+    expect(at(old, 52)).toMatchObject({ src: '130.216.223.150', srcFlags: 'R' });
   });
 
   it('reads the old flag field: "." is no flag, "ack N" adds A, "urg N" adds U', () => {
