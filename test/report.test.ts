@@ -178,3 +178,20 @@ describe('backscatter wording', () => {
     expect(text).toMatch(/SUPPORTED backscatter from a spoofed flood/);
   });
 });
+
+describe('large corpora stay readable', () => {
+  it('cuts long record lists and says how many more there are', () => {
+    const base = seedObservations()[2] as Observation;
+    const many: Observation[] = [];
+    for (let i = 0; i < 5000; i++) {
+      many.push({ ...base, id: `m${i}`, src: `130.67.${i % 250}.${(i >> 8) % 250}`, actor: `130.67.${i % 250}.${(i >> 8) % 250}`, sport: 1024 + i, dst: `130.216.1.${i % 250}`, target: `130.216.1.${i % 250}` });
+      many.push({ ...base, id: `u${i}`, class: 'unknown', src: `10.${i % 250}.${(i >> 8) % 250}.1`, actor: null, dport: i, sport: 1 });
+    }
+    const result = analyse(many);
+    const text = renderText(result);
+    expect(text).toMatch(/… and 4960 more \(all listed in --format json\)/);
+    expect(text).toMatch(/OTHER OBSERVATIONS[\s\S]*… and 4900 more/);
+    expect(text.split('\n').length).toBeLessThan(400);
+    expect(renderMarkdown(result)).toContain('… and 4960 more records');
+  });
+});

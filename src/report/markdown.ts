@@ -53,9 +53,11 @@ export function renderMarkdown(result: AnalysisResult, opts?: { showTargets?: bo
     out.push('**Evidence**', '');
     for (const e of fv.evidence) out.push(`- \`${e.id}\` (${e.cls}${e.more ? `, like ${e.more} more` : ''}): ${inline(e.text)}`);
     out.push('', ...recordTable(fv.records), '');
+    if (fv.recordsOmitted > 0) out.push(`… and ${fv.recordsOmitted} more records (all listed in the JSON document).`, '');
   }
   if (view.others.length > 0) {
     out.push('## Other observations', '', ...recordTable(view.others), '');
+    if (view.othersOmitted > 0) out.push(`… and ${view.othersOmitted} more (all listed in the JSON document).`, '');
   }
   if (view.duplicates.length > 0) {
     out.push(`Re-quoted copies counted once: ${view.duplicates.slice(0, 50).map((d) => `\`${d.id}\` = \`${d.of}\``).join(', ')}${view.duplicates.length > 50 ? ` and ${view.duplicates.length - 50} more` : ''}.`, '');

@@ -64,6 +64,7 @@ export function renderView(view: ReportView, p: Paint): string {
       }
       out.push('    records:');
       for (const r of fv.records) out.push(`      ${recordText(r)}`);
+      if (fv.recordsOmitted > 0) out.push(`      … and ${fv.recordsOmitted} more (all listed in --format json)`);
       out.push('');
     }
   } else {
@@ -73,6 +74,7 @@ export function renderView(view: ReportView, p: Paint): string {
   if (view.others.length > 0) {
     out.push(p.head('OTHER OBSERVATIONS'));
     for (const r of view.others) out.push(`  ${recordText(r)}`);
+    if (view.othersOmitted > 0) out.push(`  … and ${view.othersOmitted} more (all listed in --format json)`);
     out.push('');
   }
   if (view.duplicates.length > 0) {

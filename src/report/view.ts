@@ -26,7 +26,13 @@ export interface FindingView {
   role: 'attacker' | 'common-victim' | 'unknown';
   evidence: EvidenceLine[];
   records: RecordLine[];
+  /** records not listed (the report lists at most MAX_RECORD_LINES per finding) */
+  recordsOmitted: number;
 }
+
+/** a report stays readable: longer lists are cut, the JSON keeps everything */
+export const MAX_RECORD_LINES = 40;
+export const MAX_OTHER_LINES = 100;
 
 export interface RecordLine {
   id: string;
@@ -51,6 +57,7 @@ export interface ReportView {
   duplicateCount: number;
   findings: FindingView[];
   others: RecordLine[];
+  othersOmitted: number;
   duplicates: Array<{ id: string; of: string }>;
   questions: QuestionView[];
   errors: Array<{ input: string; message: string }>;
@@ -136,14 +143,19 @@ export function buildView(result: AnalysisResult, opts: ReportOptions = {}): Rep
       finding: f,
       role: actorRole(f),
       evidence: joinedAway ? obs.filter((o) => o.signature !== undefined).map((o) => ({ cls: o.class, id: o.id, text: maskText(o.evidence, o.target, opts), more: 0 })) : evidenceLines(obs, opts),
-      records: obs.map((o) => recordLine(o, opts)),
+      records: obs.slice(0, MAX_RECORD_LINES).map((o) => recordLine(o, opts)),
+      recordsOmitted: Math.max(0, obs.length - MAX_RECORD_LINES),
     };
   });
   const others: RecordLine[] = [];
+  let othersOmitted = 0;
   const duplicates: Array<{ id: string; of: string }> = [];
   for (const o of doc.observations) {
     if (o.duplicateOf !== undefined) duplicates.push({ id: o.id, of: o.duplicateOf });
-    else if (!inFinding.has(o.id)) others.push(recordLine(o, opts));
+    else if (!inFinding.has(o.id)) {
+      if (others.length < MAX_OTHER_LINES) others.push(recordLine(o, opts));
+      else othersOmitted++;
+    }
   }
 
   // Open questions per thread, with the findings of that thread weighed.
@@ -181,6 +193,7 @@ export function buildView(result: AnalysisResult, opts: ReportOptions = {}): Rep
     duplicateCount: duplicates.length,
     findings,
     others,
+    othersOmitted,
     duplicates,
     questions,
     errors: doc.errors,
