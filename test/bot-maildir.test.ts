@@ -80,6 +80,24 @@ describe('the embedded default', () => {
     expect(emlFiles(join(cwd, 'var', 'outbox'))).toHaveLength(replies.length);
   });
 
+  it('schedules the digest with node-cron in the configured zone (a seconds schedule, to see it fire)', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'listwatch-cron-'));
+    const loaded = loadConfig({ cwd, env: { LISTWATCH_DIGEST_CRON: '* * * * * *', LISTWATCH_TZ: 'Europe/Berlin' }, overrides: { seedFrom: DEMO } });
+    const rt = await startBot(loaded, { cwd, log: quietLog(), flushMs: 100 });
+    try {
+      const [digest] = await waitFor(() => {
+        const files = emlFiles(join(cwd, 'var', 'outbox')).filter((f) => /^Auto-Submitted: auto-generated/m.test(f));
+        return files.length ? files : null;
+      }, 5000);
+      expect(header(digest!, 'To')).toBe('incidents@lists.example');
+      await new Promise((r) => setTimeout(r, 1500));
+      // it fired again and again, but the day's digest went out once
+      expect(emlFiles(join(cwd, 'var', 'outbox')).filter((f) => /^Auto-Submitted: auto-generated/m.test(f))).toHaveLength(1);
+    } finally {
+      await rt.stop();
+    }
+  });
+
   it('creates an empty Maildir and says so when there is no seed', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'listwatch-noseed-'));
     const lines: string[] = [];
