@@ -162,3 +162,21 @@ describe('correlate: statements that name the network', () => {
     expect(byPrefix.get('198.51.100.0/24')).toBe('campaign');
   });
 });
+
+describe('correlate: firewall SYN lines', () => {
+  it('lone SYN log lines (class unknown) group as syn with flow records of another org', () => {
+    const CERT = { name: null, address: 'soc@cert.example.org', org: 'example.org' };
+    const base = seedObservations()[2] as Observation;
+    const fwLine: Observation = { ...base, id: 'fw', post: 'p2', reporter: CERT, quoted: false, source: 'netfilter', format: 'netfilter', dir: null, srcPkts: 1, dstPkts: null, srcBytes: 60, dstBytes: null, srcFlags: 'S', dstFlags: null, state: null, class: 'unknown', actor: '203.0.113.5', src: '203.0.113.5', dport: 445 };
+    const flow: Observation = { ...base, id: 'fl', post: 'p1', reporter: RUSSELL, src: '203.0.113.9', actor: '203.0.113.9', dport: 445, srcFlags: 'S', dstFlags: '', state: 'S_', class: 'syn-unanswered' };
+    expect(groupKey(fwLine)).toBe(groupKey(flow));
+    const posts: Post[] = [
+      { id: 'p1', thread: 't1', subject: null, date: null, from: RUSSELL, observations: [] },
+      { id: 'p2', thread: 't2', subject: null, date: null, from: CERT, observations: [] },
+    ];
+    const f = correlate({ posts, observations: [fwLine, flow], statements: [], joins: [] });
+    expect(f[0]).toMatchObject({ kind: 'cross-reporter', behaviour: 'syn', reporters: ['auckland.ac.nz', 'example.org'], actorPrefix: '203.0.113.0/24' });
+    // a lone ACK line stays unknown: it could belong to a normal connection
+    expect(groupKey({ ...fwLine, srcFlags: 'A' })).toMatch(/^unknown\|/);
+  });
+});

@@ -13,9 +13,19 @@ import type { ProseStatement } from './types.js';
 /** distinct actors or targets from one reporter that make a campaign */
 export const CAMPAIGN_MIN = 3;
 
+/**
+ * What the actor did, whatever the target answered. A lone firewall or tcpdump line with only SYN
+ * set is "unknown" as a flow (nothing shows the answer) but its sender's behaviour is plain: a
+ * connection attempt. Other single packets (an ACK, a RST) could belong to a normal connection.
+ */
+export function behaviourOfObservation(obs: Observation): Behaviour {
+  if (obs.class === 'unknown' && (obs.proto ?? '').toLowerCase() === 'tcp' && obs.srcFlags === 'S' && obs.dstFlags === null) return 'syn';
+  return behaviourOf(obs.class);
+}
+
 /** The key correlate groups by; the store uses it to recompute only affected groups incrementally. */
 export function groupKey(obs: Observation): string {
-  return `${behaviourOf(obs.class)}|${obs.dport ?? '-'}|${groupPrefix(obs.actor) ?? 'none'}`;
+  return `${behaviourOfObservation(obs)}|${obs.dport ?? '-'}|${groupPrefix(obs.actor) ?? 'none'}`;
 }
 
 export function findingId(parts: ReadonlyArray<string | number | null | undefined>): string {
@@ -129,7 +139,7 @@ export function correlate(input: {
     const key = groupKey(o);
     let g = groups.get(key);
     if (!g) {
-      g = { key, behaviour: behaviourOf(o.class), dport: o.dport, prefix16, obs: [], threads: new Set() };
+      g = { key, behaviour: behaviourOfObservation(o), dport: o.dport, prefix16, obs: [], threads: new Set() };
       groups.set(key, g);
     }
     g.obs.push(o);
