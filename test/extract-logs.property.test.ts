@@ -195,6 +195,12 @@ describe.each(SUBJECTS)('$name extractor properties', (subject) => {
     );
   });
 
+  it('reads CRLF text the same as LF text', () => {
+    for (const lines of subject.fixtures.values()) {
+      expect(subject.extract(lines.map((l) => `${l}\r`))).toEqual(subject.extract(lines));
+    }
+  });
+
   it('stays bounded on long adversarial lines (a catastrophic regex would time the test out)', () => {
     const nasty = [
       '1.'.repeat(2040),

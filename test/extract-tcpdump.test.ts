@@ -128,7 +128,12 @@ describe('tcpdump 3.x output (hand-written fixture)', () => {
   const old = extractTcpdump(fixture('old-3x.txt'));
 
   it('finds every packet line and no prose', () => {
-    expect(old.map((r) => r.line)).toEqual([7, 8, 12, 13, 14, 15, 16, 20, 21, 25, 26, 27, 28, 29, 30, 34, 36, 41, 42, 46, 47, 51, 52]);
+    expect(old.map((r) => r.line)).toEqual([7, 8, 12, 13, 14, 15, 16, 20, 21, 25, 26, 27, 28, 29, 30, 34, 36, 41, 42, 46, 47, 51, 52, 56]);
+  });
+
+  it('takes the IP length from the 3.x -v trailer', () => {
+    expect(at(old, 56)).toMatchObject({ srcFlags: 'A', payloadLen: 1460, dgmLen: 1500 });
+    expect(at(old, 7).dgmLen).toBeUndefined();
   });
 
   it('skips the 3.x -e link-layer part', () => {

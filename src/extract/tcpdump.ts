@@ -496,6 +496,9 @@ function parsePacketPart(
   rec.srcPkts = 1;
   rec.srcFlags = transport.flags;
   rec.singlePacket = true;
+  // tcpdump 3.x -v ends the line with `(ttl 101, id 24351, len 1500)`
+  const oldVerbose = dgmLen === null ? /\(ttl \d{1,3}, id \d{1,5}, len (\d{1,5})\)/.exec(rest) : null;
+  if (oldVerbose) rec.dgmLen = Number(oldVerbose[1]);
   if (dgmLen !== null) rec.dgmLen = dgmLen;
   if (transport.payloadLen !== undefined) rec.payloadLen = transport.payloadLen;
   if (transport.icmpType !== undefined) rec.icmpType = transport.icmpType;
