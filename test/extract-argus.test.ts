@@ -301,6 +301,23 @@ describe('hand-written old layouts', () => {
     expect(recs[5]).toMatchObject({ state: 'URP', detail: 'udp_port 16557', srcPkts: 1, dstPkts: 0, srcBytes: 70, dstBytes: 0 });
   });
 
+  it('the man page layout: flags column letters, igmp, host names and who-has', () => {
+    const recs = extractArgus(lines('handwritten/manpage-style.txt'));
+    expect(recs.map((r) => [r.proto, r.src, r.sport, r.dir, r.dst, r.dport, r.state])).toEqual([
+      ['tcp', '192.0.2.15', 6439, '->', '198.51.100.77', 23, 'CLO'],
+      ['tcp', '192.0.2.15', 6200, '<|', '198.51.100.77', 25, 'RST'],
+      ['igmp', '192.0.2.10', null, '<->', '224.0.0.22', null, 'CON'],
+      ['tcp', '192.0.2.23', 1043, '<->', '192.0.2.27', 6000, 'TIM'],
+      ['udp', '192.0.2.115', 2262, '->', '203.0.113.6', 139, 'INT'],
+      ['icmp', '192.0.2.115', null, '<->', '198.51.100.127', null, 'ECO'],
+      ['tcp', '192.0.2.15', 6440, '->', '198.51.100.77', 80, 'CLO'],
+      ['arp', 'client.example.net', null, 'who-has', 'ns.example.net', null, 'INT'],
+      ['udp', 'client.example.net', 1542, '<->', 'ns.example.net', 53, 'INT'],
+      ['tcp', 'client.example.net', 1543, '->', 'mail.example.net', 25, 'CLO'],
+    ]);
+    expect(recs[0]?.time).toEqual({ month: 12, day: 29, hour: 6, minute: 40, second: 32 });
+  });
+
   it('mail-wrapped records: state, counts and split addresses joined back', () => {
     const recs = extractArgus(lines('handwritten/mail-wrapped.txt'));
     expect(recs.map((r) => [r.line, r.lineCount, r.dst, r.srcPkts, r.srcBytes, r.state])).toEqual([

@@ -257,7 +257,7 @@ export function portValue(text: string | null, proto: string | null, side: 'src'
 // ---------------------------------------------------------------- addresses
 
 export type AddrMatch =
-  | { kind: 'addr'; addr: string; portText: string | null }
+  | { kind: 'addr'; addr: string; portText: string | null; host?: true }
   | { kind: 'masked' };
 
 const V4_PORT = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?:\.([A-Za-z0-9][A-Za-z0-9_-]{0,15}\*?))?$/;
@@ -287,7 +287,25 @@ export function parseAddr(token: string | undefined): AddrMatch | null {
   if (token.length <= 40 && MASKED.test(token) && /[A-Za-z*#?]/.test(token.split('.').slice(0, 4).join('.'))) {
     return { kind: 'masked' };
   }
-  return null;
+  return hostName(token);
+}
+
+const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?){1,8}\*?$/;
+
+/**
+ * A host name as ra prints it without -n (`i.qosient.com.1543`, `qosient.com.smtp`,
+ * `dns.qosient.53`): the last label is the port when it is a number or a known service.
+ * Callers accept names only where the rest of the line is plainly a record.
+ */
+function hostName(token: string): AddrMatch | null {
+  if (token.length > 80 || !HOST.test(token) || !/[A-Za-z]/.test(token)) return null;
+  const labels = token.split('.');
+  const last = labels[labels.length - 1] as string;
+  const isPort = /^\d{1,5}$/.test(last) || servicePort(last, null) !== null;
+  const hostLabels = isPort ? labels.slice(0, -1) : labels;
+  if (hostLabels.length < 2 || !/[A-Za-z]/.test(hostLabels.join('.'))) return null;
+  if (/^\d+$/.test(hostLabels[hostLabels.length - 1] as string)) return null; // a cut or odd IPv4
+  return { kind: 'addr', addr: hostLabels.join('.').toLowerCase(), portText: isPort ? last : null, host: true };
 }
 
 /** A piece of an IPv4 address cut by a line wrap: `130.216.`, `130.216`, `130`. */
@@ -297,11 +315,11 @@ export function isPartialV4(token: string | undefined): boolean {
 
 // ---------------------------------------------------------------- direction, state, flags
 
-const DIR = /^(?:<[-?|o]>?|[-?|o]>|who|tel|<[-?|o]|[-?|o]>)$/;
+const DIR = /^(?:<[-?|o]>?|[-?|o]>|who|tel|who-has|is-at)$/;
 
-/** Direction marks of argus 1.x-3.x: `->`, `<-`, `<->`, `?>`, `<?`, `<?>`, `<|`, `|>`, `o>`, `<o>`, `who`, ... */
+/** Direction marks of argus 1.x-3.x: `->`, `<-`, `<->`, `?>`, `<?`, `<?>`, `<|`, `|>`, `o>`, `<o>`, `who`, `who-has`, ... */
 export function isDir(token: string | undefined): boolean {
-  return token !== undefined && token.length <= 3 && DIR.test(token);
+  return token !== undefined && token.length <= 7 && DIR.test(token);
 }
 
 /** State words of the default State column (and management records). */

@@ -367,8 +367,9 @@ function parseByShape(tokens: readonly string[]): Parsed | null {
     p.time = tm.time;
     at = tm.consumed;
     let n = 0;
-    while (at < tokens.length && n < 3 && protoOf(tokens[at]) === null && parseAddr(tokens[at]) === null
-      && FLGS_TOKEN.test(tokens[at] as string)) {
+    while (at < tokens.length && n < 3 && parseAddr(tokens[at]) === null
+      && (protoOf(tokens[at]) === null || (/^\d$/.test(tokens[at] as string) && protoOf(tokens[at + 1]) !== null))
+      && (FLGS_TOKEN.test(tokens[at] as string) || /^\d$/.test(tokens[at] as string))) {
       at += 1;
       n += 1;
     }
@@ -460,6 +461,9 @@ function parseByShape(tokens: readonly string[]): Parsed | null {
   if (extras.length > 0) p.detail = extras.join(' ');
   // a line of addresses only counts with a time or a protocol, or a direction and a state
   if (p.time === null && p.proto === null && !(p.dir !== null && p.state !== null)) return null;
+  // host names only on a line that is plainly a record: time, protocol and direction
+  if (((srcM.kind === 'addr' && srcM.host) || (dstM.kind === 'addr' && dstM.host))
+    && (p.time === null || p.proto === null || p.dir === null)) return null;
   p.complete = p.state !== null;
   p.score = scoreOf(p);
   return p;
