@@ -283,3 +283,27 @@ describe('segmentBody: mixed styles', () => {
     ]);
   });
 });
+
+describe('segmentBody: signatures do not swallow records', () => {
+  it('ends a signature where pasted log lines start', () => {
+    const blocks = segmentBody(
+      'see below\n--\n06 Sep 01 00:17:00    tcp   130.67.114.61.2124   ?>   130.216.213.213.80    1   0   1460   0   A_\n',
+    );
+    expect(blocks.map((b) => b.kind)).toEqual(['own', 'signature', 'own']);
+    expect(blocks[2]!.lines[0]).toMatch(/^06 Sep 01 00:17:00/);
+  });
+  it('keeps phone numbers and short lines in the signature', () => {
+    const blocks = segmentBody('text\n-- \nMatthew Collins\nTel: +44 (0) 1484 600900  Fax: +44 (0) 1484 600911\n');
+    expect(blocks.map((b) => b.kind)).toEqual(['own', 'signature']);
+  });
+});
+
+describe('segmentBody: footers do not swallow records', () => {
+  it('ends a footer paragraph at a log line', () => {
+    const blocks = segmentBody(
+      'text\n\n--------------------\nconfidential data follows\n06 Sep 01 00:17:00    tcp   130.67.114.61.2124   ?>   130.216.213.213.80    1   0   1460   0   A_\n',
+    );
+    expect(blocks.map((b) => b.kind)).toEqual(['own', 'footer', 'own']);
+    expect(blocks[2]!.lines[0]).toMatch(/^06 Sep 01/);
+  });
+});

@@ -15,6 +15,8 @@ const SCAN = 4096;
 const MAX_DEPTH = 32;
 /** a signature longer than this many non-blank lines is not a signature any more */
 const MAX_SIGNATURE_LINES = 20;
+/** after a bare `--` (often just a separator) a signature is shorter still */
+const MAX_BARE_SIGNATURE_LINES = 8;
 /** a boxed disclaimer (`*****` ... `*****`) is closed within this many lines or not at all */
 const MAX_BOX_LINES = 60;
 
@@ -148,7 +150,7 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
     }
 
     if (isSignatureDelimiter(s)) {
-      const end = signatureEnd(items, i, top);
+      const end = signatureEnd(items, i, top, s === '-- ' ? MAX_SIGNATURE_LINES : MAX_BARE_SIGNATURE_LINES);
       const author = voice.kind === 'quoted' ? voice.author : null;
       for (let k = i; k < end; k++) put(items[k]!, 'signature', voice.depth, author);
       sawContent = true;
@@ -561,8 +563,11 @@ function isSignatureDelimiter(s: string): boolean {
   return s === '-- ' || s === '--' || s === '--  ' || s === '-- \t';
 }
 
-/** A signature runs until a quotation, a footer or another post's header starts, or it gets too long. */
-function signatureEnd(items: Item[], i: number, top: boolean): number {
+/**
+ * A signature runs until a quotation, a footer or another post's header starts, a log record shows
+ * up (a `--` used as a separator before pasted logs), or it gets too long.
+ */
+function signatureEnd(items: Item[], i: number, top: boolean, maxLines: number): number {
   let j = i + 1;
   let nonBlank = 0;
   while (j < items.length) {
@@ -570,13 +575,21 @@ function signatureEnd(items: Item[], i: number, top: boolean): number {
     if (isMarked(s, top)) break;
     if (!isBlank(s)) {
       if (footerEndAt(items, j) > j || groupWiseAuthor(s) || outlookHeaderAt(items, j)) break;
-      if (++nonBlank > MAX_SIGNATURE_LINES) break;
+      if (looksLikeRecord(s)) break;
+      if (++nonBlank > maxLines) break;
     }
     j++;
   }
   // trailing blank lines stay with whatever follows
   while (j > i + 1 && isBlank(items[j - 1]!.text)) j--;
   return j;
+}
+
+const DOTTED_QUAD = /(^|[^\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d])/;
+
+/** a line of pasted log output (an IPv4 address in a long line), which no signature holds */
+function looksLikeRecord(s: string): boolean {
+  return s.length >= 30 && DOTTED_QUAD.test(s.length > 400 ? s.slice(0, 400) : s);
 }
 
 const RULE_CHARS = '-_=*~#';
@@ -633,8 +646,14 @@ function hasPhrase(s: string, phrases: string[]): boolean {
   return false;
 }
 
-/** If a footer or disclaimer starts at `i`, the index after it; else `i`. */
+/** If a footer or disclaimer starts at `i`, the index after it (never past a log record); else `i`. */
 function footerEndAt(items: Item[], i: number): number {
+  const end = footerExtent(items, i);
+  for (let k = i + 1; k < end; k++) if (looksLikeRecord(head(items[k]!.text))) return k;
+  return end;
+}
+
+function footerExtent(items: Item[], i: number): number {
   const s = head(items[i]!.text);
   const rc = ruleChar(s);
   if (rc) {
