@@ -131,3 +131,13 @@ describe('splitSentences', () => {
     expect(splitSentences('From 130.67.1.2 e.g. port 80. Then more! Why?')).toEqual(['From 130.67.1.2 e.g. port 80.', 'Then more!', 'Why?']);
   });
 });
+
+describe('rule pass stays bounded', () => {
+  it('200,000 lines of prose finish and never throw', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 200_000; i++) lines.push(i % 7 === 0 ? '' : `we see the same thing here too on port ${i} and it is odd. really`);
+    const s = findStatements(mail([{ kind: 'own', lines }]), 't');
+    expect(s.length).toBeGreaterThan(1000);
+    expect(findQuestions(mail([{ kind: 'own', lines }]), 't')).toEqual([]);
+  });
+});
