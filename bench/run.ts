@@ -1,0 +1,302 @@
+// `npm run bench [-- --quick] [-- --only archive,paste,live,history]`: generates the inputs (seeded,
+// under bench/out/), runs every figure in its own process under /usr/bin/time, prints one table and
+// writes bench/results.json. Medians of several runs; nothing here is a test.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeArchive, pastePost, type ArchiveManifest } from './generate.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const OUT = join(ROOT, 'bench/out');
+const SEED = 20010906;
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyArg = args.find((a) => a.startsWith('--only'));
+const only = onlyArg ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1]! : args[args.indexOf(onlyArg) + 1]!).split(',')) : null;
+const want = (f: string): boolean => !only || only.has(f);
+
+const P = quick
+  ? { archive: 10_000, archiveSmall: 2_000, runs: 1, pythonRuns: 1, pasteArgus: 100_000, pasteSnort: 20_000, pasteRuns: 1, live: 50, history: 100_000, historyPosts: 10 }
+  : { archive: 100_000, archiveSmall: 10_000, runs: 3, pythonRuns: 3, pasteArgus: 100_000, pasteSnort: 20_000, pasteRuns: 3, live: 500, history: 1_000_000, historyPosts: 30 };
+
+interface Timed {
+  wallS: number;
+  cpuS: number;
+  maxRssMb: number;
+  out: Record<string, unknown>;
+}
+
+/** Runs a command under /usr/bin/time; stdout goes to `stdoutFile` (or is parsed as the task's JSON line). */
+async function timed(cmd: string, argv: string[], opts: { stdoutFile?: string } = {}): Promise<Timed> {
+  const timeFile = join(OUT, `time-${process.pid}.txt`);
+  const fullArgs = ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...argv];
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  const { openSync, closeSync } = await import('node:fs');
+  const fd = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : null;
+  const child = spawn('/usr/bin/time', fullArgs, { cwd: ROOT, stdio: ['ignore', fd ?? 'pipe', 'pipe'] });
+  child.stdout?.on('data', (c: Buffer) => stdout.push(c));
+  child.stderr!.on('data', (c: Buffer) => stderr.push(c));
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  if (fd !== null) closeSync(fd);
+  const err = Buffer.concat(stderr).toString('utf8');
+  if (code !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited ${code}:\n${err.slice(-3000)}`);
+  const [wall, user, sys, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  rmSync(timeFile, { force: true });
+  let out: Record<string, unknown> = {};
+  const text = Buffer.concat(stdout).toString('utf8').trim();
+  if (!opts.stdoutFile && text) out = JSON.parse(text.split('\n').pop()!) as Record<string, unknown>;
+  return { wallS: wall!, cpuS: user! + sys!, maxRssMb: rss! / 1024, out };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function repeat(n: number, fn: (i: number) => Promise<Timed>): Promise<{ runs: Timed[]; wallS: number; cpuS: number; maxRssMb: number; out: Record<string, unknown> }> {
+  const runs: Timed[] = [];
+  for (let i = 0; i < n; i++) runs.push(await fn(i));
+  return { runs, wallS: median(runs.map((r) => r.wallS)), cpuS: median(runs.map((r) => r.cpuS)), maxRssMb: Math.max(...runs.map((r) => r.maxRssMb)), out: runs[0]!.out };
+}
+
+function log(s: string): void {
+  process.stderr.write(`${s}\n`);
+}
+
+// ------------------------------------------------------------------ inputs
+
+const GENERATOR_HASH = createHash('sha1').update(readFileSync(join(ROOT, 'bench/generate.ts'))).digest('hex').slice(0, 12);
+
+async function archive(posts: number): Promise<ArchiveManifest> {
+  const path = join(OUT, `archive-${posts}.mbox`);
+  const manifestPath = `${path}.json`;
+  if (existsSync(path) && existsSync(manifestPath)) {
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as ArchiveManifest & { generator?: string };
+    if (m.generator === GENERATOR_HASH && m.seed === SEED && statSync(path).size === m.bytes) return m;
+  }
+  log(`generating ${posts} posts → ${path}`);
+  const m = await writeArchive(path, posts, SEED);
+  writeFileSync(manifestPath, JSON.stringify({ ...m, generator: GENERATOR_HASH }));
+  return m;
+}
+
+// ------------------------------------------------------------------ figures
+
+const TSX = ['--import', 'tsx'];
+
+interface Row {
+  figure: string;
+  what: string;
+  runs: number;
+  wallS: number;
+  cpuS: number;
+  maxRssMb: number;
+  rate?: string;
+  ratio?: string;
+  note?: string;
+}
+
+function oursRecords(jsonFile: string): { observations: number; argus: number; snort: number; posts: number; errors: number } {
+  // the document of a 100,000-post archive is large; read it as one string once, outside the timing
+  const doc = JSON.parse(readFileSync(jsonFile, 'utf8')) as { posts: unknown[]; observations: Array<{ source: string }>; errors: unknown[] };
+  let argus = 0;
+  let snort = 0;
+  for (const o of doc.observations) {
+    if (o.source === 'argus') argus++;
+    // a Snort fast line and a Suricata fast.log line are the same layout; the script cannot tell them apart
+    else if (o.source === 'snort' || o.source === 'suricata') snort++;
+  }
+  return { observations: doc.observations.length, argus, snort, posts: doc.posts.length, errors: doc.errors.length };
+}
+
+async function archiveFigures(rows: Row[], results: Record<string, unknown>): Promise<void> {
+  const big = await archive(P.archive);
+  const small = await archive(P.archiveSmall);
+  const mb = big.bytes / 1e6;
+  const rate = (s: number): string => `${Math.round(big.posts / s)} posts/s, ${(mb / s).toFixed(1)} MB/s`;
+  const ours = (m: ArchiveManifest, runs: number) =>
+    repeat(runs, (i) => {
+      const file = i === 0 ? join(OUT, `ours-${m.posts}.json`) : '/dev/null';
+      return timed('node', ['bin/listwatch.js', 'analyze', '--format', 'json', m.path], { stdoutFile: file });
+    });
+  log(`archive: listwatch analyze on ${big.posts} posts (${mb.toFixed(0)} MB), ${P.runs} run(s)`);
+  const o = await ours(big, P.runs);
+  const counts = oursRecords(join(OUT, `ours-${big.posts}.json`));
+  rmSync(join(OUT, `ours-${big.posts}.json`), { force: true });
+  const base: Record<string, Awaited<ReturnType<typeof repeat>>> = {};
+  for (const task of ['read', 'split', 'mailparser', 'postal-mime']) {
+    log(`archive: ${task} alone`);
+    base[task] = await repeat(P.runs, () => timed('node', [...TSX, 'bench/tasks.ts', task, big.path]));
+  }
+  log('archive: python3 mailbox + email + re');
+  const py = await repeat(P.pythonRuns, () => timed('python3', ['bench/python/extract.py', big.path]));
+  log(`memory: listwatch analyze on ${small.posts} posts`);
+  const oSmall = await ours(small, 1);
+  const smallCounts = oursRecords(join(OUT, `ours-${small.posts}.json`));
+  rmSync(join(OUT, `ours-${small.posts}.json`), { force: true });
+
+  const ratio = (r: { wallS: number; cpuS: number }): string => `${(r.wallS / o.wallS).toFixed(2)}× (cpu ${(r.cpuS / o.cpuS).toFixed(2)}×)`;
+  rows.push({ figure: 'archive', what: `listwatch analyze --format json (${big.posts} posts)`, runs: P.runs, wallS: o.wallS, cpuS: o.cpuS, maxRssMb: o.maxRssMb, rate: rate(o.wallS), ratio: '1', note: `${counts.observations} observations (argus ${counts.argus}, snort ${counts.snort})` });
+  const names: Record<string, string> = {
+    read: 'read the file alone',
+    split: 'split into messages alone (mbox-reader)',
+    mailparser: 'split + mailparser simpleParser alone',
+    'postal-mime': 'split + postal-mime alone',
+  };
+  for (const [task, r] of Object.entries(base)) {
+    rows.push({ figure: 'archive', what: names[task]!, runs: P.runs, wallS: r.wallS, cpuS: r.cpuS, maxRssMb: r.maxRssMb, rate: rate(r.wallS), ratio: ratio(r) });
+  }
+  rows.push({
+    figure: 'archive',
+    what: 'python3 mailbox + email + re',
+    runs: P.pythonRuns,
+    wallS: py.wallS,
+    cpuS: py.cpuS,
+    maxRssMb: py.maxRssMb,
+    rate: rate(py.wallS),
+    ratio: ratio(py),
+    note: `argus ${py.out.argus as number}, snort ${py.out.snort as number}`,
+  });
+  rows.push({ figure: 'memory', what: `listwatch analyze (${small.posts} posts)`, runs: 1, wallS: oSmall.wallS, cpuS: oSmall.cpuS, maxRssMb: oSmall.maxRssMb, rate: `${Math.round(small.posts / oSmall.wallS)} posts/s`, note: `${smallCounts.observations} observations; ${big.posts} posts: ${o.maxRssMb.toFixed(0)} MB` });
+  const mp = base.mailparser!;
+  results.archive = {
+    input: { big, small },
+    ours: { ...o, counts },
+    baselines: base,
+    python: py,
+    oursSmall: { ...oSmall, counts: smallCounts },
+    targets: {
+      vsMailparser: { want: '>= 0.70', got: mp.wallS / o.wallS, gotCpu: mp.cpuS / o.cpuS },
+      vsPython: { want: '>= 3', got: py.wallS / o.wallS, gotCpu: py.cpuS / o.cpuS },
+      peakRssMb: { want: '<= 256', got: o.maxRssMb },
+      rssGrowth: { small: oSmall.maxRssMb, big: o.maxRssMb },
+    },
+    recordsAgree: { ours: { argus: counts.argus, snort: counts.snort }, python: { argus: py.out.argus, snort: py.out.snort }, generatedOwn: { argus: big.argus, snort: big.snort } },
+  };
+}
+
+async function pasteFigures(rows: Row[], results: Record<string, unknown>): Promise<void> {
+  const out: Record<string, unknown> = {};
+  for (const [kind, lines] of [['argus', P.pasteArgus], ['snort-full', P.pasteSnort]] as const) {
+    const post = pastePost(kind, lines, SEED);
+    const file = join(OUT, `paste-${kind}-${lines}.eml`);
+    writeFileSync(file, post.raw);
+    log(`paste: ${kind} × ${lines}`);
+    const r = await repeat(P.pasteRuns, () => timed('node', [...TSX, 'bench/tasks.ts', 'paste', file]));
+    const ms = median(r.runs.map((x) => x.out.totalMs as number));
+    const textLines = r.out.lines as number;
+    rows.push({
+      figure: 'paste',
+      what: `one post, ${lines} ${kind === 'argus' ? 'argus ra lines' : 'Snort full alerts'} (${textLines} lines)`,
+      runs: P.pasteRuns,
+      wallS: r.wallS,
+      cpuS: r.cpuS,
+      maxRssMb: r.maxRssMb,
+      rate: `${(ms / 1000).toFixed(2)} s in process = ${((ms / textLines) * 100_000).toFixed(0)} ms per 100k lines`,
+      note: `${r.out.observations as number} observations; parse ${(r.out.parseMs as number).toFixed(0)} ms, analyze ${(r.out.analyzeMs as number).toFixed(0)} ms, finish ${(r.out.finishMs as number).toFixed(0)} ms`,
+    });
+    out[kind] = { ...r, inProcessMs: ms, msPer100kLines: (ms / textLines) * 100_000, bytes: post.bytes };
+  }
+  results.paste = out;
+}
+
+async function liveFigure(rows: Row[], results: Record<string, unknown>): Promise<void> {
+  log(`live: ${P.live} posts over IMAP → SMTP`);
+  const r = await timed('node', [...TSX, 'bench/tasks.ts', 'live', String(P.live), String(SEED)]);
+  const o = r.out as { p50Ms: number; p95Ms: number; p99Ms: number; maxMs: number; answered: number; missed: number };
+  rows.push({
+    figure: 'live',
+    what: `IMAP append → answer accepted by SMTP (${P.live} posts, #listwatch analyze)`,
+    runs: 1,
+    wallS: r.wallS,
+    cpuS: r.cpuS,
+    maxRssMb: r.maxRssMb,
+    rate: `p50 ${o.p50Ms.toFixed(0)} ms, p95 ${o.p95Ms.toFixed(0)} ms, p99 ${o.p99Ms.toFixed(0)} ms`,
+    note: `${o.answered} answered, ${o.missed} missed; max ${o.maxMs.toFixed(0)} ms`,
+  });
+  results.live = r;
+}
+
+async function historyFigure(rows: Row[], results: Record<string, unknown>): Promise<void> {
+  log(`history: ${P.history} observations in the store, then ${P.historyPosts} more posts`);
+  const r = await timed('node', [...TSX, 'bench/tasks.ts', 'history', String(P.history), String(P.historyPosts), String(SEED), join(OUT, 'history.db')]);
+  const o = r.out as { p50Ms: number; p95Ms: number; maxMs: number; fillMs: number; storedObservations: number; findings: number; newObservationsMedian: number };
+  rows.push({
+    figure: 'history',
+    what: `one more post with ${o.storedObservations} observations stored (${P.historyPosts} posts)`,
+    runs: 1,
+    wallS: r.wallS,
+    cpuS: r.cpuS,
+    maxRssMb: r.maxRssMb,
+    rate: `p50 ${o.p50Ms.toFixed(1)} ms, p95 ${o.p95Ms.toFixed(1)} ms per post`,
+    note: `fill ${(o.fillMs / 1000).toFixed(0)} s; ${o.findings} findings stored; median ${o.newObservationsMedian} observations per new post`,
+  });
+  results.history = r;
+  rmSync(join(OUT, 'history.db'), { force: true });
+  rmSync(join(OUT, 'history.db-wal'), { force: true });
+  rmSync(join(OUT, 'history.db-shm'), { force: true });
+}
+
+// ------------------------------------------------------------------ machine
+
+function pkgVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'missing';
+  }
+}
+
+function machine(): Record<string, unknown> {
+  const cpus = os.cpus();
+  let python = 'missing';
+  let commit = 'unknown';
+  try {
+    python = execFileSync('python3', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {}
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {}
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGb: +(os.totalmem() / 2 ** 30).toFixed(1),
+    loadAverageAtStart: os.loadavg().map((x) => +x.toFixed(2)),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    python,
+    commit,
+    packages: Object.fromEntries(['mailparser', 'postal-mime', 'mbox-reader', 'better-sqlite3', 'hoodiecrow-imap', 'smtp-server', 'imapflow', 'nodemailer', 'tsx'].map((p) => [p, pkgVersion(p)])),
+  };
+}
+
+function table(rows: Row[]): string {
+  const head = ['figure', 'what', 'runs', 'wall s', 'cpu s', 'peak RSS MB', 'rate', 'time vs ours', 'note'];
+  const body = rows.map((r) => [r.figure, r.what, String(r.runs), r.wallS.toFixed(2), r.cpuS.toFixed(2), r.maxRssMb.toFixed(0), r.rate ?? '', r.ratio ?? '', r.note ?? '']);
+  const esc = (s: string): string => s.replace(/\|/g, '\\|');
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((b) => `| ${b.map(esc).join(' | ')} |`)].join('\n');
+}
+
+mkdirSync(OUT, { recursive: true });
+const started = new Date();
+const rows: Row[] = [];
+const results: Record<string, unknown> = { mode: quick ? 'quick' : 'full', startedAt: started.toISOString(), machine: machine(), parameters: P, seed: SEED };
+if (want('archive')) await archiveFigures(rows, results);
+if (want('paste')) await pasteFigures(rows, results);
+if (want('live')) await liveFigure(rows, results);
+if (want('history')) await historyFigure(rows, results);
+results.finishedAt = new Date().toISOString();
+results.table = table(rows);
+const m = results.machine as { cpu: string; cores: number; memoryGb: number; node: string; loadAverageAtStart: number[] };
+process.stdout.write(`listwatch bench (${quick ? 'quick' : 'full'}) — ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, node ${m.node}, load ${m.loadAverageAtStart.join(' ')}\n`);
+process.stdout.write(`${table(rows)}\n`);
+process.stdout.write('"time vs ours": the baseline\'s wall time divided by ours (below 1: it is faster than listwatch); cpu = user+sys.\n');
+const resultsFile = only ? join(OUT, 'results-partial.json') : join(ROOT, 'bench/results.json');
+writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`wrote ${resultsFile}\n`);

@@ -1,0 +1,321 @@
+// One measured task per process, so each has its own peak RSS. bench/run.ts starts these under
+// /usr/bin/time; each prints one JSON line (its counts and in-process timings) on stdout.
+//   node --import tsx bench/tasks.ts read|split|mailparser|postal-mime ARCHIVE
+//   node --import tsx bench/tasks.ts paste POST_FILE
+//   node --import tsx bench/tasks.ts live POSTS SEED
+//   node --import tsx bench/tasks.ts history OBSERVATIONS NEW_POSTS SEED DB
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { mboxReader } from 'mbox-reader';
+import { simpleParser } from 'mailparser';
+import PostalMime from 'postal-mime';
+
+type Out = Record<string, unknown>;
+
+function done(out: Out): void {
+  process.stdout.write(`${JSON.stringify({ ...out, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+}
+
+/** The file alone: the floor of I/O. */
+async function readOnly(path: string): Promise<Out> {
+  let bytes = 0;
+  let lines = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+  }
+  return { bytes, lines };
+}
+
+/** Messages out of the mbox (mbox-reader, as src/source does), nothing else. */
+async function* messages(path: string): AsyncGenerator<Buffer> {
+  for await (const m of mboxReader(createReadStream(path)) as AsyncIterable<{ content: Buffer }>) yield m.content;
+}
+
+async function splitOnly(path: string): Promise<Out> {
+  let n = 0;
+  let bytes = 0;
+  for await (const m of messages(path)) {
+    n++;
+    bytes += m.length;
+  }
+  return { messages: n, bytes };
+}
+
+/** mailparser's simpleParser over every message, with the options src/mail/parse.ts uses. */
+async function mailparserOnly(path: string): Promise<Out> {
+  let n = 0;
+  let textChars = 0;
+  for await (const m of messages(path)) {
+    const parsed = await simpleParser(m, { skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, keepCidLinks: true, maxHtmlLengthToParse: 8 * 1024 * 1024 });
+    n++;
+    textChars += parsed.text?.length ?? 0;
+  }
+  return { messages: n, textChars };
+}
+
+async function postalMimeOnly(path: string): Promise<Out> {
+  let n = 0;
+  let textChars = 0;
+  for await (const m of messages(path)) {
+    const parsed = await PostalMime.parse(m);
+    n++;
+    textChars += parsed.text?.length ?? 0;
+  }
+  return { messages: n, textChars };
+}
+
+/** One big post through parseMail + analyzePost + the corpus document, timed inside the process. */
+async function paste(file: string, cap: string | undefined): Promise<Out> {
+  const { parseMail } = await import('../src/mail/parse.js');
+  const { analyzePost } = await import('../src/analyze/post.js');
+  const { Corpus } = await import('../src/analyze/corpus.js');
+  const raw = readFileSync(file);
+  const t0 = performance.now();
+  // 'default': the production cap (DEFAULT_MAX_TEXT_BYTES, the rest is cut with a warning); else the cap is lifted
+  const mail = await parseMail(raw, file, cap === 'default' ? {} : { maxTextBytes: 64 * 1024 * 1024, timeBudgetMs: 120_000 });
+  const t1 = performance.now();
+  const pa = analyzePost(mail, mail.id);
+  const t2 = performance.now();
+  const corpus = new Corpus();
+  corpus.add(pa);
+  const result = corpus.finish();
+  const t3 = performance.now();
+  const bySource: Record<string, number> = {};
+  for (const o of result.doc.observations) bySource[o.source] = (bySource[o.source] ?? 0) + 1;
+  return {
+    lines: mail.text.split('\n').length,
+    observations: result.doc.observations.length,
+    bySource,
+    findings: result.doc.findings.length,
+    warnings: mail.warnings,
+    parseMs: t1 - t0,
+    analyzeMs: t2 - t1,
+    finishMs: t3 - t2,
+    totalMs: t3 - t0,
+  };
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/**
+ * The real bot (startBot) against hoodiecrow in process and an SMTP sink: each post carries
+ * `#listwatch analyze`; latency is from the IMAP append to the end of the answer's SMTP DATA.
+ * After each answer it waits a seeded 0-600 ms, so posts find the client both idling and busy.
+ */
+async function live(count: number, seed: number): Promise<Out> {
+  const { startImapServer } = await import('../test/helpers/imap-server.js');
+  const { startSmtpSink } = await import('../test/helpers/smtp-sink.js');
+  const { loadConfig } = await import('../src/config/load.js');
+  const { startBot } = await import('../src/bot/run.js');
+  const { ImapWatcher } = await import('../src/source/imap.js');
+  const { PostFactory, Rng } = await import('./generate.js');
+  const pino = (await import('pino')).default;
+
+  const srv = await startImapServer();
+  const sink = await startSmtpSink();
+  const acceptedAt = new Map<string, number>();
+  sink.setResponder((mail) => {
+    const m = /^In-Reply-To:[ \t]*<([^>\r\n]+)>/im.exec(mail.raw.toString('latin1'));
+    if (m) acceptedAt.set(m[1]!, performance.now());
+    return null;
+  });
+  const cwd = mkdtempSync(join(tmpdir(), 'listwatch-bench-live-'));
+  const factory = new PostFactory(seed, undefined, 'live');
+  const senders = ['sigrid@cert.fjordnet.example', 'aroha@noc.harbour-uni.example', 'tw@sec.northwind.example', 'mdubois@csirt.lakeside.example', 'olli@abuse.tundra-isp.example', 'praman@ops.meridian.example', 'jortega@security.delta-college.example', 'hberg@net.canyon.example', 'ksato@ir.coastal.example', 'radeyemi@cc.prairie-uni.example', 'lmeier@noc.alpine.example', 'fwalsh@cert.isle.example'];
+  const big = String(count * 10 + 100);
+  const loaded = loadConfig({
+    cwd,
+    env: {
+      LISTWATCH_IMAP_URL: `imap://${srv.user}@127.0.0.1:${srv.port}/INBOX`,
+      LISTWATCH_IMAP_PASSWORD: srv.password,
+      LISTWATCH_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+      LISTWATCH_ADDRESS: 'listwatch@lists.example',
+      LISTWATCH_LIST_ADDRESS: 'incidents@lists.example',
+      LISTWATCH_LIST_ID: 'incidents.lists.example',
+      LISTWATCH_ALLOWLIST: senders.join(','),
+      LISTWATCH_DB: join(cwd, 'state.db'),
+      LISTWATCH_KILL_SWITCH_FILE: join(cwd, 'STOP'),
+      // the bench asks for one answer per post; the production limits would (rightly) stop it
+      LISTWATCH_RATE_PER_SENDER: big,
+      LISTWATCH_RATE_GLOBAL: big,
+      LISTWATCH_RATE_PER_RECIPIENT: big,
+    },
+  });
+  const rt = await startBot(loaded, { cwd, log: pino({ level: 'silent' }), schedule: false });
+  const until = Date.now() + 10_000;
+  while (!(rt.source as InstanceType<typeof ImapWatcher>).connected) {
+    if (Date.now() > until) throw new Error('the bot did not connect to IMAP');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const rng = new Rng(seed ^ 0x5eed);
+  const latencies: number[] = [];
+  let missed = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    await new Promise((r) => setTimeout(r, rng.int(0, 600)));
+    // each post opens its own thread (the thread reply budget allows 5 answers per thread)
+    const post = factory.next({ extraBody: ['#listwatch analyze'], forceRecords: true, noReply: true });
+    const sent = performance.now();
+    srv.deliver(post.raw.replace(/\n/g, '\r\n'));
+    const deadline = Date.now() + 10_000;
+    while (!acceptedAt.has(post.id) && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    const at = acceptedAt.get(post.id);
+    if (at === undefined) missed++;
+    else latencies.push(at - sent);
+  }
+  const wallMs = performance.now() - t0;
+  await rt.stop();
+  await sink.close();
+  await srv.stop();
+  rmSync(cwd, { recursive: true, force: true });
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    posts: count,
+    answered: latencies.length,
+    missed,
+    p50Ms: quantile(sorted, 0.5),
+    p95Ms: quantile(sorted, 0.95),
+    p99Ms: quantile(sorted, 0.99),
+    maxMs: sorted[sorted.length - 1],
+    wallMs,
+  };
+}
+
+/**
+ * A store holding `target` observations, filled through Store.savePost in transactions from
+ * analysed generated posts (cloned with fresh ids and shifted actors once the templates run out),
+ * then the time Bot.handle takes for each of `newPosts` more posts (parse, analyse, store,
+ * recompute the findings of the group keys they touch).
+ */
+async function history(target: number, newPosts: number, seed: number, dbPath: string): Promise<Out> {
+  const { parseMail } = await import('../src/mail/parse.js');
+  const { analyzePost } = await import('../src/analyze/post.js');
+  const { groupKey } = await import('../src/correlate/correlate.js');
+  const { Store } = await import('../src/store/store.js');
+  const { Outbox, directoryTransport } = await import('../src/deliver/outbox.js');
+  const { Bot } = await import('../src/bot/bot.js');
+  const { configSchema } = await import('../src/config/schema.js');
+  const { PostFactory } = await import('./generate.js');
+  const pino = (await import('pino')).default;
+  type PA = ReturnType<typeof analyzePost>;
+
+  rmSync(dbPath, { force: true });
+  rmSync(`${dbPath}-wal`, { force: true });
+  rmSync(`${dbPath}-shm`, { force: true });
+  const store = new Store(dbPath);
+  const factory = new PostFactory(seed, undefined, 'hist');
+  const templates: PA[] = [];
+  let templateObs = 0;
+  while (templateObs < Math.min(target, 20_000)) {
+    const p = factory.next({ forceRecords: true });
+    const mail = await parseMail(Buffer.from(p.raw), 'history');
+    const pa = analyzePost(mail, mail.id);
+    if (pa.observations.length === 0) continue;
+    templates.push(pa);
+    templateObs += pa.observations.length;
+  }
+  const tFill = performance.now();
+  let stored = 0;
+  let copy = 0;
+  const day0 = Date.UTC(2001, 8, 1);
+  while (stored < target) {
+    store.transaction(() => {
+      for (const t of templates) {
+        if (stored >= target) break;
+        const suffix = copy === 0 ? '' : `~${copy}`;
+        const postId = `${t.post.id}${suffix}`;
+        const shift = (ip: string | null): string | null => {
+          if (!ip || copy === 0) return ip;
+          const o = ip.split('.');
+          if (o.length !== 4) return ip;
+          o[2] = String((Number(o[2]) + copy) % 256);
+          return o.join('.');
+        };
+        const observations = t.observations.slice(0, target - stored).map((o) => {
+          const src = shift(o.src);
+          const dst = shift(o.dst);
+          return { ...o, id: `${o.id}${suffix}`, post: postId, src, dst, actor: o.actor === o.src ? src : o.actor === o.dst ? dst : shift(o.actor), target: o.target === o.dst ? dst : o.target === o.src ? src : shift(o.target) };
+        });
+        const day = new Date(day0 + (copy % 365) * 86_400_000).toISOString().slice(0, 10);
+        const pa: PA = { ...t, post: { ...t.post, id: postId, thread: postId, observations: observations.map((o) => o.id) }, observations, statements: t.statements.map((s) => ({ ...s, post: postId })), questions: [] };
+        if (store.savePost(pa, groupKey, day, `${day}T12:00:00Z`)) stored += observations.length;
+      }
+    });
+    copy++;
+  }
+  const fillMs = performance.now() - tFill;
+
+  const cwd = mkdtempSync(join(tmpdir(), 'listwatch-bench-hist-'));
+  const config = configSchema.parse({ db: dbPath, killSwitchFile: join(cwd, 'STOP'), autoReply: false, logLevel: 'silent' });
+  const log = pino({ level: 'silent' });
+  const outbox = new Outbox(store.db, directoryTransport(join(cwd, 'outbox')), {
+    botAddress: config.address,
+    xLoopSecret: store.secret('x-loop-secret'),
+    killSwitchFile: config.killSwitchFile,
+    killSwitchEnv: config.killSwitchEnv,
+    perRecipientPerHour: 1000,
+    globalPerHour: 1000,
+    log,
+  });
+  const bot = new Bot({ config, store, outbox, log });
+  const times: number[] = [];
+  const obsCounts: number[] = [];
+  for (let i = 0; i < newPosts; i++) {
+    const p = factory.next({ forceRecords: true });
+    const t0 = performance.now();
+    const r = await bot.handle(Buffer.from(p.raw), `new#${i}`);
+    times.push(performance.now() - t0);
+    obsCounts.push(r.observations ?? 0);
+    if (r.outcome !== 'analyzed') throw new Error(`post ${i}: ${r.outcome} ${r.reason ?? ''}`);
+  }
+  const counts = store.counts();
+  store.close();
+  rmSync(cwd, { recursive: true, force: true });
+  const sorted = [...times].sort((a, b) => a - b);
+  return {
+    storedObservations: counts.observations,
+    storedPosts: counts.posts,
+    findings: counts.findings,
+    fillMs,
+    newPosts,
+    newObservationsMedian: [...obsCounts].sort((a, b) => a - b)[Math.floor(obsCounts.length / 2)],
+    p50Ms: quantile(sorted, 0.5),
+    p95Ms: quantile(sorted, 0.95),
+    maxMs: sorted[sorted.length - 1],
+  };
+}
+
+const [mode, a, b, c, d] = process.argv.slice(2);
+switch (mode) {
+  case 'read':
+    done(await readOnly(a!));
+    break;
+  case 'split':
+    done(await splitOnly(a!));
+    break;
+  case 'mailparser':
+    done(await mailparserOnly(a!));
+    break;
+  case 'postal-mime':
+    done(await postalMimeOnly(a!));
+    break;
+  case 'paste':
+    done(await paste(a!, b));
+    break;
+  case 'live':
+    done(await live(Number(a), Number(b)));
+    break;
+  case 'history':
+    done(await history(Number(a), Number(b), Number(c), d!));
+    break;
+  default:
+    process.stderr.write(`unknown task ${mode}\n`);
+    process.exit(2);
+}
