@@ -307,3 +307,17 @@ describe('segmentBody: footers do not swallow records', () => {
     expect(blocks[2]!.lines[0]).toMatch(/^06 Sep 01/);
   });
 });
+
+describe('segmentBody: prose that only sounds like an attribution', () => {
+  it.each([
+    'none of them\nstarts with a SYN. argus says:\n\n   19:02:34.000000  e  tcp  100.64.216.237.3300  ?>  192.0.2.40.80  1  1514  A_\n',
+    'snort said:\n\n   [**] [1:1002:2] WEB-IIS cmd.exe access [**]\n',
+    'and then it said:\n    06 Sep 01 07:10:23 tcp 130.67.240.225.1450 ?> 130.216.223.150.80\n',
+  ])('keeps indented tool output as the author’s own text: %j', (text) => {
+    expect(segmentBody(text).map((b) => b.kind)).toEqual(['own']);
+  });
+  it('still quotes the mirror after a real name', () => {
+    const blocks = segmentBody('Russell Fulton wrote:\n    I then used argus\n');
+    expect(blocks.map((b) => b.kind)).toEqual(['own', 'quoted']);
+  });
+});

@@ -248,7 +248,6 @@ const ATTRIBUTION_VERBS = [
   'wrote :',
   'writes:',
   'said:',
-  'says:',
   'a écrit :',
   'a écrit:',
   'schrieb:',
@@ -280,7 +279,7 @@ function attributionAt(items: Item[], k: number): Party | null {
   const line = items[k]!.text;
   if (isMuttAttribution(line)) {
     const t = head(line).trim();
-    return partyOrNull(parseParty(t.slice(2, t.lastIndexOf('[')).trim()));
+    return plausibleAuthor(parseParty(t.slice(2, t.lastIndexOf('[')).trim()));
   }
   if (attributionVerbEnd(line) < 0) return null;
   // "On Thu, 6 Sep 2001 10:49:20 +0100, Russell Fulton\n<r.fulton@...> wrote:" may span 2-3 lines
@@ -297,7 +296,27 @@ function attributionAt(items: Item[], k: number): Party | null {
       break;
     }
   }
-  return partyOrNull(parseAttribution(joined));
+  return plausibleAuthor(parseAttribution(joined));
+}
+
+/** words that end "X said:" when X is a program or a pronoun, not a person */
+const NOT_PEOPLE = new Set([
+  'argus', 'ra', 'snort', 'tcpdump', 'suricata', 'zeek', 'bro', 'iptables', 'ipfw', 'pf', 'syslog',
+  'log', 'logs', 'output', 'sensor', 'it', 'he', 'she', 'they', 'we', 'i', 'someone', 'somebody',
+  'this', 'that', 'which', 'firewall', 'router', 'ids', 'kernel', 'console',
+]);
+
+/** An attribution names someone: an address, or a short name that is not a sentence or a program. */
+function plausibleAuthor(p: Party): Party | null {
+  if (p.address) return p;
+  const name = p.name;
+  if (!name || name.length > 60) return null;
+  const words = name.split(' ');
+  if (words.length > 5) return null;
+  if (/[.:;!?]\s|[.:;!?]$/.test(name)) return null;
+  if (NOT_PEOPLE.has(words[words.length - 1]!.toLowerCase())) return null;
+  if (!/^["'(\p{Lu}]/u.test(name)) return null;
+  return p;
 }
 
 function partyOrNull(p: Party): Party | null {
@@ -546,7 +565,10 @@ function indentedMirrorAt(
     lastNonBlank = end;
     end++;
   }
-  return { start, end: lastNonBlank + 1, indent: Number.isFinite(indent) ? indent : 1, author: attributionAt(items, i) };
+  // indented log output after "argus said:" is the author's own paste, not a mirror
+  const author = attributionAt(items, i);
+  if (!author) return null;
+  return { start, end: lastNonBlank + 1, indent: Number.isFinite(indent) ? indent : 1, author };
 }
 
 /** Removes the mirror's common indentation (a leading tab counts as one level), keeping inner columns. */

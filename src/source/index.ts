@@ -89,7 +89,8 @@ async function planInput(p: string): Promise<Plan> {
   }
   if (st.isDirectory()) {
     const entries = await listDir(p);
-    const isMaildir = ['cur', 'new', 'tmp'].every((d) => entries.some((e) => e.name === d && e.isDirectory()));
+    // tmp/ is optional: a Maildir checked into git loses its empty folders
+    const isMaildir = ['cur', 'new'].every((d) => entries.some((e) => e.name === d && e.isDirectory()));
     if (isMaildir) {
       const files: { name: string; path: string }[] = [];
       for (const sub of ['new', 'cur']) {
