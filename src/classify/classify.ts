@@ -397,7 +397,7 @@ function decideSingleTcp(rec: ExtractedRecord, isAlert: boolean): Decision {
   const F = letters(rec.srcFlags);
   const stealth = F.size === 0 || (F.has('S') && F.has('F')) || (!F.has('A') && !F.has('S') && !F.has('R'));
   if (stealth) return { class: 'stealth-probe', reason: `${flagName(F)} in one packet: a stealth probe, no normal connection sends it` };
-  if (isAlert) return { class: 'alert', reason: `one ${flagName(F)} packet; an alert alone does not show whether ${target} answered` };
+  if (isAlert) return { class: 'alert', reason: `one ${flagName(F)} packet, and an alert alone does not show whether ${target} answered` };
   return { class: 'unknown', reason: `one ${flagName(F)} packet: nothing shows whether ${target} answered` };
 }
 

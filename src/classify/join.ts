@@ -90,11 +90,19 @@ export function applyJoin(alert: Observation, flow: Observation): Observation {
   const gap = at !== null && ft !== null ? `${(Math.abs(at - ft) / 1000).toFixed(1)} s apart` : 'at the same time';
   const what = alert.signature?.message ? `alert "${alert.signature.message}"` : 'the alert';
   const flowEvidence = flow.evidence.replace(/\.$/, '');
+  // the alert's own evidence ends with its family reason or the cmd.exe note after '; '
+  const cut = alert.evidence.indexOf('; ');
+  const note = cut >= 0 ? alert.evidence.slice(cut + 2).replace(/\.$/, '') : '';
   const evidence =
     `Same traffic as flow record ${flow.id} (same ${flow.proto ?? 'protocol'} addresses and ports, ${gap}), ` +
-    `so ${what} takes its class ${flow.class}: ${flowEvidence}; the alert itself: ${alert.evidence.replace(/\.$/, '')}.`;
+    `so ${what} (${alertFlags(alert)}) takes its class ${flow.class}: ${flowEvidence}${note ? `; ${note}` : ''}.`;
   const out: Observation = { ...alert, class: flow.class, actor: flow.actor, target: flow.target, evidence };
   const family = alert.family ?? flow.family;
   if (family !== undefined) out.family = family;
   return out;
+}
+
+function alertFlags(o: Observation): string {
+  if (o.srcFlags === null) return 'no TCP flags printed';
+  return o.srcFlags === '' ? 'a packet with no flags' : `one packet with flags ${o.srcFlags}`;
 }
