@@ -212,6 +212,9 @@ describe.each(SUBJECTS)('$name extractor properties', (subject) => {
       `{"timestamp":"${'x'.repeat(60000)}`,
       `999760223.1 C1234567 ${'1 '.repeat(2000)}`,
       ' '.repeat(4000),
+      `07:10:23.1 IP 1.2.3.4.5 > 6.7.8.9.10: Flags [S], seq 1, win 512, length 0 ${',      '.repeat(570)}x`,
+      `Sep  6 07:10:23 gw kernel: IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 ${'PROTO=UDP '.repeat(400)}`,
+      `{"timestamp":"2026-11-26T04:44:13Z",${'"a":{'.repeat(800)}`,
     ];
     const lines = Array.from({ length: 40 }, (_, k) => nasty[k % nasty.length] as string);
     checkRecords(subject, lines, subject.extract(lines));

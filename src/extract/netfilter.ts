@@ -202,7 +202,7 @@ export function extractNetfilter(lines: readonly string[]): ExtractedRecord[] {
     }
     let end = i + 1;
     const complete = (s: string): boolean =>
-      netfilter ? /(?:URGP=\d|PROTO=(?:UDP|UDPLITE) [^[]*LEN=\d|PROTO=ICMP\S* [^[]*CODE=\d|PROTO=\d{1,3}\s*$)/.test(s) : IPCHAINS_RE.test(s) && /\(#\d{1,5}\)\s*$|T=\d{1,3}(?: SYN)?\s*$/.test(s);
+      netfilter ? /(?:URGP=\d|PROTO=(?:UDP|UDPLITE) [^[]{0,400}LEN=\d|PROTO=ICMP\S{0,4} [^[]{0,400}CODE=\d|PROTO=\d{1,3}\s*$)/.test(s) : IPCHAINS_RE.test(s) && /\(#\d{1,5}\)\s*$|T=\d{1,3}(?: SYN)?\s*$/.test(s);
     while (end - i <= MAX_EXTRA_LINES && end < lines.length && !complete(joined)) {
       const next = lines[end] ?? '';
       const fits = netfilter ? continuesKeyValues(next) : /^\s{0,8}(?:PROTO=|\d{1,3}\.\d|L=\d|S=0x|I=\d|F=0x|T=\d|SYN|\(#)/.test(next) && next.length <= MAX_RECORD_LINE;

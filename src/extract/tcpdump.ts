@@ -564,8 +564,9 @@ export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
       let k = 1;
       while (k <= MAX_CONTINUATIONS && i + k < lines.length) {
         const next = lines[i + k] ?? '';
-        if (next.length > 300 || isRecordStart(next)) break;
-        if (!TAIL_RE.test(next) && !(TRUNCATED_RE.test(joined) && CONTINUATION_RE.test(next))) break;
+        if (next.length > 300) break;
+        if (!TAIL_RE.test(next) && !(TRUNCATED_RE.test(joined.trimEnd().slice(-12)) && CONTINUATION_RE.test(next))) break;
+        if (isRecordStart(next)) break;
         joined = `${joined.trimEnd()} ${next.trim()}`;
         k++;
       }
