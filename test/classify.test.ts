@@ -240,3 +240,47 @@ describe('classifyRecord: what a layout cannot tell', () => {
     expect(c.class).toBe('syn-rejected');
   });
 });
+
+describe('classifyRecord: every class in both printed orientations', () => {
+  const mirrorDir: Record<string, string> = { '->': '<-', '?>': '<?', '<->': '<->', '<?>': '<?>' };
+  function mirror(r: ExtractedRecord): ExtractedRecord {
+    const state = r.state && r.state.includes('_') ? r.state.split('_').reverse().join('_') : r.state;
+    return {
+      ...r,
+      src: r.dst, sport: r.dport, dst: r.src, dport: r.sport,
+      srcPkts: r.dstPkts, dstPkts: r.srcPkts, srcBytes: r.dstBytes, dstBytes: r.srcBytes,
+      srcFlags: r.dstFlags, dstFlags: r.srcFlags, state,
+      dir: r.dir ? (mirrorDir[r.dir] ?? r.dir) : r.dir,
+    };
+  }
+  const S = '198.51.100.7';
+  const D = '192.0.2.10';
+  const base = { src: S, dst: D, sport: 40000, dport: 80 };
+  const cases: Array<[string, Partial<ExtractedRecord>, string]> = [
+    ['established', { ...base, dir: '->', srcPkts: 5, dstPkts: 4, srcBytes: 400, dstBytes: 900, srcFlags: 'FSPA', dstFlags: 'FSPA', state: 'FSPA_FSPA' }, S],
+    ['syn-unanswered', { ...base, dir: '->', srcPkts: 2, dstPkts: 0, srcBytes: 120, dstBytes: 0, srcFlags: 'S', dstFlags: '', state: 'S_' }, S],
+    ['syn-rejected', { ...base, dir: '->', srcPkts: 1, dstPkts: 1, srcBytes: 60, dstBytes: 54, srcFlags: 'S', dstFlags: 'RA', state: 'S_RA' }, S],
+    ['midstream-unanswered', { ...base, dir: '?>', srcPkts: 1, dstPkts: 0, srcBytes: 1500, dstBytes: 0, srcFlags: 'PA', dstFlags: '', state: 'PA_' }, S],
+    ['midstream-reset', { ...base, dir: '?>', srcPkts: 1, dstPkts: 1, srcBytes: 1500, dstBytes: 54, srcFlags: 'A', dstFlags: 'R', state: 'A_R' }, S],
+    ['backscatter', { ...base, dir: '->', srcPkts: 2, dstPkts: 0, srcBytes: 108, dstBytes: 0, srcFlags: 'SA', dstFlags: '', state: 'SA_' }, S],
+    ['backscatter', { ...base, dir: '?>', srcPkts: 1, dstPkts: 0, srcBytes: 54, dstBytes: 0, srcFlags: 'R', dstFlags: '', state: 'R_' }, S],
+    ['stealth-probe', { ...base, dir: '?>', srcPkts: 1, dstPkts: 0, srcBytes: 54, dstBytes: 0, srcFlags: 'FPU', dstFlags: '', state: 'FPU_' }, S],
+    ['udp-unanswered', { ...base, proto: 'udp', dir: '->', srcPkts: 1, dstPkts: 0, srcBytes: 418, dstBytes: 0, srcFlags: null, dstFlags: null, state: 'INT' }, S],
+    ['udp-answered', { ...base, proto: 'udp', dir: '<->', srcPkts: 1, dstPkts: 1, srcBytes: 80, dstBytes: 120, srcFlags: null, dstFlags: null, state: 'CON' }, S],
+    ['icmp-echo-unanswered', { ...base, proto: 'icmp', sport: null, dport: null, dir: '->', srcPkts: 1, dstPkts: 0, srcBytes: 98, dstBytes: 0, srcFlags: null, dstFlags: null, state: 'ECO' }, S],
+    ['icmp-echo-answered', { ...base, proto: 'icmp', sport: null, dport: null, dir: '<->', srcPkts: 1, dstPkts: 1, srcBytes: 98, dstBytes: 98, srcFlags: null, dstFlags: null, state: 'ECO' }, S],
+    ['icmp-error', { ...base, proto: 'icmp', sport: null, dport: null, dir: '->', srcPkts: 1, dstPkts: 0, srcBytes: 70, dstBytes: 0, srcFlags: null, dstFlags: null, state: 'URP' }, S],
+  ];
+  it.each(cases)('%s: as printed and mirrored (%#)', (cls, over, actor) => {
+    const rec = argus(over);
+    const fwd = classifyRecord(rec);
+    expect(fwd.class).toBe(cls);
+    expect(fwd.actor).toBe(actor);
+    // <-> / <?> keep the printed src as originator, so only one-way marks are mirrored meaningfully
+    if (rec.dir === '<->' || rec.dir === '<?>') return;
+    const rev = classifyRecord(mirror(rec));
+    expect(rev.class).toBe(cls);
+    expect(rev.actor).toBe(actor);
+    expect(rev.target).toBe(fwd.target);
+  });
+});
