@@ -69,7 +69,7 @@ function continuesKeyValues(next: string): boolean {
  * so a line that opens with one is the rest of the value the break fell into (a MAC, an address).
  */
 function glue(current: string, next: string): string {
-  const head = current.replace(/\s+$/, '');
+  const head = current.trimEnd();
   const tail = next.trim();
   const first = tail.split(/\s+/, 1)[0] ?? '';
   const lastToken = head.slice(head.lastIndexOf(' ') + 1);
