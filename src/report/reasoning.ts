@@ -204,20 +204,29 @@ function assessMidstream(f: Finding, x: Facts): Hypothesis[] {
   return out;
 }
 
+/** Source ports flood tools use, so their backscatter arrives on these ports (juno.c: 1024 and 3072). */
+const FLOOD_TOOL_PORTS: ReadonlyMap<number, string> = new Map([
+  [1024, 'juno.c'],
+  [3072, 'juno.c'],
+]);
+
 function assessBackscatter(f: Finding, x: Facts): Hypothesis[] {
-  const requestsSeen = x.synFromActors.length;
+  const tool = f.dport !== null ? FLOOD_TOOL_PORTS.get(f.dport) : undefined;
   return [
     {
       name: 'backscatter from a spoofed flood against these hosts',
       verdict: 'supported',
       why:
         `the records (${ids(x.obs)}) show only SYN-ACKs or resets from ${f.actorPrefix} and no request from the reporters' side: ` +
-        'replies to traffic someone else sent with the reporters\' addresses as the spoofed source.',
+        "replies to traffic someone else sent with the reporters' addresses as the spoofed source" +
+        (tool ? `; port ${f.dport} is a source port ${tool} SYN floods use, so their backscatter arrives there.` : '.'),
     },
     {
       name: 'a scan using SYN-ACK or RST probes',
-      verdict: requestsSeen > 0 ? 'possible' : 'possible',
-      why: 'probes of this shape exist, but backscatter explains the same records without assuming a scanner.',
+      verdict: 'possible',
+      why: x.synFromActors.length > 0
+        ? `${ids(x.synFromActors)} show these hosts also send SYNs, so probing is not excluded.`
+        : 'probes of this shape exist, but backscatter explains the same records without assuming a scanner.',
     },
   ];
 }
