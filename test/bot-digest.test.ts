@@ -88,3 +88,38 @@ describe('the daily digest', () => {
     expect(header(out[0]!.raw, 'In-Reply-To')).toBe('<d-2@noc.harbour-uni.example>');
   });
 });
+
+describe('history across posts', () => {
+  it('the seed post: its quoted records and the reply prose make a corroborated finding in the store', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    h = makeBot();
+    const raw = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'seed', 'incidents-2001-09-06-code-red-variants.txt'));
+    const r = await h.handle(raw, 'seed.txt');
+    expect(r.outcome).toBe('analyzed');
+    const found = h.store.findingsOfDay('2026-11-25').map((f) => f.finding);
+    const cross = found.find((f) => f.actorPrefix === '130.67.0.0/16' && f.dport === 80);
+    expect(cross).toBeDefined();
+    expect(cross!.reporters).toContain('auckland.ac.nz');
+    expect(cross!.corroborating.map((c) => c.org)).toContain('northernregistrars.co.uk');
+  });
+
+  it('a reply with prose only ("seen this as well") corroborates the finding of its thread', async () => {
+    h = makeBot();
+    await h.handle(recordsPost('p-1@noc.harbour-uni.example', AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
+    const before = h.store.findingsOfDay('2026-11-25').map((f) => f.finding);
+    expect(before.flatMap((f) => f.corroborating)).toEqual([]);
+    const { buildPost } = await import('./helpers/bot-mail.js');
+    await h.handle(
+      buildPost({
+        id: 'p-2@cert.fjordnet.example',
+        from: SIGRID,
+        subject: 'Re: Bare ACKs from 100.64/16',
+        inReplyTo: 'p-1@noc.harbour-uni.example',
+        body: "I've seen this as well. It hits addresses in our range that are not in use, so nothing could complete a handshake.\n\nSigrid",
+      }),
+    );
+    const after = h.store.findingsOfDay('2026-11-25').map((f) => f.finding);
+    expect(after.flatMap((f) => f.corroborating.map((c) => c.org))).toContain('fjordnet.example');
+  });
+});

@@ -133,6 +133,8 @@ export class Bot {
 
     this.store.savePost(analysis, groupKey, day, atIso);
     const keys = new Set(analysis.observations.map((o) => groupKey(o)));
+    // "I see this as well" without records corroborates the findings of its thread
+    if (analysis.statements.length > 0) for (const k of this.store.groupKeysOfThread(thread)) keys.add(k);
     const changes = keys.size > 0 ? this.recompute(keys, day) : [];
     if (sender && verdict.kind === 'ok') this.store.addMember(sender, atIso);
     logLines.push([
@@ -231,14 +233,14 @@ export class Bot {
       questions: [],
     }));
     // prose (corroboration) of the threads rides along on a record-less stand-in per post
-    const byStatementPost = new Map<string, PostAnalysis>();
+    const byPostId = new Map(analyses.map((a) => [a.post.id, a]));
     for (const s of statements) {
-      let a = analyses.find((x) => x.post.id === s.post) ?? byStatementPost.get(s.post);
+      let a = byPostId.get(s.post);
       if (!a) {
         const [p] = this.store.postsByIds([s.post]);
         if (!p) continue;
         a = { mail: stubMail(p.id), post: p, observations: [], statements: [], questions: [] };
-        byStatementPost.set(s.post, a);
+        byPostId.set(s.post, a);
         analyses.push(a);
       }
       a.statements.push(s);

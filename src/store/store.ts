@@ -256,6 +256,11 @@ export class Store {
     return out;
   }
 
+  /** The group keys of a thread's observations (a prose-only post can corroborate them). */
+  groupKeysOfThread(thread: string, limit = 200): string[] {
+    return (this.db.prepare('SELECT DISTINCT group_key FROM observations WHERE thread = ? LIMIT ?').all(thread, limit) as Array<{ group_key: string }>).map((r) => r.group_key);
+  }
+
   statementsOfThreads(threads: Iterable<string>): ProseStatement[] {
     const stmt = this.db.prepare('SELECT json FROM statements WHERE thread = ? LIMIT 1000');
     const out: ProseStatement[] = [];
