@@ -321,3 +321,23 @@ describe('segmentBody: prose that only sounds like an attribution', () => {
     expect(blocks.map((b) => b.kind)).toEqual(['own', 'quoted']);
   });
 });
+
+describe('segmentBody: more clients', () => {
+  it('reads Horde "Quoting Name <addr>:" and German "Am <date> schrieb Name:"', () => {
+    const a = segmentBody('Quoting Russell Fulton <r.fulton@auckland.ac.nz>:\n\n> q\n');
+    expect(a[1]).toMatchObject({ kind: 'quoted', author: RUSSELL });
+    const b = segmentBody('Am 06.09.2001 um 00:14 schrieb Russell Fulton:\n> q\n');
+    expect(b[1]).toMatchObject({ kind: 'quoted', author: { name: 'Russell Fulton' } });
+  });
+  it('reads a Lotus Notes header block', () => {
+    const blocks = segmentBody(
+      'Same here.\n\n"Russell Fulton" <r.fulton@auckland.ac.nz>\nSent by: incidents-owner@example.org\n06/09/2001 00:14\nTo: incidents@example.org\ncc:\nSubject: Code red variants?\n\nI then used argus\n',
+    );
+    expect(blocks.map((b) => b.kind)).toEqual(['own', 'quoted']);
+    expect(blocks[1]).toMatchObject({ depth: 1, author: RUSSELL });
+    expect(blocks[1]!.lines).toContain('I then used argus');
+  });
+  it('does not take an address line in prose for a Lotus header', () => {
+    expect(segmentBody('Contact r.fulton@auckland.ac.nz\nfor details\n').map((b) => b.kind)).toEqual(['own']);
+  });
+});

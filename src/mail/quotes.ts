@@ -268,6 +268,22 @@ function attributionVerbEnd(line: string): number {
   return -1;
 }
 
+/**
+ * Attributions with the name last: `Quoting Russell Fulton <r.fulton@auckland.ac.nz>:` (Horde) and
+ * `Am 06.09.2001 um 00:14 schrieb Russell Fulton:` (German clients). Returns the name part.
+ */
+function prefixedAttribution(line: string): string | null {
+  const t = head(line).trim();
+  if (t.length > 300 || !t.endsWith(':')) return null;
+  const lower = t.toLowerCase();
+  if (lower.startsWith('quoting ')) return t.slice(8, -1).trim() || null;
+  if (lower.startsWith('am ')) {
+    const at = lower.indexOf(' schrieb ');
+    if (at > 0) return t.slice(at + 9, -1).trim() || null;
+  }
+  return null;
+}
+
 /** mutt: `* Russell Fulton <r.fulton@auckland.ac.nz> [2001-09-06 00:14]:` */
 function isMuttAttribution(line: string): boolean {
   const t = head(line).trim();
@@ -281,6 +297,8 @@ function attributionAt(items: Item[], k: number): Party | null {
     const t = head(line).trim();
     return plausibleAuthor(parseParty(t.slice(2, t.lastIndexOf('[')).trim()));
   }
+  const prefixed = prefixedAttribution(line);
+  if (prefixed) return plausibleAuthor(parseParty(prefixed));
   if (attributionVerbEnd(line) < 0) return null;
   // "On Thu, 6 Sep 2001 10:49:20 +0100, Russell Fulton\n<r.fulton@...> wrote:" may span 2-3 lines
   let joined = head(line).trim();
@@ -512,8 +530,34 @@ function outlookHeaderAt(items: Item[], i: number): { end: number; author: Party
     return { end: j, author };
   }
   const firstIsFrom = headerLine(s);
-  if (!firstIsFrom || HEADER_KEYS[firstIsFrom.key] !== 'from' || others < 2) return null;
+  if (!firstIsFrom) return lotusHeaderAt(items, i);
+  if (HEADER_KEYS[firstIsFrom.key] !== 'from' || others < 2) return null;
   return { end: j, author };
+}
+
+/**
+ * Lotus Notes: the sender alone on a line, then `Sent by:`, a date line, `To:`, `cc:`, `Subject:`.
+ * The sender line must hold an address; To: and Subject: must follow within a few lines.
+ */
+function lotusHeaderAt(items: Item[], i: number): { end: number; author: Party | null } | null {
+  const s = head(items[i]!.text).trim();
+  if (s.length > 200 || !(s.includes('@') || s.includes(' () ')) || s.includes(':')) return null;
+  const who = parseParty(s);
+  if (!who.address) return null;
+  let sawTo = false;
+  let sawSubject = false;
+  let j = i + 1;
+  for (; j < items.length && j <= i + 8; j++) {
+    const t = head(items[j]!.text).trim();
+    if (!t) break;
+    const lower = t.toLowerCase();
+    if (lower.startsWith('to:')) sawTo = true;
+    else if (lower.startsWith('subject:')) sawSubject = true;
+    else if (!(lower.startsWith('sent by:') || lower.startsWith('cc:') || lower.startsWith('bcc:') || /^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}/.test(t))) {
+      break;
+    }
+  }
+  return sawTo && sawSubject ? { end: j, author: who } : null;
 }
 
 /** For a mutt `----- Forwarded message from X -----`, the index of its `----- End forwarded message -----`, else -1. */
@@ -545,7 +589,7 @@ function indentedMirrorAt(
   i: number,
 ): { start: number; end: number; indent: number; author: Party | null } | null {
   const line = items[i]!.text;
-  if (attributionVerbEnd(line) < 0 && !isMuttAttribution(line)) return null;
+  if (attributionVerbEnd(line) < 0 && !isMuttAttribution(line) && !prefixedAttribution(line)) return null;
   let start = i + 1;
   if (start < items.length && isBlank(items[start]!.text)) start++;
   if (start >= items.length) return null;
