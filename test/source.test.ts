@@ -124,3 +124,20 @@ describe('readInputs: unreadable paths fail before anything is yielded', () => {
     await expect(collect([locked])).rejects.toThrow(/permission denied/);
   });
 });
+
+describe('readInputs: the committed mbox fixture', () => {
+  it('yields the four posts of fixtures/mbox/code-red-thread.mbox, each parseable', async () => {
+    const { parseMail } = await import('../src/mail/parse.js');
+    const path = new URL('../fixtures/mbox/code-red-thread.mbox', import.meta.url).pathname;
+    const items = await collect([path]);
+    expect(items.map((i) => i.input)).toEqual([1, 2, 3, 4].map((n) => `${path}#${n}`));
+    const posts = [];
+    for (const item of items) {
+      if (item.kind !== 'message') throw new Error(item.message);
+      posts.push(await parseMail(item.raw, item.input));
+    }
+    expect(posts.map((p) => p.from.org)).toEqual(['northernregistrars.co.uk', 'example.net', 'example.com', 'example.edu']);
+    expect(posts[0]!.blocks.find((b) => b.kind === 'quoted')?.author?.org).toBe('auckland.ac.nz');
+    expect(posts[3]!.text).toContain('\nFrom the border sensor, last night:\n'.slice(1));
+  });
+});
