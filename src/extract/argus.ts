@@ -146,7 +146,7 @@ function headerAt(lines: readonly string[], i: number): { header: Header; lineCo
   const line = lines[i] as string;
   if (line.length > MAX_LINE) return null;
   const trimmed = line.trim();
-  if (trimmed === '' || !/^[A-Za-z]/.test(trimmed)) return null;
+  if (trimmed === '' || !/^[A-Za-z][A-Za-z0-9\s,;|]*$/.test(trimmed)) return null;
   for (const d of DELIMS) {
     if (!trimmed.includes(d)) continue;
     // a CSV header hard-wrapped at 80 columns (even inside a label) continues on lines of labels and commas
@@ -556,13 +556,26 @@ function withoutCR(line: string): string {
   return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
 
+/** How many times ch occurs in s, counting no further than max. */
+function countOf1(s: string, ch: string, max: number): number {
+  let n = 0;
+  for (let k = s.indexOf(ch); k >= 0 && n < max; k = s.indexOf(ch, k + 1)) n += 1;
+  return n;
+}
+
+/**
+ * Every record line holds an address (dotted, IPv6 or a name) or starts with its time; most
+ * prose has neither, and skips the full parse.
+ */
+const MAYBE_RECORD = /\d\.\d|[0-9A-Fa-f]:[0-9A-Fa-f:]|[A-Za-z0-9]\.[A-Za-z*]|^\s*\d|^\s*[A-Z][a-z]{2}\s/;
+
 function splitFields(text: string, delim: string): string[] {
   return text.split(delim).map((f) => f.trim());
 }
 
 function readRecord(lines: readonly string[], i: number, header: Header | null): Found | null {
   const line = lines[i] as string;
-  const delim = header?.delim ?? (line.split(',').length >= 6 ? ',' : null);
+  const delim = header?.delim ?? (countOf1(line, ',', 5) >= 5 ? ',' : null);
   if (delim !== null && line.includes(delim)) {
     const hdr: Header = header?.delim === delim ? header : { kinds: [], delim };
     let text = withoutCR(line);
@@ -692,7 +705,7 @@ function extract(lines: readonly string[]): ExtractedRecord[] {
       i += h.lineCount;
       continue;
     }
-    const found = readRecord(lines, i, header);
+    const found = MAYBE_RECORD.test(line) ? readRecord(lines, i, header) : null;
     if (!found) {
       sinceRecord += 1;
       if (sinceRecord >= HEADER_TTL) header = null;
