@@ -195,3 +195,15 @@ describe('large corpora stay readable', () => {
     expect(renderMarkdown(result)).toContain('… and 4960 more records');
   });
 });
+
+describe('syn reasoning', () => {
+  it('one source to many addresses is a sweep, not a flood', () => {
+    const base = seedObservations()[2] as Observation;
+    const obs: Observation[] = [1, 2, 3, 4].map((n) => ({ ...base, id: `s${n}`, src: '198.51.100.66', actor: '198.51.100.66', dst: `130.216.5.${n}`, target: `130.216.5.${n}`, dport: 1433, dir: '->', srcFlags: 'S', state: 'S_', class: 'syn-unanswered' }));
+    const result = analyse(obs, []);
+    const h = new Map(assessFinding(crossFinding(result), result).map((x) => [x.name, x.verdict]));
+    expect(h.get('a sweep from one source')).toBe('supported');
+    expect(h.get('a SYN flood with spoofed sources')).toBe('ruled-out');
+    expect(h.get('worm propagation')).toBe('possible');
+  });
+});

@@ -242,6 +242,42 @@ function assessStealth(f: Finding, x: Facts): Hypothesis[] {
   ];
 }
 
+const WORM_PORTS = new Set([80, 135, 139, 445, 1433, 1434, 3127, 5554, 9898]);
+
+function assessSyn(f: Finding, x: Facts): Hypothesis[] {
+  const actors = new Set(x.obs.map((o) => o.actor).filter((a) => a !== null));
+  const targets = new Set(x.obs.map((o) => o.target).filter((t) => t !== null));
+  const port = f.dport === null ? 'one port' : `port ${f.dport}`;
+  const out: Hypothesis[] = [];
+  out.push(
+    actors.size === 1 && targets.size >= 3
+      ? { name: 'a sweep from one source', verdict: 'supported', why: `one host sent connection attempts to ${targets.size} addresses on ${port} (${ids(x.obs)}).` }
+      : { name: 'a sweep from one source', verdict: 'possible', why: `${actors.size} sources and ${targets.size} targets: not one scanner sweeping many addresses.` },
+  );
+  out.push(
+    f.family
+      ? { name: 'worm propagation', verdict: 'supported', why: `the records name ${f.family}.` }
+      : {
+          name: 'worm propagation',
+          verdict: 'possible',
+          why:
+            f.dport !== null && WORM_PORTS.has(f.dport)
+              ? `${port} is a port worms spread on, but no record names a family.`
+              : `nothing names a worm and ${port} is not a usual worm port.`,
+        },
+  );
+  out.push(
+    actors.size === 1 && targets.size >= 3
+      ? { name: 'a SYN flood with spoofed sources', verdict: 'ruled-out', why: `a flood hits one target from many forged sources; here one source tried ${targets.size} addresses.` }
+      : {
+          name: 'a SYN flood with spoofed sources',
+          verdict: targets.size === 1 && actors.size >= 3 ? 'supported' : 'possible',
+          why: `${actors.size} sources against ${targets.size} target${targets.size === 1 ? '' : 's'}.`,
+        },
+  );
+  return out;
+}
+
 /** The usual explanations for a finding and what the evidence says about each; empty when there is nothing to weigh. */
 export function assessFinding(f: Finding, result: AnalysisResult): Hypothesis[] {
   const x = gather(f, result);
@@ -252,6 +288,8 @@ export function assessFinding(f: Finding, result: AnalysisResult): Hypothesis[] 
       return assessBackscatter(f, x);
     case 'stealth-probe':
       return assessStealth(f, x);
+    case 'syn':
+      return assessSyn(f, x);
     default:
       return [];
   }
