@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import { startBot, type BotRuntime } from '../src/bot/run.js';
+import { runOnce, startBot, type BotRuntime } from '../src/bot/run.js';
 import { ImapWatcher } from '../src/source/imap.js';
 import { Store } from '../src/store/store.js';
 import { startImapServer, type TestImapServer } from './helpers/imap-server.js';
@@ -251,6 +251,20 @@ for (const kit of servers) {
       await waitFor(() => sink.messages.length === 1, 5000, 'the answer to the new post');
       await sleep(500);
       expect(answered(sink)).toEqual(['<ask-new@cert.fjordnet.example>']);
+    });
+
+    it('watch --once: connects, handles what is past the cursor, sends, exits; the first run is history', async () => {
+      const { srv, sink, cwd } = await setup();
+      srv.deliver(recordsPost(ROOT, AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
+      srv.deliver(commandPost('ask-history@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
+      const loaded = loadConfig({ cwd, env: env(srv, sink, cwd) });
+      const first = await runOnce(loaded, { cwd, log: quietLog() });
+      expect(first).toMatchObject({ processed: 2, sent: 0 });
+      srv.deliver(commandPost('ask-once@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
+      const second = await runOnce(loaded, { cwd, log: quietLog() });
+      expect(second).toMatchObject({ processed: 1, sent: 1 });
+      expect((await runOnce(loaded, { cwd, log: quietLog() })).processed).toBe(0);
+      expect(answered(sink)).toEqual(['<ask-once@cert.fjordnet.example>']);
     });
 
     it('stops cleanly on request while idling', async () => {
