@@ -595,6 +595,10 @@ function indentedMirrorAt(
   if (start >= items.length) return null;
   const first = head(items[start]!.text);
   if (isBlank(first) || !isIndented(first)) return null;
+  // indented log output after "argus said:" is the author's own paste, not a mirror
+  // (checked before scanning the run, so a run of such lines is not rescanned from each)
+  const author = attributionAt(items, i);
+  if (!author) return null;
   let end = start;
   let lastNonBlank = start;
   let indent = Number.POSITIVE_INFINITY;
@@ -609,9 +613,6 @@ function indentedMirrorAt(
     lastNonBlank = end;
     end++;
   }
-  // indented log output after "argus said:" is the author's own paste, not a mirror
-  const author = attributionAt(items, i);
-  if (!author) return null;
   return { start, end: lastNonBlank + 1, indent: Number.isFinite(indent) ? indent : 1, author };
 }
 
