@@ -72,6 +72,22 @@ describe('pasted conn.log rows and JSON', () => {
   });
 });
 
+describe('zeek-cut -c output and a header with extra columns', () => {
+  const recs = extractZeek(fixture('conn-zeek-cut.txt'));
+
+  it('maps the chosen columns by the #fields header', () => {
+    expect(recs.map((r) => r.line)).toEqual([13, 14, 15, 21, 22]);
+    expect(at(recs, 13)).toMatchObject({ time: null, src: '130.67.240.225', sport: 1450, dst: '130.216.223.150', dport: 80, state: 'OTH', srcFlags: 'A', dstFlags: '', srcPkts: null });
+    expect(at(recs, 14)).toMatchObject({ state: 'REJ', srcFlags: 'S', dstFlags: 'R' });
+    expect(at(recs, 15)).toMatchObject({ proto: 'icmp', icmpType: 8, icmpCode: 0, srcFlags: null });
+  });
+
+  it('reads a space-separated header and rows with extra columns', () => {
+    expect(at(recs, 21)).toMatchObject({ src: '130.67.58.251', sport: 3371, dport: 80, state: 'OTH', srcPkts: 1, srcBytes: 1500, srcFlags: 'A', time: { epoch: 999760240 } });
+    expect(at(recs, 22)).toMatchObject({ srcPkts: 2, srcBytes: 3000 });
+  });
+});
+
 describe('historyFlags', () => {
   it('splits originator and responder letters', () => {
     expect(historyFlags('ShADadFf')).toEqual({ orig: 'FSA', resp: 'FSA' });

@@ -3,7 +3,7 @@
 import { normalizeFlags } from './flags.js';
 import { blankRecord, isIPv4, isIPv6, isMaskedAddress, MAX_RECORD_LINE, recordTimeFromEpoch, recordTimeFromIso } from './tcpdump.js';
 import { readJsonObject, type JsonObjectOptions } from './suricata.js';
-import type { ExtractedRecord } from './types.js';
+import type { ExtractedRecord, RecordTime } from './types.js';
 
 const MAX_JSON = 64 * 1024;
 const MAX_JSON_LINES = 40;
@@ -64,18 +64,28 @@ function count(v: string | undefined): number | null {
 }
 
 function rowRecord(row: Row, line: number, lineCount: number): ExtractedRecord | null {
+  // a zeek-cut -c selection may leave out any column but the two addresses
   const ts = row.get('ts');
-  const proto = row.get('proto');
-  if (ts === undefined || proto === undefined || !PROTOS.has(proto)) return null;
-  const epoch = EPOCH_RE.exec(ts);
-  const time = epoch ? recordTimeFromEpoch(Number(ts), epoch[2]) : recordTimeFromIso(ts);
-  if (!time) return null;
+  const protoText = row.get('proto');
+  if (protoText !== undefined && !PROTOS.has(protoText)) return null;
+  const proto = protoText ?? null;
+  let time: RecordTime | null = null;
+  if (ts !== undefined) {
+    const epoch = EPOCH_RE.exec(ts);
+    time = epoch ? recordTimeFromEpoch(Number(ts), epoch[2]) : recordTimeFromIso(ts);
+    if (!time) return null;
+  }
   const src = address(row.get('id.orig_h'));
   const dst = address(row.get('id.resp_h'));
   if (!src || !dst || (src.masked && dst.masked)) return null;
-  const op = count(row.get('id.orig_p'));
-  const rp = count(row.get('id.resp_p'));
-  if (op === null || rp === null || op > 65535 || rp > 65535) return null;
+  const portOf = (v: string | undefined): number | null | false => {
+    if (v === undefined || v === '-') return null;
+    const n = count(v);
+    return n === null || n > 65535 ? false : n;
+  };
+  const op = portOf(row.get('id.orig_p'));
+  const rp = portOf(row.get('id.resp_p'));
+  if (op === false || rp === false) return null;
   const rec = blankRecord('zeek', 'zeek-conn', line, lineCount);
   rec.time = time;
   rec.proto = proto;
@@ -84,8 +94,8 @@ function rowRecord(row: Row, line: number, lineCount: number): ExtractedRecord |
   rec.dir = '->';
   if (proto === 'icmp') {
     // Zeek keeps the ICMP type in orig_p and the code in resp_p
-    if (op <= 255) rec.icmpType = op;
-    if (rp <= 255) rec.icmpCode = rp;
+    if (op !== null && op <= 255) rec.icmpType = op;
+    if (rp !== null && rp <= 255) rec.icmpCode = rp;
   } else {
     rec.sport = op;
     rec.dport = rp;
@@ -150,6 +160,17 @@ function looksLikeRowStart(text: string): boolean {
   return m !== null && EPOCH_RE.test(m[1] as string) && UID_RE.test(m[2] as string);
 }
 
+/** Under a `#fields` header: does the line open with a value that fits the first column? */
+function headerRowStart(text: string, first: string): boolean {
+  const m = /^\s{0,8}(\S{1,64})\s/.exec(text);
+  if (!m) return false;
+  const value = m[1] as string;
+  if (first === 'ts') return EPOCH_RE.test(value) || recordTimeFromIso(value) !== null;
+  if (first === 'uid') return UID_RE.test(value);
+  if (first === 'id.orig_h' || first === 'id.resp_h') return address(value) !== null;
+  return !value.startsWith('#');
+}
+
 function jsonRow(value: unknown): Row | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const o = value as Record<string, unknown>;
@@ -194,7 +215,7 @@ export function extractZeek(lines: readonly string[]): ExtractedRecord[] {
     const trimmed = text.trimStart();
     if (trimmed.startsWith('#')) {
       if (trimmed.length <= MAX_RECORD_LINE) {
-        const m = /^#(separator|path|fields|close|open)\b[ \t]?(.{0,2000})$/.exec(trimmed);
+        const m = /^#(separator|path|fields|close|open)\b[ \t]?(.{0,2000})$/.exec(trimmed.trimEnd());
         if (m) {
           const key = m[1] as string;
           const value = (m[2] as string).trim();
@@ -202,7 +223,7 @@ export function extractZeek(lines: readonly string[]): ExtractedRecord[] {
           else if (key === 'path') conn = value === 'conn';
           else if (key === 'fields') {
             const names = value.split(/\t|\s+/).filter((s) => s.length > 0);
-            fields = names.includes('id.orig_h') && names.includes('ts') ? names : null;
+            fields = names.includes('id.orig_h') && names.includes('id.resp_h') ? names : null;
           } else if (key === 'close') {
             fields = null;
             conn = true;
@@ -225,35 +246,39 @@ export function extractZeek(lines: readonly string[]): ExtractedRecord[] {
       i++;
       continue;
     }
-    if (text.length > MAX_RECORD_LINE || !conn || !looksLikeRowStart(text)) {
+    const header = fields;
+    const rowStart = (t: string): boolean => looksLikeRowStart(t) || (header !== null && headerRowStart(t, header[0] ?? ''));
+    if (text.length > MAX_RECORD_LINE || !conn || !rowStart(text)) {
       i++;
       continue;
     }
-    const expected = fields ? fields.length : 20;
+    const expected = header ? header.length : 20;
     // a row the mail client wrapped: glue lines until the columns are all there
     let joined = text;
     let span = 1;
     while (splitRow(joined, separator, expected).length < expected && span < MAX_ROW_LINES && i + span < lines.length) {
       const next = lines[i + span] ?? '';
-      if (next.trim().length === 0 || next.length > MAX_RECORD_LINE || looksLikeRowStart(next) || next.trimStart().startsWith('#')) break;
+      if (next.trim().length === 0 || next.length > MAX_RECORD_LINE || rowStart(next) || next.trimStart().startsWith('#')) break;
       joined = `${joined.trimEnd()}${separator === '\t' && joined.includes('\t') ? '\t' : ' '}${next.trim()}`;
       span++;
     }
-    let row: Row | null = null;
-    if (fields) {
-      const tokens = splitRow(joined, separator, fields.length);
-      if (tokens.length >= fields.length - 1) {
+    let rec: ExtractedRecord | null = null;
+    if (header) {
+      const tokens = splitRow(joined, separator, header.length);
+      if (tokens.length >= header.length - 1 && tokens.length <= header.length + 1) {
         const map = new Map<string, string>();
-        fields.forEach((name, k) => {
+        header.forEach((name, k) => {
           const v = tokens[k];
           if (v !== undefined) map.set(name, v.trim());
         });
-        row = map;
+        rec = rowRecord(map, i, span);
       }
-    } else {
-      row = shapeRow(splitRow(joined, separator, 20));
     }
-    const rec = row ? rowRecord(row, i, span) : null;
+    if (!rec) {
+      // no header, or a pasted row of the default layout under some other header
+      const row = shapeRow(splitRow(joined, separator, 20));
+      rec = row ? rowRecord(row, i, span) : null;
+    }
     if (rec) {
       out.push(rec);
       i += span;
