@@ -90,6 +90,9 @@ describe('the bot answers members in the thread', () => {
     const body = bodyText(out[0]!.raw);
     expect(body).toContain(`Observation ${obsId}`);
     expect(body).toMatch(/class: +midstream/);
+    // the reporter's own address only as its /24
+    expect(body).toMatch(/target: 192\.0\.2\.0\/24/);
+    expect(body).not.toMatch(/192\.0\.2\.4\d\b/);
     expect(body).toMatch(/History for 100\.64\.0\.0\/16: 4 observation/);
     expect(body).toContain('noc.harbour-uni.example');
   });

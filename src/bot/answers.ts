@@ -1,12 +1,21 @@
 import ipaddr from 'ipaddr.js';
 import type { Observation } from '../contract.js';
+import { prefix24 } from '../report/digest.js';
 import type { Store, StoredFinding } from '../store/store.js';
 import { ipv4Number } from '../store/store.js';
 
 const MAX_LIST = 15;
 
-function flowLine(o: Observation): string {
-  const end = (a: string | null, p: number | null): string => (a ? (p !== null ? `${a}:${p}` : a) : '?');
+/** The reporter's own address (the target) only as its /24 unless showTargets. */
+function hideTarget(o: Observation, addr: string | null, showTargets: boolean): string | null {
+  return addr && !showTargets && addr === o.target ? prefix24(addr) : addr;
+}
+
+function flowLine(o: Observation, showTargets = false): string {
+  const end = (a: string | null, p: number | null): string => {
+    const shown = hideTarget(o, a, showTargets);
+    return shown ? (p !== null ? `${shown}:${p}` : shown) : '?';
+  };
   return `${o.proto ?? '?'} ${end(o.src, o.sport)} ${o.dir ?? '->'} ${end(o.dst, o.dport)}`;
 }
 
@@ -15,7 +24,7 @@ function who(o: Observation): string {
 }
 
 /** `#listwatch explain <id>`: one observation, where it came from and why it got its class. */
-export function explainObservation(store: Store, idOrPrefix: string): string {
+export function explainObservation(store: Store, idOrPrefix: string, showTargets = false): string {
   let obs = store.observation(idOrPrefix);
   if (!obs) {
     const candidates = idOrPrefix.length >= 4 ? store.observationsByIdPrefix(idOrPrefix, 6) : [];
@@ -31,7 +40,7 @@ export function explainObservation(store: Store, idOrPrefix: string): string {
     `  post:      <${obs.post}>${post?.subject ? ` "${post.subject}"` : ''}, line ${obs.line}`,
     `  reporter:  ${who(obs)}${obs.quoted ? ' (quoted by a later post)' : ''}${obs.duplicateOf ? `, a copy of ${obs.duplicateOf}` : ''}`,
     `  record:    ${obs.source} ${obs.format}${obs.time ? `, ${obs.time}` : ''}`,
-    `  flow:      ${flowLine(obs)}`,
+    `  flow:      ${flowLine(obs, showTargets)}`,
   ];
   if (obs.srcPkts !== null || obs.dstPkts !== null) {
     lines.push(`  counts:    ${obs.srcPkts ?? '?'} pkts / ${obs.srcBytes ?? '?'} bytes from the source, ${obs.dstPkts ?? '?'} pkts / ${obs.dstBytes ?? '?'} bytes back${obs.totalsOnly ? ' (totals only)' : ''}`);
@@ -45,7 +54,7 @@ export function explainObservation(store: Store, idOrPrefix: string): string {
   }
   if (obs.payload) lines.push(`  payload:   ${obs.payload.bytes} bytes${obs.payload.strings.length ? `, strings ${obs.payload.strings.slice(0, 6).map((x) => JSON.stringify(x)).join(' ')}` : ''}`);
   lines.push(`  class:     ${obs.class}${obs.family ? `, family ${obs.family}` : ''}`);
-  lines.push(`  actor:     ${obs.actor ?? '-'}   target: ${obs.target ?? '-'}`);
+  lines.push(`  actor:     ${obs.actor ?? '-'}   target: ${hideTarget(obs, obs.target, showTargets) ?? '-'}`);
   lines.push(`  why:       ${obs.evidence}`);
   const findings = store.findingsByKeys(store.findingKeysOfGroups(store.groupKeysOfObservations([obs.id]))).filter((f) => f.finding.observations.includes(obs!.id));
   if (findings.length) {

@@ -259,7 +259,7 @@ export class Bot {
   /** The thread's analysis as text, plus what the history adds to the findings that changed. */
   private threadReport(thread: string, changes: FindingChange[] = []): string {
     const result = analyzeThread(this.store.threadAnalyses(thread));
-    const parts = [renderText(result)];
+    const parts = [renderText(result, { showTargets: this.config.showTargets })];
     const inThread = new Set(result.doc.findings.map((f) => f.id));
     const elsewhere = changes.filter((c) => !inThread.has(c.finding.id));
     if (elsewhere.length) {
@@ -298,7 +298,7 @@ export class Bot {
           toList.push({ cmd, body: this.threadReport(thread) });
           break;
         case 'explain':
-          toList.push({ cmd, body: explainObservation(this.store, cmd.arg!) });
+          toList.push({ cmd, body: explainObservation(this.store, cmd.arg!, this.config.showTargets) });
           break;
         case 'correlate':
           toList.push({ cmd, body: correlatePrefix(this.store, cmd.arg!) });
