@@ -4,6 +4,7 @@ import type { AnalysisResult } from '../analyze/types.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
 import { InputReadError } from '../source/index.js';
+import { writeJsonDocument } from './json-out.js';
 
 export type ReportFormat = 'text' | 'json' | 'markdown';
 
@@ -49,6 +50,7 @@ export function analyzeCommand(out: NodeJS.WritableStream = process.stdout): Com
         const { enrichFromEnv } = await import('./llm-wiring.js');
         result = await enrichFromEnv(result, run.mails);
       }
-      out.write(renderResult(result, opts.format, { showTargets: opts.showTargets }));
+      if (opts.format === 'json') await writeJsonDocument(result.doc, out);
+      else out.write(renderResult(result, opts.format, { showTargets: opts.showTargets }));
     });
 }
