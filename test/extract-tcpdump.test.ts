@@ -251,6 +251,15 @@ describe('what is not a tcpdump record', () => {
     ]);
   });
 
+  it('reads pflog lines (tcpdump -e on an OpenBSD pflog)', () => {
+    const recs = extractTcpdump([
+      'Mar 30 17:47:40.390143 rule 2/(match) pass in on lo0: 127.0.0.1 > 127.0.0.1: icmp: echo reply',
+      'Mar 30 17:47:41.101010 rule 3/(match) block in on xl0: 198.51.100.99.1052 > 192.0.2.30.1434:  udp 376',
+    ]);
+    expect(recs.map((r) => [r.line, r.proto, r.dport, r.payloadLen, r.icmpType])).toEqual([[0, 'icmp', null, undefined, 0], [1, 'udp', 1434, 376, undefined]]);
+    expect(recs[1]?.time).toEqual({ month: 3, day: 30, hour: 17, minute: 47, second: 41, fraction: '101010' });
+  });
+
   it('reads IPv6', () => {
     const [rec] = extractTcpdump(['07:10:23.613276 IP6 2001:db8::1.41000 > 2001:db8::2.80: Flags [S], seq 1, win 1024, length 0']);
     expect(rec).toMatchObject({ src: '2001:db8::1', sport: 41000, dst: '2001:db8::2', dport: 80, srcFlags: 'S' });

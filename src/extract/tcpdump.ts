@@ -170,7 +170,7 @@ export function blankRecord(source: string, format: string, line: number, lineCo
 // tcpdump
 // ---------------------------------------------------------------------------------------------
 
-const TIME_RE = /^(?:(\d{4})-(\d{2})-(\d{2}) )?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? +/;
+const TIME_RE = /^(?:(\d{4})-(\d{2})-(\d{2}) |([A-Z][a-z]{2}) {1,2}(\d{1,2}) )?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? +/;
 const EPOCH_RE = /^(\d{9,10})\.(\d{1,9}) +/;
 const MAC_RE = /^[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}[ ,]/;
 const ETHER_END_RE = /(?:length|ip|0800|IPv4) \d{1,5}: /;
@@ -392,12 +392,20 @@ function parseTcpdumpLine(text: string, line: number): Parsed | null {
   const tm = TIME_RE.exec(s);
   const ep = tm ? null : EPOCH_RE.exec(s);
   if (tm) {
-    const hour = Number(tm[4]);
-    const minute = Number(tm[5]);
-    const second = Number(tm[6]);
+    const hour = Number(tm[6]);
+    const minute = Number(tm[7]);
+    const second = Number(tm[8]);
     if (!validClock(hour, minute, second)) return null;
     time = { hour, minute, second };
-    if (tm[7]) time.fraction = tm[7];
+    if (tm[9]) time.fraction = tm[9];
+    if (tm[4]) {
+      // OpenBSD tcpdump -tttt: `Mar 30 17:47:40.390143`
+      const month = MONTHS[tm[4].toLowerCase()];
+      const day = Number(tm[5]);
+      if (month === undefined || !validDate(month, day)) return null;
+      time.month = month;
+      time.day = day;
+    }
     if (tm[1]) {
       const month = Number(tm[2]);
       const day = Number(tm[3]);
@@ -416,6 +424,9 @@ function parseTcpdumpLine(text: string, line: number): Parsed | null {
     const iface = ANY_IFACE_RE.exec(s);
     if (iface && !/^IP6? /.test(s)) s = s.slice(iface[0].length);
     if (/^[<>] /.test(s)) s = s.slice(2); // tcpdump 3.x on Linux: < in, > out
+    // OpenBSD pflog read with tcpdump -e: `rule 2/(match) block in on xl0: ...`
+    const pflog = /^rule [\w./()-]{1,24}(?: \[[^\]]{0,40}\])? (?:pass|block|match|scrub|nat|rdr|binat) (?:in|out) on [\w.-]{1,16}: /.exec(s);
+    if (pflog) s = s.slice(pflog[0].length);
     if (MAC_RE.test(s)) {
       const window = s.slice(0, 200);
       const eth = ETHER_END_RE.exec(window);
