@@ -123,3 +123,30 @@ describe('parseMail properties', () => {
     );
   });
 });
+
+describe('segmentBody on hostile repetitions stays linear', () => {
+  it.each([
+    ['indented attributions', '  the sensor wrote:\n'],
+    ['attribution + indent', 'x wrote:\n  y\n'],
+    ['forward starts', '----- Forwarded message from Bob <b@example.org> -----\n'],
+    ['GroupWise headers', 'Bob <b@example.org> 06/09/01 00:14:18 >>>\n'],
+    ['Outlook blocks', 'From: a@b.example.org\nSent: x\nTo: y\n'],
+    ['rule + disclaimer', '----------\nconfidential\n'],
+    ['signature delimiters', '-- \n'],
+    ['deep markers', `${'> '.repeat(40)}x\n`],
+  ])('%s', (_name, unit) => {
+    const time = (n: number): number => {
+      const text = unit.repeat(n);
+      let best = Infinity;
+      for (let k = 0; k < 3; k++) {
+        const t0 = performance.now();
+        segmentBody(text);
+        best = Math.min(best, performance.now() - t0);
+      }
+      return Math.max(best, 5);
+    };
+    time(500); // warm up
+    // 10x the input: linear is ~10x the time, quadratic ~100x
+    expect(time(20_000) / time(2_000)).toBeLessThan(60);
+  });
+});

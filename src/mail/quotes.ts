@@ -235,10 +235,14 @@ function stripOneLevel(t: string): string {
   return rest;
 }
 
+/** Every marker level at once (as stripOneLevel repeated), in one pass. */
 function stripAllLevels(t: string): string {
-  let r = t;
-  for (let n = 0; n < 10_000 && r.charCodeAt(0) === 62; n++) r = stripOneLevel(r);
-  return r;
+  let i = 0;
+  while (t.charCodeAt(i) === 62) {
+    i++;
+    if (t.charCodeAt(i) === 32) i++;
+  }
+  return t.slice(i);
 }
 
 // ---------------------------------------------------------------- attributions
