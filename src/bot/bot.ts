@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import type { Observation } from '../contract.js';
+import { SCHEMA, type Observation } from '../contract.js';
 import type { Config } from '../config/schema.js';
-import type { PostAnalysis } from '../analyze/types.js';
+import type { AnalysisResult, PostAnalysis } from '../analyze/types.js';
+import { enrichWithLlm, type LlmLayer } from '../llm/index.js';
 import { analyzePost } from '../analyze/post.js';
 import { analyzeThread } from '../analyze/corpus.js';
 import { groupKey } from '../correlate/correlate.js';
@@ -38,6 +39,10 @@ export interface BotOptions {
   outbox: Outbox;
   log: Logger;
   now?: () => Date;
+  /** the optional LLM layer (narratives, corroboration from prose); null or inactive: deterministic only */
+  llm?: LlmLayer | null;
+  /** the most an answer waits for the LLM layer before going out with what it has (default 20 s) */
+  llmBudgetMs?: number;
 }
 
 interface Plan {
@@ -55,9 +60,13 @@ export class Bot {
   readonly outbox: Outbox;
   readonly log: Logger;
   readonly now: () => Date;
+  readonly llm: LlmLayer | null;
+  private readonly llmBudgetMs: number;
   private readonly allowlist: Set<string>;
 
   constructor(opts: BotOptions) {
+    this.llm = opts.llm ?? null;
+    this.llmBudgetMs = opts.llmBudgetMs ?? 20_000;
     this.config = opts.config;
     this.store = opts.store;
     this.outbox = opts.outbox;
@@ -105,7 +114,10 @@ export class Bot {
       // pure work outside the transaction
       const thread = this.store.threadFor(mail);
       const analysis = analyzePost(mail, thread);
-      plan = this.store.transaction(() => this.commitPost(mail, analysis, verdict, input, at, opts.answer !== false));
+      const answer = opts.answer !== false;
+      // the LLM works before the transaction (it is slow and may fail); its text is used if it came
+      const enriched = answer && verdict.kind === 'ok' ? await this.enrichIfWanted(mail, analysis) : null;
+      plan = this.store.transaction(() => this.commitPost(mail, analysis, verdict, input, at, answer, enriched));
     } catch (err) {
       const message = err instanceof Error ? `${err.message}` : String(err);
       if (!this.store.db.open) throw err;
@@ -121,7 +133,41 @@ export class Bot {
     return plan.result;
   }
 
-  private commitPost(mail: MailPost, analysis: PostAnalysis, verdict: GuardVerdict, input: string, at: Date, answer: boolean): Plan {
+  /**
+   * With the LLM layer on, and only when this post will get a thread analysis (an `analyze` from a
+   * member, or a possible auto-reply), the thread's analysis enriched with corroboration read from
+   * prose and narratives. Never throws; null when not wanted or not possible.
+   */
+  private async enrichIfWanted(mail: MailPost, analysis: PostAnalysis): Promise<AnalysisResult | null> {
+    if (!this.llm?.active) return null;
+    const sender = mail.from.address?.toLowerCase() ?? null;
+    const member = !!sender && (this.allowlist.has(sender) || this.store.isMember(sender));
+    const thread = analysis.post.thread;
+    const asks = member && parseCommands(mail).commands.some((c) => c.name === 'analyze');
+    const auto = this.config.autoReply && analysis.observations.length > 0 && !this.store.threadState(thread).autoReplied;
+    if (!asks && !auto) return null;
+    try {
+      const stored = this.store.threadAnalyses(thread);
+      const result = analyzeThread([...stored, analysis]);
+      const mails = [...this.store.mailsOf(stored.map((a) => a.post.id)), mail];
+      const { result: enriched, notes } = await enrichWithLlm(result, mails, this.llm, { budgetMs: this.llmBudgetMs });
+      if (notes.length) this.log.info({ messageId: mail.id, notes }, 'LLM notes');
+      return enriched;
+    } catch (err) {
+      this.log.warn({ messageId: mail.id, err: (err as Error).message }, 'LLM enrichment failed; deterministic answer');
+      return null;
+    }
+  }
+
+  private commitPost(
+    mail: MailPost,
+    analysis: PostAnalysis,
+    verdict: GuardVerdict,
+    input: string,
+    at: Date,
+    answer: boolean,
+    enriched: AnalysisResult | null = null,
+  ): Plan {
     const atIso = at.toISOString();
     const day = dayIn(at, this.config.timeZone);
     const thread = analysis.post.thread;
@@ -164,7 +210,7 @@ export class Bot {
       } else if (commands.length && !member) {
         logLines.push(['commands from a sender who is not a list member; ignored', { messageId: mail.id, from: sender, commands: commands.map((c) => c.name) }]);
       } else if (commands.length && sender) {
-        queued.push(...this.answerCommands(mail, thread, sender, commands, atIso, day, logLines));
+        queued.push(...this.answerCommands(mail, thread, sender, commands, atIso, day, logLines, enriched));
       }
       if (this.config.autoReply && !commands.length && analysis.observations.length > 0) {
         const adds = changes.filter((c) => c.added || c.newReporters.length > 0);
@@ -178,7 +224,7 @@ export class Bot {
         } else if (kill) {
           logLines.push(['kill switch on: no auto-reply', { messageId: mail.id, killSwitch: kill }]);
         } else {
-          const body = this.threadReport(thread, adds);
+          const body = this.threadReport(thread, adds, enriched);
           const recipients = this.config.replyTo === 'list' || !sender ? [this.config.listAddress] : [sender];
           const out = composeReply(this.replyTarget(mail, sender), body, { cause: `auto:${thread}`, recipients });
           const r = this.outbox.enqueue(out);
@@ -257,9 +303,14 @@ export class Bot {
   }
 
   /** The thread's analysis as text, plus what the history adds to the findings that changed. */
-  private threadReport(thread: string, changes: FindingChange[] = []): string {
-    const result = analyzeThread(this.store.threadAnalyses(thread));
+  private threadReport(thread: string, changes: FindingChange[] = [], enriched: AnalysisResult | null = null): string {
+    const result = enriched ?? analyzeThread(this.store.threadAnalyses(thread));
     const parts = [renderText(result, { showTargets: this.config.showTargets })];
+    const narratives = Object.entries(result.narratives ?? {});
+    if (narratives.length) {
+      parts.push('', 'IN PROSE (written by a language model from the records above; the records are the evidence):');
+      for (const [key, text] of narratives.slice(0, 12)) parts.push('', `${key.startsWith('thread:') ? 'The thread' : key}:`, text);
+    }
     const inThread = new Set(result.doc.findings.map((f) => f.id));
     const elsewhere = changes.filter((c) => !inThread.has(c.finding.id));
     if (elsewhere.length) {
@@ -281,6 +332,7 @@ export class Bot {
     atIso: string,
     day: string,
     logLines: Plan['logLines'],
+    enriched: AnalysisResult | null = null,
   ): string[] {
     const limit = this.config.rateLimits.perSenderPerHour;
     const used = this.store.countRequests(sender, hoursBefore(new Date(atIso), 1));
@@ -295,7 +347,7 @@ export class Bot {
       this.store.addRequest(sender, atIso, mail.id, cmd.name);
       switch (cmd.name) {
         case 'analyze':
-          toList.push({ cmd, body: this.threadReport(thread) });
+          toList.push({ cmd, body: this.threadReport(thread, [], enriched) });
           break;
         case 'explain':
           toList.push({ cmd, body: explainObservation(this.store, cmd.arg!, this.config.showTargets) });
@@ -424,14 +476,34 @@ export class Bot {
    * The daily digest: to the list and to each subscriber, once per day (the cause is the day, so
    * a second run the same day queues nothing). `at` is the clock's time unless given (tests).
    */
-  runDigest(at: Date = this.now()): { day: string; queued: string[]; reason?: string } {
+  async runDigestWithLlm(at: Date = this.now()): Promise<{ day: string; queued: string[]; reason?: string }> {
+    const extra: Pick<DigestInput, 'narratives' | 'llmFooter'> = {};
+    if (this.llm?.active) {
+      try {
+        const input = this.digestInput(dayIn(at, this.config.timeZone), at);
+        const result: AnalysisResult = {
+          doc: { schema: SCHEMA, posts: input.posts, observations: input.observations, findings: input.findings.map((f) => f.finding), errors: [] },
+          statements: [],
+          questions: input.openQuestions,
+        };
+        extra.narratives = await this.llm.narrate(result, this.store.mailsOf(input.posts.map((p) => p.id)));
+        const footer = this.llm.usageFooter();
+        if (footer) extra.llmFooter = footer;
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'LLM narratives for the digest failed; deterministic digest');
+      }
+    }
+    return this.runDigest(at, extra);
+  }
+
+  runDigest(at: Date = this.now(), extra: Pick<DigestInput, 'narratives' | 'llmFooter'> = {}): { day: string; queued: string[]; reason?: string } {
     const day = dayIn(at, this.config.timeZone);
     const kill = this.killSwitch();
     if (kill) {
       this.log.warn({ day, killSwitch: kill }, 'kill switch on: no digest');
       return { day, queued: [], reason: 'kill switch' };
     }
-    const rendered = this.renderDigestOf(day, at);
+    const rendered = renderDigest({ ...this.digestInput(day, at), ...extra });
     if (!rendered) {
       this.log.info({ day }, 'digest: nothing to say today; none sent');
       return { day, queued: [], reason: 'nothing to say' };

@@ -9,6 +9,7 @@ import type { MailTransport } from '../deliver/types.js';
 import { ImapWatcher } from '../source/imap.js';
 import { MaildirWatcher, seedMaildir, type MessageHandler } from '../source/maildir-watch.js';
 import { Store } from '../store/store.js';
+import { openLlmLayer } from '../llm/index.js';
 import { Bot } from './bot.js';
 import { createLogger } from './log.js';
 
@@ -84,7 +85,9 @@ async function assemble(loaded: LoadedConfig, opts: RunOptions): Promise<Parts> 
     deliveredCheck: async (messageId) => store.isProcessed(messageId) || (imap ? await imap.hasMessageId(messageId) : false),
     ...opts.outboxOptions,
   });
-  const bot = new Bot({ config: { ...config, killSwitchFile }, store, outbox, log, ...(opts.now ? { now: opts.now } : {}) });
+  // the LLM layer only when the config says so (and it has a key: without one it stays inactive)
+  const llm = config.llm ? openLlmLayer({ log, db: store.db, overrides: { enabled: true }, ...(opts.now ? { clock: opts.now } : {}) }) : null;
+  const bot = new Bot({ config: { ...config, killSwitchFile }, store, outbox, log, llm, ...(opts.now ? { now: opts.now } : {}) });
 
   let source: MaildirWatcher | ImapWatcher;
   if (loaded.imap) {
@@ -153,8 +156,12 @@ export async function startBot(loaded: LoadedConfig, opts: RunOptions = {}): Pro
   if (opts.schedule !== false) {
     task = cron.schedule(
       loaded.config.digestCron,
-      () => {
-        bot.runDigest();
+      async () => {
+        try {
+          await bot.runDigestWithLlm();
+        } catch (err) {
+          log.error({ err: (err as Error).message }, 'digest failed');
+        }
         void flush();
       },
       { timezone: loaded.config.timeZone, noOverlap: true, name: 'listwatch-digest' },

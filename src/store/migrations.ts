@@ -152,6 +152,10 @@ export const MIGRATIONS: Array<(db: Database) => void> = [
       );
     `);
   },
+  // 2: the post's text and quotation blocks, for the optional LLM layer (bounded; null when large)
+  (db) => {
+    db.exec('ALTER TABLE posts ADD COLUMN mail TEXT');
+  },
 ];
 
 export function runMigrations(db: Database): number {

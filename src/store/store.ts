@@ -11,6 +11,9 @@ import { normalizeSubject } from '../mail/thread.js';
 import { migrateOutbox } from '../deliver/outbox.js';
 import { runMigrations } from './migrations.js';
 
+/** Post bodies longer than this are not kept (the LLM layer then sees the post without its text). */
+export const MAX_STORED_TEXT = 256 * 1024;
+
 /** How many observations of one group key a recomputation reads at most (the newest). */
 export const MAX_GROUP_OBSERVATIONS = 20_000;
 
@@ -177,10 +180,23 @@ export class Store {
     const p = pa.post;
     const inserted = this.db
       .prepare(
-        `INSERT INTO posts(id, thread, subject, subject_key, date, from_address, from_org, tlp, day, received_at, analysis)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+        `INSERT INTO posts(id, thread, subject, subject_key, date, from_address, from_org, tlp, day, received_at, analysis, mail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
       )
-      .run(p.id, p.thread, p.subject, normalizeSubject(p.subject), p.date, p.from.address?.toLowerCase() ?? null, p.from.org, pa.mail.tlp, day, at, JSON.stringify(slimAnalysis(pa)));
+      .run(
+        p.id,
+        p.thread,
+        p.subject,
+        normalizeSubject(p.subject),
+        p.date,
+        p.from.address?.toLowerCase() ?? null,
+        p.from.org,
+        pa.mail.tlp,
+        day,
+        at,
+        JSON.stringify(slimAnalysis(pa)),
+        pa.mail.text.length <= MAX_STORED_TEXT ? JSON.stringify({ text: pa.mail.text, blocks: pa.mail.blocks }) : null,
+      );
     if (inserted.changes === 0) return false;
     const insObs = this.db.prepare(
       `INSERT INTO observations(id, post, thread, group_key, actor, actor_num, time, class, day, json)
@@ -213,6 +229,23 @@ export class Store {
       const observations = (obsStmt.all(r.id) as Array<{ json: string }>).map((o) => json<Observation>(o.json));
       return { ...a, observations };
     });
+  }
+
+  /** The posts as MailPost, with their text and blocks where kept (for the LLM layer). */
+  mailsOf(ids: Iterable<string>): MailPost[] {
+    const stmt = this.db.prepare('SELECT analysis, mail FROM posts WHERE id = ?');
+    const out: MailPost[] = [];
+    for (const id of new Set(ids)) {
+      const row = stmt.get(id) as { analysis: string; mail: string | null } | undefined;
+      if (!row) continue;
+      const slim = json<Omit<PostAnalysis, 'observations'>>(row.analysis).mail;
+      out.push(row.mail ? { ...slim, ...json<Pick<MailPost, 'text' | 'blocks'>>(row.mail) } : slim);
+    }
+    return out;
+  }
+
+  postIdsOfThread(thread: string, limit = 500): string[] {
+    return (this.db.prepare('SELECT id FROM posts WHERE thread = ? ORDER BY received_at, rowid LIMIT ?').all(thread, limit) as Array<{ id: string }>).map((r) => r.id);
   }
 
   postsByIds(ids: Iterable<string>): Post[] {

@@ -8,6 +8,7 @@ import { Bot } from '../../src/bot/bot.js';
 import { directoryTransport, Outbox, type OutboxOptions } from '../../src/deliver/outbox.js';
 import type { MailTransport } from '../../src/deliver/types.js';
 import { Store } from '../../src/store/store.js';
+import type { LlmLayer } from '../../src/llm/index.js';
 import { BOT_ADDRESS, LIST_ADDRESS } from './bot-mail.js';
 
 export interface Harness {
@@ -28,7 +29,10 @@ export function quietLog(): pino.Logger {
   return pino({ level: process.env.LISTWATCH_TEST_LOG ?? 'silent' });
 }
 
-export function makeBot(overrides: ConfigInput = {}, opts: { transport?: MailTransport; outbox?: Partial<OutboxOptions>; dir?: string } = {}): Harness {
+export function makeBot(
+  overrides: ConfigInput = {},
+  opts: { transport?: MailTransport; outbox?: Partial<OutboxOptions>; dir?: string; llm?: (store: Store, log: pino.Logger) => LlmLayer } = {},
+): Harness {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'listwatch-bot-'));
   const config = configSchema.parse({
     address: BOT_ADDRESS,
@@ -54,7 +58,7 @@ export function makeBot(overrides: ConfigInput = {}, opts: { transport?: MailTra
     now,
     ...opts.outbox,
   });
-  const bot = new Bot({ config, store, outbox, log, now });
+  const bot = new Bot({ config, store, outbox, log, now, llm: opts.llm ? opts.llm(store, log) : null, llmBudgetMs: 3000 });
   let n = 0;
   return {
     dir,
