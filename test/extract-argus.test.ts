@@ -169,6 +169,8 @@ describe('real ra output of the crafted pcap, layout by layout', () => {
     ['csv-long', { format: 'argus-csv', counts: 'totals', state: 'zb', time: 'clock' }],
     ['csv-long-wrapped80', { format: 'argus-csv', counts: 'totals', state: 'zb', time: 'clock' }],
     ['csv-u-no-header', { format: 'argus-csv', counts: 'totals', state: 'word', time: 'epoch' }],
+    ['csv-long-no-header', { format: 'argus-csv', counts: 'totals', state: 'zb', time: 'clock' }],
+    ['csv-long-no-header-wrapped80', { format: 'argus-csv', counts: 'totals', state: 'zb', time: 'clock' }],
     ['udata', { counts: 'totals', state: 'zb-cut5', time: 'clock' }],
     ['udata-no-header', { counts: 'totals', state: 'zb-cut5', time: 'clock' }],
     ['fields', { counts: 'split', state: 'word', time: 'clock' }],
@@ -227,7 +229,7 @@ describe('real ra output of the crafted pcap, layout by layout', () => {
   });
 
   it('user data (CSV or blank-separated, with or without header) is kept as detail', () => {
-    for (const name of ['csv-long', 'udata', 'udata-no-header']) {
+    for (const name of ['csv-long', 'csv-long-no-header', 'csv-long-no-header-wrapped80', 'udata', 'udata-no-header']) {
       const recs = ra(name);
       expect(recs[3]?.detail, name).toBe('s[32]=GET /scripts/..%255c../winnt/sys');
       expect(recs[5]?.detail, name).toBe('s[32]=GET /scripts/..%255c../winnt/sys d[28]=HTTP/1.0 400 Bad Request....');

@@ -301,10 +301,10 @@ function hostName(token: string): AddrMatch | null {
   if (token.length > 80 || !HOST.test(token) || !/[A-Za-z]/.test(token)) return null;
   const labels = token.split('.');
   const last = labels[labels.length - 1] as string;
-  const isPort = /^\d{1,5}$/.test(last) || servicePort(last, null) !== null;
+  const isPort = /^\d{1,5}$/.test(last) || last.endsWith('*') || servicePort(last, null) !== null;
   const hostLabels = isPort ? labels.slice(0, -1) : labels;
-  if (hostLabels.length < 2 || !/[A-Za-z]/.test(hostLabels.join('.'))) return null;
-  if (/^\d+$/.test(hostLabels[hostLabels.length - 1] as string)) return null; // a cut or odd IPv4
+  // the name must end in a word (com, net, a site name), not in digits or a cut label
+  if (hostLabels.length < 2 || !/^[A-Za-z][A-Za-z-]*[A-Za-z]$/.test(hostLabels[hostLabels.length - 1] as string)) return null;
   return { kind: 'addr', addr: hostLabels.join('.').toLowerCase(), portText: isPort ? last : null, host: true };
 }
 

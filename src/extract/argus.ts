@@ -359,7 +359,7 @@ function alignToHeader(fields: readonly string[], header: Header): Parsed | null
  * Without a header: time, [flags], [proto], saddr[.sport] [sport], [dir], daddr[.dport] [dport],
  * counts, extras, state, by the shape of each token. Anything else on the line (prose) → null.
  */
-function parseByShape(tokens: readonly string[]): Parsed | null {
+function parseByShape(tokens: readonly string[], csv = false): Parsed | null {
   const p = emptyParsed();
   let at = 0;
   const tm = parseTimeAt(tokens, 0);
@@ -444,6 +444,8 @@ function parseByShape(tokens: readonly string[]): Parsed | null {
     // user data ends the line (it may hold blanks): take the rest as detail
     if (USER_DATA.test(t)) { extras.push(tokens.slice(at).join(' ')); break; }
     if ((isLast || USER_DATA.test(tokens[at + 1] ?? '')) && isStateLike(t)) { p.state = t; continue; }
+    // CSV fields keep their order: more columns (MACs, TTLs, user data) may follow the state
+    if (csv && p.state === null && isStateLike(t)) { p.state = t; continue; }
     // a poster's note after an unmistakable state (`A_RPA  <== this one`) on a full record
     if (isStateToken(t) && t.length >= 2 && p.time !== null && p.proto !== null) {
       p.state = t;
@@ -499,7 +501,7 @@ function parseFields(fields: readonly string[], header: Header | null, delim: st
   }
   if (delim !== null) {
     const shaped = fields.map((f) => f.trim()).filter((f) => f !== '');
-    return shaped.length <= MAX_TOKENS ? parseByShape(shaped) : null;
+    return shaped.length <= MAX_TOKENS ? parseByShape(shaped, true) : null;
   }
   return parseByShape(fields);
 }
@@ -582,12 +584,14 @@ function readRecord(lines: readonly string[], i: number, header: Header | null):
     let count = 1;
     const want = hdr.kinds.length;
     let parsed = parseFields(splitFields(text, delim), hdr, delim);
-    if (parsed === null && want === 0) return null;
+    if (parsed === null && want === 0 && withoutCR(line).length < 72) return null;
     // re-join a record that the archive hard-wrapped (80 columns, even mid-field)
     while (count <= MAX_CONT + 1 && i + count < lines.length) {
       const fieldsNow = text.split(delim).length;
       const next = lines[i + count] as string;
-      const short = want > 0 ? fieldsNow < want : parsed !== null && !parsed.complete;
+      // without a header the field count is unknown: a line of 72+ columns may be hard-wrapped
+      const wrapped = want === 0 && withoutCR(lines[i + count - 1] as string).length >= 72;
+      const short = want > 0 ? fieldsNow < want : wrapped || (parsed !== null && !parsed.complete);
       // all fields there, but the last physical line was hard-wrapped inside the trailing user data
       const cutUserData = want > 0 && fieldsNow === want && USER_KINDS.has(hdr.kinds[want - 1] as Kind)
         && withoutCR(lines[i + count - 1] as string).length >= 72 && !next.includes(delim) && next.length <= 80;
@@ -595,7 +599,10 @@ function readRecord(lines: readonly string[], i: number, header: Header | null):
       if (next.trim() === '' || next.length > MAX_LINE || startsRecord(next, hdr)) break;
       const joined = text + withoutCR(next);
       const again = parseFields(splitFields(joined, delim), hdr, delim);
-      if (again === null && want === 0) break;
+      if (want === 0 && (again === null || (parsed !== null && again.score < parsed.score))) {
+        if (parsed === null && again === null) { text = joined; count += 1; continue; }
+        break;
+      }
       text = joined;
       parsed = again;
       count += 1;
