@@ -57,3 +57,27 @@ describe('joinAlertsToFlows', () => {
     expect(joinAlertsToFlows(many).length).toBe(50_000);
   });
 });
+
+describe('joins: Suricata eve flow records', () => {
+  it('join the Suricata alert of the same traffic', async () => {
+    const { analyzeThread } = await import('../src/analyze/corpus.js');
+    const { analyzePost } = await import('../src/analyze/post.js');
+    const { parseMail } = await import('../src/mail/parse.js');
+    const alert = JSON.stringify({
+      timestamp: '2026-11-25T10:00:00.100000+0000', flow_id: 1, event_type: 'alert', src_ip: '203.0.113.9', src_port: 4444, dest_ip: '192.0.2.5', dest_port: 80, proto: 'TCP',
+      alert: { action: 'allowed', gid: 1, signature_id: 2010935, rev: 3, signature: 'ET TEST probe', category: 'Misc activity', severity: 3 },
+    });
+    const flow = JSON.stringify({
+      timestamp: '2026-11-25T10:00:00.000000+0000', flow_id: 1, event_type: 'flow', src_ip: '203.0.113.9', src_port: 4444, dest_ip: '192.0.2.5', dest_port: 80, proto: 'TCP',
+      flow: { pkts_toserver: 2, pkts_toclient: 1, bytes_toserver: 1600, bytes_toclient: 54, start: '2026-11-25T10:00:00.000000+0000', state: 'closed' },
+      tcp: { tcp_flags: '1c', tcp_flags_ts: '18', tcp_flags_tc: '14', state: 'closed' },
+    });
+    const raw = Buffer.from(`From: A <a@soc.example.org>\nTo: list@example.net\nSubject: eve\nDate: Wed, 25 Nov 2026 12:00:00 +0000\nMessage-ID: <eve@example.org>\n\n${alert}\n${flow}\n`);
+    const mail = await parseMail(raw, 'eve.eml');
+    const result = analyzeThread([analyzePost(mail, mail.id)]);
+    const obs = result.doc.observations;
+    expect(obs.map((o) => o.source)).toEqual(['suricata', 'suricata']);
+    const same = result.doc.findings.find((f) => f.kind === 'same-traffic');
+    expect(same?.observations.sort()).toEqual(obs.map((o) => o.id).sort());
+  });
+});

@@ -1,5 +1,6 @@
 import type { Observation, Party, Post } from '../contract.js';
-import { classifyRecord } from '../classify/classify.js';
+import type { Classification } from '../classify/classify.js';
+import { classifyConversations } from '../classify/conversation.js';
 import { findQuestions, findStatements } from '../correlate/corroboration.js';
 import { extractRecords } from '../extract/index.js';
 import type { ExtractedRecord } from '../extract/types.js';
@@ -38,9 +39,8 @@ function reporterOf(block: BodyBlock, mail: MailPost): Party {
   return mail.from;
 }
 
-function toObservation(rec: ExtractedRecord, block: BodyBlock, mail: MailPost, clock: PostClock): Observation {
+function toObservation(rec: ExtractedRecord, c: Classification, block: BodyBlock, mail: MailPost, clock: PostClock): Observation {
   const line = block.startLine + rec.line;
-  const c = classifyRecord(rec);
   const obs: Observation = {
     id: stableId('obs', mail.id, line, recordKey(rec)),
     post: mail.id,
@@ -88,8 +88,10 @@ export function analyzePost(mail: MailPost, thread: string): PostAnalysis {
     if (block.kind !== 'own' && block.kind !== 'quoted') continue;
     const { records, problems } = extractRecords(block.lines);
     for (const p of problems) mail.warnings.push(`extractor ${p.extractor} failed on lines ${block.startLine}-${block.startLine + block.lines.length - 1}: ${p.message}`);
-    for (const rec of records) {
-      const obs = toObservation(rec, block, mail, clock);
+    // packet-per-line logs are classified as conversations: a SYN line and a RST line are one flow
+    const classes = classifyConversations(records);
+    for (let i = 0; i < records.length; i++) {
+      const obs = toObservation(records[i]!, classes[i]!, block, mail, clock);
       if (seen.has(obs.id)) continue;
       seen.add(obs.id);
       observations.push(obs);

@@ -151,7 +151,8 @@ function carriesData(side: Side, rec: ExtractedRecord): boolean | null {
 }
 
 function flagsText(rec: ExtractedRecord): string {
-  if (rec.state && rec.state.includes('_')) return `flags ${rec.state}`;
+  // an Argus -Zb state (A_RPA, S_, _RA) is the flags themselves; Suricata's syn_sent is a state
+  if (rec.state && /^[FSRPAUEC]*_[FSRPAUEC]*$/.test(rec.state)) return `flags ${rec.state}`;
   if (rec.srcFlags !== null || rec.dstFlags !== null) {
     if (rec.singlePacket) return `flags ${rec.srcFlags || 'none (NULL)'}`;
     return `flags ${rec.srcFlags ?? ''}_${rec.dstFlags ?? ''}`;

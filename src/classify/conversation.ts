@@ -88,6 +88,26 @@ export function mergePackets(packets: readonly ExtractedRecord[]): ExtractedReco
   return merged;
 }
 
+/** one sender's lone SYN-ACKs or resets, with no SYN back from any of their targets, are backscatter */
+const MIN_LONE_REPLIES = 2;
+
+function isReplyOnly(r: ExtractedRecord): boolean {
+  if ((r.proto ?? '').toLowerCase() !== 'tcp' || !r.srcFlags) return false;
+  const f = normalizeFlags(r.srcFlags);
+  return f === 'SA' || f === 'R' || f === 'RA';
+}
+
+function loneRepliesBySender(records: readonly ExtractedRecord[], conversations: readonly Conversation[]): Map<string, number> {
+  const count = new Map<string, number>();
+  for (const c of conversations) {
+    if (c.members.length !== 1) continue;
+    const r = records[c.members[0] as number] as ExtractedRecord;
+    if (!isReplyOnly(r) || !r.src) continue;
+    count.set(r.src, (count.get(r.src) ?? 0) + 1);
+  }
+  return count;
+}
+
 /**
  * Classifies the records of one block, reading one-line-per-packet logs of the same conversation
  * together. Returns one Classification per record, in order. Alerts and flow records are classified
@@ -111,8 +131,21 @@ export function classifyConversations(records: readonly ExtractedRecord[]): Clas
     c.members.push(i);
     if (t !== null) c.last = t;
   });
+  const loneReplies = loneRepliesBySender(records, conversations);
   for (const c of conversations) {
-    if (c.members.length < 2) continue;
+    if (c.members.length < 2) {
+      const i = c.members[0] as number;
+      const r = records[i] as ExtractedRecord;
+      const alike = loneReplies.get(r.src ?? '') ?? 0;
+      if (alike >= MIN_LONE_REPLIES && isReplyOnly(r)) {
+        const flow = classifyRecord(mergePackets([r]));
+        out[i] = {
+          ...flow,
+          evidence: `${alike} lone replies from ${r.src} in these lines and no SYN from any of their targets: ${flow.evidence.charAt(0).toLowerCase()}${flow.evidence.slice(1)}`,
+        };
+      }
+      continue;
+    }
     const packets = c.members.map((i) => records[i] as ExtractedRecord);
     const flow = classifyRecord(mergePackets(packets));
     const where = `${packets.length} packets of one conversation`;

@@ -6,10 +6,12 @@ import type { Observation } from '../contract.js';
 export const JOIN_WINDOW_MS = 5_000;
 
 const ALERT_SOURCES = new Set(['snort', 'suricata']);
-const FLOW_SOURCES = new Set(['argus', 'zeek']);
+const FLOW_SOURCES = new Set(['argus', 'zeek', 'suricata']);
 
 export function isAlertObservation(o: Observation): boolean {
-  return o.signature !== undefined || ALERT_SOURCES.has(String(o.source));
+  if (o.signature !== undefined) return true;
+  // Suricata's eve.json also logs flow records: those carry counts for both sides and no signature
+  return ALERT_SOURCES.has(String(o.source)) && !(o.srcPkts !== null && o.dstPkts !== null);
 }
 
 export function isFlowObservation(o: Observation): boolean {

@@ -25,7 +25,16 @@ export function behaviourOfObservation(obs: Observation): Behaviour {
 
 /** The key correlate groups by; the store uses it to recompute only affected groups incrementally. */
 export function groupKey(obs: Observation): string {
-  return `${behaviourOfObservation(obs)}|${obs.dport ?? '-'}|${groupPrefix(obs.actor) ?? 'none'}`;
+  const behaviour = behaviourOfObservation(obs);
+  // Backscatter goes to whatever source ports the flood forged; what its records share is the
+  // port the victim answers from.
+  const port = behaviour === 'backscatter' ? `from:${actorPort(obs) ?? '-'}` : (obs.dport ?? '-');
+  return `${behaviour}|${port}|${groupPrefix(obs.actor) ?? 'none'}`;
+}
+
+function actorPort(obs: Observation): number | null {
+  if (obs.actor !== null && obs.actor === obs.dst && obs.actor !== obs.src) return obs.dport;
+  return obs.sport;
 }
 
 export function findingId(parts: ReadonlyArray<string | number | null | undefined>): string {
@@ -142,6 +151,7 @@ export function correlate(input: {
       g = { key, behaviour: behaviourOfObservation(o), dport: o.dport, prefix16, obs: [], threads: new Set() };
       groups.set(key, g);
     }
+    else if (g.dport !== o.dport) g.dport = null;
     g.obs.push(o);
     const thread = threadOfPost.get(o.post) ?? o.post;
     if (!g.threads.has(thread)) {

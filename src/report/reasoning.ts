@@ -68,7 +68,8 @@ function gather(f: Finding, result: AnalysisResult): Facts {
   const synFromActors = doc.observations.filter((o) => {
     if (o.duplicateOf !== undefined) return false;
     if (o.class === 'syn-unanswered' || o.class === 'syn-rejected' || o.class === 'established') return o.actor !== null && actors.has(o.actor);
-    if (o.src !== null && actors.has(o.src) && o.srcFlags?.includes('S')) return true;
+    // a SYN that opens a connection: a SYN-ACK is an answer, not an attempt
+    if (o.src !== null && actors.has(o.src) && o.srcFlags?.includes('S') && !o.srcFlags.includes('A')) return true;
     return false;
   });
   const flows = obs.filter(isFlow);
@@ -211,7 +212,10 @@ const FLOOD_TOOL_PORTS: ReadonlyMap<number, string> = new Map([
 ]);
 
 function assessBackscatter(f: Finding, x: Facts): Hypothesis[] {
-  const tool = f.dport !== null ? FLOOD_TOOL_PORTS.get(f.dport) : undefined;
+  // the ports the replies arrive on are the flood's forged source ports
+  const replyPorts = [...new Set(x.obs.map((o) => (o.actor === o.src ? o.dport : o.sport)).filter((p): p is number => p !== null))];
+  const toolPorts = replyPorts.filter((p) => FLOOD_TOOL_PORTS.has(p));
+  const tool = toolPorts.length > 0 && toolPorts.length === replyPorts.length ? FLOOD_TOOL_PORTS.get(toolPorts[0]!) : undefined;
   return [
     {
       name: 'backscatter from a spoofed flood against these hosts',
@@ -219,7 +223,7 @@ function assessBackscatter(f: Finding, x: Facts): Hypothesis[] {
       why:
         `the records (${ids(x.obs)}) show only SYN-ACKs or resets from ${f.actorPrefix} and no request from the reporters' side: ` +
         "replies to traffic someone else sent with the reporters' addresses as the spoofed source" +
-        (tool ? `; port ${f.dport} is a source port ${tool} SYN floods use, so their backscatter arrives there.` : '.'),
+        (tool ? `; the replies arrive on port${toolPorts.length > 1 ? 's' : ''} ${toolPorts.sort((a, b) => a - b).join(' and ')}, the source ports ${tool} SYN floods use.` : '.'),
     },
     {
       name: 'a scan using SYN-ACK or RST probes',
