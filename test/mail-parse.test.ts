@@ -168,3 +168,12 @@ describe('parseMail: other web archives', () => {
     expect(p.text).toBe('Snort logged a bunch of somewhat anomolous packets.\n');
   });
 });
+
+describe('parseMail: saved-file quirks', () => {
+  it('accepts a BOM and leading blank lines before the headers', async () => {
+    const p = await parseMail(Buffer.from('\uFEFF\r\n\nFrom: jd@example.com\nSubject: x\n\nbody\n'), 'bom.eml');
+    expect(p.from.address).toBe('jd@example.com');
+    expect(p.subject).toBe('x');
+    expect(p.text).toBe('body\n');
+  });
+});

@@ -396,13 +396,17 @@ function headerEnd(raw: Buffer): number {
   return -1;
 }
 
-/** Drops an mbox `From ` envelope line from the start. */
+/** Drops a UTF-8 BOM, leading blank lines and an mbox `From ` envelope line from the start. */
 function stripEnvelope(raw: Buffer): Buffer {
-  if (raw.length > 5 && raw.toString('latin1', 0, 5) === 'From ') {
-    const nl = raw.indexOf(10);
-    return nl < 0 ? Buffer.alloc(0) : raw.subarray(nl + 1);
+  let start = 0;
+  if (raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf) start = 3;
+  while (start < raw.length && start < 1000 && (raw[start] === 10 || raw[start] === 13)) start++;
+  const b = raw.subarray(start);
+  if (b.length > 5 && b.toString('latin1', 0, 5) === 'From ') {
+    const nl = b.indexOf(10);
+    return nl < 0 ? Buffer.alloc(0) : b.subarray(nl + 1);
   }
-  return raw;
+  return b;
 }
 
 const FIELD_NAME = /^[!-9;-~]{1,76}:/;
