@@ -115,12 +115,17 @@ describe('listwatch analyze, the command', () => {
   });
 
   it('exits 1 naming the path that cannot be read, 2 on bad usage', async () => {
-    const missing = await run('node', ['bin/listwatch.js', 'analyze', 'no/such/file.mbox']).catch((e: { code: number; stderr: string }) => e);
+    const failed = (args: string[]) =>
+      run('node', ['bin/listwatch.js', ...args]).then(
+        (ok) => ({ code: 0, stderr: ok.stderr }),
+        (e: { code: number; stderr: string }) => e,
+      );
+    const missing = await failed(['analyze', 'no/such/file.mbox']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no/such/file.mbox');
-    const bad = await run('node', ['bin/listwatch.js', 'analyze', '--format', 'yaml', SEED]).catch((e: { code: number; stderr: string }) => e);
+    const bad = await failed(['analyze', '--format', 'yaml', SEED]);
     expect(bad.code).toBe(2);
-    const since = await run('node', ['bin/listwatch.js', 'analyze', '--since', 'yesterday-ish', SEED]).catch((e: { code: number; stderr: string }) => e);
+    const since = await failed(['analyze', '--since', 'yesterday-ish', SEED]);
     expect(since.code).toBe(2);
     expect(since.stderr).toContain('yesterday-ish');
   });
