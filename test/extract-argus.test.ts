@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { extractArgus } from '../src/extract/argus.js';
+import { flagsFromState, parseAddr, parseTimeAt, servicePort } from '../src/extract/argus-fields.js';
 import type { ExtractedRecord } from '../src/extract/types.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'argus');
@@ -389,5 +390,50 @@ describe('details', () => {
     const long = `07:10:23 tcp 192.0.2.10.40000 -> 198.51.100.20.80 1 0 60 0 S_${' '.repeat(5000)}`;
     expect(extractArgus([long])).toEqual([]);
     expect(extractArgus(['', ' ', '->', '?> A_', 'tcp', '06 Sep 01', 'StartTime SrcAddr'])).toEqual([]);
+  });
+});
+
+describe('argus-fields', () => {
+  const time = (text: string) => parseTimeAt(text.split(' '), 0);
+  it('reads every time shape ra prints, and how many tokens it took', () => {
+    expect(time('07:10:23.613276')).toEqual({ time: { hour: 7, minute: 10, second: 23, fraction: '613276' }, consumed: 1 });
+    expect(time('06 Sep 01 07:10:23')?.consumed).toBe(4);
+    expect(time('Thu 12/29 03:39:05')).toEqual({ time: { month: 12, day: 29, hour: 3, minute: 39, second: 5 }, consumed: 3 });
+    expect(time('12/29/99 03:39:05')?.time).toMatchObject({ year: 1999, month: 12, day: 29 });
+    expect(time('2001-09-06 07:10:23')?.time).toMatchObject({ year: 2001, month: 9, day: 6 });
+    expect(time('Sep 06 07:10:23')?.time).toMatchObject({ month: 9, day: 6, hour: 7 });
+    expect(time('Thu Sep 06 07:10:23 2001')).toMatchObject({ time: { year: 2001 }, consumed: 5 });
+    expect(time('999760223')?.time).toMatchObject({ year: 2001, month: 9, day: 6, hour: 7, minute: 10, second: 23, epoch: 999760223 });
+    for (const bad of ['25:10:23', '07:61:00', '13/45 07:10:23', 'Thu 07:10:23', '1460', 'tcp']) expect(time(bad), bad).toBeNull();
+  });
+
+  it('maps service names, cut ones only when the protocol makes them unique', () => {
+    expect(servicePort('http', 'tcp')).toBe(80);
+    expect(servicePort('domain', 'udp')).toBe(53);
+    expect(servicePort('cisco*', 'tcp')).toBe(2000);
+    expect(servicePort('ms-sq*', 'udp')).toBe(1434);
+    expect(servicePort('ms-sq*', 'tcp')).toBe(1433);
+    expect(servicePort('ms-sq*', null)).toBeNull();
+    expect(servicePort('no-such-service', 'tcp')).toBeNull();
+  });
+
+  it('tells addresses, ports, masked forms and host names apart', () => {
+    expect(parseAddr('130.67.240.225.1450')).toEqual({ kind: 'addr', addr: '130.67.240.225', portText: '1450' });
+    expect(parseAddr('192.0.2.61.0x0303')).toEqual({ kind: 'addr', addr: '192.0.2.61', portText: '0x0303' });
+    expect(parseAddr('300.1.1.1.80')).toBeNull();
+    for (const m of ['x.x.x.x', 'aaa.bbb.ccc.ddd.80', '130.216.x.x.80', '10.*.*.1']) expect(parseAddr(m), m).toEqual({ kind: 'masked' });
+    expect(parseAddr('qosient.com.smtp')).toMatchObject({ addr: 'qosient.com', portText: 'smtp', host: true });
+    expect(parseAddr('130.216.')).toBeNull();
+  });
+
+  it('reads -Z states into per-side flags and leaves state words alone', () => {
+    const none = { zSide: null, lowerZ: false } as const;
+    expect(flagsFromState('A_RPA', 'tcp', none)).toEqual({ srcFlags: 'A', dstFlags: 'RPA' });
+    expect(flagsFromState('PAF_SRA', 'tcp', none)).toEqual({ srcFlags: 'FPA', dstFlags: 'SRA' });
+    expect(flagsFromState('_RA', 'tcp', none)).toEqual({ srcFlags: '', dstFlags: 'RA' });
+    expect(flagsFromState('FSPA*', 'tcp', none)).toEqual({ srcFlags: 'FSPA', dstFlags: null });
+    expect(flagsFromState('RA', 'tcp', { zSide: 'd', lowerZ: false })).toEqual({ srcFlags: null, dstFlags: 'RA' });
+    for (const s of ['CON', 'ACC', 'RST', 'sSEfF', 'E', 'ER']) expect(flagsFromState(s, 'tcp', none), s).toEqual({ srcFlags: null, dstFlags: null });
+    expect(flagsFromState('A_', 'udp', none)).toEqual({ srcFlags: null, dstFlags: null });
   });
 });

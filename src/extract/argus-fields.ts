@@ -145,11 +145,6 @@ export function parseTimeAt(tokens: readonly string[], i: number, allowEpoch = t
   return null;
 }
 
-/** Could a time start at this token (used to tell a new record from a wrapped continuation)? */
-export function startsTime(tokens: readonly string[], i: number): boolean {
-  return parseTimeAt(tokens, i, true) !== null;
-}
-
 // ---------------------------------------------------------------- protocols, ports, services
 
 /** Protocol names ra prints (first characters of the name; '*' marks a truncated one). */
