@@ -22,11 +22,11 @@ function checkRecords(lines: readonly string[], records: ExtractedRecord[]): voi
   let nextFree = 0;
   for (const r of records) {
     expect(r.source).toBe('argus');
-    expect(['argus-ra', 'argus-csv']).toContain(r.format);
+    expect(['argus-ra', 'argus-csv', 'argus-xml']).toContain(r.format);
     expect(Number.isInteger(r.line)).toBe(true);
     expect(r.line).toBeGreaterThanOrEqual(nextFree); // in order, no overlap
     expect(r.lineCount).toBeGreaterThanOrEqual(1);
-    expect(r.lineCount).toBeLessThanOrEqual(5);
+    expect(r.lineCount).toBeLessThanOrEqual(8);
     expect(r.line + r.lineCount).toBeLessThanOrEqual(lines.length);
     nextFree = r.line + r.lineCount;
     for (const a of [r.src, r.dst]) {
@@ -53,6 +53,8 @@ const TOKENS = [
   'A_RPA', 'A_', 'S_', 'FSPA*', '_', 'sSEfF', 'CON', 'INT', 'STA', 'URP', 'udp_port', '16556',
   'StartTime', 'SrcAddr', 'Sport', 'Dir', 'DstAddr', 'Dport', 'State', 'TotPkts', 'SrcPkts', 'srcUdata', 's[4]=GET.',
   ',', ',,', '   ', '\t', '>', '%', 'ra', '-Zd', '-z', 'I', 'saw', 'the', '(', ')', 'é', '\u0000',
+  '<ArgusFlowRecord', '<ArgusManagementRecord', 'SrcAddr = "192.0.2.1"', 'DstAddr = "x.x.x.x"', 'DstAddr = "198.51.100.2"',
+  'Proto = "tcp"', 'State = "A_"', 'StartTime = "2001-09-06T07:10:23.000000"', '"', '></ArgusFlowRecord>',
 ];
 const tokenLine = fc.array(fc.constantFrom(...TOKENS), { maxLength: 24 }).chain((ts) =>
   fc.constantFrom(' ', '  ', ',', '   ').map((sep) => ts.join(sep)));

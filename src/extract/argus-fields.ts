@@ -16,6 +16,7 @@ const EPOCH = /^(\d{9,10})(?:\.(\d{1,9}))?$/;
 const MONTH_DAY = /^(\d{1,2})\/(\d{1,2})$/;
 const MDY = /^(\d{1,2})\/(\d{1,2})\/(\d{2}|\d{4})$/;
 const YMD = /^(\d{4})[/-](\d{1,2})[/-](\d{1,2})$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)$/;
 const DAY = /^\d{1,2}$/;
 const YEAR = /^(\d{2}|\d{4})$/;
 
@@ -61,13 +62,19 @@ function monthOf(token: string | undefined): number | undefined {
  * A time starting at tokens[i], in any of the shapes ra's time formats print:
  * `07:10:23[.ffffff]`, epoch `999760223.000000` (-u), `06 Sep 01 07:10:23`, `Thu 12/29 03:39:05`,
  * `12/29 03:39:05`, `12/29/01 03:39:05`, `2001/09/06 07:10:23`, `2001-09-06 07:10:23`,
- * `Sep 06 07:10:23`, `Thu Sep 06 07:10:23 [2001]`.
+ * `Sep 06 07:10:23`, `Thu Sep 06 07:10:23 [2001]`, ISO `2001-09-06T07:10:23.000000` (-M xml).
  */
 export function parseTimeAt(tokens: readonly string[], i: number, allowEpoch = true): TimeMatch | null {
   const a = tokens[i];
-  if (a === undefined || a.length > 20) return null;
+  if (a === undefined || a.length > 32) return null;
   const c0 = clock(a);
   if (c0) return { time: c0, consumed: 1 };
+  const iso = a.length >= 19 ? ISO.exec(a) : null;
+  if (iso) {
+    const t = clock(iso[4]);
+    const r = t ? withDate(t, Number(iso[1]), Number(iso[2]), Number(iso[3])) : null;
+    return r ? { time: r, consumed: 1 } : null;
+  }
   if (allowEpoch) {
     const e = EPOCH.exec(a);
     if (e) {

@@ -19,6 +19,7 @@ import {
   type AddrMatch,
   type FlagHints,
 } from './argus-fields.js';
+import { readXmlRecord } from './argus-xml.js';
 
 const MAX_LINE = 4096;
 const MAX_TOKENS = 80;
@@ -551,7 +552,7 @@ function isContinuation(tokens: readonly string[]): boolean {
 interface Found {
   parsed: Parsed;
   lineCount: number;
-  csv: boolean;
+  format: 'argus-ra' | 'argus-csv' | 'argus-xml';
 }
 
 function withoutCR(line: string): string {
@@ -608,14 +609,14 @@ function readRecord(lines: readonly string[], i: number, header: Header | null):
       count += 1;
     }
     if (parsed === null) return null;
-    return { parsed, lineCount: count, csv: true };
+    return { parsed, lineCount: count, format: 'argus-csv' };
   }
   let tokens = tokenize(line);
   if (!tokens || tokens.length === 0) return null;
   if (header?.delim) header = null;
   let parsed = parseFields(tokens, header, null);
   if (parsed === null || parsed.kind !== 'record') {
-    return parsed === null ? null : { parsed, lineCount: 1, csv: false };
+    return parsed === null ? null : { parsed, lineCount: 1, format: 'argus-ra' };
   }
   let count = 1;
   while (!parsed.complete && count <= MAX_CONT && i + count < lines.length) {
@@ -631,7 +632,7 @@ function readRecord(lines: readonly string[], i: number, header: Header | null):
     parsed = again;
     count += 1;
   }
-  return { parsed, lineCount: count, csv: false };
+  return { parsed, lineCount: count, format: 'argus-ra' };
 }
 
 // ---------------------------------------------------------------- output
@@ -646,7 +647,7 @@ function toRecord(found: Found, line: number, hints: FlagHints): ExtractedRecord
   const flags = flagsFromState(p.state, p.proto, hints);
   const rec: ExtractedRecord = {
     source: 'argus',
-    format: found.csv ? 'argus-csv' : 'argus-ra',
+    format: found.format,
     line,
     lineCount: found.lineCount,
     time: p.time,
@@ -689,6 +690,44 @@ function blockHints(block: readonly Found[], hints: FlagHints): FlagHints {
   return hints;
 }
 
+/** The attributes of an <ArgusFlowRecord> (lower-cased names) as a record; null when it has no usable addresses. */
+function parsedFromXml(attrs: ReadonlyMap<string, string>): Parsed | null {
+  const p = emptyParsed();
+  const get = (name: string): string | null => {
+    const v = attrs.get(name)?.trim();
+    return v === undefined || v === '' ? null : v;
+  };
+  const start = get('starttime');
+  if (start !== null) p.time = parseTimeAt(start.split(/\s+/), 0)?.time ?? null;
+  const proto = protoOf(get('proto') ?? undefined);
+  if (proto === 'man') return null;
+  p.proto = proto;
+  const src = parseAddr(get('srcaddr') ?? undefined);
+  const dst = parseAddr(get('dstaddr') ?? undefined);
+  if (src === null || dst === null || !setAddr(p, 'src', src) || !setAddr(p, 'dst', dst)) return null;
+  const sport = get('srcport') ?? get('sport');
+  const dport = get('dstport') ?? get('dport');
+  if (sport !== null && isPortText(sport)) p.sportText = sport;
+  if (dport !== null && isPortText(dport)) p.dportText = dport;
+  const dir = get('dir');
+  if (dir !== null && isDir(dir)) p.dir = dir;
+  const num = (name: string): number | null => {
+    const v = get(name);
+    return v === null ? null : countOf(v);
+  };
+  p.pkts = num('pkts') ?? num('totpkts');
+  p.bytes = num('bytes') ?? num('totbytes');
+  p.spkts = num('srcpkts');
+  p.dpkts = num('dstpkts');
+  p.sbytes = num('srcbytes');
+  p.dbytes = num('dstbytes');
+  p.state = get('state');
+  const data = [get('srcuserdata'), get('dstuserdata')].filter((v): v is string => v !== null);
+  if (data.length > 0) p.detail = data.join(' ');
+  p.complete = true;
+  return p;
+}
+
 interface Placed {
   found: Found;
   line: number;
@@ -704,6 +743,16 @@ function extract(lines: readonly string[]): ExtractedRecord[] {
     if (line.length > MAX_LINE || line.trim() === '') {
       i += 1;
       continue;
+    }
+    if (line.includes('<Argus')) {
+      const x = readXmlRecord(lines, i);
+      if (x) {
+        sinceRecord = 0;
+        const parsed = x.kind === 'flow' ? parsedFromXml(x.attrs) : null;
+        if (parsed) placed.push({ found: { parsed, lineCount: x.lineCount, format: 'argus-xml' }, line: i });
+        i += x.lineCount;
+        continue;
+      }
     }
     const h = headerAt(lines, i);
     if (h) {
