@@ -75,10 +75,10 @@ describe('the demo list, end to end', () => {
     const doc = result.doc;
     expectValidAnalysis(doc);
     expect(doc.errors).toEqual([]);
-    expect(doc.posts).toHaveLength(6);
+    expect(doc.posts).toHaveLength(7);
     // the reply in thread 1 shares its root
     const thread1 = doc.posts.filter((p) => p.thread === '20261124201000.aroha@noc.harbour-uni.example');
-    expect(thread1).toHaveLength(2);
+    expect(thread1).toHaveLength(3);
 
     const midstream = findingOf(doc, 'cross-reporter', 'midstream');
     expect(midstream.actorPrefix).toBe('100.64.0.0/16');

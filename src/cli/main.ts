@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { analyzeCommand } from './analyze-command.js';
+import { registerBotCommands } from './bot-commands.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .description('Watches an incident-handling mailing list, pulls Snort/Argus/tcpdump records out of the posts, classifies and correlates them, and answers.')
     .version(version());
   program.addCommand(analyzeCommand());
+  registerBotCommands(program);
   return program;
 }
 
