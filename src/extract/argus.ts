@@ -463,7 +463,7 @@ function parseByShape(tokens: readonly string[], csv = false): Parsed | null {
   }
   if (extras.length > 0) p.detail = extras.join(' ');
   // a line of addresses only counts with a time or a protocol, or a direction and a state
-  if (p.time === null && p.proto === null && !(p.dir !== null && p.state !== null)) return null;
+  if (p.time === null && p.proto === null && !(p.dir !== null && p.state !== null && isStateToken(p.state))) return null;
   // host names only on a line that is plainly a record: time, protocol and direction
   if (((srcM.kind === 'addr' && srcM.host) || (dstM.kind === 'addr' && dstM.host))
     && (p.time === null || p.proto === null || p.dir === null)) return null;
