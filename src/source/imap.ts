@@ -215,32 +215,43 @@ export class ImapWatcher {
         this.opts.cursor.setCursor(mailbox, cursor, new Date().toISOString());
       }
       const from = cursor.lastUid + 1;
-      const batch = await this.exclusive(async () => {
-        const uids: number[] = [];
+      // one listing of what is past the cursor, then the sources chunk by chunk
+      const listed = await this.exclusive(async () => {
+        const found: Array<{ uid: number; tooLarge: boolean }> = [];
         // `N:*` also returns the highest message when N is past it; hence the filter
         for await (const m of client.fetch(`${from}:*`, { uid: true, size: true }, { uid: true })) {
-          if (m.uid >= from && (m.size ?? 0) <= MAX_MESSAGE_BYTES) uids.push(m.uid);
-          else if (m.uid >= from) log.warn({ uid: m.uid, bytes: m.size }, 'message too large; skipped');
+          if (m.uid >= from) found.push({ uid: m.uid, tooLarge: (m.size ?? 0) > MAX_MESSAGE_BYTES });
         }
-        uids.sort((a, b) => a - b);
-        const chunk = uids.slice(0, FETCH_CHUNK);
-        const out: Array<{ uid: number; source: Buffer }> = [];
-        if (chunk.length) {
-          for await (const m of client.fetch(chunk.join(','), { uid: true, source: true }, { uid: true })) {
-            if (m.source) out.push({ uid: m.uid, source: m.source });
-          }
-        }
-        out.sort((a, b) => a.uid - b.uid);
-        return { out, more: uids.length > chunk.length };
+        return found.sort((a, b) => a.uid - b.uid);
       });
-      if (batch.out.length === 0) return;
-      for (const m of batch.out) {
-        if (this.signal.stopped) return;
-        await this.handler!(m.source, `imap:${mailbox}/${uidValidity}/${m.uid}`, { backfill: m.uid < quietBelow });
-        this.opts.cursor.setCursor(mailbox, { uidValidity, lastUid: m.uid }, new Date().toISOString());
-        this.processed++;
+      if (listed.length === 0) return;
+      for (let i = 0; i < listed.length; i += FETCH_CHUNK) {
+        const chunk = listed.slice(i, i + FETCH_CHUNK);
+        const wanted = chunk.filter((c) => !c.tooLarge).map((c) => c.uid);
+        const sources = new Map<number, Buffer>();
+        if (wanted.length) {
+          await this.exclusive(async () => {
+            for await (const m of client.fetch(wanted.join(','), { uid: true, source: true }, { uid: true })) {
+              if (m.source) sources.set(m.uid, m.source);
+            }
+          });
+        }
+        // the chunk is collected; now each message is handled, with no fetch in progress
+        for (const { uid, tooLarge } of chunk) {
+          if (this.signal.stopped || !client.usable) return;
+          const source = sources.get(uid);
+          if (tooLarge) log.warn({ uid }, `message larger than ${MAX_MESSAGE_BYTES} bytes; skipped`);
+          else if (!source) {
+            // expunged meanwhile, or the server will not give it: move on rather than loop
+            log.warn({ uid }, 'message listed but its source was not returned; skipped');
+          }
+          else {
+            await this.handler!(source, `imap:${mailbox}/${uidValidity}/${uid}`, { backfill: uid < quietBelow });
+            this.processed++;
+          }
+          this.opts.cursor.setCursor(mailbox, { uidValidity, lastUid: uid }, new Date().toISOString());
+        }
       }
-      if (!batch.more) return;
     }
   }
 
