@@ -5,6 +5,7 @@
 import type { Signature } from '../contract.js';
 import { snortFlagMap } from './flags.js';
 import { parseHexDump, printableStrings } from './hexdump.js';
+import { blankRecord } from './tcpdump.js';
 import type { ExtractedRecord, Extractor, RecordTime } from './types.js';
 
 const MAX_LINE = 4096;
@@ -161,26 +162,7 @@ function signatureFrom(inner: string): Signature {
 }
 
 function baseRecord(format: string, line: number, lineCount: number): ExtractedRecord {
-  return {
-    source: 'snort',
-    format,
-    line,
-    lineCount,
-    time: null,
-    proto: null,
-    src: null,
-    sport: null,
-    dst: null,
-    dport: null,
-    dir: null,
-    srcPkts: null,
-    dstPkts: null,
-    srcBytes: null,
-    dstBytes: null,
-    srcFlags: null,
-    dstFlags: null,
-    state: null,
-  };
+  return blankRecord('snort', format, line, lineCount);
 }
 
 function setEndpoints(rec: ExtractedRecord, ep: Endpoints): void {
