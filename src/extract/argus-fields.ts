@@ -386,13 +386,19 @@ export function flagsFromState(
   return { srcFlags: letters, dstFlags: null };
 }
 
+/** argus-clients programs that print records (a command line names one of them before its options). */
+const RA_TOOLS = new Set([
+  'ra', 'racluster', 'rasort', 'rabins', 'racount', 'ratop', 'rahisto', 'rastrip', 'rasplit', 'ranonymize',
+  'radump', 'rauserdata', 'rapath', 'rafilteraddr', 'rasqlinsert', 'rasql', 'ramatrix', 'raservices',
+]);
+
 /** Scan for an `ra` command line to learn whether single-side states are -Zs or -Zd, or -z letters. */
 export function commandHints(lines: readonly string[]): FlagHints {
   const hints: FlagHints = { zSide: null, lowerZ: false };
   for (const line of lines) {
     if (line.length > 4096 || !line.includes('-') || !/\bra[a-z]*\b/.test(line)) continue;
     const tokens = line.trim().split(/\s+/, 64);
-    const at = tokens.findIndex((t) => /^(?:.*\/)?ra[a-z]{0,8}$/.test(t) && t.length <= 64);
+    const at = tokens.findIndex((t) => t.length <= 64 && RA_TOOLS.has(t.slice(t.lastIndexOf('/') + 1)));
     if (at < 0) continue;
     for (let k = at + 1; k < tokens.length; k++) {
       const t = tokens[k] as string;
