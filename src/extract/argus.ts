@@ -269,7 +269,7 @@ function alignToHeader(fields: readonly string[], header: Header): Parsed | null
       case 'flgs': {
         if (csv) { at += 1; break; }
         let n = 0;
-        while (at < fields.length && n < 4 && !fitsKind(kinds[k + 1], fields, at)) {
+        while (at < fields.length && n < 5 && !fitsKind(kinds[k + 1], fields, at)) {
           if (!FLGS_TOKEN.test(fields[at] as string)) return null;
           at += 1;
           n += 1;
@@ -368,7 +368,7 @@ function parseByShape(tokens: readonly string[], csv = false): Parsed | null {
     p.time = tm.time;
     at = tm.consumed;
     let n = 0;
-    while (at < tokens.length && n < 3 && parseAddr(tokens[at]) === null
+    while (at < tokens.length && n < 5 && parseAddr(tokens[at]) === null
       && (protoOf(tokens[at]) === null || (/^\d$/.test(tokens[at] as string) && protoOf(tokens[at + 1]) !== null))
       && (FLGS_TOKEN.test(tokens[at] as string) || /^\d$/.test(tokens[at] as string))) {
       at += 1;
