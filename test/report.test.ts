@@ -175,7 +175,7 @@ describe('backscatter wording', () => {
     expect(text).toContain("203.0.113.80/32 is answering traffic that forged the reporters' addresses");
     expect(text).toContain('common victim');
     expect(text).not.toMatch(/attacker|likely spoofed/i);
-    expect(text).toMatch(/SUPPORTED backscatter from a spoofed flood.*port 1024 is a source port juno\.c SYN floods use/);
+    expect(text).toMatch(/SUPPORTED backscatter from a spoofed flood.*the replies arrive on port 1024, a source port juno\.c SYN floods use/);
   });
 });
 

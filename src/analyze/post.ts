@@ -39,17 +39,23 @@ function reporterOf(block: BodyBlock, mail: MailPost): Party {
   return mail.from;
 }
 
-function toObservation(rec: ExtractedRecord, c: Classification, block: BodyBlock, mail: MailPost, clock: PostClock): Observation {
-  const line = block.startLine + rec.line;
+/** Where an observation stands and who reported it: what the record itself cannot say. */
+export interface ObservationPlace {
+  id: string;
+  post: string;
+  reporter: Party;
+  quoted: boolean;
+  /** 1-based line in the post's text body */
+  line: number;
+  time: string | null;
+}
+
+/** A classified record placed in its post: the contract's Observation. */
+export function buildObservation(rec: ExtractedRecord, c: Classification, place: ObservationPlace): Observation {
   const obs: Observation = {
-    id: stableId('obs', mail.id, line, recordKey(rec)),
-    post: mail.id,
-    reporter: reporterOf(block, mail),
-    quoted: block.kind === 'quoted',
+    ...place,
     source: rec.source,
     format: rec.format,
-    line,
-    time: resolveRecordTime(rec.time, clock),
     proto: rec.proto,
     src: rec.src,
     sport: rec.sport,
@@ -73,6 +79,18 @@ function toObservation(rec: ExtractedRecord, c: Classification, block: BodyBlock
   if (rec.payload) obs.payload = rec.payload;
   if (c.family) obs.family = c.family;
   return obs;
+}
+
+function toObservation(rec: ExtractedRecord, c: Classification, block: BodyBlock, mail: MailPost, clock: PostClock): Observation {
+  const line = block.startLine + rec.line;
+  return buildObservation(rec, c, {
+    id: stableId('obs', mail.id, line, recordKey(rec)),
+    post: mail.id,
+    reporter: reporterOf(block, mail),
+    quoted: block.kind === 'quoted',
+    line,
+    time: resolveRecordTime(rec.time, clock),
+  });
 }
 
 /**

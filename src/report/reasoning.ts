@@ -223,7 +223,11 @@ function assessBackscatter(f: Finding, x: Facts): Hypothesis[] {
       why:
         `the records (${ids(x.obs)}) show only SYN-ACKs or resets from ${f.actorPrefix} and no request from the reporters' side: ` +
         "replies to traffic someone else sent with the reporters' addresses as the spoofed source" +
-        (tool ? `; the replies arrive on port${toolPorts.length > 1 ? 's' : ''} ${toolPorts.sort((a, b) => a - b).join(' and ')}, the source ports ${tool} SYN floods use.` : '.'),
+        (tool
+          ? toolPorts.length > 1
+            ? `; the replies arrive on ports ${toolPorts.sort((a, b) => a - b).join(' and ')}, the source ports ${tool} SYN floods use.`
+            : `; the replies arrive on port ${toolPorts[0]}, a source port ${tool} SYN floods use.`
+          : '.'),
     },
     {
       name: 'a scan using SYN-ACK or RST probes',

@@ -1,5 +1,6 @@
 // Hand-built observations shaped like the seed post (11 Argus records and 1 Snort alert quoted from
 // Russell Fulton, auckland.ac.nz, inside Matthew Collins' reply), classified by the real classifier.
+import { buildObservation } from '../../src/analyze/post.js';
 import { classifyRecord } from '../../src/classify/classify.js';
 import type { Observation, Party, Post } from '../../src/contract.js';
 import type { ExtractedRecord } from '../../src/extract/types.js';
@@ -25,38 +26,7 @@ const ARGUS_ROWS: ReadonlyArray<readonly [string, string, number, string, number
 ];
 
 function toObservation(rec: ExtractedRecord, id: string, time: string, post: string, reporter: Party, quoted: boolean): Observation {
-  const c = classifyRecord(rec);
-  const o: Observation = {
-    id,
-    post,
-    reporter,
-    quoted,
-    source: rec.source,
-    format: rec.format,
-    line: rec.line + 1,
-    time,
-    proto: rec.proto,
-    src: rec.src,
-    sport: rec.sport,
-    dst: rec.dst,
-    dport: rec.dport,
-    dir: rec.dir,
-    srcPkts: rec.srcPkts,
-    dstPkts: rec.dstPkts,
-    srcBytes: rec.srcBytes,
-    dstBytes: rec.dstBytes,
-    srcFlags: rec.srcFlags,
-    dstFlags: rec.dstFlags,
-    state: rec.state,
-    class: c.class,
-    actor: c.actor,
-    target: c.target,
-    evidence: c.evidence,
-  };
-  if (rec.signature) o.signature = rec.signature;
-  if (rec.payload) o.payload = rec.payload;
-  if (c.family) o.family = c.family;
-  return o;
+  return buildObservation(rec, classifyRecord(rec), { id, post, reporter, quoted, line: rec.line + 1, time });
 }
 
 export function argusRecord(row: (typeof ARGUS_ROWS)[number], line: number): ExtractedRecord {
