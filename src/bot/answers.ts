@@ -110,19 +110,22 @@ export function correlatePrefix(store: Store, text: string): string {
   const classes = new Map<string, number>();
   const ports = new Map<string, number>();
   const actors = new Set<string>();
-  let first: string | null = null;
-  let last: string | null = null;
+  let first: { iso: string; ms: number } | null = null;
+  let last: { iso: string; ms: number } | null = null;
+  let unattributed = 0;
   for (const o of obs) {
     if (o.duplicateOf) continue;
-    orgs.add(who(o));
+    if (o.reporter.org) orgs.add(o.reporter.org);
+    else unattributed++;
     posts.set(o.post, (posts.get(o.post) ?? 0) + 1);
     classes.set(o.class, (classes.get(o.class) ?? 0) + 1);
     const port = `${o.proto ?? '?'}/${o.dport ?? '?'}`;
     ports.set(port, (ports.get(port) ?? 0) + 1);
     if (o.actor) actors.add(o.actor);
-    if (o.time) {
-      if (!first || o.time < first) first = o.time;
-      if (!last || o.time > last) last = o.time;
+    const ms = o.time ? Date.parse(o.time) : NaN;
+    if (o.time && Number.isFinite(ms)) {
+      if (!first || ms < first.ms) first = { iso: o.time, ms };
+      if (!last || ms > last.ms) last = { iso: o.time, ms };
     }
   }
   const top = (m: Map<string, number>): string =>
@@ -133,11 +136,11 @@ export function correlatePrefix(store: Store, text: string): string {
       .join(', ');
   const lines = [
     `History for ${prefix.label}: ${obs.length} observation(s)${obs.length >= 2000 ? ' (the newest 2000)' : ''} of ${actors.size} actor address(es), reported by ${orgs.size} organisation(s) in ${posts.size} post(s).`,
-    `  reporters: ${[...orgs].sort().join(', ')}`,
+    `  reporters: ${[...orgs].sort().join(', ') || '-'}${unattributed ? ` (and ${unattributed} record(s) whose reporter is not known)` : ''}`,
     `  classes:   ${top(classes)}`,
     `  ports:     ${top(ports)}`,
   ];
-  if (first) lines.push(`  seen:      ${first} .. ${last}`);
+  if (first && last) lines.push(`  seen:      ${first.iso} .. ${last.iso}`);
   const findings = store.findingsByKeys(store.findingKeysOfGroups(store.groupKeysOfObservations(obs.map((o) => o.id))));
   if (findings.length) {
     lines.push('', 'Findings:');
