@@ -229,6 +229,20 @@ describe('real ra output of the crafted pcap, layout by layout', () => {
     expect(wrapped.some((r) => r.lineCount > 1)).toBe(true);
   });
 
+  it('ipv6.txt and ipv6-csv.txt: colon-hex addresses with ports, ICMPv6 from its cut name', () => {
+    for (const name of ['ipv6', 'ipv6-csv']) {
+      const recs = ra(name);
+      expect(recs.map((r) => [r.proto, r.src, r.sport, r.dir, r.dst, r.dport, r.srcPkts, r.srcBytes]), name).toEqual([
+        ['tcp', '2001:db8::10', 40000, '->', '2001:db8:1::20', 80, 2, 148],
+        ['udp', '2001:db8::10', 53001, '->', '2001:db8:1::20', 53, 1, 82],
+        ['ipv6-icmp', '2001:db8::10', null, '<->', '2001:db8:1::20', null, 2, 124],
+      ]);
+      expect(recs[2]?.state).toBe('ECO');
+    }
+    expect(ra('ipv6')[0]).toMatchObject({ state: 'S_RA', srcFlags: 'S', dstFlags: 'RA' });
+    expect(ra('ipv6-csv')[2]).toMatchObject({ icmpType: 128, icmpCode: 0 });
+  });
+
   it('pkts-bytes.txt: a table of totals without addresses gives nothing', () => {
     expect(ra('pkts-bytes')).toEqual([]);
   });

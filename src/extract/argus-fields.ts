@@ -177,6 +177,21 @@ export function protoOf(token: string | undefined): string | null {
   return null;
 }
 
+const ICMP_STATES = /^(?:ECO|ECR|UR[A-Z]{0,4}|TXD|RED|SRC|PAR|TST|TSR|MAS|MSR|IRQ|IRR|RTA|RTS)$/;
+
+/**
+ * A protocol name cut by the column width (`ipv6-*`) completed where only one fits: ICMP
+ * states make `ipv6-*` ICMPv6. Otherwise the name stays as printed.
+ */
+export function completeProto(proto: string | null, state: string | null): string | null {
+  if (proto === null || !proto.endsWith('*')) return proto;
+  const stem = proto.slice(0, -1);
+  const fits = [...PROTOCOLS].filter((p) => p.startsWith(stem));
+  if (fits.length === 1) return fits[0] as string;
+  if (stem === 'ipv6-' && state !== null && ICMP_STATES.test(state)) return 'ipv6-icmp';
+  return proto;
+}
+
 export function protoHasPorts(proto: string | null): boolean {
   return proto === null || PORTED.has(proto);
 }
@@ -245,7 +260,7 @@ export function portValue(text: string | null, proto: string | null, side: 'src'
   if (text === null) return { port: null };
   if (/^0x[0-9a-fA-F]{1,4}$/.test(text)) {
     const v = parseInt(text.slice(2), 16);
-    if (proto === 'icmp' && side === 'src') return { port: null, icmpType: v & 0xff, icmpCode: v >> 8 };
+    if ((proto === 'icmp' || proto === 'ipv6-icmp') && side === 'src') return { port: null, icmpType: v & 0xff, icmpCode: v >> 8 };
     return { port: null };
   }
   if (!protoHasPorts(proto)) return { port: null };

@@ -6,6 +6,7 @@
 import type { ExtractedRecord, Extractor, RecordTime } from './types.js';
 import {
   commandHints,
+  completeProto,
   flagsFromState,
   isDir,
   isPartialV4,
@@ -640,6 +641,7 @@ function readRecord(lines: readonly string[], i: number, header: Header | null):
 function toRecord(found: Found, line: number, hints: FlagHints): ExtractedRecord | null {
   const p = found.parsed;
   if (p.kind !== 'record' || p.src === null || p.dst === null) return null;
+  p.proto = completeProto(p.proto, p.state);
   const sport = portValue(p.sportText, p.proto, 'src');
   const dport = portValue(p.dportText, p.proto, 'dst');
   const split = p.spkts !== null || p.dpkts !== null || p.sbytes !== null || p.dbytes !== null;
