@@ -122,3 +122,27 @@ describe('incremental correlation', () => {
     h.close();
   });
 });
+
+describe('threads', () => {
+  it('joins a post to its thread by References, else a recent reply by subject, never a fresh post by subject', async () => {
+    const s = new Store(dbPath());
+    const base = { inReplyTo: null, references: [] as string[] };
+    const pa = (id: string, thread: string, subject: string) =>
+      ({
+        mail: { id, text: '', blocks: [], tlp: null } as never,
+        post: { id, thread, subject, date: null, from: { name: null, address: null, org: null }, observations: [] },
+        observations: [],
+        statements: [],
+        questions: [],
+      }) as Parameters<Store['savePost']>[0];
+    s.savePost(pa('a@x', 'a@x', 'Code red variants?'), () => 'k', '2026-11-25', '2026-11-25T10:00:00Z');
+    const now = new Date('2026-11-26T10:00:00Z');
+    expect(s.threadFor({ id: 'b@x', inReplyTo: 'a@x', references: [], subject: 'whatever' }, now)).toBe('a@x');
+    expect(s.threadFor({ id: 'c@x', ...base, references: ['root@elsewhere', 'a@x'], subject: 'x' }, now)).toBe('a@x');
+    expect(s.threadFor({ id: 'd@x', ...base, references: ['root@elsewhere'], subject: 'x' }, now)).toBe('root@elsewhere');
+    expect(s.threadFor({ id: 'e@x', ...base, subject: 'Re: [incidents] Code red variants?' }, now)).toBe('a@x');
+    expect(s.threadFor({ id: 'f@x', ...base, subject: 'Code red variants?' }, now)).toBe('f@x');
+    expect(s.threadFor({ id: 'g@x', ...base, subject: 'Re: Code red variants?' }, new Date('2027-03-01T00:00:00Z'))).toBe('g@x');
+    s.close();
+  });
+});

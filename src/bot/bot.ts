@@ -112,7 +112,7 @@ export class Bot {
     let plan: Plan;
     try {
       // pure work outside the transaction
-      const thread = this.store.threadFor(mail);
+      const thread = this.store.threadFor(mail, at);
       const analysis = analyzePost(mail, thread);
       const answer = opts.answer !== false;
       // the LLM works before the transaction (it is slow and may fail); its text is used if it came

@@ -14,6 +14,9 @@ import { runMigrations } from './migrations.js';
 /** Post bodies longer than this are not kept (the LLM layer then sees the post without its text). */
 export const MAX_STORED_TEXT = 256 * 1024;
 
+/** A reply without References joins a thread of the same subject seen within this many days. */
+const SUBJECT_THREAD_DAYS = 60;
+
 /** How many observations of one group key a recomputation reads at most (the newest). */
 export const MAX_GROUP_OBSERVATIONS = 20_000;
 
@@ -142,7 +145,7 @@ export class Store {
    * References newest first), else the oldest Reference (the root even when it never reached us),
    * else an earlier post with the same normalized subject, else the post itself.
    */
-  threadFor(mail: Pick<MailPost, 'id' | 'inReplyTo' | 'references' | 'subject'>): string {
+  threadFor(mail: Pick<MailPost, 'id' | 'inReplyTo' | 'references' | 'subject'>, now: Date = new Date()): string {
     const known = this.db.prepare('SELECT thread FROM posts WHERE id = ?');
     const chain = [mail.inReplyTo, ...[...mail.references].reverse()].filter((r): r is string => !!r && r !== mail.id);
     for (const ref of chain.slice(0, 200)) {
@@ -151,9 +154,15 @@ export class Store {
     }
     const oldest = mail.references.find((r) => r && r !== mail.id);
     if (oldest) return oldest;
+    // by subject only for a reply ("Re: ...", list tag aside) and only to a recent thread
     const key = normalizeSubject(mail.subject);
-    if (key) {
-      const row = this.db.prepare('SELECT thread FROM posts WHERE subject_key = ? ORDER BY received_at LIMIT 1').get(key) as { thread: string } | undefined;
+    const untagged = (mail.subject ?? '').replace(/^\s*\[[^\]]{1,80}\]\s*/, '');
+    const looksLikeReply = key !== '' && key !== untagged.replace(/\s+/g, ' ').trim().toLowerCase();
+    if (looksLikeReply) {
+      const since = new Date(now.getTime() - SUBJECT_THREAD_DAYS * 86_400_000).toISOString();
+      const row = this.db
+        .prepare('SELECT thread FROM posts WHERE subject_key = ? AND received_at >= ? ORDER BY received_at LIMIT 1')
+        .get(key, since) as { thread: string } | undefined;
       if (row) return row.thread;
     }
     return mail.inReplyTo ?? mail.id;
