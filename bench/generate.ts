@@ -319,7 +319,7 @@ export class PostFactory {
   }
 
   /** The next post. `extraBody` lines (e.g. a bot command) go first in the body. */
-  next(opts: { extraBody?: string[]; forceRecords?: boolean; noReply?: boolean } = {}): GeneratedPost {
+  next(opts: { extraBody?: string[]; forceRecords?: boolean; noReply?: boolean; subject?: string } = {}): GeneratedPost {
     const rng = this.rng;
     this.n++;
     this.clock += rng.int(10, 900) * 1000;
@@ -329,7 +329,8 @@ export class PostFactory {
     const dateText = rfc2822(this.clock, offset);
     const id = `${this.idPrefix}-${this.n}.${rng.int(100000, 999999)}@${domain}`;
     const parent = !opts.noReply && this.recent.length && rng.chance(this.shape.replyShare) ? rng.pick(this.recent) : null;
-    const subject = parent ? (parent.subject.startsWith('Re: ') ? parent.subject : `Re: ${parent.subject}`) : rng.pick(SUBJECTS);
+    const picked = rng.pick(SUBJECTS);
+    const subject = opts.subject ?? (parent ? (parent.subject.startsWith('Re: ') ? parent.subject : `Re: ${parent.subject}`) : picked);
 
     let argus = 0;
     let snort = 0;

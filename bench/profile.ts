@@ -23,6 +23,36 @@ export interface ProfileRow {
   totalShare: number;
 }
 
+/**
+ * Self time per source file (or package), largest first. Time in Node internals and natives (streams,
+ * RegExp, JSON) goes to the nearest caller in src/, bench/ or a package, so each module owns what it asks for.
+ */
+export function byFile(path: string): Array<{ file: string; selfMs: number; share: number }> {
+  const p = JSON.parse(readFileSync(path, 'utf8')) as Profile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const owner = (n: Node): string | null => {
+    const url = n.callFrame.url.replace(/^file:\/\//, '');
+    if (url.includes('node_modules/')) return url.replace(/^.*node_modules\/((?:@[^/]+\/)?[^/]+).*$/, '$1');
+    if (url.includes('/src/') || url.includes('/bench/')) return url.replace(/^.*\/((?:src|bench)\/.*)$/, '$1');
+    return null;
+  };
+  const self = new Map<string, number>();
+  let all = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    const n = byId.get(p.samples[i]!)!;
+    const us = p.timeDeltas[i] ?? 0;
+    all += us;
+    let file: string | null = null;
+    if (['(garbage collector)', '(idle)', '(program)', '(root)'].includes(n.callFrame.functionName)) file = n.callFrame.functionName;
+    for (let cur: number | undefined = n.id; !file && cur !== undefined; cur = parent.get(cur)) file = owner(byId.get(cur)!);
+    file ??= 'node internals (no caller of ours on the stack)';
+    self.set(file, (self.get(file) ?? 0) + us);
+  }
+  return [...self].map(([file, us]) => ({ file, selfMs: us / 1000, share: us / all })).sort((a, b) => b.selfMs - a.selfMs);
+}
+
 export function summarize(path: string): { totalMs: number; rows: ProfileRow[] } {
   const p = JSON.parse(readFileSync(path, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
@@ -62,6 +92,10 @@ export function summarize(path: string): { totalMs: number; rows: ProfileRow[] }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const top = Number(process.argv[3] ?? 25);
+  if (process.argv.includes('--by-file')) {
+    for (const r of byFile(process.argv[2]!).slice(0, top)) process.stdout.write(`${(r.share * 100).toFixed(1).padStart(5)}% ${r.selfMs.toFixed(0).padStart(7)} ms  ${r.file}\n`);
+    process.exit(0);
+  }
   const { totalMs, rows } = summarize(process.argv[2]!);
   const pct = (x: number): string => `${(x * 100).toFixed(1).padStart(5)}%`;
   process.stdout.write(`total ${totalMs.toFixed(0)} ms\n-- self\n`);

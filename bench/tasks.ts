@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { mboxReader } from 'mbox-reader';
-import { simpleParser } from 'mailparser';
+import { MailParser, simpleParser } from 'mailparser';
 import PostalMime from 'postal-mime';
 
 type Out = Record<string, unknown>;
@@ -49,7 +49,104 @@ async function mailparserOnly(path: string): Promise<Out> {
   let n = 0;
   let textChars = 0;
   for await (const m of messages(path)) {
-    const parsed = await simpleParser(m, { skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, keepCidLinks: true, maxHtmlLengthToParse: 8 * 1024 * 1024 });
+    const parsed = await simpleParser(m, PARSER_OPTIONS);
+    n++;
+    textChars += parsed.text?.length ?? 0;
+  }
+  return { messages: n, textChars };
+}
+
+const PARSER_OPTIONS = { skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true, keepCidLinks: true, maxHtmlLengthToParse: 8 * 1024 * 1024 };
+
+/** simpleParser per message, its time split by whether the message has an attachment. */
+async function mailparserSplitTimes(path: string): Promise<Out> {
+  let n = 0;
+  let withAtt = 0;
+  let msWith = 0;
+  let msWithout = 0;
+  let bytesWith = 0;
+  for await (const m of messages(path)) {
+    const t0 = performance.now();
+    const parsed = await simpleParser(m, PARSER_OPTIONS);
+    const ms = performance.now() - t0;
+    n++;
+    if (parsed.attachments.length) {
+      withAtt++;
+      msWith += ms;
+      bytesWith += m.length;
+    } else msWithout += ms;
+  }
+  return { messages: n, withAttachments: withAtt, bytesWithAttachments: bytesWith, msWithAttachments: msWith, msWithout };
+}
+
+/** mailparser's streaming MailParser: headers and text kept, every attachment released unread. */
+async function mailparserLean(path: string): Promise<Out> {
+  let n = 0;
+  let textChars = 0;
+  for await (const m of messages(path)) {
+    textChars += await new Promise<number>((resolve, reject) => {
+      const parser = new MailParser(PARSER_OPTIONS);
+      let chars = 0;
+      parser.on('data', (d: { type: string; text?: string; release?: () => void }) => {
+        if (d.type === 'attachment') d.release!();
+        else chars += d.text?.length ?? 0;
+      });
+      parser.on('end', () => resolve(chars));
+      parser.on('error', reject);
+      parser.end(m);
+    });
+    n++;
+  }
+  return { messages: n, textChars };
+}
+
+/**
+ * A line pre-pass that drops the bodies of MIME parts that are not text (base64 attachments),
+ * keeping every header and boundary, then simpleParser over what is left: attachments streamed
+ * past without decoding.
+ */
+export function dropNonTextBodies(raw: Buffer): Buffer {
+  const text = raw.toString('latin1');
+  const out: string[] = [];
+  const boundaries: string[] = [];
+  let inHeaders = true;
+  let skipping = false;
+  let ct = '';
+  let pos = 0;
+  while (pos < text.length) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    const line = text.slice(pos, nl);
+    pos = nl + 1;
+    if (inHeaders) {
+      out.push(line);
+      if (line === '' || line === '\r') {
+        inHeaders = false;
+        const lower = ct.toLowerCase();
+        const b = /boundary="?([^";\r]+)"?/i.exec(ct);
+        if (lower.startsWith('multipart/') && b) boundaries.push(b[1]!);
+        skipping = lower !== '' && !lower.startsWith('text/') && !lower.startsWith('multipart/') && !lower.startsWith('message/');
+        ct = '';
+      } else if (/^content-type:/i.test(line)) ct = line.slice(13).trim();
+      else if ((line.startsWith(' ') || line.startsWith('\t')) && ct) ct += line;
+      continue;
+    }
+    if (line.startsWith('--') && boundaries.some((b) => line.startsWith(`--${b}`))) {
+      out.push(line);
+      skipping = false;
+      if (!line.trimEnd().endsWith('--')) inHeaders = true;
+      continue;
+    }
+    if (!skipping) out.push(line);
+  }
+  return Buffer.from(out.join('\n'), 'latin1');
+}
+
+async function mailparserStrip(path: string): Promise<Out> {
+  let n = 0;
+  let textChars = 0;
+  for await (const m of messages(path)) {
+    const parsed = await simpleParser(dropNonTextBodies(m), PARSER_OPTIONS);
     n++;
     textChars += parsed.text?.length ?? 0;
   }
@@ -67,6 +164,44 @@ async function postalMimeOnly(path: string): Promise<Out> {
   return { messages: n, textChars };
 }
 
+/** The CLI's pipeline (src/analyze/run.ts) with a clock around each stage, for the README's breakdown. */
+async function stages(path: string): Promise<Out> {
+  const { readInputs } = await import('../src/source/index.js');
+  const { parseMail } = await import('../src/mail/parse.js');
+  const { analyzePost } = await import('../src/analyze/post.js');
+  const { Corpus } = await import('../src/analyze/corpus.js');
+  const { writeJsonDocument } = await import('../src/cli/json-out.js');
+  const { Writable } = await import('node:stream');
+  const ms = { read: 0, parseMail: 0, analyzePost: 0, corpusAdd: 0, finish: 0, json: 0 };
+  const corpus = new Corpus();
+  let n = 0;
+  let t = performance.now();
+  for await (const item of readInputs([path])) {
+    const t1 = performance.now();
+    ms.read += t1 - t;
+    if (item.kind === 'message') {
+      const mail = await parseMail(item.raw, item.input);
+      const t2 = performance.now();
+      const pa = analyzePost(mail, mail.id);
+      const t3 = performance.now();
+      corpus.add(pa);
+      ms.parseMail += t2 - t1;
+      ms.analyzePost += t3 - t2;
+      ms.corpusAdd += performance.now() - t3;
+      n++;
+    }
+    t = performance.now();
+  }
+  const t4 = performance.now();
+  const result = corpus.finish();
+  const t5 = performance.now();
+  let bytes = 0;
+  await writeJsonDocument(result.doc, new Writable({ write(chunk: Buffer, _e, cb) { bytes += chunk.length; cb(); } }));
+  ms.finish = t5 - t4;
+  ms.json = performance.now() - t5;
+  return { messages: n, observations: result.doc.observations.length, jsonBytes: bytes, ms };
+}
+
 /** One big post through parseMail + analyzePost + the corpus document, timed inside the process. */
 async function paste(file: string, cap: string | undefined): Promise<Out> {
   const { parseMail } = await import('../src/mail/parse.js');
@@ -74,7 +209,7 @@ async function paste(file: string, cap: string | undefined): Promise<Out> {
   const { Corpus } = await import('../src/analyze/corpus.js');
   const raw = readFileSync(file);
   const t0 = performance.now();
-  // 'default': the production cap (DEFAULT_MAX_TEXT_BYTES, the rest is cut with a warning); else the cap is lifted
+  // 'default': the production cap (DEFAULT_MAX_TEXT_BYTES, the rest is cut with a warning); 'lifted': no cap
   const mail = await parseMail(raw, file, cap === 'default' ? {} : { maxTextBytes: 64 * 1024 * 1024, timeBudgetMs: 120_000 });
   const t1 = performance.now();
   const pa = analyzePost(mail, mail.id);
@@ -121,9 +256,13 @@ async function live(count: number, seed: number): Promise<Out> {
   const srv = await startImapServer();
   const sink = await startSmtpSink();
   const acceptedAt = new Map<string, number>();
+  const waiting: { id: string | null; resolve: () => void } = { id: null, resolve: () => undefined };
   sink.setResponder((mail) => {
     const m = /^In-Reply-To:[ \t]*<([^>\r\n]+)>/im.exec(mail.raw.toString('latin1'));
-    if (m) acceptedAt.set(m[1]!, performance.now());
+    if (m) {
+      acceptedAt.set(m[1]!, performance.now());
+      if (waiting.id === m[1]) waiting.resolve();
+    }
     return null;
   });
   const cwd = mkdtempSync(join(tmpdir(), 'listwatch-bench-live-'));
@@ -160,12 +299,20 @@ async function live(count: number, seed: number): Promise<Out> {
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
     await new Promise((r) => setTimeout(r, rng.int(0, 600)));
-    // each post opens its own thread (the thread reply budget allows 5 answers per thread)
-    const post = factory.next({ extraBody: ['#listwatch analyze'], forceRecords: true, noReply: true });
+    // each post opens its own thread (a unique subject: threads are also joined by subject)
+    const post = factory.next({ extraBody: ['#listwatch analyze'], forceRecords: true, noReply: true, subject: `Live bench post ${i + 1}` });
+    const answered = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000);
+      waiting.id = post.id;
+      waiting.resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
     const sent = performance.now();
     srv.deliver(post.raw.replace(/\n/g, '\r\n'));
-    const deadline = Date.now() + 10_000;
-    while (!acceptedAt.has(post.id) && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    await answered;
+    waiting.id = null;
     const at = acceptedAt.get(post.id);
     if (at === undefined) missed++;
     else latencies.push(at - sent);
@@ -303,8 +450,20 @@ switch (mode) {
   case 'mailparser':
     done(await mailparserOnly(a!));
     break;
+  case 'mailparser-times':
+    done(await mailparserSplitTimes(a!));
+    break;
+  case 'mailparser-lean':
+    done(await mailparserLean(a!));
+    break;
+  case 'mailparser-strip':
+    done(await mailparserStrip(a!));
+    break;
   case 'postal-mime':
     done(await postalMimeOnly(a!));
+    break;
+  case 'stages':
+    done(await stages(a!));
     break;
   case 'paste':
     done(await paste(a!, b));
