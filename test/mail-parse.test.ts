@@ -169,6 +169,15 @@ describe('parseMail: other web archives', () => {
   });
 });
 
+describe('parseMail: field posts', () => {
+  it('keeps a bare calendar date (GitHub copy fixtures/field/github-fail2ban-2481) so log lines get their year', async () => {
+    const p = await parseMail(read('fixtures/field/github-fail2ban-2481-iptables-drop.txt'), 'f2b.txt');
+    expect(p.date).toBe('2019-07-28');
+    expect(parseMailDate('2019-07-28')).toEqual({ iso: '2019-07-28', offsetMinutes: 0 });
+    expect(parseMailDate('2019-02-30')).toBeNull();
+  });
+});
+
 describe('parseMail: saved-file quirks', () => {
   it('accepts a BOM and leading blank lines before the headers', async () => {
     const p = await parseMail(Buffer.from('\uFEFF\r\n\nFrom: jd@example.com\nSubject: x\n\nbody\n'), 'bom.eml');

@@ -532,11 +532,17 @@ const ZONES: Record<string, number> = {
 
 /**
  * An RFC 2822 date (or ISO 8601, or asctime) → ISO 8601 keeping the sender's offset:
- * `Thu, 06 Sep 2001 10:49:20 +0100` → `2001-09-06T10:49:20+01:00`.
+ * `Thu, 06 Sep 2001 10:49:20 +0100` → `2001-09-06T10:49:20+01:00`. A bare `2019-07-28` stays a date.
  */
 export function parseMailDate(value: string | null): { iso: string; offsetMinutes: number } | null {
   if (!value) return null;
   const s = value.slice(0, 200).trim();
+  // a bare calendar date (GitHub and forum copies print only the day): kept as printed, no time invented
+  const bare = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (bare) {
+    const built = build(+bare[1]!, +bare[2]!, +bare[3]!, 0, 0, 0, 0);
+    return built ? { iso: built.iso.slice(0, 10), offsetMinutes: 0 } : null;
+  }
   const iso = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d{1,9})?\s?(Z|[+-]\d{2}:?\d{2})?$/i.exec(s);
   if (iso) {
     const off = iso[7] ? zoneMinutes(iso[7]) : 0;
