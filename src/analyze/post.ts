@@ -52,8 +52,15 @@ export interface ObservationPlace {
 
 /** A classified record placed in its post: the contract's Observation. */
 export function buildObservation(rec: ExtractedRecord, c: Classification, place: ObservationPlace): Observation {
+  // every field spelled out, no `...place`: a spread followed by 20 more fields leaves V8 with
+  // slow (dictionary-mode) objects, ~3x the memory and time per observation (bench/README.md)
   const obs: Observation = {
-    ...place,
+    id: place.id,
+    post: place.post,
+    reporter: place.reporter,
+    quoted: place.quoted,
+    line: place.line,
+    time: place.time,
     source: rec.source,
     format: rec.format,
     proto: rec.proto,
