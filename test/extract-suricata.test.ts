@@ -124,3 +124,14 @@ describe('helpers and bad input', () => {
     expect(extractSuricata(lines)).toEqual([]);
   });
 });
+
+describe('field post: fixtures/field/github-opnsense-suricata-nmaps-5-fastlog.txt', () => {
+  it('keeps the two [Drop] alerts whose source the poster garbled (10.0.01.2), with that address unknown', () => {
+    const text = readFileSync(new URL('../fixtures/field/github-opnsense-suricata-nmaps-5-fastlog.txt', import.meta.url), 'utf8');
+    const recs = extractSuricata(text.split('\n'));
+    expect(recs.map((r) => [r.src, r.sport, r.dst, r.dport, r.signature?.id])).toEqual([
+      [null, 42088, '172.19.0.2', 4444, '1:3400020'],
+      [null, 42090, '172.19.10.2', 4444, '1:3400020'],
+    ]);
+  });
+});

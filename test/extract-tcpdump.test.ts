@@ -265,3 +265,17 @@ describe('what is not a tcpdump record', () => {
     expect(rec).toMatchObject({ src: '2001:db8::1', sport: 41000, dst: '2001:db8::2', dport: 80, srcFlags: 'S' });
   });
 });
+
+describe('field post: fixtures/field/github-phantun-159-tcpdump-v.txt', () => {
+  it('reads the placeholder name remote.host.ip as a hidden address, not as a host', () => {
+    const text = readFileSync(new URL('../fixtures/field/github-phantun-159-tcpdump-v.txt', import.meta.url), 'utf8');
+    const recs = extractTcpdump(text.split('\n'));
+    expect(recs).toHaveLength(4);
+    expect(recs.map((r) => [r.src, r.sport, r.dst, r.dport, r.srcFlags])).toEqual([
+      ['222.209.232.58', 7815, null, 21080, 'S'],
+      [null, 21080, '222.209.232.58', 7815, 'SA'],
+      ['222.209.232.58', 7815, null, 21080, 'S'],
+      [null, 21080, '222.209.232.58', 7815, 'SA'],
+    ]);
+  });
+});

@@ -51,22 +51,33 @@ export function isIPv6(s: string): boolean {
   return s.length <= 45 && s.includes(':') && /^[0-9A-Fa-f:.]+$/.test(s) && ipaddr.IPv6.isValid(s);
 }
 
+/** host-name labels that only ever stand in for an address the poster left out */
+const PLACEHOLDER_LABELS = new Set([
+  'ip', 'ipaddr', 'addr', 'address', 'host', 'hostname', 'my', 'our', 'your', 'remote', 'local', 'public',
+  'server', 'client', 'attacker', 'victim', 'target', 'src', 'dst', 'source', 'dest', 'destination',
+]);
+
 /**
  * An address a poster blanked out: `x.x.x.x`, `130.216.xxx.xxx`, `a.b.c.d`, `aaa.bbb.ccc.ddd`,
- * `1.2.3.*`, `<removed>`. Each hidden octet is one character repeated (so `www.foo.co.uk` is not).
+ * `1.2.3.*`, `77.IP.IP.IP`, `<removed>`. Each hidden octet is one character repeated (so
+ * `www.foo.co.uk` is not). Also a dotted quad the poster garbled while editing (`10.0.01.2`,
+ * `300.1.2.3`): address-shaped but not an address, so not to be read as one; and a name made only
+ * of placeholder words (`remote.host.ip`, `server`).
  */
 export function isMaskedAddress(s: string): boolean {
   if (s.length > 40) return false;
   if (/^[<[(]?(?:removed|masked|hidden|censored|snip|deleted|my\.?ip|myip|ip)[>\])]?$/i.test(s)) return true;
+  const labels = s.toLowerCase().split('.');
+  if (labels.every((l) => PLACEHOLDER_LABELS.has(l))) return true;
   const parts = s.split('.');
   if (parts.length !== 4) return false;
   let hidden = 0;
   for (const part of parts) {
     if (/^\d{1,3}$/.test(part)) continue;
-    if (!/^([A-Za-z*#?_])\1{0,2}$/.test(part)) return false;
+    if (!/^([A-Za-z*#?_])\1{0,2}$/.test(part) && !/^ip$/i.test(part)) return false;
     hidden++;
   }
-  return hidden > 0;
+  return hidden > 0 || !isIPv4(s);
 }
 
 /** A host name as tcpdump prints it when it resolved one; at least one letter, DNS label rules. */
