@@ -38,9 +38,10 @@ describe('listwatch start', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'listwatch-cli-'));
     writeFileSync(join(cwd, 'listwatch.config.json'), JSON.stringify({ seedFrom: join(REPO, 'fixtures', 'demo-list') }));
     const p = run(['start'], cwd);
-    await waitFor(() => p.output().includes('drop a post into its new/ folder'), 15_000);
+    // a child process under tsx starts slowly when the whole suite shares two cores
+    await waitFor(() => p.output().includes('drop a post into its new/ folder'), 45_000);
     const demo = readdirSync(join(REPO, 'fixtures', 'demo-list', 'cur')).filter((f) => !f.startsWith('.')).length;
-    await waitFor(() => (p.output().match(/analyzed a post/g) ?? []).length === demo, 15_000);
+    await waitFor(() => (p.output().match(/analyzed a post/g) ?? []).length === demo, 30_000);
     p.child.kill('SIGTERM');
     const { code, signal } = await p.exit;
     expect({ code, signal }).toEqual({ code: 0, signal: null });
@@ -48,7 +49,7 @@ describe('listwatch start', () => {
     const store = new Store(join(cwd, 'var', 'listwatch.db'));
     expect(store.counts().posts).toBe(demo);
     store.close();
-  }, 40_000);
+  }, 100_000);
 
   it('refuses a bad configuration with a message naming the key, exit status 2', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'listwatch-cli-bad-'));
@@ -56,5 +57,5 @@ describe('listwatch start', () => {
     const { code } = await p.exit;
     expect(code).toBe(2);
     expect(p.output()).toMatch(/imapUrl \(LISTWATCH_IMAP_URL\): imap:\/\/ sends the password in clear/);
-  }, 20_000);
+  }, 60_000);
 });

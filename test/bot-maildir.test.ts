@@ -95,7 +95,7 @@ describe('the embedded default', () => {
       const [digest] = await waitFor(() => {
         const files = emlFiles(join(cwd, 'var', 'outbox')).filter((f) => /^Auto-Submitted: auto-generated/m.test(f));
         return files.length ? files : null;
-      }, 5000);
+      }, 15_000);
       expect(header(digest!, 'To')).toBe('incidents@lists.example');
       await new Promise((r) => setTimeout(r, 1500));
       // it fired again and again, but the day's digest went out once

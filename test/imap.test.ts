@@ -65,7 +65,7 @@ async function startImapBot(srv: Server, sink: SmtpSink, cwd: string, outboxOpti
     imapOptions: { autoIdleDelay: 100, backoffMinMs: 100, backoffMaxMs: 400, watchdogMs: 1000 },
     outboxOptions: { retryBaseMs: 100, retryMaxMs: 400, recheckMs: 100, ...outboxOptions },
   });
-  await waitFor(() => (rt.source as ImapWatcher).connected, 5000, 'the IMAP connection');
+  await waitFor(() => (rt.source as ImapWatcher).connected, 15_000, 'the IMAP connection');
   return rt;
 }
 
@@ -75,7 +75,7 @@ function answered(sink: SmtpSink): string[] {
 }
 
 for (const kit of servers) {
-  describe.skipIf(!kit.available)(`the bot over IMAP (${kit.name}) and SMTP`, () => {
+  describe.skipIf(!kit.available)(`the bot over IMAP (${kit.name}) and SMTP`, { timeout: 90_000 }, () => {
     const cleanup: Array<() => Promise<void>> = [];
     afterEach(async () => {
       for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
@@ -96,11 +96,11 @@ for (const kit of servers) {
       srv.deliver(recordsPost(ROOT, AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
       const rt = await startImapBot(srv, sink, cwd);
       cleanup.push(() => rt.stop());
-      await waitFor(() => rt.store.counts().posts === 1, 5000, 'the first post');
+      await waitFor(() => rt.store.counts().posts === 1, 15_000, 'the first post');
       await sleep(400); // IDLE is on after autoIdleDelay
       const t0 = Date.now();
       srv.deliver(commandPost('ask-idle@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
-      await waitFor(() => sink.messages.length === 1, 5000, 'the answer');
+      await waitFor(() => sink.messages.length === 1, 15_000, 'the answer');
       expect(Date.now() - t0).toBeLessThan(2000);
       const raw = sink.messages[0]!.raw.toString('utf8');
       expect(sink.messages[0]!.envelope.to).toEqual([LIST_ADDRESS]);
@@ -116,17 +116,17 @@ for (const kit of servers) {
       cleanup.push(() => rt.stop());
       const watcher = rt.source as ImapWatcher;
       srv.deliver(commandPost('ask-1@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
-      await waitFor(() => sink.messages.length === 1, 5000, 'the first answer');
+      await waitFor(() => sink.messages.length === 1, 15_000, 'the first answer');
       await sleep(300);
 
       await srv.stop();
-      await waitFor(() => !watcher.connected, 3000, 'the client to notice');
+      await waitFor(() => !watcher.connected, 10_000, 'the client to notice');
       srv.deliver(commandPost('ask-2@cert.fjordnet.example', SIGRID, ROOT, '#listwatch help'));
       srv.deliver(commandPost('ask-3@cert.fjordnet.example', SIGRID, ROOT, '#listwatch correlate 100.64/16'));
       await sleep(700); // a few failed reconnects with backoff
       await srv.start();
 
-      await waitFor(() => sink.messages.length >= 3, 8000, 'the answers to the posts sent while down');
+      await waitFor(() => sink.messages.length >= 3, 20_000, 'the answers to the posts sent while down');
       await sleep(1500); // time for any duplicate to show up
       expect(answered(sink).sort()).toEqual(['<ask-1@cert.fjordnet.example>', '<ask-2@cert.fjordnet.example>', '<ask-3@cert.fjordnet.example>']);
       expect(watcher.connections).toBeGreaterThanOrEqual(2);
@@ -139,13 +139,13 @@ for (const kit of servers) {
       const rt = await startImapBot(srv, sink, cwd);
       cleanup.push(() => rt.stop());
       srv.deliver(commandPost('ask-4xx@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
-      await waitFor(() => sink.messages.length === 1, 8000, 'the answer after the 4xx replies');
+      await waitFor(() => sink.messages.length === 1, 20_000, 'the answer after the 4xx replies');
       expect(sink.attempts).toBe(3);
       expect(answered(sink)).toEqual(['<ask-4xx@cert.fjordnet.example>']);
 
       sink.setResponder(() => ({ code: 550, message: 'no such list' }));
       srv.deliver(commandPost('ask-5xx@cert.fjordnet.example', SIGRID, ROOT, '#listwatch help'));
-      await waitFor(() => rt.outbox.failuresSince('2000-01-01T00:00:00Z').length === 1, 5000, 'the 5xx to be recorded');
+      await waitFor(() => rt.outbox.failuresSince('2000-01-01T00:00:00Z').length === 1, 15_000, 'the 5xx to be recorded');
       expect(rt.outbox.failuresSince('2000-01-01T00:00:00Z')[0]!.error).toMatch(/550/);
       expect(sink.messages).toHaveLength(1);
     });
@@ -168,7 +168,7 @@ for (const kit of servers) {
         child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
         let stdout = '';
         child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-        await waitFor(() => stdout.includes('ready') || child.exitCode !== null, 15_000, 'the child bot');
+        await waitFor(() => stdout.includes('ready') || child.exitCode !== null, 45_000, 'the child bot');
         srv.deliver(commandPost('ask-crash@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
         const exit = await new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
         expect(exit, stderr).toBe('SIGKILL');
@@ -180,10 +180,10 @@ for (const kit of servers) {
 
         const rt = await startImapBot(srv, sink, cwd, { unconfirmedGraceMs: 1500 });
         cleanup.push(() => rt.stop());
-        await waitFor(() => sink.messages.length >= 1, 8000, 'the answer after the restart');
+        await waitFor(() => sink.messages.length >= 1, 20_000, 'the answer after the restart');
         await sleep(2500); // past the grace period: a second copy would be sent by now
         expect(answered(sink)).toEqual(['<ask-crash@cert.fjordnet.example>']);
-      }, 30_000);
+      }, 90_000);
     }
 
     it('never answers its own message when the list sends it back', async () => {
@@ -201,7 +201,7 @@ for (const kit of servers) {
       const rt = await startImapBot(srv, sink, cwd);
       cleanup.push(() => rt.stop());
       srv.deliver(commandPost('ask-own@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
-      await waitFor(() => rt.store.cursor('INBOX')?.lastUid === 3, 8000, 'the bot to read its own reply');
+      await waitFor(() => rt.store.cursor('INBOX')?.lastUid === 3, 20_000, 'the bot to read its own reply');
       await sleep(800);
       expect(sink.messages).toHaveLength(1);
       const own = sink.messages[0]!.raw.toString('utf8');
@@ -215,9 +215,9 @@ for (const kit of servers) {
         srv.deliver(recordsPost(ROOT, AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
         const rt = await startImapBot(srv, sink, cwd);
         cleanup.push(() => rt.stop());
-        await waitFor(() => rt.store.counts().posts === 1, 5000, 'the first post');
+        await waitFor(() => rt.store.counts().posts === 1, 15_000, 'the first post');
         hc.deliverSilently(commandPost('ask-silent@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
-        await waitFor(() => sink.messages.length === 1, 5000, 'the watchdog to catch up');
+        await waitFor(() => sink.messages.length === 1, 15_000, 'the watchdog to catch up');
         expect(answered(sink)).toEqual(['<ask-silent@cert.fjordnet.example>']);
       });
 
@@ -228,12 +228,12 @@ for (const kit of servers) {
         const rt = await startImapBot(srv, sink, cwd);
         cleanup.push(() => rt.stop());
         srv.deliver(commandPost('ask-a@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
-        await waitFor(() => sink.messages.length === 1, 5000, 'the first answer');
+        await waitFor(() => sink.messages.length === 1, 15_000, 'the first answer');
         await hc.stop();
         hc.resetUidValidity();
         hc.deliver(commandPost('ask-b@cert.fjordnet.example', SIGRID, ROOT, '#listwatch help'));
         await hc.start();
-        await waitFor(() => sink.messages.length === 2, 8000, 'the answer to the new post');
+        await waitFor(() => sink.messages.length === 2, 20_000, 'the answer to the new post');
         await sleep(800);
         expect(answered(sink)).toEqual(['<ask-a@cert.fjordnet.example>', '<ask-b@cert.fjordnet.example>']);
         expect(rt.store.cursor('INBOX')).toEqual({ uidValidity: '1002', lastUid: 3 });
@@ -246,9 +246,9 @@ for (const kit of servers) {
       srv.deliver(commandPost('ask-old@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
       const rt = await startImapBot(srv, sink, cwd);
       cleanup.push(() => rt.stop());
-      await waitFor(() => rt.store.counts().posts === 2, 5000, 'the history');
+      await waitFor(() => rt.store.counts().posts === 2, 15_000, 'the history');
       srv.deliver(commandPost('ask-new@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
-      await waitFor(() => sink.messages.length === 1, 5000, 'the answer to the new post');
+      await waitFor(() => sink.messages.length === 1, 15_000, 'the answer to the new post');
       await sleep(500);
       expect(answered(sink)).toEqual(['<ask-new@cert.fjordnet.example>']);
     });
@@ -271,7 +271,7 @@ for (const kit of servers) {
       const { srv, sink, cwd } = await setup();
       srv.deliver(buildPost({ id: 'hello@x.example', from: AROHA, subject: 'hello', body: 'hi' }));
       const rt = await startImapBot(srv, sink, cwd);
-      await waitFor(() => rt.store.counts().posts === 1, 5000, 'the post');
+      await waitFor(() => rt.store.counts().posts === 1, 15_000, 'the post');
       const t0 = Date.now();
       await rt.stop();
       expect(Date.now() - t0).toBeLessThan(3000);
