@@ -27,7 +27,7 @@ function parseSince(value: string): Date {
 
 export function analyzeCommand(out: NodeJS.WritableStream = process.stdout): Command {
   return new Command('analyze')
-    .description('analyze posts and print what they hold: findings, observations, and what the evidence says')
+    .description('Analyze posts and print what they hold: findings, observations, and what the evidence says.')
     .argument('<path...>', "mbox file, Maildir folder, folder of .eml files, one .eml or .txt post, or '-' for standard input")
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
     .option('--since <date>', 'skip posts dated before this', parseSince)
