@@ -73,3 +73,26 @@ describe('classifyConversations', () => {
     expect(classes[echo]?.class).toBe('icmp-echo-answered');
   });
 });
+
+describe('field posts: packet lines with one end hidden by the poster', () => {
+  const field = (name: string): string[] =>
+    readFileSync(new URL(`../fixtures/field/${name}`, import.meta.url), 'utf8').split('\n');
+
+  it('fixtures/field/github-f2b-blacklist-2-iptables-masked-dst.txt: the SIP request to 77.XX.XX.XX and its reply are one answered UDP flow', () => {
+    const { records } = extractRecords(field('github-f2b-blacklist-2-iptables-masked-dst.txt'));
+    expect(records.map((r) => [r.src, r.dst])).toEqual([
+      ['95.141.35.200', null],
+      [null, '95.141.35.200'],
+      ['95.141.35.200', null],
+    ]);
+    const c = classifyConversations(records);
+    // the third request comes 280 s later, past the conversation gap, with no reply shown
+    expect(c.map((x) => x.class)).toEqual(['udp-answered', 'udp-answered', 'unknown']);
+    expect(c[0]?.actor).toBe('95.141.35.200');
+  });
+
+  it('fixtures/field/github-phantun-159-tcpdump-v.txt: SYNs to remote.host.ip answered by SYN-ACKs read together', () => {
+    const { records } = extractRecords(field('github-phantun-159-tcpdump-v.txt'));
+    expect(classifyConversations(records).map((x) => x.class)).toEqual(['established', 'established', 'established', 'established']);
+  });
+});

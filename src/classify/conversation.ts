@@ -12,8 +12,9 @@ export const CONVERSATION_GAP_S = 120;
 
 const ALERT_SOURCES = new Set(['snort', 'suricata']);
 
+/** A packet line; one end may be an address the poster hid, keyed by its port and the other end. */
 function isLogPacket(r: ExtractedRecord): boolean {
-  return r.singlePacket === true && r.signature === undefined && !ALERT_SOURCES.has(String(r.source)) && !!r.src && !!r.dst;
+  return r.singlePacket === true && r.signature === undefined && !ALERT_SOURCES.has(String(r.source)) && (!!r.src || !!r.dst);
 }
 
 function seconds(t: RecordTime | null): number | null {
