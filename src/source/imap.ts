@@ -113,6 +113,7 @@ export class ImapWatcher {
   async once(handler: MessageHandler): Promise<number> {
     this.handler = handler;
     const client = this.newClient();
+    client.on('error', (err: Error) => this.opts.log.warn({ err: err.message }, 'IMAP connection error'));
     await client.connect();
     this.client = client;
     try {
