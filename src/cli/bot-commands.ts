@@ -53,8 +53,14 @@ export function registerBotCommands(program: Command): void {
       const loaded = load(opts);
       if (!loaded) return;
       if (opts.once) {
-        const r = await runOnce(loaded);
-        if (r.failed > 0) process.exitCode = 1;
+        try {
+          const r = await runOnce(loaded);
+          if (r.failed > 0) process.exitCode = 1;
+        } catch (err) {
+          // e.g. the IMAP server refused or is unreachable: one clear line, exit status 1
+          process.stderr.write(`listwatch: ${err instanceof Error ? err.message : String(err)}\n`);
+          process.exitCode = 1;
+        }
       } else {
         await watchForever(loaded);
       }
