@@ -37,7 +37,9 @@ export type GuardVerdict =
   | { kind: 'automated'; reason: string }
   | { kind: 'ok' };
 
-const BULK_PRECEDENCE = new Set(['bulk', 'junk']);
+const BULK_PRECEDENCE = new Set(['bulk', 'junk', 'auto_reply']);
+/** Senders that are robots by name (bounces, no-reply notifiers). */
+const ROBOT_LOCAL_PARTS = /^(mailer-daemon|no-?reply|do-?not-?reply|bounces?)([+-].*)?$/i;
 
 /**
  * RFC 3834 and list etiquette: never answer ourselves, automata, bulk mail, null senders or
@@ -68,5 +70,7 @@ export function checkGuards(mail: MailPost, ctx: GuardContext): GuardVerdict {
     return { kind: 'own', reason: 'X-Loop names the bot' };
   }
   if (!mail.from.address) return { kind: 'automated', reason: 'no sender address' };
+  const local = mail.from.address.slice(0, mail.from.address.lastIndexOf('@'));
+  if (ROBOT_LOCAL_PARTS.test(local)) return { kind: 'automated', reason: `robot sender ${mail.from.address}` };
   return { kind: 'ok' };
 }
