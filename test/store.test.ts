@@ -146,3 +146,21 @@ describe('threads', () => {
     s.close();
   });
 });
+
+describe('migrations', () => {
+  it('upgrades a database made by an older version in place', async () => {
+    const BetterSqlite3 = (await import('better-sqlite3')).default;
+    const path = dbPath();
+    const old = new BetterSqlite3(path);
+    MIGRATIONS[0]!(old);
+    old.pragma('user_version = 1');
+    old.prepare("INSERT INTO cursor(mailbox, uid_validity, last_uid, updated_at) VALUES ('INBOX', '9', 5, 'then')").run();
+    old.close();
+    const s = new Store(path);
+    expect(s.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(s.cursor('INBOX')).toEqual({ uidValidity: '9', lastUid: 5 });
+    const cols = (s.db.prepare('PRAGMA table_info(posts)').all() as Array<{ name: string }>).map((c) => c.name);
+    expect(cols).toContain('mail');
+    s.close();
+  });
+});
