@@ -57,3 +57,19 @@ describe('backscatter findings', () => {
     expect(findings[0]!.observations).toHaveLength(4);
   });
 });
+
+describe('field post: fixtures/field/github-tcpdump-391-null-flags.txt', () => {
+  it('SYN-ACKs from seven hosts to one address that sent no SYN: each is backscatter, named by the target', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { extractRecords } = await import('../src/extract/index.js');
+    const text = readFileSync(new URL('../fixtures/field/github-tcpdump-391-null-flags.txt', import.meta.url), 'utf8');
+    // the first, non-verbose block as the poster printed it
+    const block = text.split('\n').filter((l) => / IP \S+ > 192\.168\.0\.10\.80: Flags \[S\.\]/.test(l));
+    const { records } = extractRecords(block);
+    expect(records).toHaveLength(7);
+    const classes = classifyConversations(records);
+    expect(classes.map((c) => c.class)).toEqual(Array(7).fill('backscatter'));
+    expect(classes[1]!.actor).toBe('208.117.49.71');
+    expect(classes[1]!.evidence).toMatch(/^7 lone replies to 192\.168\.0\.10 in these lines and no SYN from 192\.168\.0\.10/);
+  });
+});

@@ -89,7 +89,7 @@ export function mergePackets(packets: readonly ExtractedRecord[]): ExtractedReco
   return merged;
 }
 
-/** one sender's lone SYN-ACKs or resets, with no SYN back from any of their targets, are backscatter */
+/** one sender's lone SYN-ACKs or resets, or one target's from several senders, with no SYN seen, are backscatter */
 const MIN_LONE_REPLIES = 2;
 
 function isReplyOnly(r: ExtractedRecord): boolean {
@@ -98,15 +98,18 @@ function isReplyOnly(r: ExtractedRecord): boolean {
   return f === 'SA' || f === 'R' || f === 'RA';
 }
 
-function loneRepliesBySender(records: readonly ExtractedRecord[], conversations: readonly Conversation[]): Map<string, number> {
-  const count = new Map<string, number>();
+/** lone SYN-ACKs or resets counted by their sender and, apart, by the address they were sent to */
+function loneReplies(records: readonly ExtractedRecord[], conversations: readonly Conversation[]): { bySender: Map<string, number>; byTarget: Map<string, number> } {
+  const bySender = new Map<string, number>();
+  const byTarget = new Map<string, number>();
   for (const c of conversations) {
     if (c.members.length !== 1) continue;
     const r = records[c.members[0] as number] as ExtractedRecord;
-    if (!isReplyOnly(r) || !r.src) continue;
-    count.set(r.src, (count.get(r.src) ?? 0) + 1);
+    if (!isReplyOnly(r)) continue;
+    if (r.src) bySender.set(r.src, (bySender.get(r.src) ?? 0) + 1);
+    if (r.dst) byTarget.set(r.dst, (byTarget.get(r.dst) ?? 0) + 1);
   }
-  return count;
+  return { bySender, byTarget };
 }
 
 /**
@@ -132,18 +135,24 @@ export function classifyConversations(records: readonly ExtractedRecord[]): Clas
     c.members.push(i);
     if (t !== null) c.last = t;
   });
-  const loneReplies = loneRepliesBySender(records, conversations);
+  const lone = loneReplies(records, conversations);
   for (const c of conversations) {
     if (c.members.length < 2) {
       const i = c.members[0] as number;
       const r = records[i] as ExtractedRecord;
-      const alike = loneReplies.get(r.src ?? '') ?? 0;
-      if (alike >= MIN_LONE_REPLIES && isReplyOnly(r)) {
+      if (!isReplyOnly(r)) continue;
+      const fromSender = r.src ? (lone.bySender.get(r.src) ?? 0) : 0;
+      const toTarget = r.dst ? (lone.byTarget.get(r.dst) ?? 0) : 0;
+      // many hosts answering one address that sent them no SYN: that address was spoofed by someone else
+      const why =
+        fromSender >= MIN_LONE_REPLIES
+          ? `${fromSender} lone replies from ${r.src} in these lines and no SYN from any of their targets`
+          : toTarget >= MIN_LONE_REPLIES
+            ? `${toTarget} lone replies to ${r.dst} in these lines and no SYN from ${r.dst}`
+            : null;
+      if (why) {
         const flow = classifyRecord(mergePackets([r]));
-        out[i] = {
-          ...flow,
-          evidence: `${alike} lone replies from ${r.src} in these lines and no SYN from any of their targets: ${flow.evidence.charAt(0).toLowerCase()}${flow.evidence.slice(1)}`,
-        };
+        out[i] = { ...flow, evidence: `${why}: ${flow.evidence.charAt(0).toLowerCase()}${flow.evidence.slice(1)}` };
       }
       continue;
     }
