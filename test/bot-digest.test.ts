@@ -123,3 +123,28 @@ describe('history across posts', () => {
     expect(after.flatMap((f) => f.corroborating.map((c) => c.org))).toContain('fjordnet.example');
   });
 });
+
+describe('delivery failures', () => {
+  it('a message the SMTP server refuses with 5xx is logged and reported in the next digest', async () => {
+    const { startSmtpSink } = await import('./helpers/smtp-sink.js');
+    const { smtpTransport } = await import('../src/deliver/outbox.js');
+    const sink = await startSmtpSink({ failFirst: 1, failCode: 550 });
+    try {
+      h = makeBot({}, { transport: smtpTransport(`smtp://127.0.0.1:${sink.port}`, undefined, { allowInsecure: true }) });
+      const b = h;
+      b.clock.now = new Date('2026-11-25T08:00:00Z');
+      await b.handle(recordsPost('f-1@noc.harbour-uni.example', AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
+      await b.handle(recordsPost('f-2@noc.harbour-uni.example', AROHA, 'Re: Bare ACKs', '100.64', '192.0.2', { inReplyTo: 'f-1@noc.harbour-uni.example', body: '#listwatch analyze\n' }));
+      const r = await b.outbox.flush();
+      expect(r.failed).toBe(1);
+      expect(b.bot.digestInput('2026-11-25', new Date('2026-11-25T23:00:00Z')).deliveryFailures).toHaveLength(1);
+      b.bot.runDigest(new Date('2026-11-25T23:00:00Z'));
+      await b.outbox.flush();
+      expect(sink.messages).toHaveLength(1);
+      const digest = await simpleParser(sink.messages[0]!.raw);
+      expect(digest.text).toMatch(/550/);
+    } finally {
+      await sink.close();
+    }
+  });
+});
