@@ -100,3 +100,14 @@ describe('robustness', () => {
     expect(rec).toMatchObject({ time: null, proto: 'igmp', src: '192.0.2.1', dst: '224.0.0.251', dgmLen: 28 });
   });
 });
+
+describe('field posts', () => {
+  const field = (name: string): string[] =>
+    readFileSync(new URL(`../fixtures/field/${name}`, import.meta.url), 'utf8').split('\n');
+
+  it('fixtures/field/github-f2b-blacklist-2-iptables-quoted.txt: a line with Markdown emphasis (**OUT=**) is still read', () => {
+    const recs = extractNetfilter(field('github-f2b-blacklist-2-iptables-quoted.txt'));
+    expect(recs.map((r) => [r.src, r.sport, r.dst, r.dport, r.proto])).toEqual([['95.141.35.200', 5070, null, 5060, 'udp']]);
+    expect(recs[0]?.time).toMatchObject({ month: 5, day: 11, hour: 14, minute: 9, second: 57 });
+  });
+});

@@ -177,13 +177,24 @@ function parseIpchains(text: string, line: number, lineCount: number): Extracted
   return rec;
 }
 
+/**
+ * A line without the emphasis a poster put on fields (`**OUT=**`, `*SRC=1.2.3.4*` in Markdown or
+ * plain-text mail); only lines that carry key=value fields are touched.
+ */
+function withoutEmphasis(line: string | undefined): string {
+  const text = line ?? '';
+  if (!text.includes('*') || !text.includes('=') || text.length > MAX_RECORD_LINE) return text;
+  return text.replace(/(^|\s)\*{1,3}(?=[A-Za-z])/g, '$1').replace(/([^\s*])\*{1,3}(?=\s|$)/g, '$1');
+}
+
 /** The netfilter extractor: one record per logged packet (iptables LOG or ipchains). */
-export function extractNetfilter(lines: readonly string[]): ExtractedRecord[] {
+export function extractNetfilter(rawLines: readonly string[]): ExtractedRecord[] {
+  const lines = { length: rawLines.length, at: (k: number): string => withoutEmphasis(rawLines[k]) };
   const out: ExtractedRecord[] = [];
   let consumedUpTo = 0; // lines before this index already belong to a record
   let i = 0;
   while (i < lines.length) {
-    const text = lines[i] ?? '';
+    const text = lines.at(i);
     const netfilter = isNetfilterStart(text);
     const ipchains = !netfilter && isIpchainsStart(text);
     if (!netfilter && !ipchains) {
@@ -194,7 +205,7 @@ export function extractNetfilter(lines: readonly string[]): ExtractedRecord[] {
     let joined = text;
     // `Sep  6 07:10:23 fw kernel: DROP` with the fields wrapped onto the next line
     if (netfilter && /^\s{0,8}(?:[A-Za-z]{1,24}:)?IN=/.test(text) && i > consumedUpTo) {
-      const prev = lines[i - 1] ?? '';
+      const prev = lines.at(i - 1);
       if (prev.length <= MAX_RECORD_LINE && syslogTime(prev) && /kernel:/.test(prev) && !isNetfilterStart(prev) && !isIpchainsStart(prev)) {
         first = i - 1;
         joined = `${prev.trimEnd()} ${text.trim()}`;
@@ -204,7 +215,7 @@ export function extractNetfilter(lines: readonly string[]): ExtractedRecord[] {
     const complete = (s: string): boolean =>
       netfilter ? /(?:URGP=\d|PROTO=(?:UDP|UDPLITE) [^[]{0,400}LEN=\d|PROTO=ICMP\S{0,4} [^[]{0,400}CODE=\d|PROTO=\d{1,3}\s*$)/.test(s) : IPCHAINS_RE.test(s) && /\(#\d{1,5}\)\s*$|T=\d{1,3}(?: SYN)?\s*$/.test(s);
     while (end - i <= MAX_EXTRA_LINES && end < lines.length && !complete(joined)) {
-      const next = lines[end] ?? '';
+      const next = lines.at(end);
       const fits = netfilter ? continuesKeyValues(next) : /^\s{0,8}(?:PROTO=|\d{1,3}\.\d|L=\d|S=0x|I=\d|F=0x|T=\d|SYN|\(#)/.test(next) && next.length <= MAX_RECORD_LINE;
       if (!fits) break;
       joined = glue(joined, next);
