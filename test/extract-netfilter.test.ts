@@ -110,4 +110,15 @@ describe('field posts', () => {
     expect(recs.map((r) => [r.src, r.sport, r.dst, r.dport, r.proto])).toEqual([['95.141.35.200', 5070, null, 5060, 'udp']]);
     expect(recs[0]?.time).toMatchObject({ month: 5, day: 11, hour: 14, minute: 9, second: 57 });
   });
+
+  it('fixtures/field/github-ipset-asus-51-iptables-masked.txt: a line cut after SPT=57 keeps its source but not the cut port', () => {
+    const recs = extractNetfilter(field('github-ipset-asus-51-iptables-masked.txt'));
+    expect(recs.map((r) => [r.src, r.sport, r.dst, r.dport])).toEqual([
+      ['123.14.87.235', 1361, null, 23],
+      ['106.75.13.173', 58914, null, 67],
+      ['78.154.18.99', 53009, null, 53803],
+      ['17.57.144.4', 443, null, 63528],
+      ['192.241.218.169', null, null, null],
+    ]);
+  });
 });

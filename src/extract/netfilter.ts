@@ -133,6 +133,9 @@ function parseNetfilter(text: string, line: number, lineCount: number): Extracte
   if (proto === 'tcp' || proto === 'udp' || proto === 'sctp' || proto === 'udplite') {
     rec.sport = port(kv.get('SPT'));
     rec.dport = port(kv.get('DPT'));
+    // a line cut right after `SPT=57` (no DPT, nothing after): the port's digits may be cut too
+    const last = tokens.filter((t) => t !== '').pop() ?? '';
+    if (!kv.has('DPT') && last.startsWith('SPT=')) rec.sport = null;
   }
   if (proto === 'tcp') rec.srcFlags = flagWords > 0 || kv.has('URGP') ? normalizeFlags(letters) : null;
   if (proto === 'udp' && lens[1] !== undefined && lens[1] >= 8) rec.payloadLen = lens[1] - 8;
