@@ -35,11 +35,17 @@ export function groupPrefix(addr: string | null): string | null {
   return p ? format(p, p.v6 ? 48 : 16) : null;
 }
 
-/** The address as a /24 (IPv6: /64), for showing reporters' own addresses without giving them away. */
+/**
+ * The address as a /24 (IPv6: /64), for showing reporters' own addresses without giving them away.
+ * Broadcast and multicast destinations belong to no one and have no /24: they are shown as they are.
+ */
 export function maskTo24(addr: string | null): string {
   if (!addr) return '?';
   const p = parse(addr);
-  return p ? format(p, p.v6 ? 64 : 24) : addr;
+  if (!p) return addr;
+  if (!p.v6 && (p.bytes[0] as number) >= 224) return addr;
+  if (p.v6 && p.bytes[0] === 0xff) return addr;
+  return format(p, p.v6 ? 64 : 24);
 }
 
 /** The smallest of /32, /24, /16 (IPv6 /128, /64, /48) that covers all the addresses; null when none parse. */
