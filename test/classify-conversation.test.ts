@@ -96,3 +96,15 @@ describe('field posts: packet lines with one end hidden by the poster', () => {
     expect(classifyConversations(records).map((x) => x.class)).toEqual(['established', 'established', 'established', 'established']);
   });
 });
+
+describe('field post: fixtures/field/github-tcpdump-391-null-flags.txt', () => {
+  it('the packet printed twice (tcpdump, then tcpdump -v) is one packet, not a two-packet conversation', () => {
+    const text = readFileSync(new URL('../fixtures/field/github-tcpdump-391-null-flags.txt', import.meta.url), 'utf8');
+    const { records } = extractRecords(text.split('\n'));
+    expect(records).toHaveLength(8);
+    const c = classifyConversations(records);
+    expect(c[0]?.evidence).toMatch(/1 packet\/228 bytes from 64\.164\.127\.51/);
+    expect(c[7]?.evidence).toMatch(/^the same packet as an earlier line, printed again/);
+    expect(c[7]?.class).toBe(c[0]?.class);
+  });
+});

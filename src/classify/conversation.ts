@@ -121,10 +121,23 @@ export function classifyConversations(records: readonly ExtractedRecord[]): Clas
   const out: Array<Classification | undefined> = new Array(records.length);
   const open = new Map<string, Conversation>();
   const conversations: Conversation[] = [];
+  // a packet printed twice (tcpdump, then tcpdump -v of the same capture): same sender, same
+  // endpoints, same time to the fraction of a second. It is one packet, counted once.
+  const printed = new Map<string, number>();
+  const repeatOf = new Map<number, number>();
   records.forEach((r, i) => {
     if (!isLogPacket(r)) return;
     const key = conversationKey(r);
     const t = seconds(r.time);
+    if (t !== null && r.time?.fraction) {
+      const packetKey = `${key}|${endKey(r.src, r.sport)}|${t}`;
+      const earlier = printed.get(packetKey);
+      if (earlier !== undefined) {
+        repeatOf.set(i, earlier);
+        return;
+      }
+      printed.set(packetKey, i);
+    }
     let c = open.get(key);
     if (c && c.last !== null && t !== null && Math.abs(t - c.last) > CONVERSATION_GAP_S) c = undefined;
     if (!c) {
@@ -171,6 +184,13 @@ export function classifyConversations(records: readonly ExtractedRecord[]): Clas
       if (family) cls.family = family;
       out[i] = cls;
     }
+  }
+  for (const [i, j] of repeatOf) {
+    const original = out[j] ?? classifyRecord(records[j] as ExtractedRecord);
+    out[i] = {
+      ...original,
+      evidence: `the same packet as an earlier line, printed again (same endpoints, same time to the fraction of a second): ${original.evidence.charAt(0).toLowerCase()}${original.evidence.slice(1)}`,
+    };
   }
   return records.map((r, i) => out[i] ?? classifyRecord(r));
 }
