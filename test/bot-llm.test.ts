@@ -64,7 +64,7 @@ describe('the bot with the LLM layer', () => {
     await h.handle(recordsPost(ROOT, AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
     const t0 = Date.now();
     await h.handle(commandPost('llm-ask2@noc.harbour-uni.example', AROHA, ROOT, '#listwatch analyze'));
-    expect(Date.now() - t0).toBeLessThan(4500); // the bot's LLM budget here is 3 s
+    expect(Date.now() - t0).toBeLessThan(10_000); // the bot's LLM budget here is 3 s; without it, retries run to the 20 s call budget
     const out = h.outgoing();
     expect(out).toHaveLength(1);
     const body = bodyText(out[0]!.raw);

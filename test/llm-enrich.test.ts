@@ -127,7 +127,7 @@ describe('enrichWithLlm', () => {
     const layer = new LlmLayer(cfg(), memoryLlmCache(), captureLog().log);
     const t0 = Date.now();
     const { result, notes } = await enrichWithLlm(sampleResult(), mails(), layer, { budgetMs: 600 });
-    expect(Date.now() - t0).toBeLessThan(1200);
+    expect(Date.now() - t0).toBeLessThan(5000); // the hanging narrative call would never return
     expect(result.doc.findings[0]!.corroborating.map((c) => c.via)).toEqual(['llm']);
     expect(result.narratives).toBeUndefined();
     expect(notes.join('\n')).toMatch(/before the narratives were written/);

@@ -291,17 +291,17 @@ describe('never in the way', () => {
       layer.questions(THREAD, [russellMail()]),
       layer.narrate(sampleResult(), [russellMail()]),
     ]);
-    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(Date.now() - t0).toBeLessThan(5000); // the server hangs: only the budget ends these
     expect([s, q, n]).toEqual([[], [], {}]);
     expect(layer.takeNotes().join('\n')).toMatch(/budget/);
   });
 
   it('per-call budget: a call that outlives callTimeoutMs is dropped', async () => {
-    fake.queue.push({ kind: 'reply', content: { statements: [] }, delayMs: 1500 });
+    fake.queue.push({ kind: 'reply', content: { statements: [] }, delayMs: 8000 });
     const layer = new LlmLayer(cfg({ callTimeoutMs: 300 }), memoryLlmCache(), captureLog().log);
     const t0 = Date.now();
     expect(await layer.corroborate(THREAD, [seedMailPost()])).toEqual([]);
-    expect(Date.now() - t0).toBeLessThan(1200);
+    expect(Date.now() - t0).toBeLessThan(5000); // the reply would come after 8 s
     expect(layer.takeNotes().join('\n')).toMatch(/timeout/);
   });
 
@@ -315,7 +315,7 @@ describe('never in the way', () => {
     fake.queue.push({ kind: 'status', status: 429, retryAfter: '120' });
     const t0 = Date.now();
     expect(await layer.questions(THREAD, [russellMail()])).toEqual([]);
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(Date.now() - t0).toBeLessThan(5000); // honouring Retry-After would take 120 s
     expect(fake.requests).toHaveLength(4);
   });
 
