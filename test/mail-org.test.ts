@@ -50,3 +50,13 @@ describe('parseParty', () => {
     expect(parseParty('')).toEqual({ name: null, address: null, org: null });
   });
 });
+
+describe('parseParty: field posts', () => {
+  it('fixtures/field/jammed-incidents-2003-02-port17300.txt: hypermail "Name (spoiled address)" gives the name alone', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseMail } = await import('../src/mail/parse.js');
+    const p = await parseMail(readFileSync(new URL('../fixtures/field/jammed-incidents-2003-02-port17300.txt', import.meta.url)), 'jammed.txt');
+    expect(p.from).toEqual({ name: 'John Sage', address: null, org: null });
+    expect(parseParty('John Sage (jsage@example.org)')).toEqual({ name: 'John Sage', address: 'jsage@example.org', org: 'example.org' });
+  });
+});

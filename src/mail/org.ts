@@ -100,6 +100,10 @@ export function parseParty(text: string): Party {
     const before = open >= 0 ? t.slice(0, open).trim() : '';
     // `user () example com` ends with no `)`, so a trailing `(...)` with content is a comment name.
     if (inner && before && looksLikeAddress(before)) return party(cleanName(inner), before);
+    // hypermail archives: `John Sage (jsageat_private)`, the address in parentheses, often spoiled
+    if (inner && before && !/\s/.test(inner) && /[A-Za-z]/.test(before) && !/[()<>@]/.test(before)) {
+      return party(cleanName(before), looksLikeAddress(inner) ? inner : null);
+    }
   }
   if (looksLikeAddress(t)) return party(null, t);
   return party(cleanName(t), null);
