@@ -2,7 +2,7 @@
 // /usr/bin/time; each prints one JSON line (its counts and in-process timings) on stdout.
 //   node --import tsx bench/tasks.ts read|split|mailparser|postal-mime ARCHIVE
 //   node --import tsx bench/tasks.ts paste POST_FILE
-//   node --import tsx bench/tasks.ts live POSTS SEED
+//   node --import tsx bench/tasks.ts live POSTS SEED MAX_GAP_MS
 //   node --import tsx bench/tasks.ts history OBSERVATIONS NEW_POSTS SEED DB
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -242,9 +242,10 @@ function quantile(sorted: number[], q: number): number {
 /**
  * The real bot (startBot) against hoodiecrow in process and an SMTP sink: each post carries
  * `#listwatch analyze`; latency is from the IMAP append to the end of the answer's SMTP DATA.
- * After each answer it waits a seeded 0-600 ms, so posts find the client both idling and busy.
+ * After each answer it waits a seeded 0..maxGapMs ms, so posts find the client both idling and
+ * still busy (imapflow goes back to IDLE 500 ms after its last command).
  */
-async function live(count: number, seed: number): Promise<Out> {
+async function live(count: number, seed: number, maxGapMs: number): Promise<Out> {
   const { startImapServer } = await import('../test/helpers/imap-server.js');
   const { startSmtpSink } = await import('../test/helpers/smtp-sink.js');
   const { loadConfig } = await import('../src/config/load.js');
@@ -298,7 +299,7 @@ async function live(count: number, seed: number): Promise<Out> {
   let missed = 0;
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
-    await new Promise((r) => setTimeout(r, rng.int(0, 600)));
+    await new Promise((r) => setTimeout(r, rng.int(0, maxGapMs)));
     // each post opens its own thread (a unique subject: threads are also joined by subject)
     const post = factory.next({ extraBody: ['#listwatch analyze'], forceRecords: true, noReply: true, subject: `Live bench post ${i + 1}` });
     const answered = new Promise<void>((resolve) => {
@@ -469,7 +470,7 @@ switch (mode) {
     done(await paste(a!, b));
     break;
   case 'live':
-    done(await live(Number(a), Number(b)));
+    done(await live(Number(a), Number(b), Number(c ?? 600)));
     break;
   case 'history':
     done(await history(Number(a), Number(b), Number(c), d!));
