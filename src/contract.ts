@@ -18,6 +18,8 @@ export interface Post {
   date: string | null;
   from: Party;
   observations: string[];
+  /** added: the post's archive URL (Archived-At header), when the list gives one */
+  archivedAt?: string;
 }
 
 export type Source = 'snort' | 'argus' | 'tcpdump' | 'suricata' | 'zeek' | 'netfilter' | (string & {});

@@ -130,6 +130,7 @@ export function analyzePost(mail: MailPost, thread: string): PostAnalysis {
     from: mail.from,
     observations: observations.map((o) => o.id),
   };
+  if (mail.headers.archivedAt) post.archivedAt = mail.headers.archivedAt;
   return {
     mail,
     post,

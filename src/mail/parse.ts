@@ -129,6 +129,7 @@ async function parseRfc822(
       returnPath: angleValue(one('return-path')),
       replyTo: one('reply-to') ? (parseParty(one('reply-to')!).address ?? one('reply-to')) : null,
       autoReplyMarkers: AUTO_REPLY_HEADERS.flatMap((k) => (h.get(k) ?? []).map((v) => `${k}: ${v}`)),
+      ...archivedAtOf(one('archived-at')),
     },
     warnings,
     maxTextBytes,
@@ -324,6 +325,13 @@ function capText(text: string, maxBytes: number, warnings: string[]): string {
     }
   }
   return t;
+}
+
+/** RFC 5064 `Archived-At: <https://...>`: kept only when it is a plain http(s) URL. */
+function archivedAtOf(v: string | null): { archivedAt?: string } {
+  if (!v) return {};
+  const url = (angleValue(v) ?? v).trim();
+  return /^https?:\/\/[^\s<>"]{1,2000}$/i.test(url) ? { archivedAt: url } : {};
 }
 
 function emptyParty(): Party {

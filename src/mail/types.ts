@@ -45,6 +45,8 @@ export interface MailPost {
     replyTo: string | null;
     /** other bots' markers, e.g. X-Autoreply, X-Autorespond */
     autoReplyMarkers: string[];
+    /** the post's archive URL from Archived-At (RFC 5064), http(s) only */
+    archivedAt?: string;
   };
   /** where it came from: a path, path#n for mbox, imap uid, '-' */
   input: string;
