@@ -170,6 +170,12 @@ describe('parseMail: other web archives', () => {
 });
 
 describe('parseMail: field posts', () => {
+  it('fixtures/field/jammed-incidents-2003-02-port17300.txt: the archive indents the whole body; the > quotes under it are found', async () => {
+    const p = await parseMail(read('fixtures/field/jammed-incidents-2003-02-port17300.txt'), 'jammed.txt');
+    expect(p.text.startsWith('Royans:\n')).toBe(true);
+    expect(p.blocks.filter((b) => b.kind === 'quoted').map((b) => b.startLine)).toEqual([4, 12, 25]);
+  });
+
   it('keeps a bare calendar date (GitHub copy fixtures/field/github-fail2ban-2481) so log lines get their year', async () => {
     const p = await parseMail(read('fixtures/field/github-fail2ban-2481-iptables-drop.txt'), 'f2b.txt');
     expect(p.date).toBe('2019-07-28');

@@ -142,7 +142,24 @@ export function parseWebArchive(text: string): WebArchiveCopy | null {
     pos = nl + 1;
   }
   while (bodyLines.length > 0 && bodyLines[bodyLines.length - 1]!.trim() === '') bodyLines.pop();
-  return { headers, title, body: bodyLines.length ? `${bodyLines.join('\n')}\n` : '' };
+  const shown = dedent(bodyLines);
+  return { headers, title, body: shown.length ? `${shown.join('\n')}\n` : '' };
+}
+
+/**
+ * Some archives (hypermail at lists.jammed.com) indent the whole body; that indentation is the
+ * page's, not the author's, and hides `> ` quote markers. Removed when every non-blank line has it.
+ */
+function dedent(lines: string[]): string[] {
+  let common = Infinity;
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    const lead = /^ */.exec(line)![0].length;
+    if (lead < common) common = lead;
+    if (common < 2) return lines;
+  }
+  if (!Number.isFinite(common)) return lines;
+  return lines.map((l) => (l.trim() === '' ? '' : l.slice(common)));
 }
 
 function nthNewline(text: string, n: number): number {
