@@ -339,3 +339,13 @@ describe('segmentBody: more clients', () => {
     expect(segmentBody('Contact r.fulton@auckland.ac.nz\nfor details\n').map((b) => b.kind)).toEqual(['own']);
   });
 });
+
+describe('field post: fixtures/field/jammed-incidents-2003-02-port17300.txt', () => {
+  const jammed = (): Promise<MailPost> =>
+    parseMail(readFileSync(new URL('../fixtures/field/jammed-incidents-2003-02-port17300.txt', import.meta.url)), 'jammed.txt');
+
+  it("mutt's 'On Mon, Feb 17, 2003 at 08:00:31PM -0800, Royans Tharakan wrote:' names Royans Tharakan", async () => {
+    const quoted = (await jammed()).blocks.filter((b) => b.kind === 'quoted');
+    expect(quoted[0]?.author).toEqual({ name: 'Royans Tharakan', address: null, org: null });
+  });
+});

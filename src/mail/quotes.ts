@@ -345,7 +345,8 @@ function partyOrNull(p: Party): Party | null {
   return p.name === null && p.address === null ? null : p;
 }
 
-const TIME_TOKEN = /^\d{1,2}:\d{2}(:\d{2})?,?$/;
+// mutt writes `at 08:00:31PM -0800`
+const TIME_TOKEN = /^\d{1,2}:\d{2}(:\d{2})?(?:[AaPp]\.?[Mm]\.?)?,?$/;
 const DATE_TOKEN = /^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4},?$/;
 const YEAR_TOKEN = /^(19|20)\d{2},?$/;
 const ZONE_TOKEN = /^\(?([+-]\d{2}:?\d{2}|[A-Z]{1,4}T|UTC?|Z|(GMT|UTC)[+-]\d{1,2}(:?\d{2})?)\)?,?$/;
