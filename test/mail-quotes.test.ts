@@ -348,4 +348,9 @@ describe('field post: fixtures/field/jammed-incidents-2003-02-port17300.txt', ()
     const quoted = (await jammed()).blocks.filter((b) => b.kind === 'quoted');
     expect(quoted[0]?.author).toEqual({ name: 'Royans Tharakan', address: null, org: null });
   });
+
+  it('the later quoted pieces of the interleaved reply, with no attribution of their own, are his too', async () => {
+    const quoted = (await jammed()).blocks.filter((b) => b.kind === 'quoted');
+    expect(quoted.map((b) => b.author?.name ?? null)).toEqual(['Royans Tharakan', 'Royans Tharakan', 'Royans Tharakan']);
+  });
 });

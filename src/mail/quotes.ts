@@ -81,7 +81,25 @@ function toBlocks(lines: string[], labels: (Label | undefined)[]): BodyBlock[] {
     cur = { startLine: i + 1, lines: [l.text], kind: l.kind, depth: l.depth, author: l.author };
     blocks.push(cur);
   }
+  inheritAuthors(blocks);
   return blocks;
+}
+
+/**
+ * An interleaved reply attributes the quotation once (`On ..., X wrote:`) and then answers it
+ * piece by piece: later quoted pieces at the same depth, with no attribution of their own, are X's.
+ */
+function inheritAuthors(blocks: BodyBlock[]): void {
+  const lastAt: Array<Party | null> = [];
+  for (const b of blocks) {
+    if (b.kind !== 'quoted') continue;
+    if (b.author) {
+      lastAt[b.depth] = b.author;
+      lastAt.length = b.depth + 1;
+    } else {
+      b.author = lastAt[b.depth] ?? null;
+    }
+  }
 }
 
 function samePartyOrNull(a: Party | null, b: Party | null): boolean {
