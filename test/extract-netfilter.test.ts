@@ -122,3 +122,15 @@ describe('field posts', () => {
     ]);
   });
 });
+
+describe('field posts: what the firewall did with the packet', () => {
+  const field = (name: string): string[] =>
+    readFileSync(new URL(`../fixtures/field/${name}`, import.meta.url), 'utf8').split('\n');
+
+  it('a DROP / "Drop Incomming:" prefix marks the packet discarded; "iptables DOS:" and "IN-work:" do not', () => {
+    expect(extractNetfilter(field('github-fail2ban-2481-iptables-drop.txt')).map((r) => r.discarded)).toEqual([true]);
+    expect(extractNetfilter(field('github-ipset-asus-51-iptables-masked.txt')).every((r) => r.discarded === true)).toBe(true);
+    expect(extractNetfilter(field('github-fail2ban-2792-iptables-physin.txt')).map((r) => r.discarded)).toEqual([undefined]);
+    expect(extractNetfilter(field('github-netdata-2047-iptables-udp137.txt')).map((r) => r.discarded)).toEqual([undefined, undefined]);
+  });
+});

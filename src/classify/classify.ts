@@ -376,6 +376,9 @@ function decideIcmp(o: Side, r: Side, rec: ExtractedRecord, isAlert: boolean): D
 }
 
 function decideUdp(o: Side, r: Side, rec: ExtractedRecord, isAlert: boolean): Decision {
+  if (rec.singlePacket && rec.discarded && !isAlert) {
+    return { class: 'udp-unanswered', reason: `one datagram that the firewall logged as discarded: nothing could come back from ${rec.dst ?? 'the target'}` };
+  }
   if (rec.singlePacket) {
     return isAlert
       ? { class: 'alert', reason: 'a single alerted UDP datagram' }
@@ -399,6 +402,11 @@ function decideSingleTcp(rec: ExtractedRecord, isAlert: boolean): Decision {
   const stealth = F.size === 0 || (F.has('S') && F.has('F')) || (!F.has('A') && !F.has('S') && !F.has('R'));
   if (stealth) return { class: 'stealth-probe', reason: `${flagName(F)} in one packet: a stealth probe, no normal connection sends it` };
   if (isAlert) return { class: 'alert', reason: `one ${flagName(F)} packet, and an alert alone does not show whether ${target} answered` };
+  // A dropped SYN was a connection attempt that got nothing back. A dropped ACK or PSH-ACK is as
+  // often the late tail of a connection the firewall host made itself, so it stays undecided.
+  if (rec.discarded && F.has('S') && !F.has('A') && !F.has('R')) {
+    return { class: 'syn-unanswered', reason: `one SYN packet that the firewall logged as discarded: nothing could come back from ${target}` };
+  }
   return { class: 'unknown', reason: `one ${flagName(F)} packet: nothing shows whether ${target} answered` };
 }
 

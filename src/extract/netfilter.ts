@@ -87,6 +87,15 @@ function ipOrNull(value: string | undefined): string | null {
 
 const PROTO_NUMBERS: Readonly<Record<string, string>> = { '1': 'icmp', '2': 'igmp', '6': 'tcp', '17': 'udp', '47': 'gre', '50': 'esp', '58': 'icmp6' };
 
+/** a log prefix that says the packet was silently discarded: `DROP`, `Drop Incomming:`, `[UFW BLOCK]` */
+const DISCARD_PREFIX_RE = /(?:^|[^A-Za-z])(?:drop|dropped|deny|denied|block|blocked)(?![A-Za-z])/i;
+
+function discardedByPrefix(beforeFields: string): boolean {
+  const kernel = beforeFields.lastIndexOf('kernel:');
+  const prefix = kernel >= 0 ? beforeFields.slice(kernel + 7) : beforeFields;
+  return prefix.length <= 200 && DISCARD_PREFIX_RE.test(prefix);
+}
+
 function parseNetfilter(text: string, line: number, lineCount: number): ExtractedRecord | null {
   const start = NETFILTER_START_RE.exec(text);
   if (!start) return null;
@@ -124,6 +133,7 @@ function parseNetfilter(text: string, line: number, lineCount: number): Extracte
   rec.dir = '->';
   rec.srcPkts = 1;
   rec.singlePacket = true;
+  if (discardedByPrefix(text.slice(0, start.index + 1))) rec.discarded = true;
   const port = (v: string | undefined): number | null => {
     if (v === undefined || !/^\d{1,5}$/.test(v)) return null;
     const n = Number(v);
@@ -165,6 +175,8 @@ function parseIpchains(text: string, line: number, lineCount: number): Extracted
   rec.srcPkts = 1;
   rec.singlePacket = true;
   rec.dgmLen = Number(m[9]);
+  // ipchains DENY discards silently (REJECT answers with ICMP)
+  if (m[2] === 'DENY') rec.discarded = true;
   const a = Number(m[6]);
   const b = Number(m[8]);
   if (proto === 'icmp') {

@@ -59,6 +59,11 @@ export interface ExtractedRecord {
   payloadLen?: number;
   /** extra text that names a family: e.g. a URL in a Snort/Suricata alert, ra user data */
   detail?: string;
+  /**
+   * the logging firewall says it discarded the packet (a DROP/DENY/BLOCK log prefix, ipchains DENY),
+   * so nothing came back from the target
+   */
+  discarded?: boolean;
 }
 
 /** An extractor reads a run of (already de-quoted) lines and returns what it recognised. Pure; never throws. */
