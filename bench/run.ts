@@ -182,8 +182,8 @@ async function archiveFigures(rows: Row[], results: Record<string, unknown>): Pr
   });
   rows.push({ figure: 'memory', what: `listwatch analyze (${small.posts} posts)`, runs: 1, wallS: oSmall.wallS, cpuS: oSmall.cpuS, maxRssMb: oSmall.maxRssMb, rate: `${Math.round(small.posts / oSmall.wallS)} posts/s`, note: `${smallCounts.observations} observations; ${big.posts} posts: ${o.maxRssMb.toFixed(0)} MB` });
   if (stages && mpTimes) {
-  const st = stages.out as { ms: Record<string, number>; observations: number };
-  const stageTotal = Object.values(st.ms).reduce((a, b) => a + b, 0);
+  const st = stages.out as { cpuMs: Record<string, number>; observations: number };
+  const stageTotal = Object.values(st.cpuMs).reduce((a, b) => a + b, 0);
   rows.push({
     figure: 'archive',
     what: `stages in process (${small.posts} posts)`,
@@ -191,7 +191,7 @@ async function archiveFigures(rows: Row[], results: Record<string, unknown>): Pr
     wallS: stages.wallS,
     cpuS: stages.cpuS,
     maxRssMb: stages.maxRssMb,
-    note: Object.entries(st.ms).map(([k, v]) => `${k} ${((v / stageTotal) * 100).toFixed(0)}%`).join(', '),
+    note: `cpu: ${Object.entries(st.cpuMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s (${((v / stageTotal) * 100).toFixed(0)}%)`).join(', ')}`,
   });
   const mt = mpTimes.out as { withAttachments: number; bytesWithAttachments: number; msWithAttachments: number; msWithout: number };
   rows.push({
@@ -267,7 +267,8 @@ async function pasteFigures(rows: Row[], results: Record<string, unknown>): Prom
 async function liveFigure(rows: Row[], results: Record<string, unknown>): Promise<void> {
   log(`live: ${P.live} posts over IMAP → SMTP`);
   const r = await timed('node', [...TSX, 'bench/tasks.ts', 'live', String(P.live), String(SEED), String(P.liveGapMs)]);
-  const o = r.out as { p50Ms: number; p95Ms: number; p99Ms: number; maxMs: number; answered: number; missed: number };
+  const o = r.out as { p50Ms: number; p95Ms: number; p99Ms: number; maxMs: number; answered: number; missed: number; segmentsP50Ms: Record<string, number> };
+  const seg = o.segmentsP50Ms;
   rows.push({
     figure: 'live',
     what: `IMAP append → answer accepted by SMTP (${P.live} posts, #listwatch analyze)`,
@@ -276,7 +277,7 @@ async function liveFigure(rows: Row[], results: Record<string, unknown>): Promis
     cpuS: r.cpuS,
     maxRssMb: r.maxRssMb,
     rate: `p50 ${o.p50Ms.toFixed(0)} ms, p95 ${o.p95Ms.toFixed(0)} ms, p99 ${o.p99Ms.toFixed(0)} ms`,
-    note: `${o.answered} answered, ${o.missed} missed; max ${o.maxMs.toFixed(0)} ms`,
+    note: `${o.answered} answered, ${o.missed} missed; max ${o.maxMs.toFixed(0)} ms; p50 of the parts: IMAP to handle ${seg.imap!.toFixed(0)} ms, handle ${seg.handle!.toFixed(0)} ms, outbox + SMTP ${seg.send!.toFixed(0)} ms`,
   });
   results.live = r;
 }
