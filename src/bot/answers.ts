@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import type { Observation } from '../contract.js';
-import { prefix24 } from '../report/digest.js';
+import { maskTo24 } from '../correlate/prefix.js';
 import type { Store, StoredFinding } from '../store/store.js';
 import { ipv4Number } from '../store/store.js';
 
@@ -8,7 +8,7 @@ const MAX_LIST = 15;
 
 /** The reporter's own address (the target) only as its /24 unless showTargets. */
 function hideTarget(o: Observation, addr: string | null, showTargets: boolean): string | null {
-  return addr && !showTargets && addr === o.target ? prefix24(addr) : addr;
+  return addr && !showTargets && addr === o.target ? maskTo24(addr) : addr;
 }
 
 function flowLine(o: Observation, showTargets = false): string {

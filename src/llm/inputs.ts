@@ -1,6 +1,6 @@
 // What the layer may send, and how it is shaped: only the author's own words of posts that are
 // not TLP:AMBER/RED and not from a private list; facts without names or mail addresses.
-import ipaddr from 'ipaddr.js';
+import { groupPrefix, maskTo24 } from '../correlate/prefix.js';
 import { FLOW_CLASSES, type Finding, type FlowClass, type Observation } from '../contract.js';
 import type { MailPost } from '../mail/types.js';
 import { allowAddress, allowDomain, emptyFacts, type AllowedFacts } from './sanitize.js';
@@ -90,18 +90,11 @@ export function classGlossary(classes: Iterable<FlowClass>): string {
 }
 
 /**
- * A target is a reporter's own address: the facts carry its /24 (/64 for IPv6), as the default
- * reports do, never the host.
+ * A target is a reporter's own address: the facts carry its /24 (/64 for IPv6) by the engine's
+ * masker, as the default reports do, never the host. Null when it is not an address.
  */
 export function maskTarget(addr: string | null): string | null {
-  if (!addr) return null;
-  try {
-    if (ipaddr.IPv4.isValidFourPartDecimal(addr)) return `${ipaddr.IPv4.networkAddressFromCIDR(`${addr}/24`).toString()}/24`;
-    if (ipaddr.IPv6.isValid(addr)) return `${ipaddr.IPv6.networkAddressFromCIDR(`${addr}/64`).toString()}/64`;
-  } catch {
-    // fall through
-  }
-  return null;
+  return addr && groupPrefix(addr) !== null ? maskTo24(addr) : null;
 }
 
 const MAX_FACT_OBS = 25;

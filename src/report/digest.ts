@@ -3,11 +3,11 @@
 // posts listed in excludedPosts (TLP:AMBER/RED) and their observations never appear (also not in
 // the JSON), and reporters' own addresses (observation targets) only as their /24 unless
 // showTargets is on.
-import ipaddr from 'ipaddr.js';
 import { SCHEMA } from '../contract.js';
 import type { AnalysisDocument, Behaviour, Corroboration, Finding, FlowClass, Observation, Post } from '../contract.js';
 import type { Question } from '../correlate/types.js';
 import type { OutgoingMail } from '../deliver/types.js';
+import { groupPrefix, maskTo24 } from '../correlate/prefix.js';
 import { roleWords, victimSentence } from '../correlate/roles.js';
 import { actorRole } from './reasoning.js';
 import { renderDigestHtml } from './digest-html.js';
@@ -173,18 +173,12 @@ class Masker {
   }
 }
 
-/** An address as its /24 (IPv6: /64); something that is not an address is not shown at all. */
+/**
+ * An address as its /24 (IPv6: /64), by the engine's masker (broadcast and multicast stay as they
+ * are); something that is not an address is not shown at all.
+ */
 export function prefix24(addr: string): string {
-  try {
-    if (!ipaddr.isValid(addr)) return '(address withheld)';
-    const ip = ipaddr.process(addr);
-    const bytes = ip.toByteArray();
-    const keep = ip.kind() === 'ipv6' ? 8 : 3;
-    const masked = bytes.map((b, i) => (i < keep ? b : 0));
-    return `${ipaddr.fromByteArray(masked).toString()}/${ip.kind() === 'ipv6' ? 64 : 24}`;
-  } catch {
-    return '(address withheld)';
-  }
+  return groupPrefix(addr) === null ? '(address withheld)' : maskTo24(addr);
 }
 
 function clip(s: string | null | undefined, max: number): string {
