@@ -487,3 +487,21 @@ describe('extractSnort: what is not an alert', () => {
     ]);
   });
 });
+
+describe('field post: fixtures/field/github-snort3-176-alert-fast-hidden.txt (Snort 3 alert_fast)', () => {
+  const line = readFileSync(new URL('../fixtures/field/github-snort3-176-alert-fast-hidden.txt', import.meta.url), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('21/04/27-')) as string;
+  // the poster replaced both addresses by words; filled here with documentation addresses
+  const filled = line.replace('src:60258', '192.0.2.1:60258').replace('dst:9771', '198.51.100.2:9771');
+
+  it('as posted, with both addresses removed, gives no record', () => {
+    expect(extractSnort([line])).toEqual([]);
+  });
+
+  it('reads the YY/MM/DD date Snort 3 prints (21/04/27 is 27 April 2021)', () => {
+    const [rec] = extractSnort([filled.split('[\\*\\*]').join('[**]')]);
+    expect(rec?.time).toEqual({ year: 2021, month: 4, day: 27, hour: 11, minute: 24, second: 48, fraction: '554835' });
+    expect(rec?.signature).toMatchObject({ id: '119:34', rev: 1, message: '(http_inspect) too many pipelined requests', priority: 3 });
+  });
+});

@@ -111,8 +111,11 @@ function fullYear(yy: string | undefined): number | undefined {
 }
 
 function timeFromTs(m: RegExpExecArray): RecordTime | null {
-  const month = num(m[1]);
-  const day = num(m[2]);
+  // Snort 2 with -y prints MM/DD/YY; Snort 3 prints YY/MM/DD (`21/04/27-11:24:48`). A first field
+  // that cannot be a month is the year.
+  const yearFirst = m[3] !== undefined && (num(m[1]) ?? 0) > 12;
+  const month = num(yearFirst ? m[2] : m[1]);
+  const day = num(yearFirst ? m[3] : m[2]);
   const hour = num(m[4]);
   const minute = num(m[5]);
   const second = num(m[6]);
@@ -121,7 +124,7 @@ function timeFromTs(m: RegExpExecArray): RecordTime | null {
   }
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
   const time: RecordTime = { month, day, hour, minute, second };
-  const year = fullYear(m[3]);
+  const year = fullYear(yearFirst ? m[1] : m[3]);
   if (year !== undefined) time.year = year;
   if (m[7] !== undefined) time.fraction = m[7];
   return time;
