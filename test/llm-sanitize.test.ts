@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allowAddress, allowDomain, carriesLink, cleanTags, emptyFacts, normalisePrefix, REMOVED, scrubModelText, verbatimQuote } from '../src/llm/sanitize.js';
+import { emptyAllowed, observationFacts } from '../src/llm/inputs.js';
+import { sampleResult } from './helpers/llm-result.js';
 
 function facts() {
   const f = emptyFacts();
@@ -89,5 +91,22 @@ describe('small helpers', () => {
     expect(carriesLink('see http://x.example')).toBe(true);
     expect(carriesLink('mail bob@evil.example')).toBe(true);
     expect(carriesLink("I've seen this as well.")).toBe(false);
+  });
+});
+
+describe('observationFacts', () => {
+  it('sends the target only as its /24, in the fields and in the evidence, never part of a longer address', () => {
+    const o = sampleResult().doc.observations[0]!;
+    const allowed = emptyAllowed();
+    const f = observationFacts(
+      { ...o, evidence: `ACK to ${o.dst} and ${o.dst}.80, not to ${o.dst}1 or 1${o.dst}` },
+      allowed,
+    );
+    expect(f.dst).toBe('130.216.246.0/24');
+    expect(f.target).toBe('130.216.246.0/24');
+    expect(f.src).toBe(o.src);
+    expect(f.evidence).toBe(`ACK to 130.216.246.0/24 and 130.216.246.0/24.80, not to ${o.dst}1 or 1${o.dst}`);
+    expect(allowed.prefixes.has('130.216.246.0/24')).toBe(true);
+    expect(allowed.ips.has(o.dst!)).toBe(false);
   });
 });

@@ -3,6 +3,7 @@
 import { groupPrefix, maskTo24 } from '../correlate/prefix.js';
 import { FLOW_CLASSES, type Finding, type FlowClass, type Observation } from '../contract.js';
 import type { MailPost } from '../mail/types.js';
+import { replaceAddress } from '../report/digest-mask.js';
 import { allowAddress, allowDomain, emptyFacts, type AllowedFacts } from './sanitize.js';
 
 const MAX_OWN_TEXT = 8000;
@@ -165,12 +166,8 @@ export function observationFacts(o: Observation, allowed: AllowedFacts): Observa
 }
 
 function maskTargetIn(text: string, target: string | null): string {
-  if (!target) return text;
   const masked = maskTarget(target);
-  if (!masked) return text;
-  // whole addresses only: 10.0.0.1 must not rewrite part of 10.0.0.15
-  const escaped = target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return text.replace(new RegExp(`(?<![\\w.:])${escaped}(?![\\w:]|\\.\\d{1,3}\\.)`, 'g'), masked);
+  return target && masked ? replaceAddress(text, target, masked) : text;
 }
 
 export interface FindingFacts {

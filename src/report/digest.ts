@@ -7,10 +7,10 @@ import { SCHEMA } from '../contract.js';
 import type { AnalysisDocument, Behaviour, Corroboration, Finding, FlowClass, Observation, Post } from '../contract.js';
 import type { Question } from '../correlate/types.js';
 import type { OutgoingMail } from '../deliver/types.js';
-import { groupPrefix, maskTo24 } from '../correlate/prefix.js';
 import { roleWords, victimSentence } from '../correlate/roles.js';
 import { actorRole } from './reasoning.js';
 import { renderDigestHtml } from './digest-html.js';
+import { prefix24, replaceAddress } from './digest-mask.js';
 
 export interface DigestFinding {
   finding: Finding;
@@ -150,35 +150,9 @@ class Masker {
   text(s: string): string {
     if (this.show || this.targets.length === 0 || !s) return s;
     let out = s;
-    for (const t of this.targets) {
-      if (!out.includes(t)) continue;
-      const v6 = t.includes(':');
-      const inside = v6 ? /[0-9A-Fa-f:]/ : /[0-9.]/;
-      const after = v6 ? /[0-9A-Fa-f:]/ : /[0-9]/;
-      let result = '';
-      let from = 0;
-      for (let at = out.indexOf(t); at !== -1; at = out.indexOf(t, at + 1)) {
-        const before = at > 0 ? out[at - 1]! : '';
-        const next = out[at + t.length] ?? '';
-        // `192.0.2.1` but not `192.0.2.12` or `10.192.0.2.1`; `192.0.2.1.80` (addr.port) is masked
-        const ipv4DotPort = !v6 && next === '.' && /[0-9]/.test(out[at + t.length + 1] ?? '');
-        if ((before && inside.test(before)) || (next && after.test(next) && !ipv4DotPort)) continue;
-        if (at < from) continue;
-        result += out.slice(from, at) + prefix24(t);
-        from = at + t.length;
-      }
-      out = result + out.slice(from);
-    }
+    for (const t of this.targets) out = replaceAddress(out, t, prefix24(t));
     return out;
   }
-}
-
-/**
- * An address as its /24 (IPv6: /64), by the engine's masker (broadcast and multicast stay as they
- * are); something that is not an address is not shown at all.
- */
-export function prefix24(addr: string): string {
-  return groupPrefix(addr) === null ? '(address withheld)' : maskTo24(addr);
 }
 
 function clip(s: string | null | undefined, max: number): string {
