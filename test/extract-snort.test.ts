@@ -504,4 +504,10 @@ describe('field post: fixtures/field/github-snort3-176-alert-fast-hidden.txt (Sn
     expect(rec?.time).toEqual({ year: 2021, month: 4, day: 27, hour: 11, minute: 24, second: 48, fraction: '554835' });
     expect(rec?.signature).toMatchObject({ id: '119:34', rev: 1, message: '(http_inspect) too many pipelined requests', priority: 3 });
   });
+
+  it('reads the line with the brackets Markdown-escaped as the poster pasted them ([\\*\\*])', () => {
+    expect(filled).toContain('[\\*\\*]');
+    const [rec] = extractSnort([filled]);
+    expect([rec?.src, rec?.sport, rec?.dst, rec?.dport, rec?.signature?.id]).toEqual(['192.0.2.1', 60258, '198.51.100.2', 9771, '119:34']);
+  });
 });

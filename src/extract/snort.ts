@@ -574,8 +574,14 @@ function parseSyslog(lines: readonly string[], i: number): ExtractedRecord | nul
 
 // ---------------------------------------------------------------------------------------------
 
+/** the alert brackets `[**]` as Markdown (GitHub, forums, Markdown mail) escapes them */
+const ESCAPED_STARS = '[\\*\\*]';
+
 /** Snort full, fast and syslog alerts in a run of de-quoted lines, in line order. Never throws. */
-export const extractSnort: Extractor = (lines) => {
+export const extractSnort: Extractor = (rawLines) => {
+  const lines = rawLines.some((l) => typeof l === 'string' && l.includes(ESCAPED_STARS))
+    ? rawLines.map((l) => (l.length <= MAX_LINE && l.includes(ESCAPED_STARS) ? l.split(ESCAPED_STARS).join('[**]') : l))
+    : rawLines;
   const records: ExtractedRecord[] = [];
   let i = 0;
   while (i < lines.length) {
