@@ -103,17 +103,34 @@ interface Row {
   note?: string;
 }
 
-function oursRecords(jsonFile: string): { observations: number; argus: number; snort: number; posts: number; errors: number } {
-  // the document of a 100,000-post archive is large; read it as one string once, outside the timing
-  const doc = JSON.parse(readFileSync(jsonFile, 'utf8')) as { posts: unknown[]; observations: Array<{ source: string }>; errors: unknown[] };
-  let argus = 0;
-  let snort = 0;
-  for (const o of doc.observations) {
-    if (o.source === 'argus') argus++;
-    // a Snort fast line and a Suricata fast.log line are the same layout; the script cannot tell them apart
-    else if (o.source === 'snort' || o.source === 'suricata') snort++;
+/**
+ * Counts the document's posts, observations (by source) and errors line by line: at 100,000 posts
+ * the file is larger than a V8 string may be. It relies on the layout of `--format json`
+ * (JSON.stringify(doc, null, 2)): top-level keys at 2 spaces, array elements at 4, their fields at 6.
+ */
+async function oursRecords(jsonFile: string): Promise<{ observations: number; argus: number; snort: number; posts: number; errors: number }> {
+  const { createInterface } = await import('node:readline');
+  const { createReadStream } = await import('node:fs');
+  const counts = { observations: 0, argus: 0, snort: 0, posts: 0, errors: 0 };
+  let section = '';
+  for await (const line of createInterface({ input: createReadStream(jsonFile), crlfDelay: Infinity })) {
+    const top = /^ {2}"(\w+)": /.exec(line);
+    if (top) {
+      section = top[1]!;
+      continue;
+    }
+    if (line === '    {') {
+      if (section === 'posts') counts.posts++;
+      else if (section === 'observations') counts.observations++;
+      else if (section === 'errors') counts.errors++;
+    } else if (section === 'observations' && line.startsWith('      "source": ')) {
+      const source = line.slice(17, -2);
+      if (source === 'argus') counts.argus++;
+      // a Snort fast line and a Suricata fast.log line are the same layout; the script cannot tell them apart
+      else if (source === 'snort' || source === 'suricata') counts.snort++;
+    }
   }
-  return { observations: doc.observations.length, argus, snort, posts: doc.posts.length, errors: doc.errors.length };
+  return counts;
 }
 
 async function archiveFigures(rows: Row[], results: Record<string, unknown>): Promise<void> {
@@ -128,7 +145,7 @@ async function archiveFigures(rows: Row[], results: Record<string, unknown>): Pr
     });
   log(`archive: listwatch analyze on ${big.posts} posts (${mb.toFixed(0)} MB), ${P.runs} run(s)`);
   const o = await ours(big, P.runs);
-  const counts = oursRecords(join(OUT, `ours-${big.posts}.json`));
+  const counts = await oursRecords(join(OUT, `ours-${big.posts}.json`));
   rmSync(join(OUT, `ours-${big.posts}.json`), { force: true });
   const base: Record<string, Awaited<ReturnType<typeof repeat>>> = {};
   for (const task of ['read', 'split', 'mailparser', 'postal-mime']) {
@@ -153,7 +170,7 @@ async function archiveFigures(rows: Row[], results: Record<string, unknown>): Pr
   const py = await repeat(P.pythonRuns, () => timed('python3', ['bench/python/extract.py', big.path]));
   log(`memory: listwatch analyze on ${small.posts} posts`);
   const oSmall = await ours(small, 1);
-  const smallCounts = oursRecords(join(OUT, `ours-${small.posts}.json`));
+  const smallCounts = await oursRecords(join(OUT, `ours-${small.posts}.json`));
   rmSync(join(OUT, `ours-${small.posts}.json`), { force: true });
 
   const ratio = (r: { wallS: number; cpuS: number }): string => `${(r.wallS / o.wallS).toFixed(2)}× (cpu ${(r.cpuS / o.cpuS).toFixed(2)}×)`;
