@@ -42,6 +42,11 @@ describe('commands are parsed the syzbot way', () => {
 
   it('ignores indented lines, quoted blocks, unknown words and the help text', () => {
     expect(parseCommands(mail('  #listwatch analyze\n#listwatchers unite\n#listwatch frobnicate')).commands).toEqual([]);
+    // words that name properties of every object are not commands either
+    const proto = parseCommands(mail('#listwatch toString x\n#listwatch constructor\n#listwatch __proto__ y'));
+    expect(proto.commands).toEqual([]);
+    expect(proto.problems.map((p) => p.problem)).toEqual(['unknown command "tostring"', 'unknown command "constructor"', 'unknown command "__proto__"']);
+    expect(parseCommands(mail('#listwatch frobnicate\n'.repeat(500))).problems).toHaveLength(10);
     expect(parseCommands({ text: '', blocks: [{ kind: 'quoted', lines: ['#listwatch analyze'], startLine: 1, depth: 1, author: null }] }).commands).toEqual([]);
     expect(parseCommands(mail(HELP_TEXT)).commands).toEqual([]);
     // the help text pasted flush left: its placeholder examples still do nothing

@@ -4,6 +4,8 @@ export const COMMAND_PREFIX = '#listwatch';
 export const MAX_COMMANDS_PER_MAIL = 3;
 const MAX_LINE = 1000;
 const MAX_ARG = 200;
+/** problems reported per mail (they go to the log; a post of a thousand bad lines is not a thousand) */
+const MAX_PROBLEMS = 10;
 
 export type CommandName = 'analyze' | 'explain' | 'correlate' | 'digest' | 'subscribe' | 'unsubscribe' | 'help';
 
@@ -70,6 +72,9 @@ function unquoteArg(s: string): string {
 export function parseCommands(mail: Pick<MailPost, 'blocks' | 'text'>): { commands: Command[]; problems: CommandProblem[] } {
   const commands: Command[] = [];
   const problems: CommandProblem[] = [];
+  const problem = (line: string, text: string): void => {
+    if (problems.length < MAX_PROBLEMS) problems.push({ line, problem: text });
+  };
   const blocks = mail.blocks.length ? mail.blocks : [{ kind: 'own' as const, lines: mail.text.split(/\r?\n/) }];
   for (const block of blocks) {
     if (block.kind !== 'own') continue;
@@ -82,11 +87,11 @@ export function parseCommands(mail: Pick<MailPost, 'blocks' | 'text'>): { comman
       const words = rest.replace(/^:/, '').trim().split(/\s+/).filter(Boolean);
       const word = (words[0] ?? '').toLowerCase();
       if (!word) {
-        problems.push({ line, problem: 'no command after #listwatch' });
+        problem(line, 'no command after #listwatch');
         continue;
       }
-      if (!(word in NEEDS_ARG)) {
-        problems.push({ line, problem: `unknown command "${word.slice(0, 40)}"` });
+      if (!Object.hasOwn(NEEDS_ARG, word)) {
+        problem(line, `unknown command "${word.slice(0, 40)}"`);
         continue;
       }
       const name = word as CommandName;
@@ -102,7 +107,7 @@ export function parseCommands(mail: Pick<MailPost, 'blocks' | 'text'>): { comman
         }
       }
       if (NEEDS_ARG[name] && !arg) {
-        problems.push({ line, problem: `${name} needs an argument` });
+        problem(line, `${name} needs an argument`);
         continue;
       }
       if (arg) {
