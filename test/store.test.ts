@@ -62,6 +62,11 @@ describe('store', () => {
     s.applyFindings(groups(), [finding(['fjord.example', 'harbour.example'], ['o1', 'o2', 'o3'])], groups, (f) => actors(f).slice(0, 1), '2026-11-25');
     const wed = s.findingsOfDay('2026-11-25');
     expect(wed).toMatchObject([{ status: 'recurring', firstDay: '2026-11-23' }]);
+
+    // Thursday: a recomputation of the same keys that yields the very same finding is no news that day
+    const same = finding(['fjord.example', 'harbour.example'], ['o1', 'o2', 'o3']);
+    expect(s.applyFindings(groups(), [same], groups, (f) => actors(f).slice(0, 1), '2026-11-26')).toEqual([]);
+    expect(s.findingsOfDay('2026-11-26')).toHaveLength(0);
     s.close();
   });
 

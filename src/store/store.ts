@@ -135,10 +135,6 @@ export class Store {
     this.db.prepare('INSERT INTO errors(at, input, message) VALUES (?, ?, ?)').run(at, input.slice(0, 1000), message.slice(0, 4000));
   }
 
-  errorsSince(at: string): Array<{ at: string; input: string; message: string }> {
-    return this.db.prepare('SELECT at, input, message FROM errors WHERE at >= ? ORDER BY id').all(at) as Array<{ at: string; input: string; message: string }>;
-  }
-
   // ---- threads
   /**
    * The thread a new post belongs to: the thread of the post it answers (In-Reply-To, then
@@ -253,10 +249,6 @@ export class Store {
     return out;
   }
 
-  postIdsOfThread(thread: string, limit = 500): string[] {
-    return (this.db.prepare('SELECT id FROM posts WHERE thread = ? ORDER BY received_at, rowid LIMIT ?').all(thread, limit) as Array<{ id: string }>).map((r) => r.id);
-  }
-
   postsByIds(ids: Iterable<string>): Post[] {
     const stmt = this.db.prepare('SELECT analysis FROM posts WHERE id = ?');
     const out: Post[] = [];
@@ -367,13 +359,18 @@ export class Store {
     day: string,
   ): FindingChange[] {
     const keys = [...new Set(groupKeys)];
-    const before = new Map<string, { reporters: string[]; actors: string[]; first: string }>();
+    type Prev = { reporters: string[]; actors: string[]; first: string; json: string };
+    const get = this.db.prepare('SELECT reporters, actors, first_day, json FROM findings WHERE key = ?');
+    const read = (key: string): Prev | undefined => {
+      const row = get.get(key) as { reporters: string; actors: string; first_day: string; json: string } | undefined;
+      return row && { reporters: json(row.reporters), actors: json(row.actors), first: row.first_day, json: row.json };
+    };
+    const before = new Map<string, Prev>();
     const byGroup = this.db.prepare('SELECT finding_key FROM finding_groups WHERE group_key = ?');
-    const get = this.db.prepare('SELECT reporters, actors, first_day FROM findings WHERE key = ?');
     for (const g of keys) {
       for (const { finding_key } of byGroup.all(g) as Array<{ finding_key: string }>) {
-        const row = get.get(finding_key) as { reporters: string; actors: string; first_day: string } | undefined;
-        if (row) before.set(finding_key, { reporters: json(row.reporters), actors: json(row.actors), first: row.first_day });
+        const prev = read(finding_key);
+        if (prev) before.set(finding_key, prev);
       }
     }
     const changes: FindingChange[] = [];
@@ -388,7 +385,6 @@ export class Store {
       `INSERT INTO finding_days(finding_key, day, reporters, actors, observations) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(finding_key, day) DO UPDATE SET reporters = excluded.reporters, actors = excluded.actors, observations = excluded.observations`,
     );
-    const existing = this.db.prepare('SELECT reporters, actors, first_day, json FROM findings WHERE key = ?');
     for (const f of findings) {
       let key = findingKey(f);
       if (produced.has(key)) key = `${key}:${f.kind}`;
@@ -396,18 +392,13 @@ export class Store {
       produced.add(key);
       const reporters = findingReporters(f);
       const actors = [...new Set(actorsOfFinding(f))].sort();
-      let prev = before.get(key);
-      if (!prev) {
-        // the same identity may have been linked only to other group keys so far
-        const row = existing.get(key) as { reporters: string; actors: string; first_day: string; json: string } | undefined;
-        if (row) prev = { reporters: json(row.reporters), actors: json(row.actors), first: row.first_day };
-      }
-      const newReporters = prev ? reporters.filter((r) => !prev!.reporters.includes(r)) : reporters;
-      const newActors = prev ? actors.filter((a) => !prev!.actors.includes(a)) : actors;
+      // the same identity may have been linked only to other group keys so far
+      const prev = before.get(key) ?? read(key);
+      const newReporters = prev ? reporters.filter((r) => !prev.reporters.includes(r)) : reporters;
+      const newActors = prev ? actors.filter((a) => !prev.actors.includes(a)) : actors;
       const changed = !prev || newReporters.length > 0 || newActors.length > 0;
-      const prevJson = prev ? (existing.get(key) as { json: string } | undefined)?.json : undefined;
       const fJson = JSON.stringify(f);
-      if (changed || prevJson !== fJson) {
+      if (changed || prev?.json !== fJson) {
         upsert.run(key, f.id, f.kind, prev?.first ?? day, day, JSON.stringify(reporters), JSON.stringify(actors), fJson);
         dayRow.run(key, day, JSON.stringify(reporters), JSON.stringify(actors), f.observations.length);
       }
@@ -451,7 +442,7 @@ export class Store {
     });
   }
 
-  /** Findings whose actor prefix overlaps [first, last] of IPv4 space, via their observations. */
+  /** The stored findings of these identities (findingKey), those that exist. */
   findingsByKeys(keys: Iterable<string>): StoredFinding[] {
     const out: StoredFinding[] = [];
     for (const k of new Set(keys)) {
@@ -529,10 +520,6 @@ export class Store {
   }
 
   // ---- digests
-  digestSent(day: string): boolean {
-    return this.db.prepare('SELECT 1 FROM digests WHERE day = ?').get(day) !== undefined;
-  }
-
   markDigest(day: string, at: string, findings: number): void {
     this.db.prepare('INSERT INTO digests(day, sent_at, findings) VALUES (?, ?, ?) ON CONFLICT(day) DO NOTHING').run(day, at, findings);
   }
