@@ -270,12 +270,25 @@ describe('field post: fixtures/field/github-phantun-159-tcpdump-v.txt', () => {
   it('reads the placeholder name remote.host.ip as a hidden address, not as a host', () => {
     const text = readFileSync(new URL('../fixtures/field/github-phantun-159-tcpdump-v.txt', import.meta.url), 'utf8');
     const recs = extractTcpdump(text.split('\n'));
-    expect(recs).toHaveLength(4);
+    expect(recs).toHaveLength(5);
     expect(recs.map((r) => [r.src, r.sport, r.dst, r.dport, r.srcFlags])).toEqual([
+      [null, 21080, '222.209.232.58', 8593, 'R'],
       ['222.209.232.58', 7815, null, 21080, 'S'],
       [null, 21080, '222.209.232.58', 7815, 'SA'],
       ['222.209.232.58', 7815, null, 21080, 'S'],
       [null, 21080, '222.209.232.58', 7815, 'SA'],
     ]);
+  });
+});
+
+describe('field post: a -v packet line whose header line the paste cut off', () => {
+  it('fixtures/field/github-phantun-159-tcpdump-v.txt starts mid-record: its RST line is still a record, without a time', () => {
+    const text = readFileSync(new URL('../fixtures/field/github-phantun-159-tcpdump-v.txt', import.meta.url), 'utf8');
+    const [first] = extractTcpdump(text.split('\n'));
+    expect(first).toMatchObject({ src: null, sport: 21080, dst: '222.209.232.58', dport: 8593, srcFlags: 'R', time: null });
+  });
+
+  it('an indented line that only looks like prose is not taken', () => {
+    expect(extractTcpdump(['    the host > the router: Flags are set by the kernel'])).toEqual([]);
   });
 });

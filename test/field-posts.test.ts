@@ -40,7 +40,7 @@ describe('field posts, whole pipeline', () => {
     ['github-ipset-asus-51-iptables-masked.txt', ['syn-unanswered', 'syn-unanswered', 'udp-unanswered', 'unknown', 'unknown']],
     ['github-netdata-2047-iptables-udp137.txt', ['udp-unanswered', 'udp-unanswered']],
     ['github-opnsense-suricata-nmaps-5-fastlog.txt', ['alert', 'alert']],
-    ['github-phantun-159-tcpdump-v.txt', ['established', 'established', 'established', 'established']],
+    ['github-phantun-159-tcpdump-v.txt', ['unknown', 'established', 'established', 'established', 'established']],
     ['github-snort3-176-alert-fast-hidden.txt', []],
     ['github-snort3-247-rule-text.txt', []],
     ['github-snort3-301-snort-full-hexdump.txt', []],

@@ -541,6 +541,9 @@ function isRecordStart(text: string): boolean {
 }
 
 /** The tcpdump extractor: one record per packet line. */
+/** a tcpdump 4.x packet line (`a.b.c.d.p > e.f.g.h.q: Flags [R], ...`), which no prose looks like */
+const ORPHAN_V_RE = /^\s{1,12}\S{1,260} > \S{1,260}: Flags \[[A-Za-z.]{0,8}\],/;
+
 export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
   const out: ExtractedRecord[] = [];
   let i = 0;
@@ -564,6 +567,10 @@ export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
           span = 2;
         }
       }
+    } else if (!parsed && /^\s/.test(text) && ORPHAN_V_RE.test(text)) {
+      // the packet line of a -v record whose header line the paste cut off (packet lines under a
+      // header that did parse were taken with it above)
+      parsed = parsePacketPart(text.trim(), i, null, null, null, 'continuation');
     } else if (!parsed) {
       // a record a mail client broke: join obvious continuations and try again
       let joined = text;
