@@ -280,17 +280,12 @@ export class Bot {
     }));
     // prose (corroboration) of the threads rides along on a record-less stand-in per post
     const byPostId = new Map(analyses.map((a) => [a.post.id, a]));
-    for (const s of statements) {
-      let a = byPostId.get(s.post);
-      if (!a) {
-        const [p] = this.store.postsByIds([s.post]);
-        if (!p) continue;
-        a = { mail: stubMail(p.id), post: p, observations: [], statements: [], questions: [] };
-        byPostId.set(s.post, a);
-        analyses.push(a);
-      }
-      a.statements.push(s);
+    for (const post of this.store.postsByIds(statements.map((s) => s.post).filter((id) => !byPostId.has(id)))) {
+      const a: PostAnalysis = { mail: stubMail(post.id), post, observations: [], statements: [], questions: [] };
+      byPostId.set(post.id, a);
+      analyses.push(a);
     }
+    for (const s of statements) byPostId.get(s.post)?.statements.push(s);
     const result = analyzeThread(analyses);
     const obsGroup = new Map(rows.map((r) => [r.obs.id, r.groupKey]));
     return this.store.applyFindings(
