@@ -25,6 +25,12 @@ describe('resolveRecordTime', () => {
     expect(resolveRecordTime({ hour: 19, minute: 2, second: 34, fraction: '000000' }, clock)).toBe('2026-11-24T19:02:34.000000+13:00');
   });
 
+  it('dates a bare time from a post dated only by its day, on that day', () => {
+    const clock = postClock('2014-06-03', 0);
+    expect(resolveRecordTime({ hour: 15, minute: 48, second: 2 }, clock)).toBe('2014-06-03T15:48:02+00:00');
+    expect(resolveRecordTime({ month: 6, day: 2, hour: 23, minute: 0, second: 0 }, clock)).toBe('2014-06-02T23:00:00+00:00');
+  });
+
   it('renders an epoch time at the post offset', () => {
     expect(resolveRecordTime({ hour: 0, minute: 0, second: 0, epoch: 999760223.5 }, seedClock)).toBe('2001-09-06T08:10:23.5+01:00');
   });

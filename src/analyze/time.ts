@@ -88,6 +88,9 @@ export function resolveRecordTime(t: RecordTime | null, clock: PostClock): strin
 /** Parses the post's ISO date (with offset) into its clock. */
 export function postClock(date: string | null, offsetMinutes: number): PostClock {
   if (!date) return { ms: null, offsetMinutes };
-  const ms = Date.parse(date);
+  // a post dated only by its day was sent at some time that day: take its end, so a log line
+  // from that afternoon is not pushed to the day before
+  const dayOnly = /^\d{4}-\d{2}-\d{2}$/.test(date);
+  const ms = dayOnly ? Date.parse(`${date}T23:59:59Z`) - offsetMinutes * 60_000 : Date.parse(date);
   return { ms: Number.isFinite(ms) ? ms : null, offsetMinutes };
 }
