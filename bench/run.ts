@@ -19,9 +19,12 @@ const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only'));
 const only = onlyArg ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1]! : args[args.indexOf(onlyArg) + 1]!).split(',')) : null;
 const want = (f: string): boolean => !only || only.has(f);
+/** `--archive N`: another archive size (the small one is N/10), e.g. to try a full run's code path quickly */
+const archiveArg = args.indexOf('--archive');
+const archiveSize = archiveArg >= 0 ? Number(args[archiveArg + 1]) : null;
 
 const P = quick
-  ? { archive: 10_000, archiveSmall: 2_000, runs: 1, pythonRuns: 1, pasteArgus: 100_000, pasteSnort: 20_000, pasteRuns: 1, live: 50, liveGapMs: 300, history: 100_000, historyPosts: 10 }
+  ? { archive: 10_000, archiveSmall: 2_000, runs: 1, pythonRuns: 1, pasteArgus: 100_000, pasteSnort: 20_000, pasteRuns: 1, live: 50, liveGapMs: 100, history: 100_000, historyPosts: 10 }
   : { archive: 100_000, archiveSmall: 10_000, runs: 3, pythonRuns: 3, pasteArgus: 100_000, pasteSnort: 20_000, pasteRuns: 3, live: 500, liveGapMs: 600, history: 1_000_000, historyPosts: 30 };
 
 interface Timed {
@@ -71,6 +74,11 @@ function log(s: string): void {
 }
 
 // ------------------------------------------------------------------ inputs
+
+if (archiveSize) {
+  P.archive = archiveSize;
+  P.archiveSmall = Math.max(1, Math.round(archiveSize / 10));
+}
 
 const GENERATOR_HASH = createHash('sha1').update(readFileSync(join(ROOT, 'bench/generate.ts'))).digest('hex').slice(0, 12);
 
@@ -373,6 +381,6 @@ const m = results.machine as { cpu: string; cores: number; memoryGb: number; nod
 process.stdout.write(`listwatch bench (${quick ? 'quick' : 'full'}) — ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, node ${m.node}, load ${m.loadAverageAtStart.join(' ')}\n`);
 process.stdout.write(`${table(rows)}\n`);
 process.stdout.write('"time vs ours": the baseline\'s wall time divided by ours (below 1: it is faster than listwatch); cpu = user+sys.\n');
-const resultsFile = only ? join(OUT, 'results-partial.json') : join(ROOT, 'bench/results.json');
+const resultsFile = only || archiveSize ? join(OUT, 'results-partial.json') : join(ROOT, 'bench/results.json');
 writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(`wrote ${resultsFile}\n`);
