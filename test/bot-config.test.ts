@@ -112,4 +112,19 @@ describe('config', () => {
     writeFileSync(join(d, 'listwatch.config.json'), '{ "autoReply": true, }');
     expect(problems(() => loadConfig({ cwd: d, env: {} }))[0]).toMatch(/not valid JSON/);
   });
+  it('reads a CA file for imaps:// (LISTWATCH_IMAP_CA, relative to the working directory) and says what is wrong with one', () => {
+    const cwd = dir();
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    writeFileSync(join(cwd, 'ca.pem'), pem);
+    writeFileSync(join(cwd, 'notes.txt'), 'not a certificate');
+    const env = { LISTWATCH_IMAP_URL: 'imaps://bot@mail.example.org/INBOX', LISTWATCH_IMAP_PASSWORD: 'x' };
+    expect(loadConfig({ cwd, env: { ...env, LISTWATCH_IMAP_CA: 'ca.pem' } }).imap?.ca).toBe(pem);
+    expect(loadConfig({ cwd, env }).imap?.ca).toBeUndefined();
+    expect(problems(() => loadConfig({ cwd, env: { ...env, LISTWATCH_IMAP_CA: 'missing.pem' } }))).toEqual([
+      `imapCa (LISTWATCH_IMAP_CA): cannot read ${join(cwd, 'missing.pem')} (ENOENT)`,
+    ]);
+    expect(problems(() => loadConfig({ cwd, env: { ...env, LISTWATCH_IMAP_CA: 'notes.txt' } }))[0]).toMatch(/^imapCa \(LISTWATCH_IMAP_CA\): .*notes\.txt holds no PEM certificate/);
+    const plain = { LISTWATCH_IMAP_URL: 'imap://bot@127.0.0.1:1143/INBOX', LISTWATCH_IMAP_PASSWORD: 'x', LISTWATCH_IMAP_CA: 'ca.pem' };
+    expect(problems(() => loadConfig({ cwd, env: plain }))[0]).toMatch(/^imapCa \(LISTWATCH_IMAP_CA\): applies to imaps:\/\/ only/);
+  });
 });

@@ -1,7 +1,7 @@
 // The bot over real TCP: an IMAP server (hoodiecrow in process; Dovecot when installed, and always
 // in CI) and an SMTP sink (smtp-server in process). The same tests run against both IMAP servers.
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -275,3 +275,66 @@ for (const kit of servers) {
     });
   });
 }
+
+/** A self-signed certificate for 127.0.0.1 and localhost, made for this run in a temp dir. */
+function selfSignedCert(dir: string): { key: string; cert: string; certFile: string } {
+  const keyFile = join(dir, 'key.pem');
+  const certFile = join(dir, 'cert.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', keyFile, '-out', certFile,
+  ], { stdio: 'ignore' });
+  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
+}
+
+describe('the bot over imaps:// (TLS from the first byte)', { timeout: 60_000 }, () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
+    cleanup.length = 0;
+  });
+
+  async function setup(): Promise<{ srv: TestImapServer; sink: SmtpSink; cwd: string; tlsEnv: (ca?: string) => Record<string, string> }> {
+    const cwd = mkdtempSync(join(tmpdir(), 'listwatch-imaps-'));
+    const { key, cert, certFile } = selfSignedCert(cwd);
+    const srv = await startImapServer({ tls: { key, cert } });
+    cleanup.push(() => srv.stop());
+    const sink = await startSmtpSink();
+    cleanup.push(() => sink.close());
+    const tlsEnv = (ca = certFile): Record<string, string> => {
+      const e = { ...env(srv, sink, cwd), LISTWATCH_IMAP_URL: `imaps://${srv.user}@127.0.0.1:${srv.port}/INBOX` };
+      return ca ? { ...e, LISTWATCH_IMAP_CA: ca } : e;
+    };
+    return { srv, sink, cwd, tlsEnv };
+  }
+
+  it('trusts the server certificate named by LISTWATCH_IMAP_CA: reads the list and answers in the thread', async () => {
+    const { srv, sink, cwd, tlsEnv } = await setup();
+    srv.deliver(recordsPost(ROOT, AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
+    const rt = await startBot(loadConfig({ cwd, env: tlsEnv() }), {
+      cwd,
+      log: quietLog(),
+      schedule: false,
+      flushMs: 100,
+      imapOptions: { autoIdleDelay: 100, backoffMinMs: 100, backoffMaxMs: 400 },
+    });
+    cleanup.push(() => rt.stop());
+    await waitFor(() => rt.store.counts().posts === 1, 15_000, 'the first post over TLS');
+    srv.deliver(commandPost('ask-tls@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
+    await waitFor(() => sink.messages.length === 1, 15_000, 'the answer');
+    expect(answered(sink)).toEqual(['<ask-tls@cert.fjordnet.example>']);
+  });
+
+  it('without the CA the self-signed server is refused (verification stays on)', async () => {
+    const { srv, sink, cwd, tlsEnv } = await setup();
+    srv.deliver(recordsPost(ROOT, AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
+    const loaded = loadConfig({ cwd, env: tlsEnv('') });
+    await expect(runOnce(loaded, { cwd, log: quietLog() })).rejects.toThrow(/self[- ]signed|certificate/i);
+    expect(sink.messages).toHaveLength(0);
+    // a CA that did not sign the server's certificate is no better
+    const other = mkdtempSync(join(tmpdir(), 'listwatch-imaps-other-'));
+    const stranger = selfSignedCert(other).certFile;
+    await expect(runOnce(loadConfig({ cwd, env: tlsEnv(stranger) }), { cwd, log: quietLog() })).rejects.toThrow(/self[- ]signed|certificate|signature/i);
+  });
+});

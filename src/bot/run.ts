@@ -91,20 +91,10 @@ async function assemble(loaded: LoadedConfig, opts: RunOptions): Promise<Parts> 
 
   let source: MaildirWatcher | ImapWatcher;
   if (loaded.imap) {
-    const e = loaded.imap;
-    imap = new ImapWatcher({
-      host: e.host,
-      port: e.port,
-      secure: e.secure,
-      user: e.user,
-      password: e.password,
-      mailbox: e.mailbox,
-      cursor: store,
-      log,
-      ...opts.imapOptions,
-    });
+    const { url, ...connection } = loaded.imap;
+    imap = new ImapWatcher({ ...connection, cursor: store, log, ...opts.imapOptions });
     source = imap;
-    log.info({ imap: e.url, db: dbPath, transport: transport.name, listAddress: config.listAddress }, 'listwatch: watching a list over IMAP');
+    log.info({ imap: url, db: dbPath, transport: transport.name, listAddress: config.listAddress }, 'listwatch: watching a list over IMAP');
   } else {
     const dir = resolvePath(cwd, config.maildir);
     let seed = config.seedFrom ? resolvePath(cwd, config.seedFrom) : null;

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validate as validateCron } from 'node-cron';
+import type { ImapConnection } from '../source/imap.js';
 import { configSchema, LOOPBACK_HOSTS, type Config } from './schema.js';
 
 export class ConfigError extends Error {
@@ -10,14 +11,9 @@ export class ConfigError extends Error {
   }
 }
 
-export interface ImapEndpoint {
+export interface ImapEndpoint extends ImapConnection {
+  /** for the log: the URL without the password */
   url: string;
-  host: string;
-  port: number;
-  secure: boolean;
-  user: string;
-  password: string | undefined;
-  mailbox: string;
 }
 
 export interface SmtpEndpoint {
@@ -40,6 +36,7 @@ export interface LoadedConfig {
 const ENV_KEYS: Array<[string, string, 'string' | 'bool' | 'list' | 'int']> = [
   ['LISTWATCH_IMAP_URL', 'imapUrl', 'string'],
   ['LISTWATCH_IMAP_PASSWORD', 'imapPassword', 'string'],
+  ['LISTWATCH_IMAP_CA', 'imapCa', 'string'],
   ['LISTWATCH_SMTP_URL', 'smtpUrl', 'string'],
   ['LISTWATCH_SMTP_PASSWORD', 'smtpPassword', 'string'],
   ['LISTWATCH_ADDRESS', 'address', 'string'],
@@ -196,7 +193,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   }
   const config = result.data;
 
-  const imap = config.imapUrl ? checkImap(config, problems, fromFile, file) : null;
+  const imap = config.imapUrl ? checkImap(config, problems, fromFile, file, cwd) : null;
   const smtp = config.smtpUrl ? checkSmtp(config, problems, fromFile, file) : null;
   if (!isValidTimeZone(config.timeZone)) {
     problems.push(`${describeKey(['timeZone'], fromFile, file)}: unknown time zone ${JSON.stringify(config.timeZone)} (use an IANA name like Europe/Berlin)`);
@@ -209,7 +206,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   return { config, imap, smtp, sources };
 }
 
-function checkImap(config: Config, problems: string[], fromFile: Set<string>, file: string | null): ImapEndpoint | null {
+function checkImap(config: Config, problems: string[], fromFile: Set<string>, file: string | null, cwd: string): ImapEndpoint | null {
   const key = describeKey(['imapUrl'], fromFile, file);
   const u = new URL(config.imapUrl!);
   if (u.protocol !== 'imaps:' && u.protocol !== 'imap:') {
@@ -227,7 +224,7 @@ function checkImap(config: Config, problems: string[], fromFile: Set<string>, fi
     problems.push(`imapPassword (LISTWATCH_IMAP_PASSWORD): required with ${ENV_OF_KEY.get('imapUrl')}`);
   }
   const port = u.port ? Number(u.port) : secure ? 993 : 143;
-  return {
+  const endpoint: ImapEndpoint = {
     url: `${u.protocol}//${u.username}@${host}:${port}${u.pathname}`,
     host: host.replace(/^\[|\]$/g, ''),
     port,
@@ -236,6 +233,29 @@ function checkImap(config: Config, problems: string[], fromFile: Set<string>, fi
     password,
     mailbox: mailboxFromPath(u.pathname),
   };
+  if (config.imapCa) {
+    const ca = readCaFile(resolve(cwd, config.imapCa));
+    const caKey = describeKey(['imapCa'], fromFile, file);
+    if (!secure) problems.push(`${caKey}: applies to imaps:// only; ${key} is imap://`);
+    else if (typeof ca !== 'string') problems.push(`${caKey}: ${ca.problem}`);
+    else endpoint.ca = ca;
+  }
+  return endpoint;
+}
+
+const MAX_CA_FILE = 1024 * 1024;
+
+/** The PEM text of a CA file, or what is wrong with it. */
+function readCaFile(path: string): string | { problem: string } {
+  let text: string;
+  try {
+    if (statSync(path).size > MAX_CA_FILE) return { problem: `${path} is larger than ${MAX_CA_FILE} bytes; not a CA file` };
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return { problem: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) return { problem: `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` };
+  return text;
 }
 
 function checkSmtp(config: Config, problems: string[], fromFile: Set<string>, file: string | null): SmtpEndpoint | null {

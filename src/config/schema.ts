@@ -35,6 +35,8 @@ export const configSchema = z
     /** `imaps://user@host:993/INBOX`; absent: the embedded Maildir */
     imapUrl: z.string().url('must be a URL like imaps://user@host:993/INBOX').nullable().default(null),
     imapPassword: z.string().nullable().default(null),
+    /** a PEM file of the CA certificate(s) that imaps:// trusts instead of the system's (a private CA, a self-signed server) */
+    imapCa: z.string().min(1).nullable().default(null),
     /** `smtps://user@host:465` or `smtp://user@host:587` (STARTTLS); absent: .eml files in outboxDir */
     smtpUrl: z.string().url('must be a URL like smtps://user@host:465').nullable().default(null),
     smtpPassword: z.string().nullable().default(null),

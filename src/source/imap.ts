@@ -14,13 +14,20 @@ export interface CursorStore {
   setMeta(key: string, value: string): void;
 }
 
-export interface ImapWatchOptions {
+/** Where and as whom the watcher connects (the config's IMAP URL, read). */
+export interface ImapConnection {
   host: string;
   port: number;
+  /** TLS from the first byte (imaps://) */
   secure: boolean;
   user: string;
   password: string | undefined;
   mailbox: string;
+  /** PEM CA certificate(s) the server's certificate must chain to, instead of the system's */
+  ca?: string;
+}
+
+export interface ImapWatchOptions extends ImapConnection {
   cursor: CursorStore;
   log: Logger;
   /** ms after the last command before IDLE starts (imapflow's default of 15 s makes a bot slow) */
@@ -95,6 +102,7 @@ export class ImapWatcher {
       connectionTimeout: 30_000,
       greetingTimeout: 16_000,
       socketTimeout: 10 * 60_000,
+      ...(this.opts.ca ? { tls: { ca: this.opts.ca } } : {}),
       ...this.opts.clientOptions,
     });
   }

@@ -46,7 +46,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startImapServer(): Promise<TestImapServer> {
+export interface ImapServerOptions {
+  /** IMAP over TLS from the first byte (imaps://) with this PEM key and certificate */
+  tls?: { key: string; cert: string };
+}
+
+export async function startImapServer(opts: ImapServerOptions = {}): Promise<TestImapServer> {
   const user = 'bot';
   const password = 'botpass';
   const storage: Record<string, unknown> = {
@@ -62,6 +67,7 @@ export async function startImapServer(): Promise<TestImapServer> {
       plugins: ['IDLE', 'ID', 'ENABLE', 'UNSELECT', 'NAMESPACE', 'UIDPLUS'],
       storage,
       users: { [user]: { password } },
+      ...(opts.tls ? { secureConnection: true, credentials: { key: opts.tls.key, cert: opts.tls.cert } } : {}),
     });
     sockets = new Set();
     s.server.on('connection', (sock: net.Socket) => {
