@@ -39,7 +39,7 @@ export function composeReply(
     const who = String(to.from ?? '').replace(/[\r\n\t]+/g, ' ').trim().slice(0, 200);
     parts.push(`${who || 'You'} wrote:`, ...quoted.map(quoteLine), '');
   }
-  parts.push(body.replace(/\s+$/, ''), '', REPLY_SIGNATURE);
+  parts.push(body.trimEnd(), '', REPLY_SIGNATURE); // trimEnd: /\s+$/ is quadratic on long inner runs of spaces
   return {
     cause: opts.cause,
     kind: 'reply',
