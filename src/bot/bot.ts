@@ -16,7 +16,8 @@ import type { FindingChange, Store } from '../store/store.js';
 import { checkGuards, type GuardVerdict } from './guards.js';
 import { HELP_TEXT, parseCommands, type Command } from './commands.js';
 import { correlatePrefix, explainObservation } from './answers.js';
-import { dayIn, hoursBefore } from './time.js';
+import { dayIn } from '../report/digest-time.js';
+import { hoursBefore } from './time.js';
 
 /** How many threads' prose statements one recomputation reads at most. */
 const MAX_STATEMENT_THREADS = 200;

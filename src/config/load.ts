@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validate as validateCron } from 'node-cron';
+import { isValidTimeZone } from '../report/digest-time.js';
 import type { ImapConnection } from '../source/imap.js';
 import { configSchema, LOOPBACK_HOSTS, type Config } from './schema.js';
 
@@ -272,15 +273,6 @@ function checkSmtp(config: Config, problems: string[], fromFile: Set<string>, fi
   const loopback = LOOPBACK_HOSTS.has(u.hostname);
   u.password = '';
   return { url: u.toString(), password, allowInsecure: config.allowInsecure || loopback };
-}
-
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** 5 or 6 cron fields that node-cron accepts. */

@@ -11,6 +11,7 @@ import { roleWords, victimSentence } from '../correlate/roles.js';
 import { actorRole } from './reasoning.js';
 import { renderDigestHtml } from './digest-html.js';
 import { prefix24, replaceAddress } from './digest-mask.js';
+import { isValidTimeZone, zonedDayAndTime } from './digest-time.js';
 
 export interface DigestFinding {
   finding: Finding;
@@ -179,28 +180,10 @@ function formatTime(iso: string | null, timeZone: string): string | null {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
   try {
-    const parts = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    }).formatToParts(new Date(t));
-    const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
-    return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+    const { day, time } = zonedDayAndTime(new Date(t), timeZone);
+    return `${day} ${time}`;
   } catch {
     return new Date(t).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
-  }
-}
-
-function validTimeZone(tz: string): string {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return tz;
-  } catch {
-    return 'UTC';
   }
 }
 
@@ -334,7 +317,7 @@ function byDate(a: DigestPostLink, b: DigestPostLink): number {
 }
 
 export function buildDigestModel(input: DigestInput): { model: DigestModel; filtered: Filtered } | null {
-  const timeZone = validTimeZone(input.timeZone);
+  const timeZone = isValidTimeZone(input.timeZone) ? input.timeZone : 'UTC';
   const fx = filterInput(input);
   const narratives = input.narratives ?? {};
 
