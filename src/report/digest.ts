@@ -130,16 +130,18 @@ const BEHAVIOUR_WORDS: Record<Behaviour, string> = {
 
 class Masker {
   private readonly targets: string[];
+  private readonly targetSet: Set<string>;
   constructor(
     targets: Iterable<string>,
     private readonly show: boolean,
   ) {
     // longest first, so 10.0.0.12 is tried before 10.0.0.1
     this.targets = [...new Set(targets)].filter((t) => t.length >= 3).sort((a, b) => b.length - a.length);
+    this.targetSet = new Set(this.targets);
   }
 
   isTarget(addr: string | null): boolean {
-    return addr !== null && this.targets.includes(addr);
+    return addr !== null && this.targetSet.has(addr);
   }
 
   address(addr: string | null): string | null {
