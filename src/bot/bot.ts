@@ -428,25 +428,21 @@ export class Bot {
       }
       return false;
     };
-    const obsPost = new Map<string, string>();
+    const dayFindings = this.store.findingsOfDay(day);
+    const obsPost = this.store.postsOfObservations(dayFindings.flatMap((f) => f.finding.observations));
     const findings: DigestFinding[] = [];
-    for (const f of this.store.findingsOfDay(day)) {
-      const kept: string[] = [];
-      for (const id of f.finding.observations) {
-        let post = obsPost.get(id);
-        if (post === undefined) {
-          post = this.store.observation(id)?.post ?? '';
-          obsPost.set(id, post);
-        }
-        if (!post || !tlpOf(post)) kept.push(id);
-      }
+    for (const f of dayFindings) {
+      const kept = f.finding.observations.filter((id) => {
+        const post = obsPost.get(id);
+        return !post || !tlpOf(post);
+      });
       if (kept.length === 0) continue;
       const corroborating = f.finding.corroborating.filter((c) => !tlpOf(c.post));
       findings.push({ finding: { ...f.finding, observations: kept, corroborating }, status: f.status, firstDay: f.firstDay });
     }
     const observations = this.store.observationsOfDay(day).filter((o) => !tlpOf(o.post));
     const postIds = new Set(dayPosts.filter((p) => !excluded.has(p.post.id)).map((p) => p.post.id));
-    for (const id of obsPost.values()) if (id && !tlpOf(id)) postIds.add(id);
+    for (const id of obsPost.values()) if (!tlpOf(id)) postIds.add(id);
     const posts = this.store.postsByIds(postIds);
     const since = this.store.lastDigestAt() ?? hoursBefore(now, 24);
     return {

@@ -271,6 +271,17 @@ export class Store {
     return row ? json<Observation>(row.json) : null;
   }
 
+  /** The post of each observation id that exists, without reading the observations themselves. */
+  postsOfObservations(ids: Iterable<string>): Map<string, string> {
+    const stmt = this.db.prepare('SELECT post FROM observations WHERE id = ?');
+    const out = new Map<string, string>();
+    for (const id of new Set(ids)) {
+      const row = stmt.get(id) as { post: string } | undefined;
+      if (row) out.set(id, row.post);
+    }
+    return out;
+  }
+
   /** Observations whose id starts with `prefix` (ids are long hashes; people type a few characters). */
   observationsByIdPrefix(prefix: string, limit = 5): Observation[] {
     const rows = this.db
