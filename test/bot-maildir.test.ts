@@ -1,6 +1,6 @@
 // The embedded default end to end: a Maildir list seeded from fixtures/demo-list, replies written as
 // .eml files to ./var/outbox, state in ./var/listwatch.db, all relative to the working directory.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -111,6 +111,16 @@ describe('the embedded default', () => {
     expect(r.processed).toBe(0);
     expect(existsSync(join(cwd, 'var', 'list', 'new'))).toBe(true);
     expect(lines.join('')).toContain('created an empty Maildir list');
+  });
+
+  it('a folder (or anything not a file) in new/ is left alone and does not stop the pass', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'listwatch-oddfile-'));
+    const loaded = loadConfig({ cwd, env: {}, overrides: { seedFrom: join(cwd, 'nowhere') } });
+    expect((await runOnce(loaded, { cwd, log: quietLog() })).processed).toBe(0);
+    mkdirSync(join(cwd, 'var', 'list', 'new', '0-a-folder'));
+    drop(cwd, '1-post', commandPost('odd@cert.fjordnet.example', 'Sigrid Holm <sigrid@cert.fjordnet.example>', 'root@x.example', 'hello'));
+    expect((await runOnce(loaded, { cwd, log: quietLog() })).processed).toBe(1);
+    expect(readdirSync(join(cwd, 'var', 'list', 'new'))).toEqual(['0-a-folder']);
   });
 
   it('finishes the post in hand on stop and leaves a consistent store', async () => {

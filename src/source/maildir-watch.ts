@@ -85,37 +85,41 @@ export class MaildirWatcher {
   async drain(handler: MessageHandler): Promise<number> {
     const before = this.processed;
     await ensureMaildir(this.opts.dir);
+    // entries that are not files stay in new/; without this the pass would list them forever
+    const leftAlone = new Set<string>();
     for (;;) {
       if (this.stopped) break;
-      const names = (await readdir(this.newDir)).filter((n) => !n.startsWith('.')).sort();
+      const names = (await readdir(this.newDir)).filter((n) => !n.startsWith('.') && !leftAlone.has(n)).sort();
       if (names.length === 0) break;
       for (const name of names) {
         if (this.stopped) break;
-        await this.handleFile(name, handler);
+        if (!(await this.handleFile(name, handler))) leftAlone.add(name);
       }
     }
     return this.processed - before;
   }
 
-  private async handleFile(name: string, handler: MessageHandler): Promise<void> {
+  /** False when the entry is not a file and was left where it is. */
+  private async handleFile(name: string, handler: MessageHandler): Promise<boolean> {
     const path = join(this.newDir, name);
     let raw: Buffer;
     try {
       const st = await stat(path);
-      if (!st.isFile()) return;
+      if (!st.isFile()) return false;
       if (st.size > MAX_MESSAGE_BYTES) {
         this.opts.log.warn({ file: path, bytes: st.size }, 'message too large; moved to cur/ unread');
         await this.moveToCur(name);
-        return;
+        return true;
       }
       raw = await readFile(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // moved by someone else
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true; // moved by someone else
       throw err;
     }
     await handler(raw, path);
     await this.moveToCur(name);
     this.processed++;
+    return true;
   }
 
   private async moveToCur(name: string): Promise<void> {
