@@ -70,6 +70,9 @@ describe('config', () => {
     expect(p.join('\n')).toMatch(/imapUrl \(LISTWATCH_IMAP_URL\): imap:\/\/ sends the password in clear/);
     expect(loadConfig({ cwd: dir(), env: { LISTWATCH_IMAP_URL: 'imap://bot@mail.example.org/INBOX', LISTWATCH_IMAP_PASSWORD: 'x', LISTWATCH_ALLOW_INSECURE: '1' } }).imap?.secure).toBe(false);
     expect(loadConfig({ cwd: dir(), env: { LISTWATCH_IMAP_URL: 'imap://bot@127.0.0.1:1143/INBOX', LISTWATCH_IMAP_PASSWORD: 'x' } }).imap?.port).toBe(1143);
+    // all of 127/8 is loopback, as the SMTP transport has it
+    expect(loadConfig({ cwd: dir(), env: { LISTWATCH_IMAP_URL: 'imap://bot@127.0.0.2:1143/INBOX', LISTWATCH_IMAP_PASSWORD: 'x' } }).imap?.host).toBe('127.0.0.2');
+    expect(problems(() => loadConfig({ cwd: dir(), env: { LISTWATCH_IMAP_URL: 'imap://bot@128.0.0.1/INBOX', LISTWATCH_IMAP_PASSWORD: 'x' } }))[0]).toMatch(/sends the password in clear/);
   });
 
   it('names every mistake with its key and where it came from', () => {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { validate as validateCron } from 'node-cron';
 import { isValidTimeZone } from '../report/digest-time.js';
 import type { ImapConnection } from '../source/imap.js';
-import { configSchema, LOOPBACK_HOSTS, type Config } from './schema.js';
+import { configSchema, isLoopbackHost, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -216,7 +216,7 @@ function checkImap(config: Config, problems: string[], fromFile: Set<string>, fi
   }
   const secure = u.protocol === 'imaps:';
   const host = u.hostname;
-  if (!secure && !LOOPBACK_HOSTS.has(host) && !config.allowInsecure) {
+  if (!secure && !isLoopbackHost(host) && !config.allowInsecure) {
     problems.push(`${key}: imap:// sends the password in clear to ${host}; use imaps:// or set allowInsecure (LISTWATCH_ALLOW_INSECURE=1)`);
   }
   if (!u.username) problems.push(`${key}: names no user (imaps://USER@${host}/INBOX)`);
@@ -270,7 +270,7 @@ function checkSmtp(config: Config, problems: string[], fromFile: Set<string>, fi
   if (u.username && password === undefined) {
     problems.push(`smtpPassword (LISTWATCH_SMTP_PASSWORD): required when ${key} names a user`);
   }
-  const loopback = LOOPBACK_HOSTS.has(u.hostname);
+  const loopback = isLoopbackHost(u.hostname);
   u.password = '';
   return { url: u.toString(), password, allowInsecure: config.allowInsecure || loopback };
 }

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
-/** Hosts on which a plain `imap://` or `smtp://` URL is fine without `allowInsecure`. */
-export const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]']);
+
+/** A host on which a plain `imap://` or `smtp://` URL is fine without `allowInsecure` (127/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_NAMES.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 const email = z
   .string()

@@ -2,9 +2,8 @@
 // connection directly (not createTransport) tells us in which step an error happened, which is
 // what decides between "certainly not delivered, retry" and "outcome unknown, do not resend".
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { isLoopbackHost } from '../config/schema.js';
 import type { MailTransport, TransportResult } from './types.js';
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
 export interface SmtpTransportOptions {
   /** plain `smtp://` without STARTTLS to a host that is not loopback */
@@ -20,10 +19,6 @@ interface SmtpError extends Error {
   responseCode?: number;
   response?: string;
   command?: string;
-}
-
-function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** Runs one SMTPConnection step; settles on its callback, an 'error' or the connection ending. */
@@ -69,7 +64,7 @@ export function smtpTransport(url: string, password: string | undefined, opts: S
   else if (u.protocol === 'smtp:') secure = false;
   else throw new Error(`SMTP URL must start with smtps:// (TLS) or smtp:// (STARTTLS), not ${u.protocol}//`);
   const port = u.port ? Number(u.port) : secure ? 465 : 587;
-  const loopback = isLoopback(host);
+  const loopback = isLoopbackHost(host);
   // smtp:// elsewhere than on loopback must upgrade with STARTTLS unless explicitly allowed not to
   const requireTLS = !secure && !loopback && !opts.allowInsecure;
   const user = u.username ? decodeURIComponent(u.username) : '';
