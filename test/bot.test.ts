@@ -166,6 +166,16 @@ describe('never a loop', () => {
     });
   }
 
+  it("takes mail whose Reply-To or X-Loop names the bot for its own, whoever signs it", async () => {
+    const b = await listWithMembers();
+    const own: Array<Record<string, string>> = [{ 'Reply-To': 'listwatch+t2@lists.example' }, { 'X-Loop': 'Listwatch@Lists.Example' }];
+    for (const [i, headers] of own.entries()) {
+      const r = await b.handle(commandPost(`own-${i}@x.example`, SIGRID, ROOT, '#listwatch analyze', { headers }));
+      expect(r.outcome, JSON.stringify(headers)).toBe('own');
+    }
+    expect(b.outgoing()).toHaveLength(0);
+  });
+
   it('does not answer Auto-Submitted: no less than a human', async () => {
     const b = await listWithMembers();
     await b.handle(commandPost('g-no@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze', { headers: { 'Auto-Submitted': 'no' } }));
