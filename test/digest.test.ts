@@ -216,6 +216,7 @@ describe('renderDigest', () => {
 
     const shown = renderDigest(input({ showTargets: true }))!;
     expect(JSON.stringify(shown.document)).toContain('130.216.223.150');
+    expect(shown.document.observations.find((o) => o.id === 'o-snort-1')).toMatchObject({ dst: '130.216.223.150', target: '130.216.223.150' });
   });
 
   it('growing and recurring findings are listed under their own headings; attackers are not called victims', () => {
