@@ -97,7 +97,7 @@ for (const kit of servers) {
       const rt = await startImapBot(srv, sink, cwd);
       cleanup.push(() => rt.stop());
       await waitFor(() => rt.store.counts().posts === 1, 15_000, 'the first post');
-      await sleep(400); // IDLE is on after autoIdleDelay
+      await waitFor(() => (rt.source as ImapWatcher).idling, 15_000, 'IDLE');
       srv.deliver(commandPost('ask-idle@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
       await waitFor(() => sink.messages.length === 1, 15_000, 'the answer');
       const raw = sink.messages[0]!.raw.toString('utf8');
@@ -214,6 +214,8 @@ for (const kit of servers) {
         const rt = await startImapBot(srv, sink, cwd);
         cleanup.push(() => rt.stop());
         await waitFor(() => rt.store.counts().posts === 1, 15_000, 'the first post');
+        // caught up and in IDLE: only the watchdog can find what comes now
+        await waitFor(() => (rt.source as ImapWatcher).idling, 15_000, 'IDLE');
         hc.deliverSilently(commandPost('ask-silent@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
         await waitFor(() => sink.messages.length === 1, 15_000, 'the watchdog to catch up');
         expect(answered(sink)).toEqual(['<ask-silent@cert.fjordnet.example>']);

@@ -83,6 +83,11 @@ export class ImapWatcher {
     return !!this.client?.usable;
   }
 
+  /** Caught up and waiting in IDLE for the server's next notice. */
+  get idling(): boolean {
+    return this.connected && !this.draining && !!this.client?.idling;
+  }
+
   /** Serialises IMAP work of ours (fetch collection, watchdog probe, searches). */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn);
