@@ -57,6 +57,16 @@ describe('the bot with the LLM layer', () => {
     expect((mail.text ?? '').replace(/\s+/g, ' ')).toContain(PARAGRAPH);
   });
 
+  it("costs no model call for a stranger's analyze (only members' commands are answered)", async () => {
+    fake = await startFakeOpenAI();
+    fake.respond = () => ({ kind: 'reply', content: { paragraph: PARAGRAPH } });
+    h = llmBot(fake);
+    await h.handle(recordsPost(ROOT, AROHA, 'Bare ACKs from 100.64/16', '100.64', '192.0.2'));
+    await h.handle(commandPost('llm-eve@elsewhere.example', 'Eve <eve@elsewhere.example>', ROOT, '#listwatch analyze'));
+    expect(fake.requests).toHaveLength(0);
+    expect(h.outgoing()).toHaveLength(0);
+  });
+
   it('answers on time with the deterministic text when the model does not answer', async () => {
     fake = await startFakeOpenAI();
     fake.respond = () => ({ kind: 'status', status: 500, message: 'down' });

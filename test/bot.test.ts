@@ -252,4 +252,16 @@ describe('autoReply', () => {
     await b.handle(buildPost({ id: 'prose-1@x.example', from: SIGRID, subject: 'coffee', body: 'Anyone for coffee?' }));
     expect(b.outgoing()).toHaveLength(1);
   });
+
+  it('keeps to the thread reply budget: answers to commands spend it, and then no unasked answer comes', async () => {
+    h = makeBot({ autoReply: true, allowlist: ['sigrid@cert.fjordnet.example'], rateLimits: { threadReplyBudget: 1 } });
+    const b = h;
+    await b.handle(buildPost({ id: ROOT, from: AROHA, subject: 'odd traffic', body: 'Anyone else seeing odd traffic?\n' }));
+    await b.handle(commandPost('ask-budget@cert.fjordnet.example', SIGRID, ROOT, '#listwatch analyze'));
+    expect(b.outgoing()).toHaveLength(1);
+    // records that add a finding, in the same thread: the budget of one reply is spent
+    const r = await b.handle(recordsPost('re-budget@noc.harbour-uni.example', AROHA, 'Re: odd traffic', '100.64', '192.0.2', { inReplyTo: ROOT }));
+    expect(r.findingChanges).toBeGreaterThan(0);
+    expect(b.outgoing()).toHaveLength(1);
+  });
 });

@@ -14,7 +14,7 @@ import { composeReply } from '../deliver/compose.js';
 import { killSwitchActive, type Outbox } from '../deliver/outbox.js';
 import type { FindingChange, Store } from '../store/store.js';
 import { checkGuards, type GuardVerdict } from './guards.js';
-import { HELP_TEXT, parseCommands, type Command } from './commands.js';
+import { HELP_TEXT, parseCommands, type Command, type CommandProblem } from './commands.js';
 import { correlatePrefix, explainObservation } from './answers.js';
 import { dayIn } from '../report/digest-time.js';
 import { hoursBefore } from './time.js';
@@ -44,6 +44,14 @@ export interface BotOptions {
   llm?: LlmLayer | null;
   /** the most an answer waits for the LLM layer before going out with what it has (default 20 s) */
   llmBudgetMs?: number;
+}
+
+interface Asker {
+  /** the sender's address, lower-cased */
+  address: string | null;
+  member: boolean;
+  commands: Command[];
+  problems: CommandProblem[];
 }
 
 interface Plan {
@@ -116,9 +124,10 @@ export class Bot {
       const thread = this.store.threadFor(mail, at);
       const analysis = analyzePost(mail, thread);
       const answer = opts.answer !== false;
+      const asker = this.askerOf(mail);
       // the LLM works before the transaction (it is slow and may fail); its text is used if it came
-      const enriched = answer && verdict.kind === 'ok' ? await this.enrichIfWanted(mail, analysis) : null;
-      plan = this.store.transaction(() => this.commitPost(mail, analysis, verdict, input, at, answer, enriched));
+      const enriched = answer && verdict.kind === 'ok' ? await this.enrichIfWanted(mail, analysis, asker) : null;
+      plan = this.store.transaction(() => this.commitPost(mail, analysis, verdict, asker, input, at, answer, enriched));
     } catch (err) {
       const message = err instanceof Error ? `${err.message}` : String(err);
       if (!this.store.db.open) throw err;
@@ -134,17 +143,22 @@ export class Bot {
     return plan.result;
   }
 
+  /** Who sent the post and what it asks; membership is judged before this post counts, so a stranger's first mail cannot command. */
+  private askerOf(mail: MailPost): Asker {
+    const address = mail.from.address?.toLowerCase() ?? null;
+    const member = !!address && (this.allowlist.has(address) || this.store.isMember(address));
+    return { address, member, ...parseCommands(mail) };
+  }
+
   /**
    * With the LLM layer on, and only when this post will get a thread analysis (an `analyze` from a
    * member, or a possible auto-reply), the thread's analysis enriched with corroboration read from
    * prose and narratives. Never throws; null when not wanted or not possible.
    */
-  private async enrichIfWanted(mail: MailPost, analysis: PostAnalysis): Promise<AnalysisResult | null> {
+  private async enrichIfWanted(mail: MailPost, analysis: PostAnalysis, asker: Asker): Promise<AnalysisResult | null> {
     if (!this.llm?.active) return null;
-    const sender = mail.from.address?.toLowerCase() ?? null;
-    const member = !!sender && (this.allowlist.has(sender) || this.store.isMember(sender));
     const thread = analysis.post.thread;
-    const asks = member && parseCommands(mail).commands.some((c) => c.name === 'analyze');
+    const asks = asker.member && asker.commands.some((c) => c.name === 'analyze');
     const auto = this.config.autoReply && analysis.observations.length > 0 && !this.store.threadState(thread).autoReplied;
     if (!asks && !auto) return null;
     try {
@@ -164,6 +178,7 @@ export class Bot {
     mail: MailPost,
     analysis: PostAnalysis,
     verdict: GuardVerdict,
+    asker: Asker,
     input: string,
     at: Date,
     answer: boolean,
@@ -172,11 +187,9 @@ export class Bot {
     const atIso = at.toISOString();
     const day = dayIn(at, this.config.timeZone);
     const thread = analysis.post.thread;
-    const sender = mail.from.address?.toLowerCase() ?? null;
+    const { address: sender, member, commands, problems } = asker;
     const logLines: Plan['logLines'] = [];
     const queued: string[] = [];
-    // membership is judged before this post counts: a stranger's first mail cannot command
-    const member = !!sender && (this.allowlist.has(sender) || this.store.isMember(sender));
 
     this.store.savePost(analysis, groupKey, day, atIso);
     const keys = new Set(analysis.observations.map((o) => groupKey(o)));
@@ -204,7 +217,6 @@ export class Bot {
       logLines.push(['history: analysed, not answered', { messageId: mail.id }]);
     } else {
       const kill = this.killSwitch();
-      const { commands, problems } = parseCommands(mail);
       if (problems.length) logLines.push(['ignored command lines', { messageId: mail.id, problems }]);
       if (commands.length && kill) {
         logLines.push(['kill switch on: commands not answered', { messageId: mail.id, killSwitch: kill }]);
@@ -214,27 +226,8 @@ export class Bot {
         queued.push(...this.answerCommands(mail, thread, sender, commands, atIso, day, logLines, enriched));
       }
       if (this.config.autoReply && !commands.length && analysis.observations.length > 0) {
-        const adds = changes.filter((c) => c.added || c.newReporters.length > 0);
-        const state = this.store.threadState(thread);
-        if (adds.length === 0) {
-          logLines.push(['auto-reply: the post adds no finding or reporter; staying quiet', { messageId: mail.id }]);
-        } else if (state.autoReplied) {
-          logLines.push(['auto-reply: already answered this thread once', { messageId: mail.id, thread }]);
-        } else if (state.replies >= this.config.rateLimits.threadReplyBudget) {
-          logLines.push(['auto-reply: the thread reply budget is spent', { messageId: mail.id, thread }]);
-        } else if (kill) {
-          logLines.push(['kill switch on: no auto-reply', { messageId: mail.id, killSwitch: kill }]);
-        } else {
-          const body = this.threadReport(thread, adds, enriched);
-          const recipients = this.config.replyTo === 'list' || !sender ? [this.config.listAddress] : [sender];
-          const out = composeReply(this.replyTarget(mail, sender), body, { cause: `auto:${thread}`, recipients });
-          const r = this.outbox.enqueue(out);
-          if (r.queued) {
-            this.store.countThreadReply(thread, true);
-            queued.push(r.messageId);
-            logLines.push(['auto-reply queued', { messageId: mail.id, reply: r.messageId, to: recipients, adds: adds.map((c) => c.finding.id) }]);
-          }
-        }
+        const reply = this.autoReply(mail, thread, sender, changes, kill, enriched, logLines);
+        if (reply) queued.push(reply);
       }
     }
     this.store.markProcessed(mail.id, input, 'analyzed', atIso);
@@ -249,6 +242,35 @@ export class Bot {
       },
       logLines,
     };
+  }
+
+  /** The one unasked answer a thread gets, when the post adds a finding or a reporter; its Message-ID when queued. */
+  private autoReply(
+    mail: MailPost,
+    thread: string,
+    sender: string | null,
+    changes: FindingChange[],
+    kill: string | null,
+    enriched: AnalysisResult | null,
+    logLines: Plan['logLines'],
+  ): string | null {
+    const adds = changes.filter((c) => c.added || c.newReporters.length > 0);
+    const state = this.store.threadState(thread);
+    const quiet = (why: string, fields: Record<string, unknown> = {}): null => {
+      logLines.push([why, { messageId: mail.id, ...fields }]);
+      return null;
+    };
+    if (adds.length === 0) return quiet('auto-reply: the post adds no finding or reporter; staying quiet');
+    if (state.autoReplied) return quiet('auto-reply: already answered this thread once', { thread });
+    if (state.replies >= this.config.rateLimits.threadReplyBudget) return quiet('auto-reply: the thread reply budget is spent', { thread });
+    if (kill) return quiet('kill switch on: no auto-reply', { killSwitch: kill });
+    const body = this.threadReport(thread, adds, enriched);
+    const recipients = this.config.replyTo === 'list' || !sender ? [this.config.listAddress] : [sender];
+    const r = this.outbox.enqueue(composeReply(this.replyTarget(mail, sender), body, { cause: `auto:${thread}`, recipients }));
+    if (!r.queued) return null;
+    this.store.countThreadReply(thread, true);
+    logLines.push(['auto-reply queued', { messageId: mail.id, reply: r.messageId, to: recipients, adds: adds.map((c) => c.finding.id) }]);
+    return r.messageId;
   }
 
   private replyTarget(mail: MailPost, sender: string | null): { messageId: string; subject: string | null; references: string[]; from: string } {
