@@ -129,31 +129,26 @@ const BEHAVIOUR_WORDS: Record<Behaviour, string> = {
 // privacy
 
 class Masker {
-  private readonly targets: string[];
-  private readonly targetSet: Set<string>;
+  /** target → its /24, longest target first (10.0.0.12 is tried before 10.0.0.1) */
+  private readonly masked: Map<string, string>;
   constructor(
     targets: Iterable<string>,
     private readonly show: boolean,
   ) {
-    // longest first, so 10.0.0.12 is tried before 10.0.0.1
-    this.targets = [...new Set(targets)].filter((t) => t.length >= 3).sort((a, b) => b.length - a.length);
-    this.targetSet = new Set(this.targets);
-  }
-
-  isTarget(addr: string | null): boolean {
-    return addr !== null && this.targetSet.has(addr);
+    const longestFirst = [...new Set(targets)].filter((t) => t.length >= 3).sort((a, b) => b.length - a.length);
+    this.masked = new Map(longestFirst.map((t) => [t, prefix24(t)]));
   }
 
   address(addr: string | null): string | null {
-    if (addr === null || this.show || !this.isTarget(addr)) return addr;
-    return prefix24(addr);
+    if (addr === null || this.show) return addr;
+    return this.masked.get(addr) ?? addr;
   }
 
   /** Replaces target addresses standing in free text (also as `addr.port` / `addr:port`). */
   text(s: string): string {
-    if (this.show || this.targets.length === 0 || !s) return s;
+    if (this.show || this.masked.size === 0 || !s) return s;
     let out = s;
-    for (const t of this.targets) out = replaceAddress(out, t, prefix24(t));
+    for (const [t, masked] of this.masked) out = replaceAddress(out, t, masked);
     return out;
   }
 }
