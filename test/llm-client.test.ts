@@ -110,6 +110,13 @@ describe('callModel against the real openai client and a loopback server', () =>
     expect(Date.now() - t0).toBeLessThan(5000); // a stalled stream never ends by itself
   });
 
+  it('stops reading a stream that runs far past max_tokens, before the budget ends it', async () => {
+    fake.queue.push({ kind: 'flood' });
+    const out = await callModel(client, messages, format, opts({ stream: true, deadline: Date.now() + 20_000 }));
+    expect(out).toMatchObject({ ok: false, failure: 'cut' });
+    expect(out.ok ? '' : out.detail).toMatch(/longer than/);
+  });
+
   it('learns once that the model wants max_completion_tokens and no temperature', async () => {
     const compat = defaultCompat();
     fake.queue.push(

@@ -60,6 +60,8 @@ export type CallOutcome =
   | { ok: false; failure: CallFailure; detail: string; attempts: number; usage?: LlmUsage };
 
 const MAX_ATTEMPTS = 5;
+/** A streamed answer longer than this is not read on: max_tokens asks for far less, and a server that ignores it must not fill memory. */
+const MAX_ANSWER_CHARS = 256 * 1024;
 
 function estimateTokens(chars: number): number {
   return Math.ceil(chars / 4);
@@ -152,6 +154,11 @@ export async function callModel(
           const choice = chunk.choices[0];
           if (choice?.delta?.content) content += choice.delta.content;
           if (choice?.delta?.refusal) refusal += choice.delta.refusal;
+          if (content.length + refusal.length > MAX_ANSWER_CHARS) {
+            attemptAbort.abort();
+            const usage = { prompt: estimateTokens(promptChars), completion: estimateTokens(content.length + refusal.length) };
+            return { ok: false, failure: 'cut', detail: `answer longer than ${MAX_ANSWER_CHARS} characters; not read on`, attempts, usage };
+          }
           if (choice?.finish_reason) finish = choice.finish_reason;
           if (chunk.usage) usage = { prompt: chunk.usage.prompt_tokens, completion: chunk.usage.completion_tokens };
         }

@@ -22,7 +22,9 @@ export type Behaviour =
   /** HTTP 200 whose body is not JSON at all */
   | { kind: 'broken-body' }
   /** accept the request and never answer */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** a stream of content deltas that never ends (a server ignoring max_tokens), until the client leaves */
+  | { kind: 'flood' };
 
 export interface RecordedRequest {
   method: string;
@@ -137,6 +139,18 @@ function act(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest, b:
     }
     case 'hang':
       return; // the socket stays open until the client gives up or close() destroys it
+    case 'flood': {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const delta = sse(chunk(id, created, model, { content: 'x'.repeat(16 * 1024) }, null));
+      const more = (): void => {
+        // as fast as the client reads, for as long as it reads
+        while (!res.destroyed && res.write(delta));
+        if (!res.destroyed) res.once('drain', more);
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      more();
+      return;
+    }
     case 'stall':
       if (stream) {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
