@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { runOnce, startBot, type BotRuntime } from '../src/bot/run.js';
-import { ImapWatcher } from '../src/source/imap.js';
+import { fetchRounds, ImapWatcher } from '../src/source/imap.js';
 import { Store } from '../src/store/store.js';
 import { startImapServer, type TestImapServer } from './helpers/imap-server.js';
 import { requireDovecotInCi, startDovecot, type DovecotServer } from './helpers/dovecot.js';
@@ -338,5 +338,16 @@ describe('the bot over imaps:// (TLS from the first byte)', { timeout: 60_000 },
     const other = mkdtempSync(join(tmpdir(), 'listwatch-imaps-other-'));
     const stranger = selfSignedCert(other).certFile;
     await expect(runOnce(loadConfig({ cwd, env: tlsEnv(stranger) }), { cwd, log: quietLog() })).rejects.toThrow(/self[- ]signed|certificate|signature/i);
+  });
+});
+
+describe('fetch rounds', () => {
+  const m = (uid: number, size: number, tooLarge = false) => ({ uid, size, tooLarge });
+  it('cut the listing by count and by bytes; a message too large to fetch costs nothing', () => {
+    const uids = (rounds: ReturnType<typeof fetchRounds>) => rounds.map((r) => r.map((x) => x.uid));
+    expect(uids(fetchRounds([m(1, 10), m(2, 10), m(3, 10)], 2, 100))).toEqual([[1, 2], [3]]);
+    expect(uids(fetchRounds([m(1, 60), m(2, 60), m(3, 30), m(4, 500)], 50, 100))).toEqual([[1], [2, 3], [4]]);
+    expect(uids(fetchRounds([m(1, 90), m(2, 10 ** 9, true), m(3, 10)], 50, 100))).toEqual([[1, 2, 3]]);
+    expect(fetchRounds([])).toEqual([]);
   });
 });

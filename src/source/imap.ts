@@ -3,9 +3,39 @@ import type { Logger } from 'pino';
 import type { CursorState } from '../store/store.js';
 import type { MessageHandler } from './maildir-watch.js';
 
-/** Messages fetched per round trip (collected, then handled one by one). */
+/** Messages fetched per round trip (collected, then handled one by one), and their bytes at most. */
 const FETCH_CHUNK = 50;
+const FETCH_CHUNK_BYTES = 64 * 1024 * 1024;
 const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
+
+export interface ListedMessage {
+  uid: number;
+  size: number;
+  tooLarge: boolean;
+}
+
+/**
+ * The listing cut into fetch rounds of at most `count` messages and `bytes` of sources (a message
+ * larger than that goes alone; one too large to fetch costs nothing), so a round never holds 50
+ * messages of 50 MB.
+ */
+export function fetchRounds(listed: readonly ListedMessage[], count = FETCH_CHUNK, bytes = FETCH_CHUNK_BYTES): ListedMessage[][] {
+  const rounds: ListedMessage[][] = [];
+  let round: ListedMessage[] = [];
+  let held = 0;
+  for (const m of listed) {
+    const cost = m.tooLarge ? 0 : m.size;
+    if (round.length > 0 && (round.length >= count || held + cost > bytes)) {
+      rounds.push(round);
+      round = [];
+      held = 0;
+    }
+    round.push(m);
+    held += cost;
+  }
+  if (round.length > 0) rounds.push(round);
+  return rounds;
+}
 
 export interface CursorStore {
   cursor(mailbox: string): CursorState | null;
@@ -231,16 +261,16 @@ export class ImapWatcher {
       const from = cursor.lastUid + 1;
       // one listing of what is past the cursor, then the sources chunk by chunk
       const listed = await this.exclusive(async () => {
-        const found: Array<{ uid: number; tooLarge: boolean }> = [];
+        const found: ListedMessage[] = [];
         // `N:*` also returns the highest message when N is past it; hence the filter
         for await (const m of client.fetch(`${from}:*`, { uid: true, size: true }, { uid: true })) {
-          if (m.uid >= from) found.push({ uid: m.uid, tooLarge: (m.size ?? 0) > MAX_MESSAGE_BYTES });
+          const size = m.size ?? 0;
+          if (m.uid >= from) found.push({ uid: m.uid, size, tooLarge: size > MAX_MESSAGE_BYTES });
         }
         return found.sort((a, b) => a.uid - b.uid);
       });
       if (listed.length === 0) return;
-      for (let i = 0; i < listed.length; i += FETCH_CHUNK) {
-        const chunk = listed.slice(i, i + FETCH_CHUNK);
+      for (const chunk of fetchRounds(listed)) {
         const wanted = chunk.filter((c) => !c.tooLarge).map((c) => c.uid);
         const sources = new Map<number, Buffer>();
         if (wanted.length) {
