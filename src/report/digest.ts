@@ -7,7 +7,7 @@ import { SCHEMA } from '../contract.js';
 import type { AnalysisDocument, Behaviour, Corroboration, Finding, FlowClass, Observation, Post } from '../contract.js';
 import type { Question } from '../correlate/types.js';
 import type { OutgoingMail } from '../deliver/types.js';
-import { roleWords, victimSentence } from '../correlate/roles.js';
+import { roleWords, victimSentence, type ActorRole } from '../correlate/roles.js';
 import { actorRole } from './reasoning.js';
 import { renderDigestHtml } from './digest-html.js';
 import { prefix24, replaceAddress } from './digest-mask.js';
@@ -91,12 +91,8 @@ export interface DigestModel {
   showTargets: boolean;
 }
 
-export type DigestActorRole = ReturnType<typeof actorRole>;
-
 /** Whose behaviour the actor prefix describes (spoofing-aware: the engine's actorRole). */
-export function actorRoleOf(f: Finding): DigestActorRole {
-  return actorRole(f);
-}
+export type DigestActorRole = ActorRole;
 
 const MAX_ITEMS_PER_SECTION = 50;
 const MAX_POSTS_PER_ITEM = 10;
@@ -319,7 +315,7 @@ export function buildDigestModel(input: DigestInput): { model: DigestModel; filt
   const narratives = input.narratives ?? {};
 
   const items: DigestItem[] = fx.findings.map(({ finding: f, status, firstDay, touched }) => {
-    const role = actorRoleOf(f);
+    const role = actorRole(f);
     const postIds = new Set<string>();
     for (const id of f.observations) {
       const o = fx.obsById.get(id);
@@ -368,7 +364,7 @@ export function buildDigestModel(input: DigestInput): { model: DigestModel; filt
   for (const { finding: f } of fx.findings) {
     const e = prefixOrgs.get(f.actorPrefix) ?? { orgs: new Set<string>(), roles: new Set<DigestActorRole>() };
     independentOrgs(f).forEach((o) => e.orgs.add(o));
-    e.roles.add(actorRoleOf(f));
+    e.roles.add(actorRole(f));
     prefixOrgs.set(f.actorPrefix, e);
   }
   const topPrefixes = [...prefixOrgs.entries()]
