@@ -100,33 +100,13 @@ export function maskTarget(addr: string | null): string | null {
 
 const MAX_FACT_OBS = 25;
 
-export interface ObservationFacts {
-  id: string;
-  reporter: string | null;
-  quoted: boolean;
-  source: string;
-  format: string;
-  time: string | null;
-  proto: string | null;
-  src: string | null;
-  sport: number | null;
-  dst: string | null;
-  dport: number | null;
-  dir: string | null;
-  srcPkts: number | null;
-  dstPkts: number | null;
-  srcBytes: number | null;
-  dstBytes: number | null;
-  srcFlags: string | null;
-  dstFlags: string | null;
-  state: string | null;
-  signature?: string;
-  class: FlowClass;
-  actor: string | null;
-  target: string | null;
-  family?: string;
-  evidence: string;
-}
+/** The contract's fields of an observation that the model is shown. */
+type SharedObservationField =
+  | 'id' | 'quoted' | 'source' | 'format' | 'time' | 'proto' | 'src' | 'sport' | 'dst' | 'dport' | 'dir'
+  | 'srcPkts' | 'dstPkts' | 'srcBytes' | 'dstBytes' | 'srcFlags' | 'dstFlags' | 'state' | 'class' | 'actor' | 'target' | 'family' | 'evidence';
+
+/** An observation as sent: those fields (addresses masked), the reporter as its org and the signature as its message. */
+export type ObservationFacts = Pick<Observation, SharedObservationField> & { reporter: string | null; signature?: string };
 
 /** One observation as the model sees it; the addresses it shows are added to `allowed`. */
 export function observationFacts(o: Observation, allowed: AllowedFacts): ObservationFacts {
