@@ -74,6 +74,10 @@ describe('detectTlp', () => {
     expect(detectTlp(null, 'tlp:clear')).toBe('CLEAR');
     expect(detectTlp(null, 'TLP:WHITE')).toBe('WHITE');
   });
+  it('reads labels spaced out with tabs and blanks around the colon', () => {
+    expect(detectTlp(null, 'classification: TLP\t:\tRED')).toBe('RED');
+    expect(detectTlp('TLP   :   AMBER', '')).toBe('AMBER');
+  });
   it('ignores words that only look similar', () => {
     expect(detectTlp(null, 'TLP:REDACTED and XTLP:RED and no label')).toBeNull();
     expect(detectTlp(null, 'nothing here')).toBeNull();

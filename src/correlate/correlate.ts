@@ -113,8 +113,16 @@ interface Group {
   threads: Set<string>;
 }
 
+/** What a statement is matched against: a group here, a finding in the LLM layer's merge. */
+export interface StatementTarget {
+  dport: number | null;
+  behaviour: Behaviour;
+  /** the actors' /16 (IPv6: /48), e.g. `130.67.0.0/16` */
+  prefix16: string;
+}
+
 /** Does a statement's text point at this group rather than another one of its thread? */
-function statementMatches(s: ProseStatement, g: Group): boolean {
+export function statementMatches(s: ProseStatement, g: StatementTarget): boolean {
   const q = s.quote.toLowerCase();
   if (g.dport !== null) {
     const p = String(g.dport);

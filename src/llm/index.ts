@@ -8,6 +8,8 @@ import type { ZodType } from 'zod';
 import type { Corroboration, Finding, Observation } from '../contract.js';
 import type { AnalysisResult } from '../analyze/types.js';
 import type { ProseStatement, Question } from '../correlate/types.js';
+import { statementMatches } from '../correlate/correlate.js';
+import { groupPrefix } from '../correlate/prefix.js';
 import type { MailPost } from '../mail/types.js';
 import { askJson, defaultCompat, type JsonSchemaFormat } from './client.js';
 import { LLM_DEFAULTS, llmConfigFromEnv, type LlmConfig } from './config.js';
@@ -491,15 +493,10 @@ function overlaps(a: string, b: string): boolean {
 }
 
 /** Does the statement name this finding rather than another of its thread (mirrors correlate's rule)? */
+/** The rule pass's own test of whether a statement names this finding rather than another. */
 function statementNames(s: ProseStatement, f: Finding): boolean {
-  const q = s.quote.toLowerCase();
-  if (f.dport !== null) {
-    const p = String(f.dport);
-    if (q.includes(`port ${p}`) || q.includes(`:${p} `) || q.includes(`/${p}`) || q.includes(`.${p} `)) return true;
-  }
-  if (s.details.includes('no-handshake') && (f.behaviour === 'midstream' || f.behaviour === 'stealth-probe')) return true;
-  if (f.behaviour === 'backscatter' && q.includes('backscatter')) return true;
-  return false;
+  const prefix16 = groupPrefix(f.actorPrefix.split('/')[0] ?? null);
+  return prefix16 !== null && statementMatches(s, { dport: f.dport, behaviour: f.behaviour, prefix16 });
 }
 
 /**

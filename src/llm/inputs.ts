@@ -2,6 +2,7 @@
 // not TLP:AMBER/RED and not from a private list; facts without names or mail addresses.
 import { groupPrefix, maskTo24 } from '../correlate/prefix.js';
 import { FLOW_CLASSES, type Finding, type FlowClass, type Observation } from '../contract.js';
+import { detectTlp } from '../mail/tlp.js';
 import type { MailPost } from '../mail/types.js';
 import { replaceAddress } from '../report/digest-mask.js';
 import { allowAddress, allowDomain, emptyFacts, type AllowedFacts } from './sanitize.js';
@@ -17,10 +18,9 @@ function listIdOf(header: string): { id: string; full: string } {
 
 /** Why this post must not go to the model, or null when it may. */
 export function withheldReason(mail: MailPost, privateLists: readonly string[]): string | null {
-  if (mail.tlp === 'AMBER' || mail.tlp === 'RED') return `TLP:${mail.tlp}`;
-  // belt and braces: a marker the mail parser did not turn into `tlp`
-  const marker = /\bTLP\s{0,3}:\s{0,3}(AMBER|RED)\b/i.exec(`${mail.subject ?? ''}\n${mail.text.slice(0, 65536)}`);
-  if (marker) return `TLP:${marker[1]!.toUpperCase()}`;
+  // the same detector as the digest's, so the two never disagree about a post
+  const tlp = mail.tlp ?? detectTlp(mail.subject, mail.text);
+  if (tlp === 'AMBER' || tlp === 'RED') return `TLP:${tlp}`;
   if (mail.headers.listId && privateLists.length > 0) {
     const { id, full } = listIdOf(mail.headers.listId);
     for (const entry of privateLists) {

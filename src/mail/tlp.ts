@@ -23,11 +23,12 @@ export function detectTlp(subject: string | null, text: string): Tlp | null {
   return best;
 }
 
-/** `TLP:RED`, `TLP: AMBER+STRICT`, `TLP-GREEN`, `TLP CLEAR` */
+/** `TLP:RED`, `TLP: AMBER+STRICT`, `TLP-GREEN`, `TLP CLEAR`, `TLP  :\tRED` */
 function colourAt(upper: string, pos: number): Tlp | null {
   let j = pos;
   let sep = 0;
-  while (j < upper.length && sep < 3 && (upper[j] === ':' || upper[j] === ' ' || upper[j] === '-' || upper[j] === '_')) {
+  // generous on purpose: a label that is missed leaks a post into the digest and to the LLM
+  while (j < upper.length && sep < 8 && ':-_ \t'.includes(upper[j]!)) {
     j++;
     sep++;
   }
