@@ -293,6 +293,11 @@ export interface ArchiveShape {
   alternativeShare: number;
   /** share of replies (default 0.45) */
   replyShare: number;
+  /**
+   * true (default): a new thread takes one of 12 subjects, so subjects recur across the archive as
+   * on a real list ("Weekly summary ..."); false: each new thread's subject is made unique.
+   */
+  recurringSubjects?: boolean;
 }
 
 export const DEFAULT_SHAPE: ArchiveShape = {
@@ -330,7 +335,8 @@ export class PostFactory {
     const id = `${this.idPrefix}-${this.n}.${rng.int(100000, 999999)}@${domain}`;
     const parent = !opts.noReply && this.recent.length && rng.chance(this.shape.replyShare) ? rng.pick(this.recent) : null;
     const picked = rng.pick(SUBJECTS);
-    const subject = opts.subject ?? (parent ? (parent.subject.startsWith('Re: ') ? parent.subject : `Re: ${parent.subject}`) : picked);
+    const fresh = this.shape.recurringSubjects === false ? `${picked} (${this.n})` : picked;
+    const subject = opts.subject ?? (parent ? (parent.subject.startsWith('Re: ') ? parent.subject : `Re: ${parent.subject}`) : fresh);
 
     let argus = 0;
     let snort = 0;
@@ -498,11 +504,12 @@ export function pastePost(kind: 'argus' | 'snort-full', lines: number, seed: num
   return { id: `paste-${kind}-${lines}-${seed}`, subject: 'paste', raw, argus: block.argus, snort: block.snort, bytes: Buffer.byteLength(raw) };
 }
 
-// `node --import tsx bench/generate.ts N out.mbox [seed]` writes an archive on its own.
+// `node --import tsx bench/generate.ts N out.mbox [seed] [--varied-subjects]` writes an archive on its own.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const n = Number(process.argv[2] ?? 1000);
   const path = process.argv[3] ?? join(ROOT, 'bench/out', `archive-${n}.mbox`);
   const seed = Number(process.argv[4] ?? 1);
-  const m = await writeArchive(path, n, seed);
+  const shape = process.argv.includes('--varied-subjects') ? { ...DEFAULT_SHAPE, recurringSubjects: false } : DEFAULT_SHAPE;
+  const m = await writeArchive(path, n, seed, shape);
   process.stdout.write(`${JSON.stringify(m)}\n`);
 }

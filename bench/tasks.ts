@@ -200,14 +200,23 @@ async function stages(path: string): Promise<Out> {
     }
     t = cpuMs();
   }
+  // the peak RSS so far and the heap in use after each stage: which stage makes the peak
+  const mb = (kb: number): number => Math.round(kb / 1024);
+  const memory: Record<string, { maxRssMb: number; heapUsedMb: number }> = {};
+  const mark = (stage: string): void => {
+    memory[stage] = { maxRssMb: mb(process.resourceUsage().maxRSS), heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) };
+  };
+  mark('afterReadParseAnalyze');
   const t4 = cpuMs();
   const result = corpus.finish();
   const t5 = cpuMs();
+  mark('afterFinish');
   let bytes = 0;
   await writeJsonDocument(result.doc, new Writable({ write(chunk: Buffer, _e, cb) { bytes += chunk.length; cb(); } }));
   ms.finish = t5 - t4;
   ms.json = cpuMs() - t5;
-  return { messages: n, observations: result.doc.observations.length, jsonBytes: bytes, cpuMs: ms };
+  mark('afterJson');
+  return { messages: n, observations: result.doc.observations.length, jsonBytes: bytes, cpuMs: ms, memory };
 }
 
 /** One big post through parseMail + analyzePost + the corpus document, timed inside the process. */
