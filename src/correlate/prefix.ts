@@ -8,8 +8,32 @@ interface Parsed {
   bytes: number[];
 }
 
-function parse(addr: string | null): Parsed | null {
-  if (!addr || addr.length > 64) return null;
+/** Strict dotted-quad decimal (no leading zeros, each part ≤ 255): the common case, read without ipaddr.js. */
+function dottedQuad(addr: string): number[] | null {
+  const bytes: number[] = [];
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= addr.length; i++) {
+    const c = i < addr.length ? addr.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return null; // leading zero
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return null;
+    } else if (c === 46) {
+      if (digits === 0 || bytes.length === 4) return null;
+      bytes.push(value);
+      value = 0;
+      digits = 0;
+    } else {
+      return null;
+    }
+  }
+  return bytes.length === 4 ? bytes : null;
+}
+
+function parseUncached(addr: string): Parsed | null {
+  const quad = dottedQuad(addr);
+  if (quad) return { v6: false, bytes: quad };
   try {
     if (!ipaddr.isValid(addr)) return null;
     if (addr.includes('.') && !addr.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(addr)) return null;
@@ -20,8 +44,26 @@ function parse(addr: string | null): Parsed | null {
   }
 }
 
+// The same few thousand actors recur in every group key and report line; parsed results are shared (never mutated).
+const PARSE_CACHE_MAX = 50_000;
+const parseCache = new Map<string, Parsed | null>();
+
+function parse(addr: string | null): Parsed | null {
+  if (!addr || addr.length > 64) return null;
+  const hit = parseCache.get(addr);
+  if (hit !== undefined) return hit;
+  const p = parseUncached(addr);
+  if (parseCache.size >= PARSE_CACHE_MAX) parseCache.clear();
+  parseCache.set(addr, p);
+  return p;
+}
+
 function format(p: Parsed, bits: number): string {
   const keep = bits / 8;
+  if (!p.v6) {
+    const b = p.bytes;
+    return `${keep > 0 ? b[0] : 0}.${keep > 1 ? b[1] : 0}.${keep > 2 ? b[2] : 0}.${keep > 3 ? b[3] : 0}/${bits}`;
+  }
   const bytes = p.bytes.map((b, i) => (i < keep ? b : 0));
   return `${ipaddr.fromByteArray(bytes).toString()}/${bits}`;
 }

@@ -160,6 +160,11 @@ function looksLikeRowStart(text: string): boolean {
   return m !== null && EPOCH_RE.test(m[1] as string) && UID_RE.test(m[2] as string);
 }
 
+/** Does the line open a row: of the default layout, or fitting the first column of the `#fields` header? */
+function rowStart(text: string, header: readonly string[] | null): boolean {
+  return looksLikeRowStart(text) || (header !== null && headerRowStart(text, header[0] ?? ''));
+}
+
 /** Under a `#fields` header: does the line open with a value that fits the first column? */
 function headerRowStart(text: string, first: string): boolean {
   const m = /^\s{0,8}(\S{1,64})\s/.exec(text);
@@ -247,8 +252,7 @@ export function extractZeek(lines: readonly string[]): ExtractedRecord[] {
       continue;
     }
     const header = fields;
-    const rowStart = (t: string): boolean => looksLikeRowStart(t) || (header !== null && headerRowStart(t, header[0] ?? ''));
-    if (text.length > MAX_RECORD_LINE || !conn || !rowStart(text)) {
+    if (text.length > MAX_RECORD_LINE || !conn || !rowStart(text, header)) {
       i++;
       continue;
     }
@@ -258,7 +262,7 @@ export function extractZeek(lines: readonly string[]): ExtractedRecord[] {
     let span = 1;
     while (splitRow(joined, separator, expected).length < expected && span < MAX_ROW_LINES && i + span < lines.length) {
       const next = lines[i + span] ?? '';
-      if (next.trim().length === 0 || next.length > MAX_RECORD_LINE || rowStart(next) || next.trimStart().startsWith('#')) break;
+      if (next.trim().length === 0 || next.length > MAX_RECORD_LINE || rowStart(next, header) || next.trimStart().startsWith('#')) break;
       joined = `${joined.trimEnd()}${separator === '\t' && joined.includes('\t') ? '\t' : ' '}${next.trim()}`;
       span++;
     }
