@@ -111,6 +111,8 @@ interface Group {
   prefix16: string;
   obs: Observation[];
   threads: Set<string>;
+  /** set when a statement is first matched against the group (after grouping, when dport is final) */
+  needles?: Needles;
 }
 
 /** What a statement is matched against: a group here, a finding in the LLM layer's merge. */
@@ -123,15 +125,37 @@ export interface StatementTarget {
 
 /** Does a statement's text point at this group rather than another one of its thread? */
 export function statementMatches(s: ProseStatement, g: StatementTarget): boolean {
-  const q = s.quote.toLowerCase();
-  if (g.dport !== null) {
-    const p = String(g.dport);
-    if (q.includes(`port ${p}`) || q.includes(`:${p} `) || q.includes(`/${p}`) || q.includes(`.${p} `)) return true;
-  }
-  if (s.details.includes('no-handshake') && (g.behaviour === 'midstream' || g.behaviour === 'stealth-probe')) return true;
-  // "from 130.67/16", "130.67.x.x": the statement names the actors' network
+  return quoteMatches(s.quote.toLowerCase(), s.details.includes('no-handshake'), g, needlesOf(g));
+}
+
+/** What a statement's (lower-cased) text may name a group by: its port and its /16 as written in prose. */
+interface Needles {
+  /** `port 80`, `:80 `, `/80`, `.80 ` */
+  port: readonly string[];
+  /** `130.67.`, `130.67/` (none for IPv6) */
+  network: readonly string[];
+}
+
+function needlesOf(g: StatementTarget): Needles {
+  const p = g.dport === null ? null : String(g.dport);
   const m = /^(\d+)\.(\d+)\./.exec(g.prefix16);
-  if (m && (q.includes(`${m[1]}.${m[2]}.`) || q.includes(`${m[1]}.${m[2]}/`))) return true;
+  return {
+    port: p === null ? [] : [`port ${p}`, `:${p} `, `/${p}`, `.${p} `],
+    network: m ? [`${m[1]}.${m[2]}.`, `${m[1]}.${m[2]}/`] : [],
+  };
+}
+
+function includesAny(q: string, needles: readonly string[]): boolean {
+  for (const n of needles) if (q.includes(n)) return true;
+  return false;
+}
+
+/** statementMatches on the statement's lower-cased quote and the group's needles, worked out once by the caller. */
+function quoteMatches(q: string, noHandshake: boolean, g: StatementTarget, needles: Needles): boolean {
+  if (includesAny(q, needles.port)) return true;
+  if (noHandshake && (g.behaviour === 'midstream' || g.behaviour === 'stealth-probe')) return true;
+  // "from 130.67/16", "130.67.x.x": the statement names the actors' network
+  if (includesAny(q, needles.network)) return true;
   if (g.behaviour === 'backscatter' && q.includes('backscatter')) return true;
   return false;
 }
@@ -176,7 +200,12 @@ export function correlate(input: {
     if (s.polarity !== 'same' || !s.org) continue;
     const candidates = groupsOfThread.get(s.thread);
     if (!candidates || candidates.length === 0) continue;
-    const preferred = candidates.filter((g) => statementMatches(s, g));
+    const q = s.quote.toLowerCase();
+    const noHandshake = s.details.includes('no-handshake');
+    const preferred: Group[] = [];
+    for (const g of candidates) {
+      if (quoteMatches(q, noHandshake, g, (g.needles ??= needlesOf(g)))) preferred.push(g);
+    }
     for (const g of preferred.length > 0 ? preferred : candidates) {
       let list = corroborationOf.get(g);
       if (!list) corroborationOf.set(g, (list = []));

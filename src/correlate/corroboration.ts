@@ -32,31 +32,49 @@ function paragraphsOf(mail: MailPost, take: (b: BodyBlock) => boolean): string[]
   for (const block of mail.blocks) {
     if (!take(block)) continue;
     let current = '';
-    const flush = (): void => {
-      if (current.trim()) out.push(current.trim());
-      current = '';
-    };
     for (const raw of block.lines) {
       if (raw.length > MAX_LINE || looksLikeData(raw)) {
-        flush();
+        current = flushed(current, out);
         continue;
       }
       const line = raw.trim();
       if (!line) {
-        flush();
+        current = flushed(current, out);
         continue;
       }
       if (current.length + line.length < MAX_PARAGRAPH) current += (current ? ' ' : '') + line;
       // "I then looked at the argus logs:" introduces pasted data: the sentence ends there
-      if (line.endsWith(':')) flush();
+      if (line.endsWith(':')) current = flushed(current, out);
     }
-    flush();
+    flushed(current, out);
   }
   return out;
 }
 
-function ownParagraphs(mail: MailPost): string[] {
-  return paragraphsOf(mail, (b) => b.kind === 'own');
+/** Ends the paragraph being gathered: keeps it when it has text, and returns the empty start of the next. */
+function flushed(current: string, out: string[]): string {
+  const t = current.trim();
+  if (t) out.push(t);
+  return '';
+}
+
+function isOwn(b: BodyBlock): boolean {
+  return b.kind === 'own';
+}
+
+// findStatements and findQuestions both read the same post's own sentences: split them once.
+let lastMail: MailPost | null = null;
+let lastBlocks: MailPost['blocks'] | null = null;
+let lastOwnSentences: string[][] = [];
+
+/** The sentences of each of the author's own paragraphs. */
+function ownSentences(mail: MailPost): string[][] {
+  if (mail === lastMail && mail.blocks === lastBlocks) return lastOwnSentences;
+  const sentences = paragraphsOf(mail, isOwn).map(splitSentences);
+  lastMail = mail;
+  lastBlocks = mail.blocks;
+  lastOwnSentences = sentences;
+  return sentences;
 }
 
 /** Sentences of a paragraph, with their terminating punctuation. Linear scan, no regex. */
@@ -129,8 +147,14 @@ function isQuestion(s: string): boolean {
   return s.endsWith('?') || s.endsWith('?"') || s.endsWith('?)');
 }
 
+/**
+ * Every pattern above needs one of these words (the same case folding as theirs): a sentence
+ * without any can have no polarity, and most sentences have none.
+ */
+const POLARITY_HINT = /too|well|same|similar|also|not|n['\u2018\u2019]t|dont|didnt|havent|never|sign|none/i;
+
 function polarityOf(raw: string): 'same' | 'not-same' | null {
-  if (isQuestion(raw)) return null;
+  if (isQuestion(raw) || !POLARITY_HINT.test(raw)) return null;
   const sentence = raw.replace(/[\u2018\u2019]/g, "'");
   // "If you see the same ..." is a request, not a report
   if (/^\s*(?:if|please|let\s+(?:me|us)\s+know|anyone|does|has|have\s+you)\b/i.test(sentence)) return null;
@@ -145,8 +169,7 @@ function polarityOf(raw: string): 'same' | 'not-same' | null {
 export function findStatements(mail: MailPost, thread: string): ProseStatement[] {
   const out: ProseStatement[] = [];
   try {
-    for (const paragraph of ownParagraphs(mail)) {
-      const sentences = splitSentences(paragraph);
+    for (const sentences of ownSentences(mail)) {
       for (let i = 0; i < sentences.length; i++) {
         const sentence = sentences[i] as string;
         const polarity = polarityOf(sentence);
@@ -180,11 +203,11 @@ export function findStatements(mail: MailPost, thread: string): ProseStatement[]
   return out;
 }
 
-function questionsIn(paragraphs: readonly string[], mail: MailPost, thread: string): Question[] {
+function questionsIn(paragraphs: readonly (readonly string[])[], mail: MailPost, thread: string): Question[] {
   const out: Question[] = [];
   const seen = new Set<string>();
-  for (const paragraph of paragraphs) {
-    for (const sentence of splitSentences(paragraph)) {
+  for (const sentences of paragraphs) {
+    for (const sentence of sentences) {
       if (!isQuestion(sentence) || seen.has(sentence)) continue;
       const words = sentence.split(/\s+/).filter(Boolean);
       if (words.length < 3) continue;
@@ -202,9 +225,9 @@ function questionsIn(paragraphs: readonly string[], mail: MailPost, thread: stri
  */
 export function findQuestions(mail: MailPost, thread: string): Question[] {
   try {
-    const own = questionsIn(ownParagraphs(mail), mail, thread);
+    const own = questionsIn(ownSentences(mail), mail, thread);
     if (own.length > 0) return own;
-    return questionsIn(paragraphsOf(mail, (b) => b.kind === 'quoted' && b.depth <= 1), mail, thread);
+    return questionsIn(paragraphsOf(mail, (b) => b.kind === 'quoted' && b.depth <= 1).map(splitSentences), mail, thread);
   } catch {
     return [];
   }
