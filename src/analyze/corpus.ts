@@ -1,7 +1,7 @@
 import { SCHEMA, type InputError, type Observation, type Party, type Post } from '../contract.js';
-import { applyJoin, joinAlertsToFlows } from '../classify/join.js';
+import { applyJoin, applyJoinInPlace, joinAlertsToFlows } from '../classify/join.js';
 import { correlate } from '../correlate/correlate.js';
-import { markDuplicates } from '../correlate/duplicates.js';
+import { markDuplicates, markDuplicatesInPlace } from '../correlate/duplicates.js';
 import type { ProseStatement, Question } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
 import type { AnalysisResult, PostAnalysis } from './types.js';
@@ -57,8 +57,37 @@ export class Corpus {
     const threadOfPost = new Map(this.posts.map((p) => [p.id, p.thread]));
     for (const s of this.statements) s.thread = threadOfPost.get(s.post) ?? s.thread;
     for (const q of this.questions) q.thread = threadOfPost.get(q.post) ?? q.thread;
-    const observations = completeQuotedReporters(this.observations, this.posts, this.parentOf);
-    return buildResult(this.posts, observations, this.statements, this.questions, this.errors);
+    // annotated in place: the corpus holds the only reference to its observations, and a second
+    // copy of every one doubled the peak memory (bench/README.md)
+    const observations = this.observations;
+    const reporterOf = quotedReporterResolver(this.posts, this.parentOf);
+    for (const o of observations) {
+      const reporter = reporterOf(o);
+      if (reporter) o.reporter = reporter;
+    }
+    markDuplicatesInPlace(observations);
+    inheritReportersInPlace(observations);
+    const joins = joinAlertsToFlows(observations.filter((o) => !o.duplicateOf));
+    if (joins.length > 0) {
+      const wanted = new Set<string>();
+      for (const j of joins) {
+        wanted.add(j.alert);
+        wanted.add(j.flow);
+      }
+      const byId = new Map<string, Observation>();
+      for (const o of observations) if (wanted.has(o.id)) byId.set(o.id, o);
+      for (const j of joins) {
+        const alert = byId.get(j.alert);
+        const flow = byId.get(j.flow);
+        if (alert && flow) applyJoinInPlace(alert, flow);
+      }
+    }
+    const findings = correlate({ posts: this.posts, observations, statements: this.statements, joins });
+    return {
+      doc: { schema: SCHEMA, posts: this.posts, observations, findings, errors: this.errors },
+      statements: this.statements,
+      questions: this.questions,
+    };
   }
 }
 
@@ -110,6 +139,18 @@ export function completeQuotedReporters(
   posts: readonly Post[],
   parentOf: ReadonlyMap<string, string>,
 ): Observation[] {
+  const reporterOf = quotedReporterResolver(posts, parentOf);
+  return observations.map((o) => {
+    const reporter = reporterOf(o);
+    return reporter ? { ...o, reporter } : o;
+  });
+}
+
+/** Who a quoted observation without an address is attributed to (completeQuotedReporters), or undefined to leave it. */
+function quotedReporterResolver(
+  posts: readonly Post[],
+  parentOf: ReadonlyMap<string, string>,
+): (o: Observation) => Party | undefined {
   const byName = new Map<string, Party>();
   const authorOf = new Map<string, Party>();
   for (const p of posts) {
@@ -117,18 +158,17 @@ export function completeQuotedReporters(
     const name = p.from.name?.trim().toLowerCase();
     if (name && p.from.address && !byName.has(name)) byName.set(name, p.from);
   }
-  return observations.map((o) => {
-    if (!o.quoted || o.reporter.address) return o;
+  return (o) => {
+    if (!o.quoted || o.reporter.address) return undefined;
     const name = o.reporter.name?.trim().toLowerCase();
     const known = name ? byName.get(name) : undefined;
-    if (known) return { ...o, reporter: known };
+    if (known) return known;
     if (!name) {
       const parent = parentOf.get(o.post);
-      const parentAuthor = parent ? authorOf.get(parent) : undefined;
-      if (parentAuthor) return { ...o, reporter: parentAuthor };
+      return parent ? authorOf.get(parent) : undefined;
     }
-    return o;
-  });
+    return undefined;
+  };
 }
 
 /** A quotation whose attribution line was lost still belongs to whoever posted the original. */
@@ -139,4 +179,18 @@ function inheritReporters(observations: Observation[]): Observation[] {
     const original = byId.get(o.duplicateOf);
     return original ? { ...o, reporter: original.reporter } : o;
   });
+}
+
+/** inheritReporters on the objects themselves. */
+function inheritReportersInPlace(observations: readonly Observation[]): void {
+  const wanted = new Set<string>();
+  for (const o of observations) if (o.duplicateOf && !o.reporter.org && !o.reporter.address) wanted.add(o.duplicateOf);
+  if (wanted.size === 0) return;
+  const byId = new Map<string, Observation>();
+  for (const o of observations) if (wanted.has(o.id)) byId.set(o.id, o);
+  for (const o of observations) {
+    if (!o.duplicateOf || o.reporter.org || o.reporter.address) continue;
+    const original = byId.get(o.duplicateOf);
+    if (original) o.reporter = original.reporter;
+  }
 }

@@ -87,6 +87,13 @@ export function joinAlertsToFlows(obs: readonly Observation[]): Array<{ alert: s
 
 /** The alert's observation after joining: the flow's class, actor and target, and evidence naming the flow. */
 export function applyJoin(alert: Observation, flow: Observation): Observation {
+  const out: Observation = { ...alert };
+  applyJoinInPlace(out, flow);
+  return out;
+}
+
+/** applyJoin on the alert object itself (a large corpus keeps one object per observation). */
+export function applyJoinInPlace(alert: Observation, flow: Observation): void {
   const at = timeMs(alert);
   const ft = timeMs(flow);
   const gap = at !== null && ft !== null ? `${(Math.abs(at - ft) / 1000).toFixed(1)} s apart` : 'at the same time';
@@ -98,10 +105,12 @@ export function applyJoin(alert: Observation, flow: Observation): Observation {
   const evidence =
     `Same traffic as flow record ${flow.id} (same ${flow.proto ?? 'protocol'} addresses and ports, ${gap}), ` +
     `so ${what} (${alertFlags(alert)}) takes its class ${flow.class}: ${flowEvidence}${note ? `; ${note}` : ''}.`;
-  const out: Observation = { ...alert, class: flow.class, actor: flow.actor, target: flow.target, evidence };
   const family = alert.family ?? flow.family;
-  if (family !== undefined) out.family = family;
-  return out;
+  alert.class = flow.class;
+  alert.actor = flow.actor;
+  alert.target = flow.target;
+  alert.evidence = evidence;
+  if (family !== undefined) alert.family = family;
 }
 
 function alertFlags(o: Observation): string {

@@ -43,10 +43,34 @@ export function duplicateKey(o: Observation): string {
 
 /** Sets duplicateOf on re-quoted copies: key = source+proto+5-tuple+time(to the second)+flags+counts+signature id. The original is the earliest non-quoted occurrence (posts in the order given), else the first occurrence. Linear. Returns new objects. */
 export function markDuplicates(obs: readonly Observation[]): Observation[] {
+  const originals = originalsOf(obs);
+  return obs.map((o, i) => {
+    const { duplicateOf: _old, ...rest } = o;
+    const orig = originals[i] as Observation;
+    if (orig === o) return { ...rest };
+    return { ...rest, duplicateOf: orig.id };
+  });
+}
+
+/**
+ * markDuplicates on the objects themselves: no second copy of a large corpus. duplicateOf is set
+ * on the copies (appended last, where the copying form puts it) and removed from the others.
+ */
+export function markDuplicatesInPlace(obs: readonly Observation[]): void {
+  const originals = originalsOf(obs);
+  for (let i = 0; i < obs.length; i++) {
+    const o = obs[i] as Observation;
+    const orig = originals[i] as Observation;
+    if (o.duplicateOf !== undefined) delete o.duplicateOf;
+    if (orig !== o) o.duplicateOf = orig.id;
+  }
+}
+
+/** For each observation, the observation it copies, or itself when it is not a copy. */
+function originalsOf(obs: readonly Observation[]): Observation[] {
   // Two keys per record: the instant (UTC second) and the wall-clock second as printed. Either
   // matching makes a copy; the original is tracked per equivalence class.
   const classOf = new Map<string, { original: Observation }>();
-  const classes: Array<{ original: Observation }> = [];
   const memberOf: Array<{ original: Observation }> = [];
   for (const o of obs) {
     const ku = 'u|' + duplicateKey(o);
@@ -54,7 +78,6 @@ export function markDuplicates(obs: readonly Observation[]): Observation[] {
     let cls = classOf.get(ku) ?? classOf.get(kl);
     if (!cls) {
       cls = { original: o };
-      classes.push(cls);
     } else if (cls.original.quoted && !o.quoted) {
       cls.original = o;
     }
@@ -63,10 +86,8 @@ export function markDuplicates(obs: readonly Observation[]): Observation[] {
     memberOf.push(cls);
   }
   return obs.map((o, i) => {
-    const { duplicateOf: _old, ...rest } = o;
     const orig = (memberOf[i] as { original: Observation }).original;
     // Two identical lines in one post, both quoted or both not, are two records, not a re-quote.
-    if (orig === o || (orig.post === o.post && orig.quoted === o.quoted)) return { ...rest };
-    return { ...rest, duplicateOf: orig.id };
+    return orig.post === o.post && orig.quoted === o.quoted ? o : orig;
   });
 }
