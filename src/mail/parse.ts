@@ -182,10 +182,17 @@ const AUTO_REPLY_HEADERS = [
 ];
 
 /** header name (lower case) → unfolded raw values, in order */
+/** The headers parseRfc822 reads (keep in step with it): the rest, mostly Received, are not worth normalising. */
+const READ_HEADERS = new Set([
+  'message-id', 'in-reply-to', 'references', 'date', 'from', 'list-id', 'auto-submitted', 'precedence',
+  'x-loop', 'return-path', 'reply-to', 'archived-at', ...AUTO_REPLY_HEADERS,
+]);
+
 function headerMap(parsed: ParsedMail): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const hl of parsed.headerLines ?? []) {
     const key = hl.key.toLowerCase();
+    if (!READ_HEADERS.has(key)) continue;
     const colon = hl.line.indexOf(':');
     if (!key || colon < 0) continue;
     const value = hl.line.slice(colon + 1, colon + 1 + MAX_HEADER_VALUE).replace(/\s+/g, ' ').trim();
@@ -457,6 +464,14 @@ export function mimeDepth(raw: Buffer): number {
   while (pos < text.length) {
     let nl = text.indexOf('\n', pos);
     if (nl < 0) nl = text.length;
+    if (!inHeaders) {
+      // in a body only a boundary line of an open multipart changes anything; with none open, nothing can
+      if (stack.length === 0) return maxDepth;
+      if (text.charCodeAt(pos) !== 45 || text.charCodeAt(pos + 1) !== 45 || pos + 1 >= nl) {
+        pos = nl + 1;
+        continue;
+      }
+    }
     let line = text.slice(pos, Math.min(nl, pos + 2000));
     if (line.endsWith('\r')) line = line.slice(0, -1);
     pos = nl + 1;

@@ -498,7 +498,8 @@ const HEADER_KEYS: Record<string, 'from' | 'other'> = {
 function headerLine(s: string): { key: string; value: string } | null {
   const early = s.indexOf(':');
   if (early < 0 || early > 40) return null;
-  const t = head(s).trim().replace(/^\*([^*]{1,20}):\*/, '$1:');
+  let t = head(s).trim();
+  if (t.charCodeAt(0) === 42 /* * */) t = t.replace(/^\*([^*]{1,20}):\*/, '$1:');
   const colon = t.indexOf(':');
   if (colon <= 0 || colon > 20) return null;
   const key = t.slice(0, colon).trim().toLowerCase();
