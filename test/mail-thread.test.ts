@@ -48,6 +48,18 @@ describe('ThreadIndex', () => {
     expect(t.threadOf('first')).toBe('first');
     expect(t.threadOf('other')).toBe('other');
   });
+  it('keeps recurring subjects apart: each new post starts a thread, a reply joins the latest one before it', () => {
+    const t = new ThreadIndex();
+    t.add(post('w1', { subject: 'Weekly summary', date: '2026-01-05T09:00:00Z' }));
+    t.add(post('w2', { subject: 'Weekly summary', date: '2026-01-12T09:00:00Z' }));
+    t.add(post('r2', { subject: 'Re: Weekly summary', date: '2026-01-13T10:00:00Z' }));
+    t.add(post('late', { subject: 'Re: Weekly summary', date: '2026-06-01T10:00:00Z' }));
+    expect(t.threadOf('w1')).toBe('w1');
+    expect(t.threadOf('w2')).toBe('w2');
+    expect(t.threadOf('r2')).toBe('w2');
+    // half a year later nothing started recently: the subject itself
+    expect(t.threadOf('late')).toBe('weekly summary');
+  });
   it('falls back to the normalized subject when only replies of a thread are known', () => {
     const t = new ThreadIndex();
     t.add(post('x', { subject: 'Re: Code red variants?' }));

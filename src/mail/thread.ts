@@ -62,8 +62,8 @@ interface Node {
  */
 export class ThreadIndex {
   private readonly nodes = new Map<string, Node>();
-  /** normalized subject -> its earliest thread starter, and its earliest post with reference headers */
-  private readonly bySubject = new Map<string, { starter: Node | null; withRefs: Node | null }>();
+  /** normalized subject -> its thread starters and its posts with reference headers, in time order once sorted */
+  private readonly bySubject = new Map<string, SubjectPosts>();
   private readonly resolving = new Set<string>();
   private readonly memo = new Map<string, string>();
   private order = 0;
@@ -86,15 +86,12 @@ export class ThreadIndex {
     this.nodes.set(p.id, node);
     this.memo.clear();
     if (!subjectKey) return;
-    const group = this.bySubject.get(subjectKey);
-    const starts = !node.isReply;
-    const hasRefs = node.parent !== null;
-    if (!group) {
-      this.bySubject.set(subjectKey, { starter: starts ? node : null, withRefs: hasRefs ? node : null });
-      return;
-    }
-    if (starts && (group.starter === null || earlier(node, group.starter))) group.starter = node;
-    if (hasRefs && (group.withRefs === null || earlier(node, group.withRefs))) group.withRefs = node;
+    let group = this.bySubject.get(subjectKey);
+    if (!group) this.bySubject.set(subjectKey, (group = { starters: [], withRefs: [], sorted: true }));
+    if (!node.isReply) group.starters.push(node);
+    else if (node.parent !== null) group.withRefs.push(node);
+    else return;
+    group.sorted = false;
   }
 
   /**
@@ -137,16 +134,25 @@ export class ThreadIndex {
       const known = this.nodes.get(root);
       return known && known.parent === null ? known.id : root;
     }
-    if (!top.subjectKey) return top.id;
-    // no reference headers at all: join the thread of the subject's earliest starter, else of its
-    // earliest post that has references, else the subject itself
+    // A post that starts something is its own root, even when its subject recurs ("Weekly
+    // summary"): joining by subject would glue years of unrelated posts into one thread.
+    if (!top.subjectKey || !top.isReply) return top.id;
+    // A reply without reference headers joins the latest thread of its subject started shortly
+    // before it, else the thread of the latest such post that has references, else the subject.
     const group = this.bySubject.get(top.subjectKey);
     if (!group) return top.id;
-    if (group.starter) return group.starter.id;
-    if (group.withRefs && !this.resolving.has(top.id)) {
+    if (!group.sorted) {
+      group.starters.sort(compareNodes);
+      group.withRefs.sort(compareNodes);
+      group.sorted = true;
+    }
+    const starter = latestBefore(group.starters, top);
+    if (starter) return starter.id;
+    const withRefs = latestBefore(group.withRefs, top);
+    if (withRefs && !this.resolving.has(top.id)) {
       this.resolving.add(top.id);
       try {
-        return this.threadOf(group.withRefs.id);
+        return this.threadOf(withRefs.id);
       } finally {
         this.resolving.delete(top.id);
       }
@@ -167,6 +173,33 @@ function hasReplyPrefix(s: string | null): boolean {
   return stripReplyPrefix(t) !== t;
 }
 
-function earlier(a: Node, b: Node): boolean {
-  return a.time < b.time || (a.time === b.time && a.order < b.order);
+interface SubjectPosts {
+  starters: Node[];
+  withRefs: Node[];
+  sorted: boolean;
+}
+
+/** how long after a thread starts a reference-less reply may still join it by subject */
+const SUBJECT_JOIN_WINDOW_MS = 60 * 86_400_000;
+/** clocks of different senders disagree: a reply may look a little older than what it answers */
+const CLOCK_SKEW_MS = 86_400_000;
+
+function compareNodes(a: Node, b: Node): number {
+  return a.time !== b.time ? (a.time < b.time ? -1 : 1) : a.order - b.order;
+}
+
+/** The latest node of a time-sorted list at most a day after `reply` and at most 60 days before it. */
+function latestBefore(sorted: readonly Node[], reply: Node): Node | null {
+  if (sorted.length === 0) return null;
+  if (!Number.isFinite(reply.time)) return sorted[sorted.length - 1]!; // undated: the latest known
+  const limit = reply.time + CLOCK_SKEW_MS;
+  let lo = 0;
+  let hi = sorted.length; // first index with time > limit
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]!.time <= limit) lo = mid + 1;
+    else hi = mid;
+  }
+  const found = lo > 0 ? sorted[lo - 1]! : null;
+  return found && found.time >= reply.time - SUBJECT_JOIN_WINDOW_MS ? found : null;
 }
