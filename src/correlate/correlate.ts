@@ -195,11 +195,18 @@ export function correlate(input: {
   }
 
   // Which groups each "same" statement speaks for: the groups of its thread, narrowed to the ones it names.
+  // Per group only an org's first statement counts, so once an org's statements cover every group
+  // of a thread its later ones are skipped unread: a long thread of "same here" replies stays linear.
   const corroborationOf = new Map<Group, ProseStatement[]>();
+  const coveredFor = new Map<string, Set<Group>>();
   for (const s of input.statements) {
     if (s.polarity !== 'same' || !s.org) continue;
     const candidates = groupsOfThread.get(s.thread);
     if (!candidates || candidates.length === 0) continue;
+    const coverKey = `${s.thread}\u0000${s.org}`;
+    let covered = coveredFor.get(coverKey);
+    if (!covered) coveredFor.set(coverKey, (covered = new Set()));
+    if (covered.size === candidates.length) continue;
     const q = s.quote.toLowerCase();
     const noHandshake = s.details.includes('no-handshake');
     const preferred: Group[] = [];
@@ -207,6 +214,8 @@ export function correlate(input: {
       if (quoteMatches(q, noHandshake, g, (g.needles ??= needlesOf(g)))) preferred.push(g);
     }
     for (const g of preferred.length > 0 ? preferred : candidates) {
+      if (covered.has(g)) continue;
+      covered.add(g);
       let list = corroborationOf.get(g);
       if (!list) corroborationOf.set(g, (list = []));
       list.push(s);
