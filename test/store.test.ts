@@ -106,25 +106,31 @@ describe('incremental correlation', () => {
     s.close();
   });
 
-  it('recomputes a new post from the observations of its own group keys only', async () => {
+  it("costs a new post the same whether its group holds 5 or 100 posts: nothing of the group's history is read back", async () => {
+    const { vi } = await import('vitest');
     const { makeBot } = await import('./helpers/bot-harness.js');
     const { recordsPost } = await import('./helpers/bot-mail.js');
-    const h = makeBot();
-    // history: 60 posts about 60 other /16s
-    for (let i = 0; i < 60; i++) await h.handle(recordsPost(`old-${i}@h.example`, `R${i} <r@org${i}.example>`, `scan ${i}`, `10.${i}`, '192.0.2'));
-    await h.handle(recordsPost('first@harbour.example', 'A <a@harbour.example>', 'bare ACKs', '100.64', '192.0.2'));
-    const read: number[] = [];
-    const original = h.store.observationsByGroupKeys.bind(h.store);
-    h.store.observationsByGroupKeys = (keys, cap) => {
-      const rows = original(keys, cap);
-      read.push(rows.length);
-      return rows;
+    const parsesFor = async (history: number): Promise<{ parses: number; observations: number; findings: number }> => {
+      const h = makeBot({ autoReply: false });
+      // history: posts about 100.64/16 from two organisations, each with other hosts
+      for (let i = 0; i < history; i++) {
+        const from = i % 2 ? 'S <s@fjord.example>' : 'A <a@harbour.example>';
+        await h.handle(recordsPost(`old-${i}@h.example`, from, `scan ${i}`, '100.64', `10.${i % 250}.${Math.floor(i / 250)}`));
+      }
+      const spy = vi.spyOn(JSON, 'parse');
+      const r = await h.handle(recordsPost('new@delta.example', 'D <d@delta.example>', 'same here', '100.64', '198.51.100'));
+      const parses = spy.mock.calls.length;
+      spy.mockRestore();
+      const findings = h.store.counts().findings;
+      h.close();
+      return { parses, observations: r.observations ?? 0, findings };
     };
-    await h.handle(recordsPost('second@fjord.example', 'S <s@fjord.example>', 'same here', '100.64', '198.51.100'));
-    expect(h.store.counts().observations).toBe(62 * 4);
-    // the two posts about 100.64/16, not the 240 observations of the history
-    expect(read).toEqual([8]);
-    h.close();
+    const small = await parsesFor(5);
+    const large = await parsesFor(100);
+    expect(small.observations).toBe(4);
+    expect(large.findings).toBe(small.findings);
+    // the old recompute parsed every stored observation of the group: 20 vs 400 here
+    expect(large.parses).toBe(small.parses);
   });
 });
 

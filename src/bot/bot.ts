@@ -19,8 +19,6 @@ import { correlatePrefix, explainObservation } from './answers.js';
 import { dayIn } from '../report/digest-time.js';
 import { hoursBefore } from './time.js';
 
-/** How many threads' prose statements one recomputation reads at most. */
-const MAX_STATEMENT_THREADS = 200;
 const EXCLUDED_TLP = new Set(['AMBER', 'RED']);
 
 export interface HandleResult {
@@ -191,11 +189,10 @@ export class Bot {
     const logLines: Plan['logLines'] = [];
     const queued: string[] = [];
 
-    this.store.savePost(analysis, groupKey, day, atIso);
-    const keys = new Set(analysis.observations.map((o) => groupKey(o)));
-    // "I see this as well" without records corroborates the findings of its thread
-    if (analysis.statements.length > 0) for (const k of this.store.groupKeysOfThread(thread)) keys.add(k);
-    const changes = keys.size > 0 ? this.recompute(keys, day) : [];
+    // the store keeps per group key aggregates up to date with the post (duplicates, joins, prose
+    // corroboration of its thread); the findings it touched are rebuilt from them, whatever the history's size
+    const touched = this.store.saveAnalysis(analysis, groupKey, day, atIso);
+    const changes = touched ? this.store.refreshFindings(touched, day) : [];
     if (sender && verdict.kind === 'ok') this.store.addMember(sender, atIso);
     logLines.push([
       'analyzed a post',
@@ -275,49 +272,6 @@ export class Bot {
 
   private replyTarget(mail: MailPost, sender: string | null): { messageId: string; subject: string | null; references: string[]; from: string } {
     return { messageId: mail.id, subject: mail.subject, references: mail.references, from: mail.from.name ?? sender ?? '' };
-  }
-
-  /**
-   * Recomputes the findings of the group keys a new post touched from the stored observations of
-   * those keys only (and the prose of their threads): the cost follows the keys, not the history.
-   */
-  private recompute(keys: Set<string>, day: string): FindingChange[] {
-    const rows = this.store.observationsByGroupKeys(keys);
-    const byPost = new Map<string, Observation[]>();
-    const actorOf = new Map<string, string | null>();
-    for (const { obs } of rows) {
-      const list = byPost.get(obs.post);
-      if (list) list.push(obs);
-      else byPost.set(obs.post, [obs]);
-      actorOf.set(obs.id, obs.actor);
-    }
-    const posts = this.store.postsByIds(byPost.keys());
-    const threads = [...new Set(posts.map((p) => p.thread))].slice(-MAX_STATEMENT_THREADS);
-    const statements = this.store.statementsOfThreads(threads);
-    const analyses: PostAnalysis[] = posts.map((post) => ({
-      mail: stubMail(post.id),
-      post,
-      observations: byPost.get(post.id) ?? [],
-      statements: [],
-      questions: [],
-    }));
-    // prose (corroboration) of the threads rides along on a record-less stand-in per post
-    const byPostId = new Map(analyses.map((a) => [a.post.id, a]));
-    for (const post of this.store.postsByIds(statements.map((s) => s.post).filter((id) => !byPostId.has(id)))) {
-      const a: PostAnalysis = { mail: stubMail(post.id), post, observations: [], statements: [], questions: [] };
-      byPostId.set(post.id, a);
-      analyses.push(a);
-    }
-    for (const s of statements) byPostId.get(s.post)?.statements.push(s);
-    const result = analyzeThread(analyses);
-    const obsGroup = new Map(rows.map((r) => [r.obs.id, r.groupKey]));
-    return this.store.applyFindings(
-      keys,
-      result.doc.findings,
-      (f) => [...new Set(f.observations.map((id) => obsGroup.get(id)).filter((g): g is string => !!g))],
-      (f) => f.observations.map((id) => actorOf.get(id)).filter((a): a is string => !!a),
-      day,
-    );
   }
 
   /** The thread's analysis as text, plus what the history adds to the findings that changed. */
@@ -536,24 +490,3 @@ export class Bot {
     return { day, queued };
   }
 }
-
-/** A MailPost stand-in for stored posts (analyzeThread reads only post, observations, statements). */
-function stubMail(id: string): MailPost {
-  return {
-    id,
-    hasMessageId: true,
-    inReplyTo: null,
-    references: [],
-    subject: null,
-    date: null,
-    offsetMinutes: 0,
-    from: { name: null, address: null, org: null },
-    text: '',
-    blocks: [],
-    tlp: null,
-    headers: { listId: null, autoSubmitted: null, precedence: null, xLoop: [], returnPath: null, replyTo: null, autoReplyMarkers: [] },
-    input: 'store',
-    warnings: [],
-  };
-}
-

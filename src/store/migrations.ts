@@ -156,6 +156,67 @@ export const MIGRATIONS: Array<(db: Database) => void> = [
   (db) => {
     db.exec('ALTER TABLE posts ADD COLUMN mail TEXT');
   },
+  // 3: per group key aggregates, so a new post's findings cost its own rows, not the history
+  // (filled from the stored observations by Store on open: see Store.rebuildAggregates)
+  (db) => {
+    db.exec(`
+      -- cls: the record's duplicate class; counted: an original (markDuplicates' view), so part of its group
+      -- eff_*: the observation as correlate groups it (after an alert joined a flow: the flow's class and actor)
+      ALTER TABLE observations ADD COLUMN cls INTEGER;
+      ALTER TABLE observations ADD COLUMN quoted INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE observations ADD COLUMN counted INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE observations ADD COLUMN eff_group TEXT;
+      ALTER TABLE observations ADD COLUMN eff_actor TEXT;
+      ALTER TABLE observations ADD COLUMN eff_target TEXT;
+      ALTER TABLE observations ADD COLUMN eff_family TEXT;
+      ALTER TABLE observations ADD COLUMN org TEXT;
+      ALTER TABLE observations ADD COLUMN dport INTEGER;
+      ALTER TABLE observations ADD COLUMN time_ms INTEGER;
+      -- alerts ('a') and flows ('f') by 5-tuple and reporter, for joins
+      ALTER TABLE observations ADD COLUMN ep_key TEXT;
+      ALTER TABLE observations ADD COLUMN role TEXT;
+      ALTER TABLE observations ADD COLUMN join_flow INTEGER;
+      CREATE INDEX observations_cls ON observations(cls);
+      CREATE INDEX observations_eff ON observations(eff_group, seq) WHERE counted = 1;
+      CREATE INDEX observations_eff_time ON observations(eff_group, time_ms) WHERE counted = 1 AND time_ms IS NOT NULL;
+      CREATE INDEX observations_ep ON observations(ep_key, time_ms) WHERE ep_key IS NOT NULL;
+
+      CREATE TABLE dup_keys (key TEXT PRIMARY KEY, cls INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE dup_classes (cls INTEGER PRIMARY KEY, original INTEGER NOT NULL);
+      -- reference-counted distinct values per group: a actor, A actor bytes (hex), t target,
+      -- r reporter org, f family, p port, h thread
+      CREATE TABLE grp_members (
+        grp TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (grp, kind, value)
+      ) WITHOUT ROWID;
+      CREATE INDEX grp_members_value ON grp_members(kind, value);
+      CREATE TABLE grp_stats (
+        grp TEXT PRIMARY KEY,
+        n INTEGER NOT NULL,
+        actors INTEGER NOT NULL,
+        targets INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- which groups each prose statement corroborates
+      CREATE TABLE stmt_apply (
+        stmt INTEGER NOT NULL,
+        grp TEXT NOT NULL,
+        org TEXT NOT NULL,
+        thread TEXT NOT NULL,
+        PRIMARY KEY (stmt, grp)
+      ) WITHOUT ROWID;
+      CREATE INDEX stmt_apply_grp ON stmt_apply(grp, org, stmt);
+      CREATE INDEX stmt_apply_thread ON stmt_apply(thread);
+
+      -- a group's finding keeps its observation ids in the observations table (eff_group, counted)
+      ALTER TABLE findings ADD COLUMN obs_group TEXT;
+      CREATE INDEX findings_obs_group ON findings(obs_group);
+      -- 1: new reporters or actors joined the finding that day (NULL: written before this migration)
+      ALTER TABLE finding_days ADD COLUMN grew INTEGER;
+    `);
+  },
 ];
 
 export function runMigrations(db: Database): number {

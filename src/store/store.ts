@@ -10,6 +10,8 @@ import type { MailPost } from '../mail/types.js';
 import { normalizeSubject } from '../mail/thread.js';
 import { migrateOutbox } from '../deliver/outbox.js';
 import { runMigrations } from './migrations.js';
+import { groupKey } from '../correlate/correlate.js';
+import { Aggregates, emptyTouched, type Touched } from './aggregates.js';
 
 /** Post bodies longer than this are not kept (the LLM layer then sees the post without its text). */
 export const MAX_STORED_TEXT = 256 * 1024;
@@ -30,6 +32,7 @@ export interface StoredFinding {
 }
 
 export interface FindingChange {
+  /** the finding; from refreshFindings a group's finding comes without its observation ids (observations: []): read them with findingsByKeys */
   finding: Finding;
   /** true: this identity was not in the store before */
   added: boolean;
@@ -77,6 +80,7 @@ function slimAnalysis(pa: PostAnalysis): Omit<PostAnalysis, 'observations'> {
  */
 export class Store {
   readonly db: Database;
+  private readonly agg: Aggregates;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -86,6 +90,29 @@ export class Store {
     this.db.pragma('busy_timeout = 5000');
     runMigrations(this.db);
     migrateOutbox(this.db);
+    this.agg = new Aggregates(this.db, groupKey);
+    if (this.meta('aggregates') !== '1') this.rebuildAggregates();
+  }
+
+  /** Fills the per group key aggregates from the stored observations (once, after migration 3). */
+  private rebuildAggregates(): void {
+    const batch = this.db.prepare('SELECT seq, json FROM observations WHERE seq > ? ORDER BY seq LIMIT 2000');
+    let after = 0;
+    for (;;) {
+      const rows = batch.all(after) as Array<{ seq: number; json: string }>;
+      if (rows.length === 0) break;
+      this.transaction(() => {
+        const t = emptyTouched();
+        const threads = new Set<string>();
+        for (const r of rows) this.agg.addObservation(r.seq, json<Observation>(r.json), t, threads);
+      });
+      after = rows[rows.length - 1]!.seq;
+    }
+    this.transaction(() => {
+      const t = emptyTouched();
+      for (const { thread } of this.db.prepare('SELECT DISTINCT thread FROM statements').all() as Array<{ thread: string }>) this.agg.checkThread(thread, t);
+      this.setMeta('aggregates', '1');
+    });
   }
 
   close(): void {
@@ -182,6 +209,14 @@ export class Store {
 
   /** Stores a post's analysis (observations indexed by group key). Returns false if it was stored before. */
   savePost(pa: PostAnalysis, groupKeyOf: (o: Observation) => string, day: string, at: string): boolean {
+    return this.saveAnalysis(pa, groupKeyOf, day, at) !== null;
+  }
+
+  /**
+   * Stores a post's analysis and takes it into the per group key aggregates; what it changed
+   * (for refreshFindings), or null if the post was stored before.
+   */
+  saveAnalysis(pa: PostAnalysis, groupKeyOf: (o: Observation) => string, day: string, at: string): Touched | null {
     const p = pa.post;
     const inserted = this.db
       .prepare(
@@ -202,16 +237,20 @@ export class Store {
         JSON.stringify(slimAnalysis(pa)),
         pa.mail.text.length <= MAX_STORED_TEXT ? JSON.stringify({ text: pa.mail.text, blocks: pa.mail.blocks }) : null,
       );
-    if (inserted.changes === 0) return false;
+    if (inserted.changes === 0) return null;
+    const touched = emptyTouched();
+    const threads = new Set<string>();
     const insObs = this.db.prepare(
       `INSERT INTO observations(id, post, thread, group_key, actor, actor_num, time, class, day, json)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
     );
     for (const o of pa.observations) {
-      insObs.run(o.id, o.post, p.thread, groupKeyOf(o), o.actor, ipv4Number(o.actor), o.time, o.class, day, JSON.stringify(o));
+      const r = insObs.run(o.id, o.post, p.thread, groupKeyOf(o), o.actor, ipv4Number(o.actor), o.time, o.class, day, JSON.stringify(o));
+      if (r.changes > 0) this.agg.addObservation(Number(r.lastInsertRowid), o, touched, threads);
     }
     const insSt = this.db.prepare('INSERT INTO statements(post, thread, json) VALUES (?, ?, ?)');
     for (const s of pa.statements) insSt.run(s.post, p.thread, JSON.stringify({ ...s, thread: p.thread }));
+    if (pa.statements.length > 0) threads.add(p.thread);
     const insQ = this.db.prepare('INSERT INTO questions(post, thread, text, from_address, received_at) VALUES (?, ?, ?, ?, ?)');
     for (const q of pa.questions) insQ.run(q.post, p.thread, q.text, p.from.address?.toLowerCase() ?? null, at);
     this.db
@@ -220,7 +259,8 @@ export class Store {
          ON CONFLICT(id) DO UPDATE SET last_post_at = excluded.last_post_at`,
       )
       .run(p.thread, p.subject, at);
-    return true;
+    for (const thread of threads) this.agg.checkThread(thread, touched);
+    return touched;
   }
 
   /** The thread's posts as PostAnalysis (bodies not kept), in arrival order. */
@@ -352,10 +392,101 @@ export class Store {
 
   // ---- findings
   storedFinding(key: string): StoredFinding | null {
-    const row = this.db.prepare('SELECT key, json, first_day, last_day FROM findings WHERE key = ?').get(key) as
-      | { key: string; json: string; first_day: string; last_day: string }
+    const row = this.db.prepare('SELECT key, json, first_day, last_day, obs_group FROM findings WHERE key = ?').get(key) as
+      | { key: string; json: string; first_day: string; last_day: string; obs_group: string | null }
       | undefined;
-    return row ? { key: row.key, finding: json<Finding>(row.json), firstDay: row.first_day, lastDay: row.last_day } : null;
+    return row ? { key: row.key, finding: this.findingOf(row), firstDay: row.first_day, lastDay: row.last_day } : null;
+  }
+
+  /** A stored finding with its observation ids (a group's finding keeps them in the observations table). */
+  private findingOf(row: { json: string; obs_group: string | null }): Finding {
+    const f = json<Finding>(row.json);
+    if (row.obs_group !== null) f.observations = this.agg.observationIds(row.obs_group);
+    return f;
+  }
+
+  /**
+   * Builds the findings of what a saved post touched from the aggregates (the groups' findings,
+   * and the same-traffic findings of joins made or undone) and stores them, keeping each
+   * identity's first day and whether it grew that day. Returns what changed.
+   */
+  refreshFindings(touched: Touched, day: string): FindingChange[] {
+    type Prev = { reporters: string[]; first: string; json: string };
+    const get = this.db.prepare('SELECT reporters, first_day, json FROM findings WHERE key = ?');
+    const read = (key: string): Prev | undefined => {
+      const row = get.get(key) as { reporters: string; first_day: string; json: string } | undefined;
+      return row && { reporters: json(row.reporters), first: row.first_day, json: row.json };
+    };
+    const drop = (key: string): void => {
+      this.db.prepare('DELETE FROM findings WHERE key = ?').run(key);
+      this.db.prepare('DELETE FROM finding_groups WHERE finding_key = ?').run(key);
+      this.db.prepare('DELETE FROM finding_days WHERE finding_key = ?').run(key);
+    };
+    const produced: Array<{ finding: Finding; group: string; ownsIds: boolean }> = [];
+    for (const g of touched.groups) {
+      const f = this.agg.finding(g);
+      if (f) produced.push({ finding: f, group: g, ownsIds: true });
+    }
+    const madeJoins = new Set<string>();
+    for (const j of touched.joinsAdded) {
+      const jf = this.agg.joinFinding(j.alert, j.flow);
+      if (!jf) continue;
+      madeJoins.add(findingKey(jf.finding));
+      produced.push({ finding: jf.finding, group: jf.group, ownsIds: false });
+    }
+    for (const j of touched.joinsRemoved) {
+      const ids = this.agg.idsOf(j.alert, j.flow);
+      if (!ids) continue;
+      const key = `same-traffic:${[...ids].sort().join(',')}`;
+      if (!madeJoins.has(key)) drop(key);
+    }
+    const order: Record<string, number> = { 'cross-reporter': 0, campaign: 1, 'same-traffic': 2 };
+    const ms = (t: string | null): number => {
+      const v = t ? Date.parse(t) : NaN;
+      return Number.isFinite(v) ? v : 0;
+    };
+    produced.sort((a, b) => order[a.finding.kind]! - order[b.finding.kind]! || ms(a.finding.first) - ms(b.finding.first) || (a.finding.id < b.finding.id ? -1 : 1));
+
+    const before = new Set<string>();
+    const ofGroup = this.db.prepare('SELECT key FROM findings WHERE obs_group = ?');
+    for (const g of touched.groups) for (const { key } of ofGroup.all(g) as Array<{ key: string }>) before.add(key);
+    const upsert = this.db.prepare(
+      `INSERT INTO findings(key, id, kind, first_day, last_day, reporters, actors, json, obs_group) VALUES (?, ?, ?, ?, ?, ?, '[]', ?, ?)
+       ON CONFLICT(key) DO UPDATE SET id = excluded.id, kind = excluded.kind, last_day = excluded.last_day, reporters = excluded.reporters,
+         actors = excluded.actors, json = excluded.json, obs_group = excluded.obs_group`,
+    );
+    const link = this.db.prepare('INSERT INTO finding_groups(finding_key, group_key) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    const dayRow = this.db.prepare(
+      `INSERT INTO finding_days(finding_key, day, reporters, actors, observations, grew) VALUES (?, ?, ?, '[]', ?, ?)
+       ON CONFLICT(finding_key, day) DO UPDATE SET reporters = excluded.reporters, actors = excluded.actors,
+         observations = excluded.observations, grew = MAX(COALESCE(grew, 0), excluded.grew)`,
+    );
+    const count = this.db.prepare('SELECT n FROM grp_stats WHERE grp = ?').pluck();
+    const changes: FindingChange[] = [];
+    const done = new Set<string>();
+    for (const { finding: f, group, ownsIds } of produced) {
+      let key = findingKey(f);
+      if (done.has(key)) key = `${key}:${f.kind}`;
+      if (done.has(key)) continue;
+      done.add(key);
+      const reporters = findingReporters(f);
+      const prev = read(key);
+      const newReporters = prev ? reporters.filter((r) => !prev.reporters.includes(r)) : reporters;
+      // actors this post brought into the group (a same-traffic finding's never change)
+      const newActors = ownsIds ? [...(touched.newActors.get(group) ?? [])].sort() : [];
+      const changed = !prev || newReporters.length > 0 || newActors.length > 0;
+      const fJson = JSON.stringify(f);
+      if (changed || prev?.json !== fJson) {
+        const n = ownsIds ? (count.get(group) as number) : f.observations.length;
+        upsert.run(key, f.id, f.kind, prev?.first ?? day, day, JSON.stringify(reporters), fJson, ownsIds ? group : null);
+        dayRow.run(key, day, JSON.stringify(reporters), n, prev && (newReporters.length > 0 || newActors.length > 0) ? 1 : 0);
+      }
+      if (group) link.run(key, group);
+      if (changed) changes.push({ finding: f, added: !prev, newReporters, newActors });
+    }
+    // identities of these groups the aggregates no longer yield (e.g. a prefix that widened)
+    for (const key of before) if (!done.has(key)) drop(key);
+    return changes;
   }
 
   /**
@@ -431,20 +562,23 @@ export class Store {
 
   /** Findings that changed on `day`, with whether they are new, growing or recurring that day. */
   findingsOfDay(day: string): Array<{ finding: Finding; status: FindingStatus; firstDay: string }> {
-    const rows = this.db.prepare('SELECT key, json, first_day FROM findings WHERE last_day = ? ORDER BY first_day, key').all(day) as Array<{
+    const rows = this.db.prepare('SELECT key, json, first_day, obs_group FROM findings WHERE last_day = ? ORDER BY first_day, key').all(day) as Array<{
       key: string;
       json: string;
       first_day: string;
+      obs_group: string | null;
     }>;
     const prevDay = this.db.prepare('SELECT reporters, actors FROM finding_days WHERE finding_key = ? AND day < ? ORDER BY day DESC LIMIT 1');
-    const thatDay = this.db.prepare('SELECT reporters, actors FROM finding_days WHERE finding_key = ? AND day = ?');
+    const thatDay = this.db.prepare('SELECT reporters, actors, grew FROM finding_days WHERE finding_key = ? AND day = ?');
     return rows.map((r) => {
-      const finding = json<Finding>(r.json);
+      const finding = this.findingOf(r);
       if (r.first_day === day) return { finding, status: 'new' as const, firstDay: r.first_day };
       const prev = prevDay.get(r.key, day) as { reporters: string; actors: string } | undefined;
-      const now = thatDay.get(r.key, day) as { reporters: string; actors: string } | undefined;
+      const now = thatDay.get(r.key, day) as { reporters: string; actors: string; grew: number | null } | undefined;
       let growing = false;
-      if (prev && now) {
+      if (prev && now && now.grew !== null) {
+        growing = now.grew === 1;
+      } else if (prev && now) {
         const pr = json<string[]>(prev.reporters);
         const pa = json<string[]>(prev.actors);
         growing = json<string[]>(now.reporters).some((x) => !pr.includes(x)) || json<string[]>(now.actors).some((x) => !pa.includes(x));
@@ -470,12 +604,14 @@ export class Store {
     return [...out];
   }
 
+  /** The group keys of these observations: as stored and as correlated (a joined alert counts in its flow's group). */
   groupKeysOfObservations(ids: Iterable<string>): string[] {
-    const stmt = this.db.prepare('SELECT group_key FROM observations WHERE id = ?');
+    const stmt = this.db.prepare('SELECT group_key, eff_group FROM observations WHERE id = ?');
     const out = new Set<string>();
     for (const id of new Set(ids)) {
-      const r = stmt.get(id) as { group_key: string } | undefined;
+      const r = stmt.get(id) as { group_key: string; eff_group: string | null } | undefined;
       if (r) out.add(r.group_key);
+      if (r?.eff_group) out.add(r.eff_group);
     }
     return [...out];
   }

@@ -1,0 +1,163 @@
+// The bot's findings come from per group key aggregates updated post by post. They must be what
+// a full analyzeThread over every stored post gives: same identities, same content, the same
+// observation ids (duplicates counted once, joined alerts in their flow's group, prose corroboration).
+import { describe, expect, it } from 'vitest';
+import type { Finding, Observation } from '../src/contract.js';
+import type { PostAnalysis } from '../src/analyze/types.js';
+import { analyzeThread } from '../src/analyze/corpus.js';
+import { findingKey, type Store } from '../src/store/store.js';
+import { PostFactory } from '../bench/generate.js';
+import { makeBot } from './helpers/bot-harness.js';
+import { argusMidstream, buildPost, recordsPost } from './helpers/bot-mail.js';
+
+/** Every stored post, in arrival order, as the PostAnalysis the bot stored. */
+function storedAnalyses(store: Store): PostAnalysis[] {
+  const posts = store.db.prepare('SELECT id, analysis FROM posts ORDER BY received_at, rowid').all() as Array<{ id: string; analysis: string }>;
+  const obs = store.db.prepare('SELECT json FROM observations WHERE post = ? ORDER BY seq');
+  return posts.map((p) => ({
+    ...(JSON.parse(p.analysis) as Omit<PostAnalysis, 'observations'>),
+    observations: (obs.all(p.id) as Array<{ json: string }>).map((r) => JSON.parse(r.json) as Observation),
+  }));
+}
+
+function byKey(findings: Finding[]): Map<string, Finding> {
+  const out = new Map<string, Finding>();
+  for (const f of findings) {
+    let key = findingKey(f);
+    if (out.has(key)) key = `${key}:${f.kind}`;
+    out.set(key, f);
+  }
+  return out;
+}
+
+function expectSameAsFullRecompute(store: Store): { findings: number; observations: number } {
+  const full = byKey(analyzeThread(storedAnalyses(store)).doc.findings);
+  const keys = (store.db.prepare('SELECT key FROM findings').all() as Array<{ key: string }>).map((r) => r.key);
+  const stored = new Map(store.findingsByKeys(keys).map((f) => [f.key, f.finding]));
+  expect([...stored.keys()].sort()).toEqual([...full.keys()].sort());
+  for (const [key, f] of full) expect(stored.get(key), key).toEqual(f);
+  return { findings: full.size, observations: [...full.values()].reduce((n, f) => n + f.observations.length, 0) };
+}
+
+const AROHA = 'Aroha Ngata <aroha@harbour.example>';
+const SIGRID = 'Sigrid Berg <sigrid@fjord.example>';
+const MALIK = 'Malik Osei <malik@delta.example>';
+
+/** a Snort full alert for one of argusMidstream's lines (same 5-tuple, a second later; argus's time-only lines before the post's clock fall on the 24th): it joins that flow */
+function snortFor(net: string, dstNet: string, i: number, startHour = 19): string {
+  const salt = dstNet.split('.').reduce((a, b) => a + Number(b), 0) % 50;
+  const src = `${net}.${10 + i * 7 + salt}.${20 + i * 3}`;
+  const dst = `${dstNet}.${40 + i}`;
+  const t = `11/24-${String(startHour).padStart(2, '0')}:${String(2 + i * 5).padStart(2, '0')}:35.100000`;
+  return [
+    '[**] [1:1256:7] WEB-IIS CodeRed v2 root.exe access [**]',
+    '[Classification: Web Application Attack] [Priority: 1]',
+    `${t} ${src}:${3300 + i} -> ${dst}:80`,
+    'TCP TTL:113 TOS:0x0 ID:5386 IpLen:20 DgmLen:1500 DF',
+    '***AP*** Seq: 0x2A4F1B3C  Ack: 0x9E1C22AF  Win: 0x2238  TcpLen: 20',
+  ].join('\n');
+}
+
+describe('incremental findings equal a full recompute', () => {
+  it('over hand-made threads: growing findings, a quoted copy, a reply quoting first and the original later, prose, joins', async () => {
+    const h = makeBot({ autoReply: false });
+    const steps: Array<[string, string]> = [
+      ['a1@harbour.example', recordsPost('a1@harbour.example', AROHA, 'bare ACKs', '100.64', '192.0.2')],
+      // the same actors seen by another org: cross-reporter
+      ['s1@fjord.example', recordsPost('s1@fjord.example', SIGRID, 'same here', '100.64', '198.51.100', { inReplyTo: 'a1@harbour.example' })],
+      // a reply quoting Aroha's records: copies, counted once
+      [
+        'm1@delta.example',
+        buildPost({
+          id: 'm1@delta.example',
+          from: MALIK,
+          subject: 'Re: bare ACKs',
+          inReplyTo: 'a1@harbour.example',
+          body: `On Wed, Aroha Ngata wrote:\n${argusMidstream('100.64', '192.0.2', 4).split('\n').map((l) => `> ${l}`).join('\n')}\n\nWe see this as well, from 100.64.x.x to port 80.\n`,
+        }),
+      ],
+      // a post quoting records whose original arrives later: the original takes over
+      [
+        'q1@delta.example',
+        buildPost({
+          id: 'q1@delta.example',
+          from: MALIK,
+          subject: 'fwd: scans',
+          body: `Forwarded from a colleague:\n${argusMidstream('100.70', '203.0.113', 3).split('\n').map((l) => `> ${l}`).join('\n')}\n`,
+        }),
+      ],
+      ['o1@fjord.example', recordsPost('o1@fjord.example', SIGRID, 'scans from 100.70', '100.70', '203.0.113')],
+      // prose only: corroborates the thread's findings
+      [
+        'p1@delta.example',
+        buildPost({ id: 'p1@delta.example', from: MALIK, subject: 'Re: scans from 100.70', inReplyTo: 'o1@fjord.example', body: 'We have seen the same traffic from 100.70 on port 80 here.\n' }),
+      ],
+      // Snort alerts for Aroha's flows, from Aroha: alert and flow join (same traffic)
+      [
+        'a2@harbour.example',
+        buildPost({
+          id: 'a2@harbour.example',
+          from: AROHA,
+          subject: 'Re: bare ACKs',
+          inReplyTo: 'a1@harbour.example',
+          body: `Snort saw them too:\n\n${[0, 1, 2].map((i) => snortFor('100.64', '192.0.2', i)).join('\n\n')}\n`,
+        }),
+      ],
+      // prose first, records in the thread later: the statement then speaks for the new group
+      ['p2@delta.example', buildPost({ id: 'p2@delta.example', from: MALIK, subject: 'ACKs from 100.80?', body: 'We see bare ACKs from 100.80 to port 80 here too.\n' })],
+      ['r2@fjord.example', recordsPost('r2@fjord.example', SIGRID, 'Re: ACKs from 100.80?', '100.80', '198.51.100', { inReplyTo: 'p2@delta.example' })],
+      // alerts first, their flows later: the alerts join the flows when they come
+      [
+        'a4@harbour.example',
+        buildPost({ id: 'a4@harbour.example', from: AROHA, subject: 'alerts', body: `Snort:\n\n${[0, 1].map((i) => snortFor('100.90', '192.0.2', i)).join('\n\n')}\n` }),
+      ],
+      ['a5@harbour.example', recordsPost('a5@harbour.example', AROHA, 'Re: alerts', '100.90', '192.0.2', { inReplyTo: 'a4@harbour.example' })],
+      // a later day: more actors in the same /16
+      ['a3@harbour.example', recordsPost('a3@harbour.example', AROHA, 'more bare ACKs', '100.64', '192.0.9', { date: 'Thu, 26 Nov 2026 09:10:00 +0000' })],
+    ];
+    for (const [id, raw] of steps) {
+      const r = await h.handle(raw, id);
+      expect(r.outcome, id).toBe('analyzed');
+      expectSameAsFullRecompute(h.store);
+    }
+    const all = analyzeThread(storedAnalyses(h.store)).doc;
+    // the thread exercised what it is meant to
+    expect(all.observations.some((o) => o.duplicateOf)).toBe(true);
+    expect(all.findings.some((f) => f.kind === 'same-traffic')).toBe(true);
+    expect(all.findings.some((f) => f.corroborating.length > 0)).toBe(true);
+
+    // a store written before the aggregates existed: they are rebuilt from its observations on open
+    const path = h.config.db;
+    const aggregates = () =>
+      ['grp_members', 'grp_stats', 'dup_keys', 'dup_classes', 'stmt_apply'].map((t) => h.store.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all());
+    const built = aggregates();
+    const observationState = () => h.store.db.prepare('SELECT seq, cls, counted, eff_group, join_flow FROM observations ORDER BY seq').all();
+    const builtObs = observationState();
+    h.store.db.exec(`DELETE FROM grp_members; DELETE FROM grp_stats; DELETE FROM dup_keys; DELETE FROM dup_classes; DELETE FROM stmt_apply;
+      UPDATE observations SET cls = NULL, counted = 0, eff_group = NULL, join_flow = NULL; DELETE FROM meta WHERE key = 'aggregates'`);
+    h.close();
+    const { Store: StoreClass } = await import('../src/store/store.js');
+    const reopened = new StoreClass(path);
+    const again = ['grp_members', 'grp_stats', 'dup_keys', 'dup_classes', 'stmt_apply'].map((t) => reopened.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all());
+    expect(again).toEqual(built);
+    expect(reopened.db.prepare('SELECT seq, cls, counted, eff_group, join_flow FROM observations ORDER BY seq').all()).toEqual(builtObs);
+    reopened.close();
+  });
+
+  it('over generated list traffic (replies quoting records, Snort and argus, many reporters)', async () => {
+    const h = makeBot({ autoReply: false });
+    const factory = new PostFactory(7, undefined, 'eq');
+    let observations = 0;
+    for (let i = 0; i < 160; i++) {
+      const p = factory.next({ forceRecords: i % 3 !== 0 });
+      const r = await h.bot.handle(Buffer.from(p.raw), `gen#${i}`, { answer: false });
+      if (r.outcome !== 'analyzed') continue;
+      observations += r.observations ?? 0;
+      if (i % 40 === 39) expectSameAsFullRecompute(h.store);
+    }
+    const { findings } = expectSameAsFullRecompute(h.store);
+    expect(observations).toBeGreaterThan(500);
+    expect(findings).toBeGreaterThan(5);
+    h.close();
+  });
+});
