@@ -113,20 +113,26 @@ function orient(rec: ExtractedRecord): Oriented {
     const tcp = normalizeProto(rec.proto) === 'tcp';
     if (tcp && mark && !mark.middle.includes('?') && !mark.left && !dstFlags) dst.sent = rec.srcPkts === 1 ? false : null;
   }
-  const rev = (note: string): Oriented => ({ orig: dst, resp: src, reversed: true, orientNote: note });
-  const fwd = (note: string): Oriented => ({ orig: src, resp: dst, reversed: false, orientNote: note });
-  if (rec.singlePacket) return fwd('');
-  if (mark && mark.left && !mark.right) return rev(`${rec.dir} means the printed destination ${rec.dst ?? '?'} sent first`);
-  if (mark && mark.right && !mark.left) return fwd('');
+  if (rec.singlePacket) return forward(src, dst);
+  if (mark && mark.left && !mark.right) return reversed(src, dst, `${rec.dir} means the printed destination ${rec.dst ?? '?'} sent first`);
+  if (mark && mark.right && !mark.left) return forward(src, dst);
   // Both arrows or none: the side that sent a SYN (without the other having sent one) started it.
   const s = letters(srcFlags);
   const d = letters(dstFlags);
-  if (d.has('S') && !s.has('S')) return rev(`the printed destination ${rec.dst ?? '?'} sent the SYN`);
+  if (d.has('S') && !s.has('S')) return reversed(src, dst, `the printed destination ${rec.dst ?? '?'} sent the SYN`);
   if (d.has('S') && s.has('S') && s.has('A') && !d.has('A')) {
-    return rev(`the printed destination ${rec.dst ?? '?'} sent the SYN without ACK`);
+    return reversed(src, dst, `the printed destination ${rec.dst ?? '?'} sent the SYN without ACK`);
   }
-  if (src.sent === false && dst.sent === true) return rev(`only the printed destination ${rec.dst ?? '?'} sent packets`);
-  return fwd('');
+  if (src.sent === false && dst.sent === true) return reversed(src, dst, `only the printed destination ${rec.dst ?? '?'} sent packets`);
+  return forward(src, dst);
+}
+
+function forward(src: Side, dst: Side): Oriented {
+  return { orig: src, resp: dst, reversed: false, orientNote: '' };
+}
+
+function reversed(src: Side, dst: Side, note: string): Oriented {
+  return { orig: dst, resp: src, reversed: true, orientNote: note };
 }
 
 function plural(n: number, word: string): string {
@@ -162,18 +168,17 @@ function flagsText(rec: ExtractedRecord): string {
 }
 
 function flagName(set: Set<string>): string {
-  const has = (c: string): boolean => set.has(c);
   if (set.size === 0) return 'no flags (NULL)';
-  if (has('S') && has('F')) return 'SYN-FIN';
-  if (has('F') && has('P') && has('U') && !has('A')) return 'FIN-PSH-URG (Xmas)';
-  if (has('S') && has('A')) return 'SYN-ACK';
-  if (has('S')) return 'SYN';
-  if (has('R') && has('A')) return 'RST-ACK';
-  if (has('R')) return 'RST';
-  if (has('F') && !has('A')) return 'FIN';
-  if (has('F')) return has('P') ? 'FIN-PSH-ACK' : 'FIN-ACK';
-  if (has('P') && has('A')) return 'PSH-ACK';
-  if (has('A')) return 'ACK-only';
+  if (set.has('S') && set.has('F')) return 'SYN-FIN';
+  if (set.has('F') && set.has('P') && set.has('U') && !set.has('A')) return 'FIN-PSH-URG (Xmas)';
+  if (set.has('S') && set.has('A')) return 'SYN-ACK';
+  if (set.has('S')) return 'SYN';
+  if (set.has('R') && set.has('A')) return 'RST-ACK';
+  if (set.has('R')) return 'RST';
+  if (set.has('F') && !set.has('A')) return 'FIN';
+  if (set.has('F')) return set.has('P') ? 'FIN-PSH-ACK' : 'FIN-ACK';
+  if (set.has('P') && set.has('A')) return 'PSH-ACK';
+  if (set.has('A')) return 'ACK-only';
   return [...set].join('');
 }
 
@@ -257,6 +262,10 @@ const NO_DATA_NO_FLAGS =
 const Z_STATE = /^[sSEfFCR]{1,8}$/;
 
 /** TCP without flags: the state word (Argus, Zeek conn_state) and who sent packets. */
+function small(s: Side): boolean {
+  return s.pkts !== null && s.bytes !== null && s.pkts > 0 && s.bytes / s.pkts <= DATA_BYTES_PER_PACKET;
+}
+
 function decideTcpState(o: Side, r: Side, rec: ExtractedRecord, mark: DirMark | null): Decision {
   const state = (rec.state ?? '').trim();
   const word = state.toUpperCase();
@@ -287,7 +296,6 @@ function decideTcpState(o: Side, r: Side, rec: ExtractedRecord, mark: DirMark | 
     if (o.sent) return { class: 'backscatter', reason: 'a SYN-ACK from one side only, with no SYN seen' };
   }
   const handshakeSeen = mark !== null && mark.middle === '-';
-  const small = (s: Side): boolean => s.pkts !== null && s.bytes !== null && s.pkts > 0 && s.bytes / s.pkts <= DATA_BYTES_PER_PACKET;
   if (word === 'RST' && handshakeSeen && r.sent === null && rec.totalsOnly && rec.srcPkts !== null && rec.srcBytes !== null) {
     // totals only: a few small packets are a request and its reset; more, or data, a connection that was reset
     return rec.srcPkts <= 3 && rec.srcBytes / rec.srcPkts <= DATA_BYTES_PER_PACKET
@@ -458,6 +466,9 @@ export function classifyRecord(rec: ExtractedRecord): Classification {
   }
 }
 
+/** whitespace that /\s+/ → ' ' would change: any but a space, or two in a row */
+const UNTIDY_SPACE = /[^\S ]|\s\s/;
+
 function classifyUnsafe(rec: ExtractedRecord): Classification {
   const proto = normalizeProto(rec.proto);
   const isAlert = rec.signature !== undefined || ALERT_SOURCES.has(String(rec.source));
@@ -489,7 +500,9 @@ function classifyUnsafe(rec: ExtractedRecord): Classification {
   let evidence = buildEvidence(rec, or, d, actor);
   if (fam) evidence += `; ${fam.why}`;
   else evidence += cmdExeNote(rec);
-  evidence = evidence.replace(/\s+/g, ' ').trim();
+  // collapsing whitespace changes nothing when there is no tab, newline or double space (the usual case)
+  if (UNTIDY_SPACE.test(evidence)) evidence = evidence.replace(/\s+/g, ' ');
+  evidence = evidence.trim();
   if (!/[.!?]$/.test(evidence)) evidence += '.';
   const out: Classification = { class: d.class, actor: actor ?? null, target: target ?? null, evidence };
   if (fam) out.family = fam.family;

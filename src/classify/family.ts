@@ -71,32 +71,43 @@ function isUdp(rec: ExtractedRecord): boolean {
   return p === 'udp' || p === '17';
 }
 
-export function detectFamily(rec: ExtractedRecord): { family: string; why: string } | undefined {
-  const t = gather(rec);
-  const where = (s: string): string => (t.payload.includes(s) ? 'payload' : t.detail.includes(s) ? 'request' : 'signature');
-  const has = (s: string): boolean => t.content.includes(s) || t.message.includes(s);
+/** Where a string that names the family was found (it is in the content or the message). */
+function whereIn(t: Texts, s: string): string {
+  return t.payload.includes(s) ? 'payload' : t.detail.includes(s) ? 'request' : 'signature';
+}
 
-  if (has('coderedii')) return { family: 'code-red-ii', why: `${where('coderedii')} string "CodeRedII" names Code Red II` };
-  if (has('.ida')) {
-    if (has('xxxx')) return { family: 'code-red-ii', why: `${where('.ida')} strings ".ida" and "XXXX" filler match Code Red II` };
-    if (has('nnnn')) return { family: 'code-red', why: `${where('.ida')} strings ".ida" and "NNNN" filler match Code Red` };
-  }
-  const nimdaIn = (text: string, label: string): { family: string; why: string } | undefined => {
-    for (const path of NIMDA_PATHS) {
-      if (text.includes(path)) {
-        const extra = text.includes('cmd.exe') && !path.includes('cmd.exe') ? ' with "cmd.exe"' : '';
-        const codeRedName = t.message.includes('codered') || t.message.includes('code red');
-        const note =
-          path === 'root.exe' && codeRedName
-            ? ' (the signature says CodeRed, but requests for root.exe are Nimda probing for the backdoor Code Red II leaves)'
-            : '';
-        return { family: 'nimda', why: `${label} string "${path}"${extra} is a Nimda request${note}` };
-      }
+function hasText(t: Texts, s: string): boolean {
+  return t.content.includes(s) || t.message.includes(s);
+}
+
+function nimdaIn(t: Texts, text: string, label: string): { family: string; why: string } | undefined {
+  for (const path of NIMDA_PATHS) {
+    if (text.includes(path)) {
+      const extra = text.includes('cmd.exe') && !path.includes('cmd.exe') ? ' with "cmd.exe"' : '';
+      const codeRedName = t.message.includes('codered') || t.message.includes('code red');
+      const note =
+        path === 'root.exe' && codeRedName
+          ? ' (the signature says CodeRed, but requests for root.exe are Nimda probing for the backdoor Code Red II leaves)'
+          : '';
+      return { family: 'nimda', why: `${label} string "${path}"${extra} is a Nimda request${note}` };
     }
-    return undefined;
-  };
-  const inContent = nimdaIn(t.payload, 'payload') ?? nimdaIn(t.detail, 'request');
-  if (inContent) return inContent;
+  }
+  return undefined;
+}
+
+export function detectFamily(rec: ExtractedRecord): { family: string; why: string } | undefined {
+  // Most flow records carry no text at all: then only the Slammer size rules can name a family.
+  const textless = (rec.payload?.strings ?? []).length === 0 && !rec.detail && !rec.signature?.message;
+  const t = textless ? null : gather(rec);
+  if (t) {
+    if (hasText(t, 'coderedii')) return { family: 'code-red-ii', why: `${whereIn(t, 'coderedii')} string "CodeRedII" names Code Red II` };
+    if (hasText(t, '.ida')) {
+      if (hasText(t, 'xxxx')) return { family: 'code-red-ii', why: `${whereIn(t, '.ida')} strings ".ida" and "XXXX" filler match Code Red II` };
+      if (hasText(t, 'nnnn')) return { family: 'code-red', why: `${whereIn(t, '.ida')} strings ".ida" and "NNNN" filler match Code Red` };
+    }
+    const inContent = nimdaIn(t, t.payload, 'payload') ?? nimdaIn(t, t.detail, 'request');
+    if (inContent) return inContent;
+  }
   if (isUdp(rec) && rec.dport === 1434) {
     if (rec.payloadLen === 376 || rec.payload?.bytes === 376) {
       return { family: 'slammer', why: 'a 376-byte UDP payload to port 1434 is the Slammer worm' };
@@ -108,6 +119,7 @@ export function detectFamily(rec: ExtractedRecord): { family: string; why: strin
       return { family: 'slammer', why: `${per} bytes per UDP packet to port 1434 is the size of the Slammer worm` };
     }
   }
+  if (!t) return undefined;
   if (t.message) {
     for (const [family, names] of SIGNATURE_NAMES) {
       for (const name of names) {
@@ -117,5 +129,5 @@ export function detectFamily(rec: ExtractedRecord): { family: string; why: strin
       }
     }
   }
-  return nimdaIn(t.message, 'signature');
+  return nimdaIn(t, t.message, 'signature');
 }
