@@ -4,7 +4,47 @@ import { correlate } from '../correlate/correlate.js';
 import { markDuplicates, markDuplicatesInPlace } from '../correlate/duplicates.js';
 import type { ProseStatement, Question } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
+import { flatCopy } from './post.js';
 import type { AnalysisResult, PostAnalysis } from './types.js';
+
+/**
+ * One flat copy of each distinct string: an archive repeats the same formats, classes, states,
+ * addresses and evidence sentences in thousands of observations, each a copy (or a slice that
+ * keeps its whole source line alive) as extracted.
+ */
+class StringPool {
+  private readonly pool = new Map<string, string>();
+
+  get<T extends string | null | undefined>(s: T): T {
+    if (typeof s !== 'string') return s;
+    let v = this.pool.get(s);
+    if (v === undefined) {
+      v = flatCopy(s);
+      this.pool.set(v, v);
+    }
+    return v as T;
+  }
+}
+
+/** One Party object per distinct name, address and organisation, shared by every post and observation. */
+class PartyPool {
+  private readonly pool = new Map<string, Party>();
+
+  constructor(private readonly strings: StringPool) {}
+
+  get(p: Party): Party {
+    const key = `${p.name ?? '\u0001'}\u0000${p.address ?? '\u0001'}\u0000${p.org ?? '\u0001'}`;
+    let v = this.pool.get(key);
+    if (v === undefined) {
+      v = p;
+      v.name = this.strings.get(v.name);
+      v.address = this.strings.get(v.address);
+      v.org = this.strings.get(v.org);
+      this.pool.set(this.strings.get(key), v);
+    }
+    return v;
+  }
+}
 
 /**
  * Collects per-post analyses and, at the end, does what needs the whole corpus: thread roots,
@@ -20,6 +60,8 @@ export class Corpus {
   private readonly errors: InputError[] = [];
   private readonly threads = new ThreadIndex();
   private readonly parentOf = new Map<string, string>();
+  private readonly strings = new StringPool();
+  private readonly parties = new PartyPool(this.strings);
 
   /** false when a post with the same id was already added (recorded under errors, not analysed twice) */
   add(pa: PostAnalysis): boolean {
@@ -27,21 +69,47 @@ export class Corpus {
       this.errors.push({ input: pa.mail.input, message: `same Message-ID <${pa.post.id}> as a message read earlier; skipped as a copy` });
       return false;
     }
-    this.postIds.add(pa.post.id);
+    const post = pa.post;
+    post.id = this.strings.get(post.id);
+    post.from = this.parties.get(post.from);
+    const inReplyTo = this.strings.get(pa.mail.inReplyTo);
+    this.postIds.add(post.id);
     this.threads.add({
-      id: pa.mail.id,
-      inReplyTo: pa.mail.inReplyTo,
-      references: pa.mail.references,
+      id: this.strings.get(pa.mail.id),
+      inReplyTo,
+      references: pa.mail.references.map((r) => this.strings.get(r)),
       subject: pa.mail.subject,
       date: pa.mail.date,
     });
-    this.posts.push(pa.post);
-    if (pa.mail.inReplyTo) this.parentOf.set(pa.mail.id, pa.mail.inReplyTo);
-    for (const o of pa.observations) this.observations.push(o);
+    this.posts.push(post);
+    if (inReplyTo) this.parentOf.set(this.strings.get(pa.mail.id), inReplyTo);
+    for (const o of pa.observations) this.observations.push(this.shared(o));
     for (const s of pa.statements) this.statements.push(s);
     for (const q of pa.questions) this.questions.push(q);
     for (const w of pa.mail.warnings) this.errors.push({ input: pa.mail.input, message: w });
     return true;
+  }
+
+  /** The observation with its repeated strings and its reporter taken from the pools (same values). */
+  private shared(o: Observation): Observation {
+    const strings = this.strings;
+    o.post = strings.get(o.post);
+    o.reporter = this.parties.get(o.reporter);
+    o.source = strings.get(o.source);
+    o.format = strings.get(o.format);
+    o.proto = strings.get(o.proto);
+    o.src = strings.get(o.src);
+    o.dst = strings.get(o.dst);
+    o.dir = strings.get(o.dir);
+    o.srcFlags = strings.get(o.srcFlags);
+    o.dstFlags = strings.get(o.dstFlags);
+    o.state = strings.get(o.state);
+    o.class = strings.get(o.class);
+    o.actor = strings.get(o.actor);
+    o.target = strings.get(o.target);
+    o.evidence = strings.get(o.evidence);
+    if (o.family !== undefined) o.family = strings.get(o.family);
+    return o;
   }
 
   addError(e: InputError): void {
