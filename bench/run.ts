@@ -309,7 +309,9 @@ async function liveFigure(rows: Row[], results: Record<string, unknown>): Promis
 
 async function historyFigure(rows: Row[], results: Record<string, unknown>): Promise<void> {
   log(`history: ${P.history} observations in the store, then ${P.historyPosts} more posts`);
-  const r = await timed('node', [...TSX, 'bench/tasks.ts', 'history', String(P.history), String(P.historyPosts), String(SEED), join(OUT, 'history.db')]);
+  // per run, so two benches at once (several engineers share the machine) do not delete each other's store
+  const db = join(OUT, `history-${process.pid}.db`);
+  const r = await timed('node', [...TSX, 'bench/tasks.ts', 'history', String(P.history), String(P.historyPosts), String(SEED), db]);
   const o = r.out as { p50Ms: number; p95Ms: number; maxMs: number; fillMs: number; storedObservations: number; findings: number; newObservationsMedian: number };
   rows.push({
     figure: 'history',
@@ -322,9 +324,7 @@ async function historyFigure(rows: Row[], results: Record<string, unknown>): Pro
     note: `fill ${(o.fillMs / 1000).toFixed(0)} s; ${o.findings} findings stored; median ${o.newObservationsMedian} observations per new post`,
   });
   results.history = r;
-  rmSync(join(OUT, 'history.db'), { force: true });
-  rmSync(join(OUT, 'history.db-wal'), { force: true });
-  rmSync(join(OUT, 'history.db-shm'), { force: true });
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
 }
 
 // ------------------------------------------------------------------ machine
