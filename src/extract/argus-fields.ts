@@ -229,15 +229,14 @@ function protoLetter(proto: string | null): string | null {
 export function servicePort(name: string, proto: string | null): number | null {
   const lower = name.toLowerCase();
   const letter = protoLetter(proto);
-  const fits = (entry: readonly [string, number, string]) => letter === null || entry[2].includes(letter);
   if (lower.endsWith('*')) {
     const stem = lower.slice(0, -1);
     if (stem.length === 0) return null;
     const ports = new Set<number>();
-    for (const e of SERVICES) if (e[0].startsWith(stem) && fits(e)) ports.add(e[1]);
+    for (const e of SERVICES) if (e[0].startsWith(stem) && (letter === null || e[2].includes(letter))) ports.add(e[1]);
     return ports.size === 1 ? ([...ports][0] as number) : null;
   }
-  for (const e of SERVICES) if (e[0] === lower && fits(e)) return e[1];
+  for (const e of SERVICES) if (e[0] === lower && (letter === null || e[2].includes(letter))) return e[1];
   for (const e of SERVICES) if (e[0] === lower) return e[1];
   return null;
 }
@@ -282,8 +281,36 @@ const V4_PORT = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?:\.([A-Za-z0-9][A-Za-z0-
 const MASK_PART = '(?:\\d{1,3}|[A-Za-z*#?]{1,3})';
 const MASKED = new RegExp(`^${MASK_PART}\\.${MASK_PART}\\.${MASK_PART}\\.${MASK_PART}(?:\\.[A-Za-z0-9*_-]{1,16})?$`);
 
+/**
+ * ipaddr.IPv4.isValidFourPartDecimal by hand (it runs a regex and ipaddr's full parser): four
+ * decimal parts, no leading zeros, each at most 255, nothing else.
+ */
+export function isDecimalQuad(s: string): boolean {
+  if (s.length < 7 || s.length > 15) return false;
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false; // leading zero
+      value = value * 10 + (c - 48);
+      digits += 1;
+      if (value > 255) return false;
+    } else if (c === 46) {
+      if (digits === 0) return false;
+      parts += 1;
+      value = 0;
+      digits = 0;
+    } else {
+      return false;
+    }
+  }
+  return parts === 4;
+}
+
 function validV4(s: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(s);
+  return isDecimalQuad(s);
 }
 
 /** `addr`, `addr.port`, `addr.service` (IPv4 or IPv6) → address and the port text; masked forms flagged. */

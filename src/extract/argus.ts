@@ -361,6 +361,11 @@ function alignToHeader(fields: readonly string[], header: Header): Parsed | null
  * Without a header: time, [flags], [proto], saddr[.sport] [sport], [dir], daddr[.dport] [dport],
  * counts, extras, state, by the shape of each token. Anything else on the line (prose) → null.
  */
+/** The last token is the start of an address cut by the wrap, after a time or protocol. */
+function cutAt(tokens: readonly string[], k: number, p: Parsed): boolean {
+  return k === tokens.length - 1 && isPartialV4(tokens[k]) && (p.time !== null || p.proto !== null);
+}
+
 function parseByShape(tokens: readonly string[], csv = false): Parsed | null {
   const p = emptyParsed();
   let at = 0;
@@ -387,10 +392,9 @@ function parseByShape(tokens: readonly string[], csv = false): Parsed | null {
     p.score = scoreOf(p);
     return p; // a record start whose addresses fell onto the next line
   }
-  const cutAt = (k: number) => k === tokens.length - 1 && isPartialV4(tokens[k]) && (p.time !== null || p.proto !== null);
   const srcM = parseAddr(tokens[at]);
   if (srcM === null) {
-    if (!cutAt(at)) return null;
+    if (!cutAt(tokens, at, p)) return null;
     p.score = scoreOf(p);
     return p; // the source address is cut by the wrap
   }
@@ -414,7 +418,7 @@ function parseByShape(tokens: readonly string[], csv = false): Parsed | null {
   }
   const dstM = parseAddr(tokens[at]);
   if (dstM === null) {
-    if (!cutAt(at)) return null;
+    if (!cutAt(tokens, at, p)) return null;
     p.score = scoreOf(p);
     return p; // the destination address is cut by the wrap
   }

@@ -3,6 +3,7 @@
 // dump after the line), names or numbers. The helpers at the top are shared with the other
 // log extractors (netfilter, suricata, zeek).
 import ipaddr from 'ipaddr.js';
+import { isDecimalQuad } from './argus-fields.js';
 import { normalizeFlags } from './flags.js';
 import { parseHexDump, printableStrings } from './hexdump.js';
 import type { ExtractedRecord, RecordTime } from './types.js';
@@ -44,7 +45,7 @@ export function portNumber(token: string): number | null {
 }
 
 export function isIPv4(s: string): boolean {
-  return s.length <= 15 && /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(s) && ipaddr.IPv4.isValidFourPartDecimal(s);
+  return s.length <= 15 && /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(s) && isDecimalQuad(s);
 }
 
 export function isIPv6(s: string): boolean {
