@@ -148,13 +148,13 @@ async function archiveFigures(rows: Row[], results: Record<string, unknown>): Pr
   const rate = (s: number): string => `${Math.round(big.posts / s)} posts/s, ${(mb / s).toFixed(1)} MB/s`;
   const ours = (m: ArchiveManifest, runs: number) =>
     repeat(runs, (i) => {
-      const file = i === 0 ? join(OUT, `ours-${m.posts}.json`) : '/dev/null';
+      const file = i === 0 ? join(OUT, `ours-${m.posts}-${process.pid}.json`) : '/dev/null';
       return timed('node', ['bin/listwatch.js', 'analyze', '--format', 'json', m.path], { stdoutFile: file });
     });
   log(`archive: listwatch analyze on ${big.posts} posts (${mb.toFixed(0)} MB), ${P.runs} run(s)`);
   const o = await ours(big, P.runs);
-  const counts = await oursRecords(join(OUT, `ours-${big.posts}.json`));
-  rmSync(join(OUT, `ours-${big.posts}.json`), { force: true });
+  const counts = await oursRecords(join(OUT, `ours-${big.posts}-${process.pid}.json`));
+  rmSync(join(OUT, `ours-${big.posts}-${process.pid}.json`), { force: true });
   const base: Record<string, Awaited<ReturnType<typeof repeat>>> = {};
   for (const task of ['read', 'split', 'mailparser', 'postal-mime']) {
     log(`archive: ${task} alone`);
@@ -178,8 +178,8 @@ async function archiveFigures(rows: Row[], results: Record<string, unknown>): Pr
   const py = await repeat(P.pythonRuns, () => timed('python3', ['bench/python/extract.py', big.path]));
   log(`memory: listwatch analyze on ${small.posts} posts`);
   const oSmall = await ours(small, 1);
-  const smallCounts = await oursRecords(join(OUT, `ours-${small.posts}.json`));
-  rmSync(join(OUT, `ours-${small.posts}.json`), { force: true });
+  const smallCounts = await oursRecords(join(OUT, `ours-${small.posts}-${process.pid}.json`));
+  rmSync(join(OUT, `ours-${small.posts}-${process.pid}.json`), { force: true });
 
   const ratio = (r: { wallS: number; cpuS: number }): string => `${(r.wallS / o.wallS).toFixed(2)}× (cpu ${(r.cpuS / o.cpuS).toFixed(2)}×)`;
   rows.push({ figure: 'archive', what: `listwatch analyze --format json (${big.posts} posts)`, runs: P.runs, wallS: o.wallS, cpuS: o.cpuS, maxRssMb: o.maxRssMb, rate: rate(o.wallS), ratio: '1', note: `${counts.observations} observations (argus ${counts.argus}, snort ${counts.snort})` });
