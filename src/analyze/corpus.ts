@@ -62,6 +62,12 @@ export class Corpus {
   private readonly parentOf = new Map<string, string>();
   private readonly strings = new StringPool();
   private readonly parties = new PartyPool(this.strings);
+  private readonly keepQuestions: boolean;
+
+  /** keepQuestions false: the result's questions stay empty (the JSON document does not carry them) */
+  constructor(opts: { keepQuestions?: boolean } = {}) {
+    this.keepQuestions = opts.keepQuestions ?? true;
+  }
 
   /** false when a post with the same id was already added (recorded under errors, not analysed twice) */
   add(pa: PostAnalysis): boolean {
@@ -85,7 +91,7 @@ export class Corpus {
     if (inReplyTo) this.parentOf.set(this.strings.get(pa.mail.id), inReplyTo);
     for (const o of pa.observations) this.observations.push(this.shared(o));
     for (const s of pa.statements) this.statements.push(s);
-    for (const q of pa.questions) this.questions.push(q);
+    if (this.keepQuestions) for (const q of pa.questions) this.questions.push(q);
     for (const w of pa.mail.warnings) this.errors.push({ input: pa.mail.input, message: w });
     return true;
   }

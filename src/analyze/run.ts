@@ -11,6 +11,8 @@ export interface AnalyzeOptions {
   stdin?: NodeJS.ReadableStream;
   /** keep the parsed posts (for the LLM pass); off by default so memory stays flat */
   keepMail?: boolean;
+  /** keep the prose questions in the result (the text and markdown reports show them; the JSON document has none); on by default */
+  keepQuestions?: boolean;
   /** called after each message, for progress reporting */
   onMessage?: (input: string) => void;
 }
@@ -26,7 +28,7 @@ export interface AnalyzeRun {
  * (InputReadError, exit 1 in the CLI); a message that cannot be parsed is recorded under errors.
  */
 export async function analyzeInputs(paths: string[], opts: AnalyzeOptions = {}): Promise<AnalyzeRun> {
-  const corpus = new Corpus();
+  const corpus = new Corpus({ keepQuestions: opts.keepQuestions ?? true });
   const mails: MailPost[] = [];
   let messages = 0;
   const sinceMs = opts.since?.getTime();

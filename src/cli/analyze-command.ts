@@ -36,7 +36,8 @@ export function analyzeCommand(out: NodeJS.WritableStream = process.stdout): Com
     .action(async (paths: string[], opts: { format: ReportFormat; since?: Date; showTargets: boolean; llm: boolean }) => {
       let run;
       try {
-        run = await analyzeInputs(paths, { since: opts.since, keepMail: opts.llm });
+        // the JSON document carries no questions; only the reports and the LLM pass read them
+        run = await analyzeInputs(paths, { since: opts.since, keepMail: opts.llm, keepQuestions: opts.format !== 'json' || opts.llm });
       } catch (err) {
         if (err instanceof InputReadError) {
           process.stderr.write(`listwatch: ${err.message}\n`);
