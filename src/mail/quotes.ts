@@ -461,9 +461,10 @@ const SEPARATOR_WORDS = [
 function isOriginalMessageLine(s: string): boolean {
   const t = s.trim();
   if (t.length > 120) return false;
-  const lower = t.toLowerCase();
-  if (lower === 'begin forwarded message:') return true;
+  // (only a 24-character line can lower-case to the 24 ASCII characters of this one)
+  if (t.length === 24 && t.toLowerCase() === 'begin forwarded message:') return true;
   if (!t.startsWith('--') && !t.startsWith('__')) return false;
+  const lower = t.toLowerCase();
   const core = lower.replace(/^[-_ ]+/, '').replace(/[-_ ]+$/, '');
   for (const w of SEPARATOR_WORDS) if (core === w || core.startsWith(`${w} from `)) return true;
   return false;
@@ -564,7 +565,9 @@ function outlookHeaderAt(items: Item[], i: number): { end: number; author: Party
  * The sender line must hold an address; To: and Subject: must follow within a few lines.
  */
 function lotusHeaderAt(items: Item[], i: number): { end: number; author: Party | null } | null {
-  const s = head(items[i]!.text).trim();
+  const line = head(items[i]!.text);
+  if (!line.includes('@') && !line.includes(' () ')) return null; // as the test below, before trimming
+  const s = line.trim();
   if (s.length > 200 || !(s.includes('@') || s.includes(' () ')) || s.includes(':')) return null;
   const who = parseParty(s);
   if (!who.address) return null;
