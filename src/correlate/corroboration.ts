@@ -11,9 +11,8 @@ const MAX_SENTENCE = 1_000;
 
 const ABBREVIATIONS = new Set(['e.g', 'i.e', 'etc', 'mr', 'mrs', 'dr', 'vs', 'approx', 'cf', 'fig', 'no']);
 
-/** A line of a pasted record or hex dump, not prose. */
-function looksLikeData(line: string): boolean {
-  const t = line.trim();
+/** A (trimmed) line of a pasted record or hex dump, not prose. */
+function looksLikeData(t: string): boolean {
   if (t.length === 0) return false;
   let digits = 0;
   let letters = 0;
@@ -33,11 +32,11 @@ function paragraphsOf(mail: MailPost, take: (b: BodyBlock) => boolean): string[]
     if (!take(block)) continue;
     let current = '';
     for (const raw of block.lines) {
-      if (raw.length > MAX_LINE || looksLikeData(raw)) {
+      const line = raw.length > MAX_LINE ? '' : raw.trim();
+      if (raw.length > MAX_LINE || looksLikeData(line)) {
         current = flushed(current, out);
         continue;
       }
-      const line = raw.trim();
       if (!line) {
         current = flushed(current, out);
         continue;

@@ -131,10 +131,13 @@ function readHeaderFields(fields: readonly string[]): Kind[] | null {
   const kinds: Kind[] = [];
   let core = 0;
   let known = 0;
+  let unknown = 0;
   for (const f of fields) {
     if (!LABEL_TOKEN.test(f)) return null;
     const k = labelKind(f);
     if (k !== null) known += 1;
+    // more than half unknown already: the known * 2 < length test below must fail
+    else if (++unknown * 2 > fields.length) return null;
     if (k !== null && CORE.has(k)) core += 1;
     kinds.push(k ?? 'other');
   }
