@@ -106,10 +106,11 @@ describe('incremental findings equal a full recompute', () => {
       // prose first, records in the thread later: the statement then speaks for the new group
       ['p2@delta.example', buildPost({ id: 'p2@delta.example', from: MALIK, subject: 'ACKs from 100.80?', body: 'We see bare ACKs from 100.80 to port 80 here too.\n' })],
       ['r2@fjord.example', recordsPost('r2@fjord.example', SIGRID, 'Re: ACKs from 100.80?', '100.80', '198.51.100', { inReplyTo: 'p2@delta.example' })],
-      // alerts first, their flows later: the alerts join the flows when they come
+      // alerts first, their flows later: the alerts join the flows when they come, and leave the
+      // alerts' own group with its later three (its first time moves)
       [
         'a4@harbour.example',
-        buildPost({ id: 'a4@harbour.example', from: AROHA, subject: 'alerts', body: `Snort:\n\n${[0, 1].map((i) => snortFor('100.90', '192.0.2', i)).join('\n\n')}\n` }),
+        buildPost({ id: 'a4@harbour.example', from: AROHA, subject: 'alerts', body: `Snort:\n\n${[0, 1, 6, 7, 8].map((i) => snortFor('100.90', '192.0.2', i)).join('\n\n')}\n` }),
       ],
       ['a5@harbour.example', recordsPost('a5@harbour.example', AROHA, 'Re: alerts', '100.90', '192.0.2', { inReplyTo: 'a4@harbour.example' })],
       // a later day: more actors in the same /16
@@ -139,7 +140,7 @@ describe('incremental findings equal a full recompute', () => {
     const { Store: StoreClass } = await import('../src/store/store.js');
     const reopened = new StoreClass(path);
     const again = ['grp_members', 'grp_stats', 'dup_keys', 'dup_classes', 'stmt_apply'].map((t) => reopened.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all());
-    expect(again).toEqual(built);
+    for (let i = 0; i < built.length; i++) expect(again[i], String(i)).toEqual(built[i]);
     expect(reopened.db.prepare('SELECT seq, cls, counted, eff_group, join_flow FROM observations ORDER BY seq').all()).toEqual(builtObs);
     reopened.close();
   });

@@ -141,7 +141,17 @@ export async function startBot(loaded: LoadedConfig, opts: RunOptions = {}): Pro
     void flush();
     return r;
   };
-  const timer = setInterval(() => void flush(), opts.flushMs ?? 5000);
+  const timer = setInterval(() => {
+    void flush();
+    // the WAL is copied back between posts, not inside one post's commit
+    void parts.inHand().then(() => {
+      try {
+        store.checkpoint();
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'WAL checkpoint failed');
+      }
+    });
+  }, opts.flushMs ?? 5000);
   let task: ScheduledTask | null = null;
   if (opts.schedule !== false) {
     task = cron.schedule(

@@ -26,14 +26,12 @@ export interface Touched {
   groups: Set<string>;
   /** actors that became part of a group with this post, per group */
   newActors: Map<string, Set<string>>;
-  /** actors that left a group with this post (a copy or a join moved them), per group */
-  goneActors: Map<string, Set<string>>;
   joinsAdded: Array<{ alert: number; flow: number }>;
   joinsRemoved: Array<{ alert: number; flow: number }>;
 }
 
 export function emptyTouched(): Touched {
-  return { groups: new Set(), newActors: new Map(), goneActors: new Map(), joinsAdded: [], joinsRemoved: [] };
+  return { groups: new Set(), newActors: new Map(), joinsAdded: [], joinsRemoved: [] };
 }
 
 interface Row {
@@ -41,7 +39,7 @@ interface Row {
   id: string;
   post: string;
   thread: string;
-  cls: number | null;
+  cls: string | null;
   quoted: number;
   counted: number;
   eff_group: string | null;
@@ -88,8 +86,20 @@ function endpointKey(o: Observation): string | null {
   return `${(o.proto ?? '').toLowerCase()}|${x}|${y}|${reporter}`;
 }
 
+const DOTTED_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
+
+/** A plain dotted quad's four bytes without ipaddr.js (most actors); null for anything else. */
+export function dottedQuadBytes(addr: string): number[] | null {
+  const m = DOTTED_QUAD.exec(addr);
+  if (!m) return null;
+  const b = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+  return b[0]! > 255 || b[1]! > 255 || b[2]! > 255 || b[3]! > 255 ? null : b;
+}
+
 /** The address's bytes as fixed-width hex (sorts like the number), as correlate/prefix.ts parses it. */
 function actorHex(addr: string): string | null {
+  const quad = dottedQuadBytes(addr);
+  if (quad) return quad.map((b) => b.toString(16).padStart(2, '0')).join('');
   if (addr.length > 64) return null;
   try {
     if (!ipaddr.isValid(addr)) return null;
@@ -145,28 +155,35 @@ function splitGroup(key: string): { behaviour: Behaviour; prefix16: string } | n
 
 const SQL = {
   row: 'SELECT seq, id, post, thread, cls, quoted, counted, eff_group, eff_actor, eff_target, eff_family, org, dport, time, time_ms, ep_key, role, join_flow, json FROM observations WHERE seq = ?',
-  setObs: `UPDATE observations SET cls = ?, quoted = ?, org = ?, dport = ?, time_ms = ?, ep_key = ?, role = ? WHERE seq = ?`,
+  insert: `INSERT INTO observations(id, post, thread, group_key, actor, actor_num, time, class, day, json,
+             cls, quoted, counted, eff_group, eff_actor, eff_target, eff_family, join_flow, org, dport, time_ms, ep_key, role)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+  refill: `UPDATE observations SET cls = ?, quoted = ?, counted = ?, eff_group = ?, eff_actor = ?, eff_target = ?, eff_family = ?, join_flow = ?,
+             org = ?, dport = ?, time_ms = ?, ep_key = ?, role = ? WHERE seq = ?`,
   setCounted: 'UPDATE observations SET counted = ? WHERE seq = ?',
   setEff: 'UPDATE observations SET eff_group = ?, eff_actor = ?, eff_target = ?, eff_family = ?, join_flow = ? WHERE seq = ?',
-  dupGet: 'SELECT cls FROM dup_keys WHERE key = ?',
-  dupPut: 'INSERT INTO dup_keys(key, cls) VALUES (?, ?) ON CONFLICT(key) DO NOTHING',
-  clsGet: 'SELECT original FROM dup_classes WHERE cls = ?',
+  dupGet: 'SELECT key, cls FROM dup_keys WHERE key IN (?, ?)',
+  dupPut: 'INSERT INTO dup_keys(key, cls) VALUES (?, ?), (?, ?) ON CONFLICT(key) DO NOTHING',
+  original: 'SELECT o.seq, o.post, o.quoted FROM dup_classes c JOIN observations o ON o.seq = c.original WHERE c.cls = ?',
   clsPut: 'INSERT INTO dup_classes(cls, original) VALUES (?, ?) ON CONFLICT(cls) DO UPDATE SET original = excluded.original',
   clsMembers: 'SELECT seq FROM observations WHERE cls = ? ORDER BY seq',
-  memberAdd: `INSERT INTO grp_members(grp, kind, value, n) VALUES (?, ?, ?, ?)
+  memberAdd: `INSERT INTO grp_members(grp, kind, value, n, sort) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(grp, kind, value) DO UPDATE SET n = n + excluded.n RETURNING n`,
   memberDel: 'DELETE FROM grp_members WHERE grp = ? AND kind = ? AND value = ?',
   members: 'SELECT value FROM grp_members WHERE grp = ? AND kind = ?',
   membersTwo: 'SELECT value FROM grp_members WHERE grp = ? AND kind = ? LIMIT 2',
-  minMember: 'SELECT value FROM grp_members WHERE grp = ? AND kind = ? ORDER BY value LIMIT 1',
-  maxMember: 'SELECT value FROM grp_members WHERE grp = ? AND kind = ? ORDER BY value DESC LIMIT 1',
+  minActor: "SELECT sort FROM grp_members WHERE grp = ? AND kind = 'a' AND sort IS NOT NULL ORDER BY sort LIMIT 1",
+  maxActor: "SELECT sort FROM grp_members WHERE grp = ? AND kind = 'a' AND sort IS NOT NULL ORDER BY sort DESC LIMIT 1",
+  portsUpTo3: "SELECT COUNT(*) AS n FROM (SELECT 1 FROM grp_members WHERE grp = ? AND kind = 'p' LIMIT 3)",
   groupsOfThread: "SELECT grp FROM grp_members WHERE kind = 'h' AND value = ?",
   statAdd: `INSERT INTO grp_stats(grp, n, actors, targets) VALUES (?, ?, ?, ?)
-          ON CONFLICT(grp) DO UPDATE SET n = n + excluded.n, actors = actors + excluded.actors, targets = targets + excluded.targets`,
-  stat: 'SELECT n, actors, targets FROM grp_stats WHERE grp = ?',
-  firstMs: 'SELECT MIN(time_ms) AS t FROM observations WHERE eff_group = ? AND counted = 1 AND time_ms IS NOT NULL',
-  lastMs: 'SELECT MAX(time_ms) AS t FROM observations WHERE eff_group = ? AND counted = 1 AND time_ms IS NOT NULL',
-  timeAt: 'SELECT time FROM observations WHERE eff_group = ? AND counted = 1 AND time_ms IS NOT NULL AND time_ms = ? ORDER BY seq LIMIT 1',
+          ON CONFLICT(grp) DO UPDATE SET n = n + excluded.n, actors = actors + excluded.actors, targets = targets + excluded.targets RETURNING n`,
+  statDel: 'DELETE FROM grp_stats WHERE grp = ?',
+  stat: 'SELECT n, actors, targets, first_ms, first_seq, first_time, last_ms, last_seq, last_time FROM grp_stats WHERE grp = ?',
+  setSpan: 'UPDATE grp_stats SET first_ms = ?, first_seq = ?, first_time = ?, last_ms = ?, last_seq = ?, last_time = ? WHERE grp = ?',
+  // a group's counted rows: its own (eff_group is group_key unless joined) and the alerts joined into it
+  groupTimes: `SELECT seq, time, time_ms FROM observations WHERE group_key = ? AND counted = 1 AND join_flow IS NULL AND time_ms IS NOT NULL
+               UNION ALL SELECT seq, time, time_ms FROM observations WHERE eff_group = ? AND join_flow IS NOT NULL AND counted = 1 AND time_ms IS NOT NULL`,
   flowsNear: `SELECT seq, post, time_ms FROM observations WHERE ep_key = ? AND role = 'f' AND counted = 1 AND time_ms BETWEEN ? AND ? ORDER BY time_ms, seq`,
   alertsNear: `SELECT seq FROM observations WHERE ep_key = ? AND role = 'a' AND counted = 1 AND time_ms BETWEEN ? AND ? ORDER BY seq`,
   stmtsOfThread: 'SELECT rowid AS id, json FROM statements WHERE thread = ? ORDER BY rowid',
@@ -177,10 +194,60 @@ const SQL = {
   statement: 'SELECT json FROM statements WHERE rowid = ?',
   threadsWithStatements: `SELECT DISTINCT m.value AS thread FROM grp_members m WHERE m.grp = ? AND m.kind = 'h'
                           AND EXISTS (SELECT 1 FROM statements s WHERE s.thread = m.value)`,
-  ids: 'SELECT id FROM observations WHERE eff_group = ? AND counted = 1 ORDER BY seq',
+  ids: `SELECT id, seq FROM observations WHERE group_key = ? AND counted = 1 AND join_flow IS NULL
+        UNION ALL SELECT id, seq FROM observations WHERE eff_group = ? AND join_flow IS NOT NULL AND counted = 1 ORDER BY seq`,
 };
 
-type Kind = 'a' | 'A' | 't' | 'r' | 'f' | 'p' | 'h';
+type Kind = 'a' | 't' | 'r' | 'f' | 'p' | 'h';
+
+interface StatRow {
+  n: number;
+  actors: number;
+  targets: number;
+  first_ms: number | null;
+  first_seq: number | null;
+  first_time: string | null;
+  last_ms: number | null;
+  last_seq: number | null;
+  last_time: string | null;
+}
+
+interface SpanEnd {
+  seq: number;
+  time: string | null;
+  time_ms: number | null;
+}
+
+function earlier(a: SpanEnd, b: SpanEnd): boolean {
+  return a.time_ms! < b.time_ms! || (a.time_ms === b.time_ms && a.seq < b.seq);
+}
+
+/** later in time; on a tie the row that came first stands (correlate's span keeps the first maximum) */
+function later(a: SpanEnd, b: SpanEnd): boolean {
+  return a.time_ms! > b.time_ms! || (a.time_ms === b.time_ms && a.seq < b.seq);
+}
+
+/** What a counted observation adds to its group. */
+interface Share {
+  seq: number;
+  time: string | null;
+  time_ms: number | null;
+  eff_group: string | null;
+  eff_actor: string | null;
+  eff_target: string | null;
+  eff_family: string | null;
+  org: string | null;
+  dport: number | null;
+  thread: string;
+}
+
+interface Eff {
+  group: string;
+  actor: string | null;
+  target: string | null;
+  family: string | null;
+  join: number | null;
+}
 
 export class Aggregates {
   private readonly s: Record<keyof typeof SQL, Statement>;
@@ -192,76 +259,191 @@ export class Aggregates {
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<keyof typeof SQL, Statement>;
   }
 
-  /** Takes a just-inserted observation (by seq) into the aggregates. */
-  addObservation(seq: number, o: Observation, t: Touched, threadsToCheck: Set<string>): void {
+  /** Member count changes of this post, applied at once by flush(): one statement per distinct value, not per observation. */
+  private pending = new Map<string, { g: string; kind: Kind; value: string; delta: number }>();
+  private pendingN = new Map<string, number>();
+  /** per group: the earliest and latest of the rows added (by time, then arrival), and whether a timed row left */
+  private pendingSpan = new Map<string, { first: Share | null; last: Share | null; removed: boolean }>();
+
+  /**
+   * Stores one observation with what markDuplicates, joinAlertsToFlows and correlate would make
+   * of it given everything stored before, and updates what it changes; false when its id was
+   * stored before. With `existingSeq` the row is there already and only its derived columns are
+   * written (rebuilding the aggregates of an old store). Call flush() after the post.
+   */
+  insert(
+    o: Observation,
+    thread: string,
+    rawGroup: string,
+    actorNum: number | null,
+    day: string,
+    t: Touched,
+    threadsToCheck: Set<string>,
+    existingSeq?: number,
+  ): boolean {
     const ku = 'u|' + duplicateKey(o);
     const kl = 'l|' + localDuplicateKey(o);
-    const found = (this.s.dupGet.get(ku) ?? this.s.dupGet.get(kl)) as { cls: number } | undefined;
-    const cls = found?.cls ?? seq;
-    this.s.dupPut.run(ku, cls);
-    this.s.dupPut.run(kl, cls);
+    let clsU: string | undefined;
+    let clsL: string | undefined;
+    for (const r of this.s.dupGet.all(ku, kl) as Array<{ key: string; cls: string }>) {
+      if (r.key === ku) clsU = r.cls;
+      else clsL = r.cls;
+    }
+    const found = clsU ?? clsL;
+    const cls = found ?? o.id;
+    const quoted = o.quoted ? 1 : 0;
+    const orig = found === undefined ? undefined : (this.s.original.get(found) as { seq: number; post: string; quoted: number } | undefined);
+    // the class's original moves to the first copy that stands outside a quotation
+    const flip = !!orig && !!orig.quoted && !quoted;
+    // two identical lines in one post, both quoted or both not, are two records
+    const counted = !orig || flip || (orig.post === o.post && orig.quoted === quoted);
     const role = isAlertObservation(o) ? 'a' : isFlowObservation(o) ? 'f' : null;
     const ms = timeMs(o.time);
-    this.s.setObs.run(cls, o.quoted ? 1 : 0, orgOf(o), o.dport, ms, role && ms !== null ? endpointKey(o) : null, role, seq);
-    // the row's own effective view until a join says otherwise
-    this.s.setEff.run(this.groupKeyOf(o), o.actor, o.target, o.family ?? null, null, seq);
-    if (!found) {
-      this.s.clsPut.run(cls, seq);
-      this.setCounted(seq, true, t, threadsToCheck);
-      return;
+    const ep = role && ms !== null ? endpointKey(o) : null;
+    let eff: Eff = { group: rawGroup, actor: o.actor, target: o.target, family: o.family ?? null, join: null };
+    if (counted && role === 'a' && ep !== null) {
+      const best = this.bestFlow(ep, ms!, o.post);
+      if (best !== null) eff = this.joinedEff(o, best);
     }
-    const origSeq = (this.s.clsGet.get(cls) as { original: number }).original;
-    const orig = this.row(origSeq);
-    if (orig.quoted && !o.quoted) {
-      this.s.clsPut.run(cls, seq);
+    const org = orgOf(o);
+    // members need finding only while their class can still change original (its original is quoted)
+    const memberCls = (!orig && quoted) || (orig && !flip && orig.quoted) ? cls : null;
+    let seq: number;
+    if (existingSeq === undefined) {
+      const r = this.s.insert.run(o.id, o.post, thread, rawGroup, o.actor, actorNum, o.time, o.class, day, JSON.stringify(o),
+        memberCls, quoted, counted ? 1 : 0, eff.group, eff.actor, eff.target, eff.family, eff.join, org, o.dport, ms, ep, role);
+      if (r.changes === 0) return false;
+      seq = Number(r.lastInsertRowid);
+    } else {
+      seq = existingSeq;
+      this.s.refill.run(memberCls, quoted, counted ? 1 : 0, eff.group, eff.actor, eff.target, eff.family, eff.join, org, o.dport, ms, ep, role, seq);
+    }
+    if (clsU === undefined || clsL === undefined) this.s.dupPut.run(ku, cls, kl, cls);
+    if (found === undefined || flip) this.s.clsPut.run(cls, seq);
+    if (counted) {
+      if (eff.join !== null) t.joinsAdded.push({ alert: seq, flow: eff.join });
+      this.contribute({ seq, time: o.time, time_ms: ms, eff_group: eff.group, eff_actor: eff.actor, eff_target: eff.target, eff_family: eff.family, org, dport: o.dport, thread }, +1, t);
+      if (role === 'f' && ep !== null) this.recheckAlerts(ep, ms!, t);
+    }
+    if (flip) {
       for (const { seq: m } of this.s.clsMembers.all(cls) as Array<{ seq: number }>) {
+        if (m === seq) continue;
         const r = this.row(m);
-        const counted = m === seq || (r.post === o.post && !r.quoted);
-        if (m === seq || !!r.counted !== counted) this.setCounted(m, counted, t, threadsToCheck);
+        const now = r.post === o.post && !r.quoted;
+        if (!!r.counted !== now) this.setCounted(r, now, t);
       }
-      return;
     }
-    // two identical lines in one post, both quoted or both not, are two records
-    if (orig.post === o.post && !!orig.quoted === !!o.quoted) this.setCounted(seq, true, t, threadsToCheck);
+    return true;
+  }
+
+  /** Applies the post's member count changes; notes new actors, threads and port changes. */
+  flush(t: Touched, threadsToCheck: Set<string>): void {
+    const stats = new Map<string, { n: number; actors: number; targets: number }>();
+    const statOf = (g: string) => {
+      let x = stats.get(g);
+      if (!x) stats.set(g, (x = { n: 0, actors: 0, targets: 0 }));
+      return x;
+    };
+    for (const [g, n] of this.pendingN) if (n !== 0) statOf(g).n += n;
+    const portMoves = new Map<string, { added: number; removed: number }>();
+    for (const { g, kind, value, delta } of this.pending.values()) {
+      if (delta === 0) continue;
+      const n = (this.s.memberAdd.get(g, kind, value, delta, kind === 'a' ? actorHex(value) : null) as { n: number }).n;
+      if (n <= 0) this.s.memberDel.run(g, kind, value);
+      const before = n - delta;
+      const appeared = before <= 0 && n > 0;
+      const left = before > 0 && n <= 0;
+      if (!appeared && !left) continue;
+      const step = appeared ? 1 : -1;
+      if (kind === 'a') {
+        statOf(g).actors += step;
+        if (appeared) {
+          const set = t.newActors.get(g);
+          if (set) set.add(value);
+          else t.newActors.set(g, new Set([value]));
+        }
+      } else if (kind === 't') statOf(g).targets += step;
+      else if (kind === 'h') threadsToCheck.add(value);
+      else if (kind === 'p') {
+        const m = portMoves.get(g) ?? { added: 0, removed: 0 };
+        if (appeared) m.added++;
+        else m.removed++;
+        portMoves.set(g, m);
+      }
+    }
+    for (const [g, x] of stats) {
+      if ((this.s.statAdd.get(g, x.n, x.actors, x.targets) as { n: number }).n <= 0) this.s.statDel.run(g);
+    }
+    // first and last time as correlate's span: the earliest (latest) time, the first such row on a tie
+    for (const [g, sp] of this.pendingSpan) {
+      const st = this.s.stat.get(g) as StatRow | undefined;
+      if (!st) continue;
+      let first: SpanEnd | null = st.first_ms === null ? null : { seq: st.first_seq!, time: st.first_time, time_ms: st.first_ms };
+      let last: SpanEnd | null = st.last_ms === null ? null : { seq: st.last_seq!, time: st.last_time, time_ms: st.last_ms };
+      if (sp.removed) {
+        // a row left (a copy's original moved, a join changed): read the group's times again
+        first = null;
+        last = null;
+        for (const r of this.s.groupTimes.all(g, g) as SpanEnd[]) {
+          if (!first || earlier(r, first)) first = r;
+          if (!last || later(r, last)) last = r;
+        }
+      } else {
+        if (sp.first && (!first || earlier(sp.first, first))) first = sp.first;
+        if (sp.last && (!last || later(sp.last, last))) last = sp.last;
+      }
+      this.s.setSpan.run(first?.time_ms ?? null, first?.seq ?? null, first?.time ?? null, last?.time_ms ?? null, last?.seq ?? null, last?.time ?? null, g);
+    }
+    this.pendingSpan.clear();
+    // a group's port is its one port, else none: statements match on it
+    for (const [g, { added, removed }] of portMoves) {
+      // two or more ports before and after (3 stands for "3 or more"): none either way
+      const now = (this.s.portsUpTo3.get(g) as { n: number }).n;
+      if (now >= 2 && now - added + removed >= 2) continue;
+      for (const { thread } of this.s.threadsWithStatements.all(g) as Array<{ thread: string }>) threadsToCheck.add(thread);
+    }
+    this.pending.clear();
+    this.pendingN.clear();
   }
 
   private row(seq: number): Row {
     return this.s.row.get(seq) as Row;
   }
 
-  private setCounted(seq: number, counted: boolean, t: Touched, threadsToCheck: Set<string>): void {
-    let r = this.row(seq);
-    if (!!r.counted === counted) return;
+  /** A stored observation becomes an original (counted) or a copy; its group and joins follow. */
+  private setCounted(r: Row, counted: boolean, t: Touched): void {
     if (!counted) {
-      this.contribute(r, -1, t, threadsToCheck);
-      this.s.setCounted.run(0, seq);
+      this.contribute(r, -1, t);
       if (r.role === 'a' && r.join_flow !== null) {
-        t.joinsRemoved.push({ alert: seq, flow: r.join_flow });
-        this.resetEff(r);
+        t.joinsRemoved.push({ alert: r.seq, flow: r.join_flow });
+        const own = this.ownEff(JSON.parse(r.json) as Observation);
+        this.s.setEff.run(own.group, own.actor, own.target, own.family, null, r.seq);
       }
-      if (r.role === 'f' && r.ep_key !== null) this.recheckAlerts(r, t, threadsToCheck);
+      this.s.setCounted.run(0, r.seq);
+      if (r.role === 'f' && r.ep_key !== null) this.recheckAlerts(r.ep_key, r.time_ms!, t);
       return;
     }
-    this.s.setCounted.run(1, seq);
+    this.s.setCounted.run(1, r.seq);
+    let share: Share = r;
     if (r.role === 'a' && r.ep_key !== null) {
-      const flow = this.bestFlow(r);
-      if (flow !== null) {
-        this.joinTo(r, flow);
-        t.joinsAdded.push({ alert: seq, flow });
+      const best = this.bestFlow(r.ep_key, r.time_ms!, r.post);
+      if (best !== null) {
+        const eff = this.joinedEff(JSON.parse(r.json) as Observation, best);
+        this.s.setEff.run(eff.group, eff.actor, eff.target, eff.family, eff.join, r.seq);
+        t.joinsAdded.push({ alert: r.seq, flow: best });
+        share = { ...r, eff_group: eff.group, eff_actor: eff.actor, eff_target: eff.target, eff_family: eff.family };
       }
     }
-    r = this.row(seq);
-    this.contribute(r, +1, t, threadsToCheck);
-    if (r.role === 'f' && r.ep_key !== null) this.recheckAlerts(r, t, threadsToCheck);
+    this.contribute(share, +1, t);
+    if (r.role === 'f' && r.ep_key !== null) this.recheckAlerts(r.ep_key, r.time_ms!, t);
   }
 
   /** The flow an alert joins, as joinAlertsToFlows picks it: nearest in time, same post wins ties, then input order. */
-  private bestFlow(a: Row): number | null {
-    if (a.ep_key === null || a.time_ms === null) return null;
+  private bestFlow(ep: string, ms: number, post: string): number | null {
     let best: number | null = null;
     let bestScore = Infinity;
-    for (const f of this.s.flowsNear.all(a.ep_key, a.time_ms - JOIN_WINDOW_MS, a.time_ms + JOIN_WINDOW_MS) as Array<{ seq: number; post: string; time_ms: number }>) {
-      const score = Math.abs(f.time_ms - a.time_ms) * 4 + (f.post === a.post ? 0 : 2);
+    for (const f of this.s.flowsNear.all(ep, ms - JOIN_WINDOW_MS, ms + JOIN_WINDOW_MS) as Array<{ seq: number; post: string; time_ms: number }>) {
+      const score = Math.abs(f.time_ms - ms) * 4 + (f.post === post ? 0 : 2);
       if (score < bestScore) {
         bestScore = score;
         best = f.seq;
@@ -270,73 +452,62 @@ export class Aggregates {
     return best;
   }
 
-  private joinTo(a: Row, flowSeq: number): void {
-    const alert = JSON.parse(a.json) as Observation;
+  /** The alert as applyJoin leaves it: the flow's class, actor and target. */
+  private joinedEff(alert: Observation, flowSeq: number): Eff {
     const flow = JSON.parse(this.row(flowSeq).json) as Observation;
     const family = alert.family ?? flow.family;
     const joined: Observation = { ...alert, class: flow.class, actor: flow.actor, target: flow.target };
     if (family !== undefined) joined.family = family;
-    this.s.setEff.run(this.groupKeyOf(joined), joined.actor, joined.target, joined.family ?? null, flowSeq, a.seq);
+    return { group: this.groupKeyOf(joined), actor: joined.actor, target: joined.target, family: joined.family ?? null, join: flowSeq };
   }
 
-  private resetEff(a: Row): void {
-    const alert = JSON.parse(a.json) as Observation;
-    this.s.setEff.run(this.groupKeyOf(alert), alert.actor, alert.target, alert.family ?? null, null, a.seq);
+  private ownEff(o: Observation): Eff {
+    return { group: this.groupKeyOf(o), actor: o.actor, target: o.target, family: o.family ?? null, join: null };
   }
 
   /** A flow appeared or vanished: the counted alerts of its window may now join another flow. */
-  private recheckAlerts(f: Row, t: Touched, threadsToCheck: Set<string>): void {
-    if (f.time_ms === null) return;
-    for (const { seq } of this.s.alertsNear.all(f.ep_key, f.time_ms - JOIN_WINDOW_MS, f.time_ms + JOIN_WINDOW_MS) as Array<{ seq: number }>) {
+  private recheckAlerts(ep: string, ms: number, t: Touched): void {
+    for (const { seq } of this.s.alertsNear.all(ep, ms - JOIN_WINDOW_MS, ms + JOIN_WINDOW_MS) as Array<{ seq: number }>) {
       const a = this.row(seq);
-      const best = this.bestFlow(a);
+      const best = this.bestFlow(ep, a.time_ms!, a.post);
       if (best === a.join_flow) continue;
-      this.contribute(a, -1, t, threadsToCheck);
+      this.contribute(a, -1, t);
       if (a.join_flow !== null) t.joinsRemoved.push({ alert: seq, flow: a.join_flow });
-      if (best === null) this.resetEff(a);
-      else {
-        this.joinTo(a, best);
-        t.joinsAdded.push({ alert: seq, flow: best });
-      }
-      this.contribute(this.row(seq), +1, t, threadsToCheck);
+      const alert = JSON.parse(a.json) as Observation;
+      const eff = best === null ? this.ownEff(alert) : this.joinedEff(alert, best);
+      if (best !== null) t.joinsAdded.push({ alert: seq, flow: best });
+      this.s.setEff.run(eff.group, eff.actor, eff.target, eff.family, eff.join, seq);
+      this.contribute({ ...a, eff_group: eff.group, eff_actor: eff.actor, eff_target: eff.target, eff_family: eff.family }, +1, t);
     }
   }
 
-  /** Adds (+1) or takes away (-1) one counted observation's share of its group's aggregates. */
-  private contribute(r: Row, sign: 1 | -1, t: Touched, threadsToCheck: Set<string>): void {
+  /** Adds (+1) or takes away (-1) one counted observation's share of its group's aggregates (applied by flush). */
+  private contribute(r: Share, sign: 1 | -1, t: Touched): void {
     const g = r.eff_group;
     if (!g || !splitGroup(g)) return;
     t.groups.add(g);
-    let actors = 0;
-    let targets = 0;
-    const member = (kind: Kind, value: string): boolean => {
-      const n = (this.s.memberAdd.get(g, kind, value, sign) as { n: number }).n;
-      if (n <= 0) this.s.memberDel.run(g, kind, value);
-      return sign > 0 ? n === 1 : n <= 0;
-    };
-    if (r.eff_actor !== null) {
-      if (member('a', r.eff_actor)) {
-        actors += sign;
-        // an actor that leaves and comes back within one post is not new
-        const [mine, other] = sign > 0 ? [t.newActors, t.goneActors] : [t.goneActors, t.newActors];
-        if (!other.get(g)?.delete(r.eff_actor)) {
-          const set = mine.get(g);
-          if (set) set.add(r.eff_actor);
-          else mine.set(g, new Set([r.eff_actor]));
-        }
+    this.pendingN.set(g, (this.pendingN.get(g) ?? 0) + sign);
+    if (r.time_ms !== null) {
+      let sp = this.pendingSpan.get(g);
+      if (!sp) this.pendingSpan.set(g, (sp = { first: null, last: null, removed: false }));
+      if (sign < 0) sp.removed = true;
+      else {
+        if (!sp.first || earlier(r, sp.first)) sp.first = r;
+        if (!sp.last || later(r, sp.last)) sp.last = r;
       }
-      const hex = actorHex(r.eff_actor);
-      if (hex) member('A', hex);
     }
-    if (r.eff_target !== null && member('t', r.eff_target)) targets += sign;
+    const member = (kind: Kind, value: string): void => {
+      const k = `${kind}\u0000${value}\u0000${g}`;
+      const p = this.pending.get(k);
+      if (p) p.delta += sign;
+      else this.pending.set(k, { g, kind, value, delta: sign });
+    };
+    if (r.eff_actor !== null) member('a', r.eff_actor);
+    if (r.eff_target !== null) member('t', r.eff_target);
     if (r.org !== null) member('r', r.org);
     if (r.eff_family !== null) member('f', r.eff_family);
-    if (member('p', r.dport === null ? '' : String(r.dport))) {
-      // the group's port may have become mixed or single again: statements match on it
-      for (const { thread } of this.s.threadsWithStatements.all(g) as Array<{ thread: string }>) threadsToCheck.add(thread);
-    }
-    if (member('h', r.thread)) threadsToCheck.add(r.thread);
-    this.s.statAdd.run(g, sign, actors, targets);
+    member('p', r.dport === null ? '' : String(r.dport));
+    member('h', r.thread);
   }
 
   /**
@@ -380,7 +551,7 @@ export class Aggregates {
   finding(g: string): Finding | null {
     const parts = splitGroup(g);
     if (!parts) return null;
-    const stat = this.s.stat.get(g) as { n: number; actors: number; targets: number } | undefined;
+    const stat = this.s.stat.get(g) as StatRow | undefined;
     if (!stat || stat.n <= 0) return null;
     const reporterList = (this.s.members.all(g, 'r') as Array<{ value: string }>).map((r) => r.value);
     const reporterSet = new Set(reporterList);
@@ -397,16 +568,14 @@ export class Aggregates {
     else if (reporters.length <= 1 && (stat.actors >= CAMPAIGN_MIN || stat.targets >= CAMPAIGN_MIN)) kind = 'campaign';
     if (!kind) return null;
 
-    const lo = this.s.minMember.get(g, 'A') as { value: string } | undefined;
-    const hi = this.s.maxMember.get(g, 'A') as { value: string } | undefined;
-    const actorPrefix = (lo && hi ? coveringPrefix([hexToAddress(lo.value), hexToAddress(hi.value)]) : null) ?? parts.prefix16;
+    const lo = this.s.minActor.get(g) as { sort: string } | undefined;
+    const hi = this.s.maxActor.get(g) as { sort: string } | undefined;
+    const actorPrefix = (lo && hi ? coveringPrefix([hexToAddress(lo.sort), hexToAddress(hi.sort)]) : null) ?? parts.prefix16;
     const families = this.s.membersTwo.all(g, 'f') as Array<{ value: string }>;
     const family = families.length === 1 ? families[0]!.value : undefined;
     const dport = this.groupPort(g);
-    const fMs = (this.s.firstMs.get(g) as { t: number | null }).t;
-    const lMs = (this.s.lastMs.get(g) as { t: number | null }).t;
-    const first = fMs === null ? null : (this.s.timeAt.get(g, fMs) as { time: string }).time;
-    const last = lMs === null ? null : (this.s.timeAt.get(g, lMs) as { time: string }).time;
+    const first = stat.first_ms === null ? null : stat.first_time;
+    const last = stat.last_ms === null ? null : stat.last_time;
     const behaviour = parts.behaviour;
     const n = stat.n;
     const who =
@@ -438,7 +607,7 @@ export class Aggregates {
 
   /** The ids of a group's counted observations, in arrival order (a finding's observations). */
   observationIds(g: string): string[] {
-    return (this.s.ids.all(g) as Array<{ id: string }>).map((r) => r.id);
+    return (this.s.ids.all(g, g) as Array<{ id: string }>).map((r) => r.id);
   }
 
   /** The same-traffic finding of a join, as correlate makes it; null when either side is gone or no longer counted. */

@@ -11,7 +11,7 @@ import { normalizeSubject } from '../mail/thread.js';
 import { migrateOutbox } from '../deliver/outbox.js';
 import { runMigrations } from './migrations.js';
 import { groupKey } from '../correlate/correlate.js';
-import { Aggregates, emptyTouched, type Touched } from './aggregates.js';
+import { Aggregates, dottedQuadBytes, emptyTouched, type Touched } from './aggregates.js';
 
 /** Post bodies longer than this are not kept (the LLM layer then sees the post without its text). */
 export const MAX_STORED_TEXT = 256 * 1024;
@@ -59,7 +59,10 @@ export function findingReporters(f: Finding): string[] {
 }
 
 export function ipv4Number(addr: string | null): number | null {
-  if (!addr || !ipaddr.IPv4.isValidFourPartDecimal(addr)) return null;
+  if (!addr) return null;
+  const quad = dottedQuadBytes(addr);
+  if (quad) return ((quad[0]! << 24) >>> 0) + (quad[1]! << 16) + (quad[2]! << 8) + quad[3]!;
+  if (!ipaddr.IPv4.isValidFourPartDecimal(addr)) return null;
   const b = ipaddr.IPv4.parse(addr).octets;
   return ((b[0]! << 24) >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!;
 }
@@ -88,6 +91,9 @@ export class Store {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // a checkpoint writes the WAL's pages back and syncs (tens to hundreds of ms on a slow disk):
+    // the bot runs one when idle (checkpoint()); this bound (~40 MB of WAL) only catches a long busy spell
+    this.db.pragma('wal_autocheckpoint = 10000');
     runMigrations(this.db);
     migrateOutbox(this.db);
     this.agg = new Aggregates(this.db, groupKey);
@@ -96,15 +102,16 @@ export class Store {
 
   /** Fills the per group key aggregates from the stored observations (once, after migration 3). */
   private rebuildAggregates(): void {
-    const batch = this.db.prepare('SELECT seq, json FROM observations WHERE seq > ? ORDER BY seq LIMIT 2000');
+    const batch = this.db.prepare('SELECT seq, thread, group_key, actor_num, day, json FROM observations WHERE seq > ? ORDER BY seq LIMIT 2000');
     let after = 0;
     for (;;) {
-      const rows = batch.all(after) as Array<{ seq: number; json: string }>;
+      const rows = batch.all(after) as Array<{ seq: number; thread: string; group_key: string; actor_num: number | null; day: string; json: string }>;
       if (rows.length === 0) break;
       this.transaction(() => {
         const t = emptyTouched();
         const threads = new Set<string>();
-        for (const r of rows) this.agg.addObservation(r.seq, json<Observation>(r.json), t, threads);
+        for (const r of rows) this.agg.insert(json<Observation>(r.json), r.thread, r.group_key, r.actor_num, r.day, t, threads, r.seq);
+        this.agg.flush(t, threads);
       });
       after = rows[rows.length - 1]!.seq;
     }
@@ -113,6 +120,11 @@ export class Store {
       for (const { thread } of this.db.prepare('SELECT DISTINCT thread FROM statements').all() as Array<{ thread: string }>) this.agg.checkThread(thread, t);
       this.setMeta('aggregates', '1');
     });
+  }
+
+  /** Copies the WAL back into the database without waiting for readers (for idle moments, off the per-post path). */
+  checkpoint(): void {
+    if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   close(): void {
@@ -240,14 +252,8 @@ export class Store {
     if (inserted.changes === 0) return null;
     const touched = emptyTouched();
     const threads = new Set<string>();
-    const insObs = this.db.prepare(
-      `INSERT INTO observations(id, post, thread, group_key, actor, actor_num, time, class, day, json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
-    );
-    for (const o of pa.observations) {
-      const r = insObs.run(o.id, o.post, p.thread, groupKeyOf(o), o.actor, ipv4Number(o.actor), o.time, o.class, day, JSON.stringify(o));
-      if (r.changes > 0) this.agg.addObservation(Number(r.lastInsertRowid), o, touched, threads);
-    }
+    for (const o of pa.observations) this.agg.insert(o, p.thread, groupKeyOf(o), ipv4Number(o.actor), day, touched, threads);
+    this.agg.flush(touched, threads);
     const insSt = this.db.prepare('INSERT INTO statements(post, thread, json) VALUES (?, ?, ?)');
     for (const s of pa.statements) insSt.run(s.post, p.thread, JSON.stringify({ ...s, thread: p.thread }));
     if (pa.statements.length > 0) threads.add(p.thread);
@@ -339,11 +345,6 @@ export class Store {
       for (const r of rows) out.push({ obs: json<Observation>(r.json), groupKey: key });
     }
     return out;
-  }
-
-  /** The group keys of a thread's observations (a prose-only post can corroborate them). */
-  groupKeysOfThread(thread: string, limit = 200): string[] {
-    return (this.db.prepare('SELECT DISTINCT group_key FROM observations WHERE thread = ? LIMIT ?').all(thread, limit) as Array<{ group_key: string }>).map((r) => r.group_key);
   }
 
   statementsOfThreads(threads: Iterable<string>): ProseStatement[] {
