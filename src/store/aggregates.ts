@@ -336,6 +336,13 @@ export class Aggregates {
     return true;
   }
 
+  /** Forgets member changes not flushed (a post whose transaction failed half-way). */
+  discard(): void {
+    this.pending.clear();
+    this.pendingN.clear();
+    this.pendingSpan.clear();
+  }
+
   /** Applies the post's member count changes; notes new actors, threads and port changes. */
   flush(t: Touched, threadsToCheck: Set<string>): void {
     const stats = new Map<string, { n: number; actors: number; targets: number }>();

@@ -110,6 +110,7 @@ export class Store {
       this.transaction(() => {
         const t = emptyTouched();
         const threads = new Set<string>();
+        this.agg.discard();
         for (const r of rows) this.agg.insert(json<Observation>(r.json), r.thread, r.group_key, r.actor_num, r.day, t, threads, r.seq);
         this.agg.flush(t, threads);
       });
@@ -252,6 +253,8 @@ export class Store {
     if (inserted.changes === 0) return null;
     const touched = emptyTouched();
     const threads = new Set<string>();
+    // what an earlier post left unflushed when its transaction failed was rolled back with it
+    this.agg.discard();
     for (const o of pa.observations) this.agg.insert(o, p.thread, groupKeyOf(o), ipv4Number(o.actor), day, touched, threads);
     this.agg.flush(touched, threads);
     const insSt = this.db.prepare('INSERT INTO statements(post, thread, json) VALUES (?, ?, ?)');
