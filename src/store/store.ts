@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import BetterSqlite3, { type Database } from 'better-sqlite3';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import ipaddr from 'ipaddr.js';
 import type { Finding, Observation, Post } from '../contract.js';
 import type { PostAnalysis } from '../analyze/types.js';
@@ -84,6 +84,7 @@ function slimAnalysis(pa: PostAnalysis): Omit<PostAnalysis, 'observations'> {
 export class Store {
   readonly db: Database;
   private readonly agg: Aggregates;
+  private readonly statements = new Map<string, Statement>();
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -102,7 +103,7 @@ export class Store {
 
   /** Fills the per group key aggregates from the stored observations (once, after migration 3). */
   private rebuildAggregates(): void {
-    const batch = this.db.prepare('SELECT seq, thread, group_key, actor_num, day, json FROM observations WHERE seq > ? ORDER BY seq LIMIT 2000');
+    const batch = this.prepare('SELECT seq, thread, group_key, actor_num, day, json FROM observations WHERE seq > ? ORDER BY seq LIMIT 2000');
     let after = 0;
     for (;;) {
       const rows = batch.all(after) as Array<{ seq: number; thread: string; group_key: string; actor_num: number | null; day: string; json: string }>;
@@ -118,7 +119,7 @@ export class Store {
     }
     this.transaction(() => {
       const t = emptyTouched();
-      for (const { thread } of this.db.prepare('SELECT DISTINCT thread FROM statements').all() as Array<{ thread: string }>) this.agg.checkThread(thread, t);
+      for (const { thread } of this.prepare('SELECT DISTINCT thread FROM statements').all() as Array<{ thread: string }>) this.agg.checkThread(thread, t);
       this.setMeta('aggregates', '1');
     });
   }
@@ -126,6 +127,13 @@ export class Store {
   /** Copies the WAL back into the database without waiting for readers (for idle moments, off the per-post path). */
   checkpoint(): void {
     if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  /** A prepared statement, made once per SQL text (preparing costs more than running most of these). */
+  private prepare(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) this.statements.set(sql, (stmt = this.db.prepare(sql)));
+    return stmt;
   }
 
   close(): void {
@@ -138,12 +146,12 @@ export class Store {
 
   // ---- meta
   meta(key: string): string | null {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value ?? null;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   /** A random secret made once and kept (the X-Loop token's HMAC key when none is configured). */
@@ -157,11 +165,11 @@ export class Store {
 
   // ---- processed Message-IDs and errors
   isProcessed(messageId: string): boolean {
-    return this.db.prepare('SELECT 1 FROM processed WHERE message_id = ?').get(messageId) !== undefined;
+    return this.prepare('SELECT 1 FROM processed WHERE message_id = ?').get(messageId) !== undefined;
   }
 
   processedOutcome(messageId: string): string | null {
-    const row = this.db.prepare('SELECT outcome FROM processed WHERE message_id = ?').get(messageId) as { outcome: string } | undefined;
+    const row = this.prepare('SELECT outcome FROM processed WHERE message_id = ?').get(messageId) as { outcome: string } | undefined;
     return row?.outcome ?? null;
   }
 
@@ -172,7 +180,7 @@ export class Store {
   }
 
   recordError(input: string, message: string, at: string): void {
-    this.db.prepare('INSERT INTO errors(at, input, message) VALUES (?, ?, ?)').run(at, input.slice(0, 1000), message.slice(0, 4000));
+    this.prepare('INSERT INTO errors(at, input, message) VALUES (?, ?, ?)').run(at, input.slice(0, 1000), message.slice(0, 4000));
   }
 
   // ---- threads
@@ -182,7 +190,7 @@ export class Store {
    * else an earlier post with the same normalized subject, else the post itself.
    */
   threadFor(mail: Pick<MailPost, 'id' | 'inReplyTo' | 'references' | 'subject'>, now: Date = new Date()): string {
-    const known = this.db.prepare('SELECT thread FROM posts WHERE id = ?');
+    const known = this.prepare('SELECT thread FROM posts WHERE id = ?');
     const chain = [mail.inReplyTo, ...[...mail.references].reverse()].filter((r): r is string => !!r && r !== mail.id);
     for (const ref of chain.slice(0, 200)) {
       const row = known.get(ref) as { thread: string } | undefined;
@@ -205,7 +213,7 @@ export class Store {
   }
 
   threadState(id: string): { replies: number; autoReplied: boolean } {
-    const row = this.db.prepare('SELECT replies, auto_replied FROM threads WHERE id = ?').get(id) as { replies: number; auto_replied: number } | undefined;
+    const row = this.prepare('SELECT replies, auto_replied FROM threads WHERE id = ?').get(id) as { replies: number; auto_replied: number } | undefined;
     return { replies: row?.replies ?? 0, autoReplied: !!row?.auto_replied };
   }
 
@@ -217,7 +225,7 @@ export class Store {
 
   // ---- posts
   hasPost(id: string): boolean {
-    return this.db.prepare('SELECT 1 FROM posts WHERE id = ?').get(id) !== undefined;
+    return this.prepare('SELECT 1 FROM posts WHERE id = ?').get(id) !== undefined;
   }
 
   /** Stores a post's analysis (observations indexed by group key). Returns false if it was stored before. */
@@ -257,10 +265,10 @@ export class Store {
     this.agg.discard();
     for (const o of pa.observations) this.agg.insert(o, p.thread, groupKeyOf(o), ipv4Number(o.actor), day, touched, threads);
     this.agg.flush(touched, threads);
-    const insSt = this.db.prepare('INSERT INTO statements(post, thread, json) VALUES (?, ?, ?)');
+    const insSt = this.prepare('INSERT INTO statements(post, thread, json) VALUES (?, ?, ?)');
     for (const s of pa.statements) insSt.run(s.post, p.thread, JSON.stringify({ ...s, thread: p.thread }));
     if (pa.statements.length > 0) threads.add(p.thread);
-    const insQ = this.db.prepare('INSERT INTO questions(post, thread, text, from_address, received_at) VALUES (?, ?, ?, ?, ?)');
+    const insQ = this.prepare('INSERT INTO questions(post, thread, text, from_address, received_at) VALUES (?, ?, ?, ?, ?)');
     for (const q of pa.questions) insQ.run(q.post, p.thread, q.text, p.from.address?.toLowerCase() ?? null, at);
     this.db
       .prepare(
@@ -277,7 +285,7 @@ export class Store {
     const rows = this.db
       .prepare('SELECT id, analysis FROM posts WHERE thread = ? ORDER BY received_at, rowid LIMIT ?')
       .all(thread, limit) as Array<{ id: string; analysis: string }>;
-    const obsStmt = this.db.prepare('SELECT json FROM observations WHERE post = ? ORDER BY seq');
+    const obsStmt = this.prepare('SELECT json FROM observations WHERE post = ? ORDER BY seq');
     return rows.map((r) => {
       const a = json<Omit<PostAnalysis, 'observations'>>(r.analysis);
       const observations = (obsStmt.all(r.id) as Array<{ json: string }>).map((o) => json<Observation>(o.json));
@@ -287,7 +295,7 @@ export class Store {
 
   /** The posts as MailPost, with their text and blocks where kept (for the LLM layer). */
   mailsOf(ids: Iterable<string>): MailPost[] {
-    const stmt = this.db.prepare('SELECT analysis, mail FROM posts WHERE id = ?');
+    const stmt = this.prepare('SELECT analysis, mail FROM posts WHERE id = ?');
     const out: MailPost[] = [];
     for (const id of new Set(ids)) {
       const row = stmt.get(id) as { analysis: string; mail: string | null } | undefined;
@@ -299,7 +307,7 @@ export class Store {
   }
 
   postsByIds(ids: Iterable<string>): Post[] {
-    const stmt = this.db.prepare('SELECT analysis FROM posts WHERE id = ?');
+    const stmt = this.prepare('SELECT analysis FROM posts WHERE id = ?');
     const out: Post[] = [];
     for (const id of new Set(ids)) {
       const row = stmt.get(id) as { analysis: string } | undefined;
@@ -316,13 +324,13 @@ export class Store {
   }
 
   observation(id: string): Observation | null {
-    const row = this.db.prepare('SELECT json FROM observations WHERE id = ?').get(id) as { json: string } | undefined;
+    const row = this.prepare('SELECT json FROM observations WHERE id = ?').get(id) as { json: string } | undefined;
     return row ? json<Observation>(row.json) : null;
   }
 
   /** The post of each observation id that exists, without reading the observations themselves. */
   postsOfObservations(ids: Iterable<string>): Map<string, string> {
-    const stmt = this.db.prepare('SELECT post FROM observations WHERE id = ?');
+    const stmt = this.prepare('SELECT post FROM observations WHERE id = ?');
     const out = new Map<string, string>();
     for (const id of new Set(ids)) {
       const row = stmt.get(id) as { post: string } | undefined;
@@ -341,7 +349,7 @@ export class Store {
 
   /** The newest observations of the given group keys (index range per key: cost is per key, not per history). */
   observationsByGroupKeys(keys: Iterable<string>, capPerKey = MAX_GROUP_OBSERVATIONS): Array<{ obs: Observation; groupKey: string }> {
-    const stmt = this.db.prepare('SELECT json FROM observations WHERE group_key = ? ORDER BY seq DESC LIMIT ?');
+    const stmt = this.prepare('SELECT json FROM observations WHERE group_key = ? ORDER BY seq DESC LIMIT ?');
     const out: Array<{ obs: Observation; groupKey: string }> = [];
     for (const key of new Set(keys)) {
       const rows = (stmt.all(key, capPerKey) as Array<{ json: string }>).reverse();
@@ -351,7 +359,7 @@ export class Store {
   }
 
   statementsOfThreads(threads: Iterable<string>): ProseStatement[] {
-    const stmt = this.db.prepare('SELECT json FROM statements WHERE thread = ? LIMIT 1000');
+    const stmt = this.prepare('SELECT json FROM statements WHERE thread = ? LIMIT 1000');
     const out: ProseStatement[] = [];
     for (const t of new Set(threads)) for (const r of stmt.all(t) as Array<{ json: string }>) out.push(json<ProseStatement>(r.json));
     return out;
@@ -366,17 +374,17 @@ export class Store {
   }
 
   observationsByActor(actor: string, limit = 2000): Observation[] {
-    const rows = this.db.prepare('SELECT json FROM observations WHERE actor = ? ORDER BY seq DESC LIMIT ?').all(actor, limit) as Array<{ json: string }>;
+    const rows = this.prepare('SELECT json FROM observations WHERE actor = ? ORDER BY seq DESC LIMIT ?').all(actor, limit) as Array<{ json: string }>;
     return rows.map((r) => json<Observation>(r.json));
   }
 
   postsOfDay(day: string): Array<{ post: Post; tlp: string | null }> {
-    const rows = this.db.prepare('SELECT analysis, tlp FROM posts WHERE day = ? ORDER BY received_at, rowid').all(day) as Array<{ analysis: string; tlp: string | null }>;
+    const rows = this.prepare('SELECT analysis, tlp FROM posts WHERE day = ? ORDER BY received_at, rowid').all(day) as Array<{ analysis: string; tlp: string | null }>;
     return rows.map((r) => ({ post: json<Omit<PostAnalysis, 'observations'>>(r.analysis).post, tlp: r.tlp }));
   }
 
   observationsOfDay(day: string, limit = 50_000): Observation[] {
-    const rows = this.db.prepare('SELECT json FROM observations WHERE day = ? ORDER BY seq LIMIT ?').all(day, limit) as Array<{ json: string }>;
+    const rows = this.prepare('SELECT json FROM observations WHERE day = ? ORDER BY seq LIMIT ?').all(day, limit) as Array<{ json: string }>;
     return rows.map((r) => json<Observation>(r.json));
   }
 
@@ -396,7 +404,7 @@ export class Store {
 
   // ---- findings
   storedFinding(key: string): StoredFinding | null {
-    const row = this.db.prepare('SELECT key, json, first_day, last_day, obs_group FROM findings WHERE key = ?').get(key) as
+    const row = this.prepare('SELECT key, json, first_day, last_day, obs_group FROM findings WHERE key = ?').get(key) as
       | { key: string; json: string; first_day: string; last_day: string; obs_group: string | null }
       | undefined;
     return row ? { key: row.key, finding: this.findingOf(row), firstDay: row.first_day, lastDay: row.last_day } : null;
@@ -416,15 +424,15 @@ export class Store {
    */
   refreshFindings(touched: Touched, day: string): FindingChange[] {
     type Prev = { reporters: string[]; first: string; json: string };
-    const get = this.db.prepare('SELECT reporters, first_day, json FROM findings WHERE key = ?');
+    const get = this.prepare('SELECT reporters, first_day, json FROM findings WHERE key = ?');
     const read = (key: string): Prev | undefined => {
       const row = get.get(key) as { reporters: string; first_day: string; json: string } | undefined;
       return row && { reporters: json(row.reporters), first: row.first_day, json: row.json };
     };
     const drop = (key: string): void => {
-      this.db.prepare('DELETE FROM findings WHERE key = ?').run(key);
-      this.db.prepare('DELETE FROM finding_groups WHERE finding_key = ?').run(key);
-      this.db.prepare('DELETE FROM finding_days WHERE finding_key = ?').run(key);
+      this.prepare('DELETE FROM findings WHERE key = ?').run(key);
+      this.prepare('DELETE FROM finding_groups WHERE finding_key = ?').run(key);
+      this.prepare('DELETE FROM finding_days WHERE finding_key = ?').run(key);
     };
     const produced: Array<{ finding: Finding; group: string; ownsIds: boolean }> = [];
     for (const g of touched.groups) {
@@ -452,20 +460,20 @@ export class Store {
     produced.sort((a, b) => order[a.finding.kind]! - order[b.finding.kind]! || ms(a.finding.first) - ms(b.finding.first) || (a.finding.id < b.finding.id ? -1 : 1));
 
     const before = new Set<string>();
-    const ofGroup = this.db.prepare('SELECT key FROM findings WHERE obs_group = ?');
+    const ofGroup = this.prepare('SELECT key FROM findings WHERE obs_group = ?');
     for (const g of touched.groups) for (const { key } of ofGroup.all(g) as Array<{ key: string }>) before.add(key);
-    const upsert = this.db.prepare(
+    const upsert = this.prepare(
       `INSERT INTO findings(key, id, kind, first_day, last_day, reporters, actors, json, obs_group) VALUES (?, ?, ?, ?, ?, ?, '[]', ?, ?)
        ON CONFLICT(key) DO UPDATE SET id = excluded.id, kind = excluded.kind, last_day = excluded.last_day, reporters = excluded.reporters,
          actors = excluded.actors, json = excluded.json, obs_group = excluded.obs_group`,
     );
-    const link = this.db.prepare('INSERT INTO finding_groups(finding_key, group_key) VALUES (?, ?) ON CONFLICT DO NOTHING');
-    const dayRow = this.db.prepare(
+    const link = this.prepare('INSERT INTO finding_groups(finding_key, group_key) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    const dayRow = this.prepare(
       `INSERT INTO finding_days(finding_key, day, reporters, actors, observations, grew) VALUES (?, ?, ?, '[]', ?, ?)
        ON CONFLICT(finding_key, day) DO UPDATE SET reporters = excluded.reporters, actors = excluded.actors,
          observations = excluded.observations, grew = MAX(COALESCE(grew, 0), excluded.grew)`,
     );
-    const count = this.db.prepare('SELECT n FROM grp_stats WHERE grp = ?').pluck();
+    const count = this.prepare('SELECT n FROM grp_stats WHERE grp = ?');
     const changes: FindingChange[] = [];
     const done = new Set<string>();
     for (const { finding: f, group, ownsIds } of produced) {
@@ -481,7 +489,7 @@ export class Store {
       const changed = !prev || newReporters.length > 0 || newActors.length > 0;
       const fJson = JSON.stringify(f);
       if (changed || prev?.json !== fJson) {
-        const n = ownsIds ? (count.get(group) as number) : f.observations.length;
+        const n = ownsIds ? ((count.get(group) as { n: number } | undefined)?.n ?? 0) : f.observations.length;
         upsert.run(key, f.id, f.kind, prev?.first ?? day, day, JSON.stringify(reporters), fJson, ownsIds ? group : null);
         dayRow.run(key, day, JSON.stringify(reporters), n, prev && (newReporters.length > 0 || newActors.length > 0) ? 1 : 0);
       }
@@ -506,13 +514,13 @@ export class Store {
   ): FindingChange[] {
     const keys = [...new Set(groupKeys)];
     type Prev = { reporters: string[]; actors: string[]; first: string; json: string };
-    const get = this.db.prepare('SELECT reporters, actors, first_day, json FROM findings WHERE key = ?');
+    const get = this.prepare('SELECT reporters, actors, first_day, json FROM findings WHERE key = ?');
     const read = (key: string): Prev | undefined => {
       const row = get.get(key) as { reporters: string; actors: string; first_day: string; json: string } | undefined;
       return row && { reporters: json(row.reporters), actors: json(row.actors), first: row.first_day, json: row.json };
     };
     const before = new Map<string, Prev>();
-    const byGroup = this.db.prepare('SELECT finding_key FROM finding_groups WHERE group_key = ?');
+    const byGroup = this.prepare('SELECT finding_key FROM finding_groups WHERE group_key = ?');
     for (const g of keys) {
       for (const { finding_key } of byGroup.all(g) as Array<{ finding_key: string }>) {
         const prev = read(finding_key);
@@ -521,13 +529,13 @@ export class Store {
     }
     const changes: FindingChange[] = [];
     const produced = new Set<string>();
-    const upsert = this.db.prepare(
+    const upsert = this.prepare(
       `INSERT INTO findings(key, id, kind, first_day, last_day, reporters, actors, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(key) DO UPDATE SET id = excluded.id, last_day = excluded.last_day, reporters = excluded.reporters,
          actors = excluded.actors, json = excluded.json`,
     );
-    const link = this.db.prepare('INSERT INTO finding_groups(finding_key, group_key) VALUES (?, ?) ON CONFLICT DO NOTHING');
-    const dayRow = this.db.prepare(
+    const link = this.prepare('INSERT INTO finding_groups(finding_key, group_key) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    const dayRow = this.prepare(
       `INSERT INTO finding_days(finding_key, day, reporters, actors, observations) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(finding_key, day) DO UPDATE SET reporters = excluded.reporters, actors = excluded.actors, observations = excluded.observations`,
     );
@@ -552,9 +560,9 @@ export class Store {
       if (changed) changes.push({ finding: f, added: !prev, newReporters, newActors });
     }
     // identities of these group keys the recomputation no longer yields (e.g. a prefix that widened)
-    const drop = this.db.prepare('DELETE FROM findings WHERE key = ?');
-    const unlink = this.db.prepare('DELETE FROM finding_groups WHERE finding_key = ?');
-    const dropDays = this.db.prepare('DELETE FROM finding_days WHERE finding_key = ?');
+    const drop = this.prepare('DELETE FROM findings WHERE key = ?');
+    const unlink = this.prepare('DELETE FROM finding_groups WHERE finding_key = ?');
+    const dropDays = this.prepare('DELETE FROM finding_days WHERE finding_key = ?');
     for (const key of before.keys()) {
       if (produced.has(key)) continue;
       drop.run(key);
@@ -566,14 +574,14 @@ export class Store {
 
   /** Findings that changed on `day`, with whether they are new, growing or recurring that day. */
   findingsOfDay(day: string): Array<{ finding: Finding; status: FindingStatus; firstDay: string }> {
-    const rows = this.db.prepare('SELECT key, json, first_day, obs_group FROM findings WHERE last_day = ? ORDER BY first_day, key').all(day) as Array<{
+    const rows = this.prepare('SELECT key, json, first_day, obs_group FROM findings WHERE last_day = ? ORDER BY first_day, key').all(day) as Array<{
       key: string;
       json: string;
       first_day: string;
       obs_group: string | null;
     }>;
-    const prevDay = this.db.prepare('SELECT reporters, actors FROM finding_days WHERE finding_key = ? AND day < ? ORDER BY day DESC LIMIT 1');
-    const thatDay = this.db.prepare('SELECT reporters, actors, grew FROM finding_days WHERE finding_key = ? AND day = ?');
+    const prevDay = this.prepare('SELECT reporters, actors FROM finding_days WHERE finding_key = ? AND day < ? ORDER BY day DESC LIMIT 1');
+    const thatDay = this.prepare('SELECT reporters, actors, grew FROM finding_days WHERE finding_key = ? AND day = ?');
     return rows.map((r) => {
       const finding = this.findingOf(r);
       if (r.first_day === day) return { finding, status: 'new' as const, firstDay: r.first_day };
@@ -602,7 +610,7 @@ export class Store {
   }
 
   findingKeysOfGroups(groupKeys: Iterable<string>): string[] {
-    const stmt = this.db.prepare('SELECT finding_key FROM finding_groups WHERE group_key = ?');
+    const stmt = this.prepare('SELECT finding_key FROM finding_groups WHERE group_key = ?');
     const out = new Set<string>();
     for (const g of new Set(groupKeys)) for (const r of stmt.all(g) as Array<{ finding_key: string }>) out.add(r.finding_key);
     return [...out];
@@ -610,7 +618,7 @@ export class Store {
 
   /** The group keys of these observations: as stored and as correlated (a joined alert counts in its flow's group). */
   groupKeysOfObservations(ids: Iterable<string>): string[] {
-    const stmt = this.db.prepare('SELECT group_key, eff_group FROM observations WHERE id = ?');
+    const stmt = this.prepare('SELECT group_key, eff_group FROM observations WHERE id = ?');
     const out = new Set<string>();
     for (const id of new Set(ids)) {
       const r = stmt.get(id) as { group_key: string; eff_group: string | null } | undefined;
@@ -622,7 +630,7 @@ export class Store {
 
   // ---- cursor
   cursor(mailbox: string): CursorState | null {
-    const row = this.db.prepare('SELECT uid_validity, last_uid FROM cursor WHERE mailbox = ?').get(mailbox) as { uid_validity: string; last_uid: number } | undefined;
+    const row = this.prepare('SELECT uid_validity, last_uid FROM cursor WHERE mailbox = ?').get(mailbox) as { uid_validity: string; last_uid: number } | undefined;
     return row ? { uidValidity: row.uid_validity, lastUid: row.last_uid } : null;
   }
 
@@ -637,7 +645,7 @@ export class Store {
 
   // ---- members, subscriptions, requests
   isMember(address: string): boolean {
-    return this.db.prepare('SELECT 1 FROM members WHERE address = ?').get(address.toLowerCase()) !== undefined;
+    return this.prepare('SELECT 1 FROM members WHERE address = ?').get(address.toLowerCase()) !== undefined;
   }
 
   addMember(address: string, at: string): void {
@@ -650,38 +658,38 @@ export class Store {
   }
 
   subscribe(address: string, at: string): boolean {
-    return this.db.prepare('INSERT INTO subscriptions(address, since) VALUES (?, ?) ON CONFLICT(address) DO NOTHING').run(address.toLowerCase(), at).changes > 0;
+    return this.prepare('INSERT INTO subscriptions(address, since) VALUES (?, ?) ON CONFLICT(address) DO NOTHING').run(address.toLowerCase(), at).changes > 0;
   }
 
   unsubscribe(address: string): boolean {
-    return this.db.prepare('DELETE FROM subscriptions WHERE address = ?').run(address.toLowerCase()).changes > 0;
+    return this.prepare('DELETE FROM subscriptions WHERE address = ?').run(address.toLowerCase()).changes > 0;
   }
 
   subscribers(): string[] {
-    return (this.db.prepare('SELECT address FROM subscriptions ORDER BY address').all() as Array<{ address: string }>).map((r) => r.address);
+    return (this.prepare('SELECT address FROM subscriptions ORDER BY address').all() as Array<{ address: string }>).map((r) => r.address);
   }
 
   countRequests(sender: string, sinceAt: string): number {
-    const row = this.db.prepare('SELECT COUNT(*) AS n FROM requests WHERE sender = ? AND at >= ?').get(sender.toLowerCase(), sinceAt) as { n: number };
+    const row = this.prepare('SELECT COUNT(*) AS n FROM requests WHERE sender = ? AND at >= ?').get(sender.toLowerCase(), sinceAt) as { n: number };
     return row.n;
   }
 
   addRequest(sender: string, at: string, post: string, command: string): void {
-    this.db.prepare('INSERT INTO requests(sender, at, post, command) VALUES (?, ?, ?, ?)').run(sender.toLowerCase(), at, post, command);
+    this.prepare('INSERT INTO requests(sender, at, post, command) VALUES (?, ?, ?, ?)').run(sender.toLowerCase(), at, post, command);
   }
 
   // ---- digests
   markDigest(day: string, at: string, findings: number): void {
-    this.db.prepare('INSERT INTO digests(day, sent_at, findings) VALUES (?, ?, ?) ON CONFLICT(day) DO NOTHING').run(day, at, findings);
+    this.prepare('INSERT INTO digests(day, sent_at, findings) VALUES (?, ?, ?) ON CONFLICT(day) DO NOTHING').run(day, at, findings);
   }
 
   lastDigestAt(): string | null {
-    const row = this.db.prepare('SELECT sent_at FROM digests ORDER BY day DESC LIMIT 1').get() as { sent_at: string } | undefined;
+    const row = this.prepare('SELECT sent_at FROM digests ORDER BY day DESC LIMIT 1').get() as { sent_at: string } | undefined;
     return row?.sent_at ?? null;
   }
 
   counts(): { posts: number; observations: number; findings: number; members: number } {
-    const n = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    const n = (sql: string) => (this.prepare(sql).get() as { n: number }).n;
     return {
       posts: n('SELECT COUNT(*) AS n FROM posts'),
       observations: n('SELECT COUNT(*) AS n FROM observations'),
