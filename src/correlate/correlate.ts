@@ -25,11 +25,14 @@ export function behaviourOfObservation(obs: Observation): Behaviour {
 
 /** The key correlate groups by; the store uses it to recompute only affected groups incrementally. */
 export function groupKey(obs: Observation): string {
-  const behaviour = behaviourOfObservation(obs);
+  return groupKeyOf(obs, behaviourOfObservation(obs), groupPrefix(obs.actor));
+}
+
+function groupKeyOf(obs: Observation, behaviour: Behaviour, prefix16: string | null): string {
   // Backscatter goes to whatever source ports the flood forged; what its records share is the
   // port the victim answers from.
   const port = behaviour === 'backscatter' ? `from:${actorPort(obs) ?? '-'}` : (obs.dport ?? '-');
-  return `${behaviour}|${port}|${groupPrefix(obs.actor) ?? 'none'}`;
+  return `${behaviour}|${port}|${prefix16 ?? 'none'}`;
 }
 
 function actorPort(obs: Observation): number | null {
@@ -177,10 +180,11 @@ export function correlate(input: {
     if (o.duplicateOf !== undefined) continue;
     const prefix16 = groupPrefix(o.actor);
     if (prefix16 === null) continue;
-    const key = groupKey(o);
+    const behaviour = behaviourOfObservation(o);
+    const key = groupKeyOf(o, behaviour, prefix16);
     let g = groups.get(key);
     if (!g) {
-      g = { key, behaviour: behaviourOfObservation(o), dport: o.dport, prefix16, obs: [], threads: new Set() };
+      g = { key, behaviour, dport: o.dport, prefix16, obs: [], threads: new Set() };
       groups.set(key, g);
     }
     else if (g.dport !== o.dport) g.dport = null;

@@ -6,6 +6,8 @@ import ipaddr from 'ipaddr.js';
 interface Parsed {
   v6: boolean;
   bytes: number[];
+  /** groupPrefix's answer, worked out on first use (parsed results are cached and shared) */
+  group?: string;
 }
 
 /** Strict dotted-quad decimal (no leading zeros, each part ≤ 255): the common case, read without ipaddr.js. */
@@ -74,7 +76,7 @@ const V6_STEPS = [128, 64, 48] as const;
 /** The /16 (IPv6: /48) an address groups under, or null when it is not an address. */
 export function groupPrefix(addr: string | null): string | null {
   const p = parse(addr);
-  return p ? format(p, p.v6 ? 48 : 16) : null;
+  return p ? (p.group ??= format(p, p.v6 ? 48 : 16)) : null;
 }
 
 /**
