@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { SCHEMA, type Observation } from '../contract.js';
+import { SCHEMA } from '../contract.js';
 import type { Config } from '../config/schema.js';
 import type { AnalysisResult, PostAnalysis } from '../analyze/types.js';
 import { enrichWithLlm, type LlmLayer } from '../llm/index.js';
