@@ -1,4 +1,4 @@
-import { SCHEMA, type InputError, type Observation, type Party, type Post } from '../contract.js';
+import { SCHEMA, type InputError, type Observation, type Party, type Post, type Signature } from '../contract.js';
 import { applyJoin, applyJoinInPlace, joinAlertsToFlows } from '../classify/join.js';
 import { correlate } from '../correlate/correlate.js';
 import { markDuplicates, markDuplicatesInPlace } from '../correlate/duplicates.js';
@@ -62,6 +62,8 @@ export class Corpus {
   private readonly parentOf = new Map<string, string>();
   private readonly strings = new StringPool();
   private readonly parties = new PartyPool(this.strings);
+  /** one Signature object per distinct rule and text (an alert's message is a slice of its whole alert line) */
+  private readonly signatures = new Map<string, Signature>();
   private readonly keepQuestions: boolean;
 
   /** keepQuestions false: the result's questions stay empty (the JSON document does not carry them) */
@@ -115,7 +117,22 @@ export class Corpus {
     o.target = strings.get(o.target);
     o.evidence = strings.get(o.evidence);
     if (o.family !== undefined) o.family = strings.get(o.family);
+    if (o.signature !== undefined) o.signature = this.sharedSignature(o.signature);
     return o;
+  }
+
+  private sharedSignature(sig: Signature): Signature {
+    // the serialised form is the key: same fields in the same order give the same JSON
+    const key = JSON.stringify(sig);
+    let v = this.signatures.get(key);
+    if (v === undefined) {
+      v = sig;
+      if (v.id !== undefined) v.id = this.strings.get(v.id);
+      if (v.message !== undefined) v.message = this.strings.get(v.message);
+      if (v.classification !== undefined) v.classification = this.strings.get(v.classification);
+      this.signatures.set(key, v);
+    }
+    return v;
   }
 
   addError(e: InputError): void {
