@@ -107,6 +107,70 @@ function roleSentence(behaviour: Behaviour, prefix: string, family: string | und
   return s ? ` ${s}` : '';
 }
 
+/** cross-reporter with two or more organisations, campaign with one reporter and many actors or targets */
+export function groupFindingKind(reporters: number, corroborating: number, actors: number, targets: number): FindingKind | null {
+  if (reporters + corroborating >= 2) return 'cross-reporter';
+  if (reporters <= 1 && (actors >= CAMPAIGN_MIN || targets >= CAMPAIGN_MIN)) return 'campaign';
+  return null;
+}
+
+/** The one or two sentences of a group finding; the bot's incremental store words it the same way. */
+export function groupFindingSummary(p: {
+  kind: FindingKind;
+  reporters: readonly string[];
+  corroborating: readonly Corroboration[];
+  actors: number;
+  targets: number;
+  records: number;
+  actorPrefix: string;
+  behaviour: Behaviour;
+  dport: number | null;
+  family: string | undefined;
+  first: string | null;
+  last: string | null;
+}): string {
+  const who =
+    p.kind === 'cross-reporter'
+      ? `${p.reporters.length + p.corroborating.length} organisations` +
+        ` (${[...p.reporters, ...p.corroborating.map((c) => `${c.org} in prose`)].join(', ')})`
+      : p.reporters[0] ?? 'one reporter';
+  return (
+    `${who} saw ${p.actors === 1 ? `${p.actorPrefix.replace(/\/(32|128)$/, '')}` : `${p.actors} hosts in ${p.actorPrefix}`}` +
+    ` send ${BEHAVIOUR_WORDS[p.behaviour]}${describePort(p.dport)}${p.family ? ` (${p.family})` : ''}` +
+    ` on ${p.targets} ${p.targets === 1 ? 'address' : 'addresses'}, ${p.records} ${p.records === 1 ? 'record' : 'records'}` +
+    `${p.first ? ` from ${p.first} to ${p.last}` : ''}.` +
+    roleSentence(p.behaviour, p.actorPrefix, p.family)
+  );
+}
+
+/** The same-traffic finding of an alert joined to its flow record. */
+export function sameTrafficFinding(alert: Observation, flow: Observation): Finding {
+  const behaviour = behaviourOf(flow.class);
+  const actorPrefix = coveringPrefix([flow.actor]) ?? '';
+  const family = alert.family ?? flow.family;
+  const org = orgOf(flow) ?? orgOf(alert);
+  const { first, last } = span([alert, flow]);
+  const what = alert.signature?.message ? `alert "${alert.signature.message}"` : `alert ${alert.id}`;
+  const f: Finding = {
+    id: findingId(['same-traffic', behaviour, actorPrefix, flow.dport, family, alert.id, flow.id]),
+    kind: 'same-traffic',
+    behaviour,
+    actorPrefix,
+    dport: flow.dport,
+    reporters: org ? [org] : [],
+    corroborating: [],
+    observations: [alert.id, flow.id],
+    first,
+    last,
+    summary:
+      `The ${what} (${alert.id}) and flow record ${flow.id} are the same traffic: the flow shows it was ${flow.class}` +
+      ` from ${flow.actor ?? '?'}${describePort(flow.dport)}.` +
+      roleSentence(behaviour, actorPrefix, family),
+  };
+  if (family) f.family = family;
+  return f;
+}
+
 interface Group {
   key: string;
   behaviour: Behaviour;
@@ -247,25 +311,26 @@ export function correlate(input: {
       corroboratingOrgs.add(org);
       corroborating.push({ org, post: s.post, quote: s.quote, via: s.via });
     }
-    let kind: FindingKind | null = null;
-    if (reporters.length + corroborating.length >= 2) kind = 'cross-reporter';
-    else if (reporters.length <= 1 && (actors.size >= CAMPAIGN_MIN || targets.size >= CAMPAIGN_MIN)) kind = 'campaign';
+    const kind = groupFindingKind(reporters.length, corroborating.length, actors.size, targets.size);
     if (!kind) continue;
 
     const actorPrefix = coveringPrefix(actors) ?? g.prefix16;
     const family = sharedFamily(g.obs);
     const { first, last } = span(g.obs);
-    const who =
-      kind === 'cross-reporter'
-        ? `${reporters.length + corroborating.length} organisations` +
-          ` (${[...reporters, ...corroborating.map((c) => `${c.org} in prose`)].join(', ')})`
-        : reporters[0] ?? 'one reporter';
-    const summary =
-      `${who} saw ${actors.size === 1 ? `${actorPrefix.replace(/\/(32|128)$/, '')}` : `${actors.size} hosts in ${actorPrefix}`}` +
-      ` send ${BEHAVIOUR_WORDS[g.behaviour]}${describePort(g.dport)}${family ? ` (${family})` : ''}` +
-      ` on ${targets.size} ${targets.size === 1 ? "address" : "addresses"}, ${g.obs.length} ${g.obs.length === 1 ? 'record' : 'records'}` +
-      `${first ? ` from ${first} to ${last}` : ''}.` +
-      roleSentence(g.behaviour, actorPrefix, family);
+    const summary = groupFindingSummary({
+      kind,
+      reporters,
+      corroborating,
+      actors: actors.size,
+      targets: targets.size,
+      records: g.obs.length,
+      actorPrefix,
+      behaviour: g.behaviour,
+      dport: g.dport,
+      family,
+      first,
+      last,
+    });
     const f: Finding = {
       id: findingId([kind, g.behaviour, g.prefix16, g.dport, family]),
       kind,
@@ -287,30 +352,7 @@ export function correlate(input: {
     const alert = byId.get(j.alert);
     const flow = byId.get(j.flow);
     if (!alert || !flow || alert.duplicateOf !== undefined || flow.duplicateOf !== undefined) continue;
-    const behaviour = behaviourOf(flow.class);
-    const actorPrefix = coveringPrefix([flow.actor]) ?? '';
-    const family = alert.family ?? flow.family;
-    const org = orgOf(flow) ?? orgOf(alert);
-    const { first, last } = span([alert, flow]);
-    const what = alert.signature?.message ? `alert "${alert.signature.message}"` : `alert ${alert.id}`;
-    const f: Finding = {
-      id: findingId(['same-traffic', behaviour, actorPrefix, flow.dport, family, alert.id, flow.id]),
-      kind: 'same-traffic',
-      behaviour,
-      actorPrefix,
-      dport: flow.dport,
-      reporters: org ? [org] : [],
-      corroborating: [],
-      observations: [alert.id, flow.id],
-      first,
-      last,
-      summary:
-        `The ${what} (${alert.id}) and flow record ${flow.id} are the same traffic: the flow shows it was ${flow.class}` +
-        ` from ${flow.actor ?? '?'}${describePort(flow.dport)}.` +
-        roleSentence(behaviour, actorPrefix, family),
-    };
-    if (family) f.family = family;
-    findings.push(f);
+    findings.push(sameTrafficFinding(alert, flow));
   }
 
   const order: Record<FindingKind, number> = { 'cross-reporter': 0, campaign: 1, 'same-traffic': 2 };

@@ -12,12 +12,11 @@
 
 import type { Database, Statement } from 'better-sqlite3';
 import ipaddr from 'ipaddr.js';
-import type { Corroboration, Finding, FindingKind, Observation } from '../contract.js';
-import { behaviourOf, type Behaviour } from '../contract.js';
-import { findingId, statementMatches, CAMPAIGN_MIN } from '../correlate/correlate.js';
+import type { Corroboration, Finding, Observation } from '../contract.js';
+import type { Behaviour } from '../contract.js';
+import { findingId, groupFindingKind, groupFindingSummary, sameTrafficFinding, statementMatches } from '../correlate/correlate.js';
 import { duplicateKey } from '../correlate/duplicates.js';
 import { coveringPrefix } from '../correlate/prefix.js';
-import { victimSentence } from '../correlate/roles.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { JOIN_WINDOW_MS, isAlertObservation, isFlowObservation } from '../classify/join.js';
 
@@ -121,27 +120,8 @@ function hexToAddress(hex: string): string {
 }
 
 // correlate.ts's words (not exported there); the equivalence test catches a drift
-const BEHAVIOUR_WORDS: Record<Behaviour, string> = {
-  midstream: 'ACK or PSH-ACK segments without a handshake',
-  syn: 'connection attempts (SYN)',
-  backscatter: 'SYN-ACKs or resets nobody asked for (backscatter)',
-  'stealth-probe': 'stealth probes (FIN, NULL, SYN-FIN or Xmas)',
-  udp: 'UDP datagrams',
-  'icmp-echo': 'pings',
-  'icmp-error': 'ICMP errors',
-  established: 'completed connections',
-  alert: 'alerted packets',
-  unknown: 'traffic of undetermined kind',
-};
 
-function describePort(dport: number | null): string {
-  return dport === null ? '' : ` to port ${dport}`;
-}
 
-function roleSentence(behaviour: Behaviour, prefix: string, family: string | undefined): string {
-  const s = victimSentence(behaviour, prefix, family);
-  return s ? ` ${s}` : '';
-}
 
 /** behaviour|port|prefix → its parts; null for the actor-less group ('none'), which makes no finding. */
 function splitGroup(key: string): { behaviour: Behaviour; prefix16: string } | null {
@@ -253,7 +233,7 @@ export class Aggregates {
   private readonly s: Record<keyof typeof SQL, Statement>;
 
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly groupKeyOf: (o: Observation) => string,
   ) {
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<keyof typeof SQL, Statement>;
@@ -570,9 +550,7 @@ export class Aggregates {
       corroborating.push({ org: c.org, post: s.post, quote: s.quote, via: s.via });
     }
     // the first statement of each org, in input order (the query orders by it)
-    let kind: FindingKind | null = null;
-    if (reporters.length + corroborating.length >= 2) kind = 'cross-reporter';
-    else if (reporters.length <= 1 && (stat.actors >= CAMPAIGN_MIN || stat.targets >= CAMPAIGN_MIN)) kind = 'campaign';
+    const kind = groupFindingKind(reporters.length, corroborating.length, stat.actors, stat.targets);
     if (!kind) return null;
 
     const lo = this.s.minActor.get(g) as { sort: string } | undefined;
@@ -585,16 +563,20 @@ export class Aggregates {
     const last = stat.last_ms === null ? null : stat.last_time;
     const behaviour = parts.behaviour;
     const n = stat.n;
-    const who =
-      kind === 'cross-reporter'
-        ? `${reporters.length + corroborating.length} organisations` + ` (${[...reporters, ...corroborating.map((c) => `${c.org} in prose`)].join(', ')})`
-        : reporters[0] ?? 'one reporter';
-    const summary =
-      `${who} saw ${stat.actors === 1 ? `${actorPrefix.replace(/\/(32|128)$/, '')}` : `${stat.actors} hosts in ${actorPrefix}`}` +
-      ` send ${BEHAVIOUR_WORDS[behaviour]}${describePort(dport)}${family ? ` (${family})` : ''}` +
-      ` on ${stat.targets} ${stat.targets === 1 ? 'address' : 'addresses'}, ${n} ${n === 1 ? 'record' : 'records'}` +
-      `${first ? ` from ${first} to ${last}` : ''}.` +
-      roleSentence(behaviour, actorPrefix, family);
+    const summary = groupFindingSummary({
+      kind,
+      reporters,
+      corroborating,
+      actors: stat.actors,
+      targets: stat.targets,
+      records: n,
+      actorPrefix,
+      behaviour,
+      dport,
+      family,
+      first,
+      last,
+    });
     const f: Finding = {
       id: findingId([kind, behaviour, parts.prefix16, dport, family]),
       kind,
@@ -624,45 +606,7 @@ export class Aggregates {
     if (!a || !fr || !a.counted || !fr.counted || a.join_flow !== flowSeq) return null;
     const alert = JSON.parse(a.json) as Observation;
     const flow = JSON.parse(fr.json) as Observation;
-    const behaviour = behaviourOf(flow.class);
-    const actorPrefix = coveringPrefix([flow.actor]) ?? '';
-    const family = alert.family ?? flow.family;
-    const org = orgOf(flow) ?? orgOf(alert);
-    const times = [alert.time, flow.time];
-    let first: string | null = null;
-    let last: string | null = null;
-    let fMs = Infinity;
-    let lMs = -Infinity;
-    for (const time of times) {
-      const v = timeMs(time);
-      if (v === null) continue;
-      if (v < fMs) {
-        fMs = v;
-        first = time;
-      }
-      if (v > lMs) {
-        lMs = v;
-        last = time;
-      }
-    }
-    const what = alert.signature?.message ? `alert "${alert.signature.message}"` : `alert ${alert.id}`;
-    const f: Finding = {
-      id: findingId(['same-traffic', behaviour, actorPrefix, flow.dport, family, alert.id, flow.id]),
-      kind: 'same-traffic',
-      behaviour,
-      actorPrefix,
-      dport: flow.dport,
-      reporters: org ? [org] : [],
-      corroborating: [],
-      observations: [alert.id, flow.id],
-      first,
-      last,
-      summary:
-        `The ${what} (${alert.id}) and flow record ${flow.id} are the same traffic: the flow shows it was ${flow.class}` +
-        ` from ${flow.actor ?? '?'}${describePort(flow.dport)}.` +
-        roleSentence(behaviour, actorPrefix, family),
-    };
-    if (family) f.family = family;
+    const f = sameTrafficFinding(alert, flow);
     return { finding: f, group: fr.eff_group ?? '' };
   }
 
