@@ -41,35 +41,6 @@ describe('store', () => {
     b.close();
   });
 
-  it('keeps a finding identity across days: new, then growing when a reporter joins, then recurring', () => {
-    const s = new Store(dbPath());
-    const actors = (f: Finding) => f.observations.map((o) => `100.64.1.${o.length}`);
-    const groups = () => ['midstream|80|100.64.0.0/16'];
-    const monday = s.applyFindings(groups(), [finding(['harbour.example'], ['o1'])], groups, actors, '2026-11-23');
-    expect(monday).toMatchObject([{ added: true, newReporters: ['harbour.example'] }]);
-    expect(s.findingsOfDay('2026-11-23')).toMatchObject([{ status: 'new', firstDay: '2026-11-23' }]);
-
-    // Tuesday: another organisation reports the same traffic; the finding id changes, its identity does not
-    const tuesday = s.applyFindings(groups(), [finding(['fjord.example', 'harbour.example'], ['o1', 'o2'])], groups, actors, '2026-11-24');
-    expect(tuesday).toMatchObject([{ added: false, newReporters: ['fjord.example'] }]);
-    const tue = s.findingsOfDay('2026-11-24');
-    expect(tue).toHaveLength(1);
-    expect(tue[0]).toMatchObject({ status: 'growing', firstDay: '2026-11-23' });
-    expect(tue[0]!.finding.reporters).toEqual(['fjord.example', 'harbour.example']);
-    expect(s.findingsOfDay('2026-11-23')).toHaveLength(0);
-
-    // Wednesday: more of the same from the same reporters and actors
-    s.applyFindings(groups(), [finding(['fjord.example', 'harbour.example'], ['o1', 'o2', 'o3'])], groups, (f) => actors(f).slice(0, 1), '2026-11-25');
-    const wed = s.findingsOfDay('2026-11-25');
-    expect(wed).toMatchObject([{ status: 'recurring', firstDay: '2026-11-23' }]);
-
-    // Thursday: a recomputation of the same keys that yields the very same finding is no news that day
-    const same = finding(['fjord.example', 'harbour.example'], ['o1', 'o2', 'o3']);
-    expect(s.applyFindings(groups(), [same], groups, (f) => actors(f).slice(0, 1), '2026-11-26')).toEqual([]);
-    expect(s.findingsOfDay('2026-11-26')).toHaveLength(0);
-    s.close();
-  });
-
   it('names same-traffic findings by their observations and others by what they are about', () => {
     expect(findingKey(finding(['a'], ['x', 'y'], { kind: 'same-traffic' }))).toBe(findingKey(finding(['b'], ['y', 'x'], { kind: 'same-traffic' })));
     expect(findingKey(finding(['a'], ['x']))).toBe(findingKey(finding(['a', 'b'], ['x', 'y'])));

@@ -1,2 +1,2 @@
-export { Store, findingKey, findingReporters, ipv4Number, MAX_GROUP_OBSERVATIONS, type StoredFinding, type FindingChange, type FindingStatus, type CursorState } from './store.js';
+export { Store, findingKey, findingReporters, ipv4Number, type StoredFinding, type FindingChange, type FindingStatus, type CursorState } from './store.js';
 export { runMigrations, MIGRATIONS } from './migrations.js';

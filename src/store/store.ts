@@ -20,7 +20,6 @@ export const MAX_STORED_TEXT = 256 * 1024;
 const SUBJECT_THREAD_DAYS = 60;
 
 /** How many observations of one group key a recomputation reads at most (the newest). */
-export const MAX_GROUP_OBSERVATIONS = 20_000;
 
 export type FindingStatus = 'new' | 'growing' | 'recurring';
 
@@ -347,16 +346,6 @@ export class Store {
     return rows.map((r) => json<Observation>(r.json));
   }
 
-  /** The newest observations of the given group keys (index range per key: cost is per key, not per history). */
-  observationsByGroupKeys(keys: Iterable<string>, capPerKey = MAX_GROUP_OBSERVATIONS): Array<{ obs: Observation; groupKey: string }> {
-    const stmt = this.prepare('SELECT json FROM observations WHERE group_key = ? ORDER BY seq DESC LIMIT ?');
-    const out: Array<{ obs: Observation; groupKey: string }> = [];
-    for (const key of new Set(keys)) {
-      const rows = (stmt.all(key, capPerKey) as Array<{ json: string }>).reverse();
-      for (const r of rows) out.push({ obs: json<Observation>(r.json), groupKey: key });
-    }
-    return out;
-  }
 
   statementsOfThreads(threads: Iterable<string>): ProseStatement[] {
     const stmt = this.prepare('SELECT json FROM statements WHERE thread = ? LIMIT 1000');
@@ -498,77 +487,6 @@ export class Store {
     }
     // identities of these groups the aggregates no longer yield (e.g. a prefix that widened)
     for (const key of before) if (!done.has(key)) drop(key);
-    return changes;
-  }
-
-  /**
-   * Replaces the findings of the recomputed group keys with `findings`, keeping each identity's
-   * first day and recording reporters/actors per day. Returns what changed.
-   */
-  applyFindings(
-    groupKeys: Iterable<string>,
-    findings: Finding[],
-    groupKeysOfFinding: (f: Finding) => string[],
-    actorsOfFinding: (f: Finding) => string[],
-    day: string,
-  ): FindingChange[] {
-    const keys = [...new Set(groupKeys)];
-    type Prev = { reporters: string[]; actors: string[]; first: string; json: string };
-    const get = this.prepare('SELECT reporters, actors, first_day, json FROM findings WHERE key = ?');
-    const read = (key: string): Prev | undefined => {
-      const row = get.get(key) as { reporters: string; actors: string; first_day: string; json: string } | undefined;
-      return row && { reporters: json(row.reporters), actors: json(row.actors), first: row.first_day, json: row.json };
-    };
-    const before = new Map<string, Prev>();
-    const byGroup = this.prepare('SELECT finding_key FROM finding_groups WHERE group_key = ?');
-    for (const g of keys) {
-      for (const { finding_key } of byGroup.all(g) as Array<{ finding_key: string }>) {
-        const prev = read(finding_key);
-        if (prev) before.set(finding_key, prev);
-      }
-    }
-    const changes: FindingChange[] = [];
-    const produced = new Set<string>();
-    const upsert = this.prepare(
-      `INSERT INTO findings(key, id, kind, first_day, last_day, reporters, actors, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(key) DO UPDATE SET id = excluded.id, last_day = excluded.last_day, reporters = excluded.reporters,
-         actors = excluded.actors, json = excluded.json`,
-    );
-    const link = this.prepare('INSERT INTO finding_groups(finding_key, group_key) VALUES (?, ?) ON CONFLICT DO NOTHING');
-    const dayRow = this.prepare(
-      `INSERT INTO finding_days(finding_key, day, reporters, actors, observations) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT(finding_key, day) DO UPDATE SET reporters = excluded.reporters, actors = excluded.actors, observations = excluded.observations`,
-    );
-    for (const f of findings) {
-      let key = findingKey(f);
-      if (produced.has(key)) key = `${key}:${f.kind}`;
-      if (produced.has(key)) continue;
-      produced.add(key);
-      const reporters = findingReporters(f);
-      const actors = [...new Set(actorsOfFinding(f))].sort();
-      // the same identity may have been linked only to other group keys so far
-      const prev = before.get(key) ?? read(key);
-      const newReporters = prev ? reporters.filter((r) => !prev.reporters.includes(r)) : reporters;
-      const newActors = prev ? actors.filter((a) => !prev.actors.includes(a)) : actors;
-      const changed = !prev || newReporters.length > 0 || newActors.length > 0;
-      const fJson = JSON.stringify(f);
-      if (changed || prev?.json !== fJson) {
-        upsert.run(key, f.id, f.kind, prev?.first ?? day, day, JSON.stringify(reporters), JSON.stringify(actors), fJson);
-        dayRow.run(key, day, JSON.stringify(reporters), JSON.stringify(actors), f.observations.length);
-      }
-      for (const g of groupKeysOfFinding(f)) link.run(key, g);
-      if (changed) changes.push({ finding: f, added: !prev, newReporters, newActors });
-    }
-    // identities of these group keys the recomputation no longer yields (e.g. a prefix that widened)
-    const drop = this.prepare('DELETE FROM findings WHERE key = ?');
-    const unlink = this.prepare('DELETE FROM finding_groups WHERE finding_key = ?');
-    const dropDays = this.prepare('DELETE FROM finding_days WHERE finding_key = ?');
-    for (const key of before.keys()) {
-      if (produced.has(key)) continue;
-      drop.run(key);
-      unlink.run(key);
-      dropDays.run(key);
-    }
     return changes;
   }
 
