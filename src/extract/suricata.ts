@@ -22,7 +22,6 @@ const FAST_BODY_RE =
 const SYSLOG_BODY_RE =
   /^\[(\d{1,10}):(\d{1,10}):(\d{1,10})\] (.{0,400}?)(?: \[Classification: ([^\]]{0,200})\])? \[Priority: (\d{1,3})\]:? \{([A-Za-z0-9-]{1,16})\} (\S{1,64}) -> (\S{1,64})\s*$/;
 
-const PORTED = new Set(['tcp', 'udp', 'sctp']);
 const ICMPS = new Set(['icmp', 'ipv6-icmp', 'icmpv6', 'icmp6']);
 
 interface Endpoint {
