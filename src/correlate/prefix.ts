@@ -2,6 +2,7 @@
 // (IPv6 /128, /64, /48) to report.
 
 import ipaddr from 'ipaddr.js';
+import { decimalQuadBytes } from '../net/ipv4.js';
 
 interface Parsed {
   v6: boolean;
@@ -10,31 +11,9 @@ interface Parsed {
   group?: string;
 }
 
-/** Strict dotted-quad decimal (no leading zeros, each part ≤ 255): the common case, read without ipaddr.js. */
-function dottedQuad(addr: string): number[] | null {
-  const bytes: number[] = [];
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i <= addr.length; i++) {
-    const c = i < addr.length ? addr.charCodeAt(i) : 46;
-    if (c >= 48 && c <= 57) {
-      if (digits > 0 && value === 0) return null; // leading zero
-      value = value * 10 + (c - 48);
-      if (++digits > 3 || value > 255) return null;
-    } else if (c === 46) {
-      if (digits === 0 || bytes.length === 4) return null;
-      bytes.push(value);
-      value = 0;
-      digits = 0;
-    } else {
-      return null;
-    }
-  }
-  return bytes.length === 4 ? bytes : null;
-}
 
 function parseUncached(addr: string): Parsed | null {
-  const quad = dottedQuad(addr);
+  const quad = decimalQuadBytes(addr);
   if (quad) return { v6: false, bytes: quad };
   try {
     if (!ipaddr.isValid(addr)) return null;

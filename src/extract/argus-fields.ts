@@ -4,6 +4,7 @@
 import ipaddr from 'ipaddr.js';
 import type { RecordTime } from './types.js';
 import { normalizeFlags } from './flags.js';
+import { isDecimalQuad } from '../net/ipv4.js';
 
 // ---------------------------------------------------------------- time
 
@@ -281,33 +282,6 @@ const V4_PORT = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?:\.([A-Za-z0-9][A-Za-z0-
 const MASK_PART = '(?:\\d{1,3}|[A-Za-z*#?]{1,3})';
 const MASKED = new RegExp(`^${MASK_PART}\\.${MASK_PART}\\.${MASK_PART}\\.${MASK_PART}(?:\\.[A-Za-z0-9*_-]{1,16})?$`);
 
-/**
- * ipaddr.IPv4.isValidFourPartDecimal by hand (it runs a regex and ipaddr's full parser): four
- * decimal parts, no leading zeros, each at most 255, nothing else.
- */
-export function isDecimalQuad(s: string): boolean {
-  if (s.length < 7 || s.length > 15) return false;
-  let parts = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 46;
-    if (c >= 48 && c <= 57) {
-      if (digits > 0 && value === 0) return false; // leading zero
-      value = value * 10 + (c - 48);
-      digits += 1;
-      if (value > 255) return false;
-    } else if (c === 46) {
-      if (digits === 0) return false;
-      parts += 1;
-      value = 0;
-      digits = 0;
-    } else {
-      return false;
-    }
-  }
-  return parts === 4;
-}
 
 function validV4(s: string): boolean {
   return isDecimalQuad(s);

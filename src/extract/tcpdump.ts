@@ -3,7 +3,7 @@
 // dump after the line), names or numbers. The helpers at the top are shared with the other
 // log extractors (netfilter, suricata, zeek).
 import ipaddr from 'ipaddr.js';
-import { isDecimalQuad } from './argus-fields.js';
+import { isDecimalQuad } from '../net/ipv4.js';
 import { normalizeFlags } from './flags.js';
 import { parseHexDump, printableStrings } from './hexdump.js';
 import type { ExtractedRecord, RecordTime } from './types.js';

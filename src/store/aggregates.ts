@@ -19,6 +19,7 @@ import { duplicateKey } from '../correlate/duplicates.js';
 import { coveringPrefix } from '../correlate/prefix.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { JOIN_WINDOW_MS, isAlertObservation, isFlowObservation } from '../classify/join.js';
+import { decimalQuadBytes } from '../net/ipv4.js';
 
 /** What one saved post changed: the group keys to rebuild findings for, and the joins made or undone. */
 export interface Touched {
@@ -85,19 +86,10 @@ function endpointKey(o: Observation): string | null {
   return `${(o.proto ?? '').toLowerCase()}|${x}|${y}|${reporter}`;
 }
 
-const DOTTED_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
-
-/** A plain dotted quad's four bytes without ipaddr.js (most actors); null for anything else. */
-export function dottedQuadBytes(addr: string): number[] | null {
-  const m = DOTTED_QUAD.exec(addr);
-  if (!m) return null;
-  const b = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
-  return b[0]! > 255 || b[1]! > 255 || b[2]! > 255 || b[3]! > 255 ? null : b;
-}
 
 /** The address's bytes as fixed-width hex (sorts like the number), as correlate/prefix.ts parses it. */
 function actorHex(addr: string): string | null {
-  const quad = dottedQuadBytes(addr);
+  const quad = decimalQuadBytes(addr);
   if (quad) return quad.map((b) => b.toString(16).padStart(2, '0')).join('');
   if (addr.length > 64) return null;
   try {

@@ -11,7 +11,8 @@ import { normalizeSubject } from '../mail/thread.js';
 import { migrateOutbox } from '../deliver/outbox.js';
 import { runMigrations } from './migrations.js';
 import { groupKey } from '../correlate/correlate.js';
-import { Aggregates, dottedQuadBytes, emptyTouched, type Touched } from './aggregates.js';
+import { Aggregates, emptyTouched, type Touched } from './aggregates.js';
+import { decimalQuadBytes } from '../net/ipv4.js';
 
 /** Post bodies longer than this are not kept (the LLM layer then sees the post without its text). */
 export const MAX_STORED_TEXT = 256 * 1024;
@@ -59,7 +60,7 @@ export function findingReporters(f: Finding): string[] {
 
 export function ipv4Number(addr: string | null): number | null {
   if (!addr) return null;
-  const quad = dottedQuadBytes(addr);
+  const quad = decimalQuadBytes(addr);
   if (quad) return ((quad[0]! << 24) >>> 0) + (quad[1]! << 16) + (quad[2]! << 8) + quad[3]!;
   if (!ipaddr.IPv4.isValidFourPartDecimal(addr)) return null;
   const b = ipaddr.IPv4.parse(addr).octets;
