@@ -125,14 +125,7 @@ function parseNetfilter(text: string, line: number, lineCount: number): Extracte
   const protoRaw = kv.get('PROTO');
   if (protoRaw === undefined || !/^[A-Za-z0-9-]{1,12}$/.test(protoRaw)) return null;
   const proto = PROTO_NUMBERS[protoRaw] ?? (protoRaw === 'ICMPv6' ? 'icmp6' : protoRaw.toLowerCase());
-  const rec = blankRecord('netfilter', 'netfilter', line, lineCount);
-  rec.time = syslogTime(text);
-  rec.proto = proto;
-  rec.src = src;
-  rec.dst = dst;
-  rec.dir = '->';
-  rec.srcPkts = 1;
-  rec.singlePacket = true;
+  const rec = loggedPacket('netfilter', line, lineCount, text, proto, src, dst);
   if (discardedByPrefix(text.slice(0, start.index + 1))) rec.discarded = true;
   const port = (v: string | undefined): number | null => {
     if (v === undefined || !/^\d{1,5}$/.test(v)) return null;
@@ -158,6 +151,19 @@ function parseNetfilter(text: string, line: number, lineCount: number): Extracte
   return rec;
 }
 
+/** One logged packet as a firewall prints it: a syslog time, the sender first. */
+function loggedPacket(format: string, line: number, lineCount: number, text: string, proto: string, src: string | null, dst: string | null): ExtractedRecord {
+  const rec = blankRecord('netfilter', format, line, lineCount);
+  rec.time = syslogTime(text);
+  rec.proto = proto;
+  rec.src = src;
+  rec.dst = dst;
+  rec.dir = '->';
+  rec.srcPkts = 1;
+  rec.singlePacket = true;
+  return rec;
+}
+
 function parseIpchains(text: string, line: number, lineCount: number): ExtractedRecord | null {
   const m = IPCHAINS_RE.exec(text);
   if (!m) return null;
@@ -166,14 +172,7 @@ function parseIpchains(text: string, line: number, lineCount: number): Extracted
   if (src === null && dst === null) return null;
   const protoNumber = m[4] as string;
   const proto = PROTO_NUMBERS[protoNumber] ?? protoNumber;
-  const rec = blankRecord('netfilter', 'ipchains', line, lineCount);
-  rec.time = syslogTime(text);
-  rec.proto = proto;
-  rec.src = src;
-  rec.dst = dst;
-  rec.dir = '->';
-  rec.srcPkts = 1;
-  rec.singlePacket = true;
+  const rec = loggedPacket('ipchains', line, lineCount, text, proto, src, dst);
   rec.dgmLen = Number(m[9]);
   // ipchains DENY discards silently (REJECT answers with ICMP)
   if (m[2] === 'DENY') rec.discarded = true;
