@@ -200,18 +200,7 @@ function later(a: SpanEnd, b: SpanEnd): boolean {
 }
 
 /** What a counted observation adds to its group. */
-interface Share {
-  seq: number;
-  time: string | null;
-  time_ms: number | null;
-  eff_group: string | null;
-  eff_actor: string | null;
-  eff_target: string | null;
-  eff_family: string | null;
-  org: string | null;
-  dport: number | null;
-  thread: string;
-}
+type Share = Pick<Row, 'seq' | 'time' | 'time_ms' | 'eff_group' | 'eff_actor' | 'eff_target' | 'eff_family' | 'org' | 'dport' | 'thread'>;
 
 interface Eff {
   group: string;
