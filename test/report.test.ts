@@ -207,3 +207,17 @@ describe('syn reasoning', () => {
     expect(h.get('worm propagation')).toBe('possible');
   });
 });
+
+describe('the actors line', () => {
+  it('names the role without repeating the summary it stands under', async () => {
+    const { analyzeInputs } = await import('../src/analyze/run.js');
+    const { renderText } = await import('../src/report/text.js');
+    const { result } = await analyzeInputs(['fixtures/seed/incidents-2001-09-06-code-red-variants.txt']);
+    const actorsLine = renderText(result).split('\n').find((l) => l.trimStart().startsWith('actors:'))!;
+    expect(actorsLine).toContain('common victim: 130.67.0.0/16');
+    const summary = result.doc.findings.find((f) => f.kind === 'cross-reporter')!.summary;
+    const roleSentence = summary.slice(summary.indexOf('The source addresses'));
+    expect(roleSentence.length).toBeGreaterThan(20);
+    expect(actorsLine).not.toContain(roleSentence);
+  });
+});

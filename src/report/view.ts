@@ -5,7 +5,6 @@
 import type { Finding, Observation } from '../contract.js';
 import type { AnalysisResult } from '../analyze/types.js';
 import { maskTo24 } from '../correlate/prefix.js';
-import { victimSentence } from '../correlate/roles.js';
 import { actorRole, assessFinding, conclusion, type Hypothesis } from './reasoning.js';
 
 export interface ReportOptions {
@@ -208,7 +207,8 @@ export function findingTitle(f: Finding, opts: { role?: string } = {}): string {
 }
 
 export function roleText(role: FindingView['role'], f: Finding): string {
-  if (role === 'common-victim') return victimSentence(f.behaviour, f.actorPrefix, f.family);
+  // the summary above already says why; this line only names the role
+  if (role === 'common-victim') return `common victim: ${f.actorPrefix} is not the origin of the traffic (no abuse reports)`;
   if (role === 'attacker') return `attacker: ${f.actorPrefix} sent the traffic itself`;
   return 'not settled by these records';
 }
