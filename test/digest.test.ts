@@ -160,7 +160,7 @@ describe('renderDigest', () => {
     expect(d.subject).toBe('listwatch digest 2001-09-06: 1 new finding; 1 open question');
     const t = d.text;
     expect(t).toContain('== New findings: 1 ==');
-    expect(t).toContain('[1] cross-reporter, ACK / PSH-ACK segments without a handshake, port 80, code-red');
+    expect(t).toContain('[1] cross-reporter, ACK or PSH-ACK segments without a handshake, port 80, code-red');
     expect(t).toContain('common victim: 130.67.0.0/16');
     expect(t).toMatch(/likely spoofed.*do not file abuse reports/);
     expect(t).not.toMatch(/attacker: 130\.67/);

@@ -85,7 +85,8 @@ function sharedFamily(obs: readonly Observation[]): string | undefined {
   return family;
 }
 
-const BEHAVIOUR_WORDS: Record<Behaviour, string> = {
+/** How reports, the store's findings and the digest name a behaviour. */
+export const BEHAVIOUR_WORDS: Record<Behaviour, string> = {
   midstream: 'ACK or PSH-ACK segments without a handshake',
   syn: 'connection attempts (SYN)',
   backscatter: 'SYN-ACKs or resets nobody asked for (backscatter)',

@@ -12,6 +12,7 @@ import { actorRole } from './reasoning.js';
 import { renderDigestHtml } from './digest-html.js';
 import { prefix24, replaceAddress } from './digest-mask.js';
 import { isValidTimeZone, zonedDayAndTime } from './digest-time.js';
+import { BEHAVIOUR_WORDS } from '../correlate/correlate.js';
 
 export interface DigestFinding {
   finding: Finding;
@@ -108,18 +109,6 @@ const STATUS_TITLES: Record<DigestFinding['status'], string> = {
   recurring: 'Recurring findings (seen on earlier days, again today)',
 };
 
-const BEHAVIOUR_WORDS: Record<Behaviour, string> = {
-  established: 'completed connections',
-  syn: 'connection attempts (SYN)',
-  midstream: 'ACK / PSH-ACK segments without a handshake',
-  backscatter: 'replies (SYN-ACK / RST) to traffic the reporters never sent',
-  'stealth-probe': 'stealth probes (FIN / NULL / Xmas)',
-  udp: 'UDP traffic',
-  'icmp-echo': 'ICMP echo requests',
-  'icmp-error': 'ICMP errors',
-  alert: 'IDS alerts',
-  unknown: 'traffic of unclear kind',
-};
 
 // ---------------------------------------------------------------------------------------------
 // privacy
