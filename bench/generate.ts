@@ -2,12 +2,17 @@
 // posts with large pastes. Record lines are real lines from fixtures/ (argus `ra` layouts, Snort
 // full and fast alerts) with addresses and times varied deterministically, width for width, so a
 // fixed-column layout stays aligned. Everything is streamed to disk; nothing large goes into git.
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** the package root: the nearest folder up with a package.json (this file also runs bundled, from dist/) */
+const ROOT = ((): string => {
+  let dir = fileURLToPath(new URL('.', import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
 
 // ------------------------------------------------------------------ seeded randomness
 
@@ -505,7 +510,8 @@ export function pastePost(kind: 'argus' | 'snort-full', lines: number, seed: num
 }
 
 // `node --import tsx bench/generate.ts N out.mbox [seed] [--varied-subjects]` writes an archive on its own.
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+// (the name check keeps it from running inside a bundle that includes this module)
+if (process.argv[1]?.endsWith('generate.ts') && fileURLToPath(import.meta.url) === process.argv[1]) {
   const n = Number(process.argv[2] ?? 1000);
   const path = process.argv[3] ?? join(ROOT, 'bench/out', `archive-${n}.mbox`);
   const seed = Number(process.argv[4] ?? 1);

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_MAX_TEXT_BYTES } from '../src/mail/parse.js';
 import { writeArchive, pastePost, type ArchiveManifest } from './generate.js';
 
@@ -97,7 +97,11 @@ async function archive(posts: number): Promise<ArchiveManifest> {
 
 // ------------------------------------------------------------------ figures
 
-const TSX = ['--import', 'tsx'];
+// The measured tasks and the CLI run from their esbuild bundles (bin/bundle.js), built here first so
+// no timed run pays for a build and the baselines carry no tsx start-up either.
+const { ensureBundle } = (await import(pathToFileURL(join(ROOT, 'bin/bundle.js')).href)) as { ensureBundle: (name: string) => Promise<string> };
+const TASKS = await ensureBundle('bench');
+await ensureBundle('cli');
 
 interface Row {
   figure: string;
@@ -158,21 +162,21 @@ async function archiveFigures(rows: Row[], results: Record<string, unknown>): Pr
   const base: Record<string, Awaited<ReturnType<typeof repeat>>> = {};
   for (const task of ['read', 'split', 'mailparser', 'postal-mime']) {
     log(`archive: ${task} alone`);
-    base[task] = await repeat(P.runs, () => timed('node', [...TSX, 'bench/tasks.ts', task, big.path]));
+    base[task] = await repeat(P.runs, () => timed('node', [TASKS, task, big.path]));
   }
   // issue 5 §3: would parsing only headers + text (attachments streamed past) close the gap? once
   // each, full runs only (--quick keeps to the figures the issue asks for, to stay near a minute)
   for (const task of quick ? [] : ['mailparser-lean', 'mailparser-strip']) {
     log(`archive: ${task}`);
-    base[task] = await repeat(1, () => timed('node', [...TSX, 'bench/tasks.ts', task, big.path]));
+    base[task] = await repeat(1, () => timed('node', [TASKS, task, big.path]));
   }
   let mpTimes: Timed | null = null;
   let stages: Timed | null = null;
   if (!quick) {
     log('archive: mailparser time by messages with and without attachments');
-    mpTimes = await timed('node', [...TSX, 'bench/tasks.ts', 'mailparser-times', small.path]);
+    mpTimes = await timed('node', [TASKS, 'mailparser-times', small.path]);
     log(`archive: where listwatch's time goes, stage by stage (${small.posts} posts, in process)`);
-    stages = await timed('node', [...TSX, 'bench/tasks.ts', 'stages', small.path]);
+    stages = await timed('node', [TASKS, 'stages', small.path]);
   }
   log('archive: python3 mailbox + email + re');
   const py = await repeat(P.pythonRuns, () => timed('python3', ['bench/python/extract.py', big.path]));
@@ -255,7 +259,7 @@ async function pasteFigures(rows: Row[], results: Record<string, unknown>): Prom
     const file = join(OUT, `paste-${kind}-${lines}.eml`);
     writeFileSync(file, post.raw);
     log(`paste: ${kind} × ${lines}`);
-    const r = await repeat(P.pasteRuns, () => timed('node', [...TSX, 'bench/tasks.ts', 'paste', file, 'lifted']));
+    const r = await repeat(P.pasteRuns, () => timed('node', [TASKS, 'paste', file, 'lifted']));
     const ms = median(r.runs.map((x) => x.out.totalMs as number));
     const textLines = r.out.lines as number;
     rows.push({
@@ -272,7 +276,7 @@ async function pasteFigures(rows: Row[], results: Record<string, unknown>): Prom
     out[kind] = entry;
     if (quick) continue;
     // what the CLI and the bot do by default: the text is cut at DEFAULT_MAX_TEXT_BYTES
-    const capped = await timed('node', [...TSX, 'bench/tasks.ts', 'paste', file, 'default']);
+    const capped = await timed('node', [TASKS, 'paste', file, 'default']);
     const c = capped.out as { lines: number; observations: number; totalMs: number; warnings: string[] };
     rows.push({
       figure: 'paste',
@@ -291,7 +295,7 @@ async function pasteFigures(rows: Row[], results: Record<string, unknown>): Prom
 
 async function liveFigure(rows: Row[], results: Record<string, unknown>): Promise<void> {
   log(`live: ${P.live} posts over IMAP → SMTP`);
-  const r = await timed('node', [...TSX, 'bench/tasks.ts', 'live', String(P.live), String(SEED), String(P.liveGapMs)]);
+  const r = await timed('node', [TASKS, 'live', String(P.live), String(SEED), String(P.liveGapMs)]);
   const o = r.out as { p50Ms: number; p95Ms: number; p99Ms: number; maxMs: number; answered: number; missed: number; segmentsP50Ms: Record<string, number> };
   const seg = o.segmentsP50Ms;
   rows.push({
@@ -311,7 +315,7 @@ async function historyFigure(rows: Row[], results: Record<string, unknown>): Pro
   log(`history: ${P.history} observations in the store, then ${P.historyPosts} more posts`);
   // per run, so two benches at once (several engineers share the machine) do not delete each other's store
   const db = join(OUT, `history-${process.pid}.db`);
-  const r = await timed('node', [...TSX, 'bench/tasks.ts', 'history', String(P.history), String(P.historyPosts), String(SEED), db]);
+  const r = await timed('node', [TASKS, 'history', String(P.history), String(P.historyPosts), String(SEED), db]);
   const o = r.out as { p50Ms: number; p95Ms: number; maxMs: number; fillMs: number; storedObservations: number; findings: number; newObservationsMedian: number };
   rows.push({
     figure: 'history',
@@ -356,7 +360,7 @@ function machine(): Record<string, unknown> {
     node: process.version,
     python,
     commit,
-    packages: Object.fromEntries(['mailparser', 'postal-mime', 'mbox-reader', 'better-sqlite3', 'hoodiecrow-imap', 'smtp-server', 'imapflow', 'nodemailer', 'tsx'].map((p) => [p, pkgVersion(p)])),
+    packages: Object.fromEntries(['mailparser', 'postal-mime', 'mbox-reader', 'better-sqlite3', 'hoodiecrow-imap', 'smtp-server', 'imapflow', 'nodemailer', 'tsx', 'esbuild'].map((p) => [p, pkgVersion(p)])),
   };
 }
 

@@ -5,22 +5,27 @@
 // plain JavaScript that node loads directly. It is rebuilt whenever a source is newer, so nobody
 // has to remember a build step.
 //
-// Layout: dist/<stamp>/main.js, two levels below the package root like src/cli/main.ts, so the
+// Layout: dist/cli-<stamp>/main.js, two levels below the package root like src/cli/main.ts, so the
 // sources' `new URL('../../prompts/', import.meta.url)` paths resolve the same from either.
 // The stamp names the sources' state (paths, sizes, mtimes), so a process never loads a half
 // written bundle: it is built in a temporary folder and renamed into place.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DIST = join(ROOT, 'dist');
-const ENTRY = join(ROOT, 'src', 'cli', 'main.ts');
+/** what each bundle starts from and which folders' sources it is rebuilt for */
+const BUNDLES = {
+  cli: { entry: 'src/cli/main.ts', sources: ['src'] },
+  // the benchmark's measured tasks run bundled too, so its baselines carry no tsx start-up either
+  bench: { entry: 'bench/tasks.ts', sources: ['src', 'bench', 'test/helpers'] },
+};
 /** bundles kept besides the current one, for processes still running an older one */
 const KEEP_OLD = 2;
 
-function sourceStamp() {
+function sourceStamp(folders) {
   const h = createHash('sha1');
   const walk = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -32,7 +37,7 @@ function sourceStamp() {
       }
     }
   };
-  walk(join(ROOT, 'src'));
+  for (const f of folders) walk(join(ROOT, f));
   for (const f of ['package.json', 'tsconfig.json', 'bin/bundle.js']) {
     const s = statSync(join(ROOT, f));
     h.update(`${f}\0${s.size}\0${s.mtimeMs}\n`);
@@ -40,18 +45,19 @@ function sourceStamp() {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Builds the bundle into dist/<stamp>/ unless it is there; returns the path of its main.js. */
-export async function ensureBundle() {
-  const stamp = sourceStamp();
+/** Builds a bundle (`cli` or `bench`) into dist/<name>-<stamp>/ unless it is there; returns the path of its entry's .js. */
+export async function ensureBundle(name = 'cli') {
+  const spec = BUNDLES[name];
+  const stamp = `${name}-${sourceStamp(spec.sources)}`;
   const dir = join(DIST, stamp);
-  const main = join(dir, 'main.js');
+  const main = join(dir, basename(spec.entry).replace(/\.ts$/, '.js'));
   if (existsSync(main)) return main;
   const { build } = await import('esbuild');
   mkdirSync(DIST, { recursive: true });
   const tmp = join(DIST, `.building-${process.pid}-${Date.now()}`);
   try {
     await build({
-      entryPoints: [ENTRY],
+      entryPoints: [join(ROOT, spec.entry)],
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -73,15 +79,15 @@ export async function ensureBundle() {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
-  pruneOld(stamp);
+  pruneOld(name, stamp);
   return main;
 }
 
-function pruneOld(current) {
+function pruneOld(name, current) {
   let entries;
   try {
     entries = readdirSync(DIST, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && e.name !== current && /^[0-9a-f]{16}$/.test(e.name))
+      .filter((e) => e.isDirectory() && e.name !== current && e.name.startsWith(`${name}-`))
       .map((e) => ({ name: e.name, mtime: statSync(join(DIST, e.name)).mtimeMs }))
       .sort((a, b) => b.mtime - a.mtime);
   } catch {
@@ -90,10 +96,10 @@ function pruneOld(current) {
   for (const e of entries.slice(KEEP_OLD)) rmSync(join(DIST, e.name), { recursive: true, force: true });
 }
 
-// `node bin/bundle.js`: build now (npm's prepare step), print where
+// `node bin/bundle.js [cli|bench]`: build now (npm's prepare step), print where
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
-    const main = await ensureBundle();
+    const main = await ensureBundle(process.argv[2] ?? 'cli');
     process.stdout.write(`listwatch bundle: ${dirname(main)}\n`);
   } catch (err) {
     // not fatal: bin/listwatch.js runs the sources through tsx when there is no bundle
