@@ -75,16 +75,6 @@ function span(obs: readonly Observation[]): { first: string | null; last: string
   return { first, last };
 }
 
-function sharedFamily(obs: readonly Observation[]): string | undefined {
-  let family: string | undefined;
-  for (const o of obs) {
-    if (!o.family) continue;
-    if (family === undefined) family = o.family;
-    else if (family !== o.family) return undefined;
-  }
-  return family;
-}
-
 /** How reports, the store's findings and the digest name a behaviour. */
 export const BEHAVIOUR_WORDS: Record<Behaviour, string> = {
   midstream: 'ACK or PSH-ACK segments without a handshake',
@@ -172,17 +162,6 @@ export function sameTrafficFinding(alert: Observation, flow: Observation): Findi
   return f;
 }
 
-interface Group {
-  key: string;
-  behaviour: Behaviour;
-  dport: number | null;
-  prefix16: string;
-  obs: Observation[];
-  threads: Set<string>;
-  /** set when a statement is first matched against the group (after grouping, when dport is final) */
-  needles?: Needles;
-}
-
 /** What a statement is matched against: a group here, a finding in the LLM layer's merge. */
 export interface StatementTarget {
   dport: number | null;
@@ -228,49 +207,117 @@ function quoteMatches(q: string, noHandshake: boolean, g: StatementTarget, needl
   return false;
 }
 
-export function correlate(input: {
-  posts: readonly Post[];
-  observations: readonly Observation[];
-  statements: readonly ProseStatement[];
-  joins: ReadonlyArray<{ alert: string; flow: string }>;
-}): Finding[] {
-  const threadOfPost = new Map<string, string>();
-  for (const p of input.posts) threadOfPost.set(p.id, p.thread);
+/**
+ * The groups of an analysis, fed one observation at a time in the corpus order (after duplicates,
+ * reporters and joins are settled). Each group keeps only what its finding needs: counts, the
+ * distinct reporters, actors and targets, the time span, the shared family and a reference to each
+ * member (the caller's: an index, so a large corpus need not keep its observations).
+ */
+export class GroupAccumulator {
+  readonly groups = new Map<string, Group>();
+  readonly groupsOfThread = new Map<string, Group[]>();
 
-  const groups = new Map<string, Group>();
-  const groupsOfThread = new Map<string, Group[]>();
-  const byId = new Map<string, Observation>();
-  for (const o of input.observations) {
-    byId.set(o.id, o);
-    if (o.duplicateOf !== undefined) continue;
+  /** Adds an observation that is not a duplicate; `ref` names it in the finding's observations. */
+  add(o: Observation, thread: string, ref: number): void {
     const prefix16 = groupPrefix(o.actor);
-    if (prefix16 === null) continue;
+    if (prefix16 === null) return;
     const behaviour = behaviourOfObservation(o);
     const key = groupKeyOf(o, behaviour, prefix16);
-    let g = groups.get(key);
+    let g = this.groups.get(key);
     if (!g) {
-      g = { key, behaviour, dport: o.dport, prefix16, obs: [], threads: new Set() };
-      groups.set(key, g);
+      g = {
+        key,
+        behaviour,
+        dport: o.dport,
+        prefix16,
+        members: [],
+        reporters: new Set(),
+        actors: new Set(),
+        targets: new Set(),
+        family: undefined,
+        familyConflict: false,
+        first: null,
+        firstMs: Infinity,
+        last: null,
+        lastMs: -Infinity,
+        threads: new Set(),
+      };
+      this.groups.set(key, g);
+    } else if (g.dport !== o.dport) g.dport = null;
+    g.members.push(ref);
+    const org = orgOf(o);
+    if (org) g.reporters.add(org);
+    if (o.actor) g.actors.add(o.actor);
+    if (o.target) g.targets.add(o.target);
+    if (o.family && !g.familyConflict) {
+      if (g.family === undefined) g.family = o.family;
+      else if (g.family !== o.family) {
+        g.family = undefined;
+        g.familyConflict = true;
+      }
     }
-    else if (g.dport !== o.dport) g.dport = null;
-    g.obs.push(o);
-    const thread = threadOfPost.get(o.post) ?? o.post;
+    const t = timeMs(o.time);
+    if (t !== null) {
+      if (t < g.firstMs) {
+        g.firstMs = t;
+        g.first = o.time;
+      }
+      if (t > g.lastMs) {
+        g.lastMs = t;
+        g.last = o.time;
+      }
+    }
     if (!g.threads.has(thread)) {
       g.threads.add(thread);
-      let list = groupsOfThread.get(thread);
-      if (!list) groupsOfThread.set(thread, (list = []));
+      let list = this.groupsOfThread.get(thread);
+      if (!list) this.groupsOfThread.set(thread, (list = []));
       list.push(g);
     }
   }
+}
 
-  // Which groups each "same" statement speaks for: the groups of its thread, narrowed to the ones it names.
-  // Per group only an org's first statement counts, so once an org's statements cover every group
-  // of a thread its later ones are skipped unread: a long thread of "same here" replies stays linear.
+interface Group {
+  key: string;
+  behaviour: Behaviour;
+  dport: number | null;
+  prefix16: string;
+  /** the members' references, in the order added */
+  members: number[];
+  reporters: Set<string>;
+  actors: Set<string>;
+  targets: Set<string>;
+  /** the family all members with one share (sharedFamily) */
+  family: string | undefined;
+  familyConflict: boolean;
+  first: string | null;
+  firstMs: number;
+  last: string | null;
+  lastMs: number;
+  threads: Set<string>;
+  /** set when a statement is first matched against the group (after grouping, when dport is final) */
+  needles?: Needles;
+}
+
+/** A finding whose observation ids are still references into the caller's corpus (GroupFinding.members). */
+export interface PendingFinding {
+  finding: Omit<Finding, 'observations'> & { observations?: string[] };
+  /** group findings: the members' references; same-traffic findings carry their ids already */
+  members: readonly number[] | null;
+}
+
+/**
+ * The findings of accumulated groups plus the same-traffic findings of joins, in the document's
+ * order. Which "same" statements speak for which groups: the groups of the statement's thread,
+ * narrowed to the ones it names. Per group only an org's first statement counts, so once an org's
+ * statements cover every group of a thread its later ones are skipped unread: a long thread of
+ * "same here" replies stays linear.
+ */
+export function buildFindings(acc: GroupAccumulator, statements: readonly ProseStatement[], sameTraffic: readonly Finding[]): PendingFinding[] {
   const corroborationOf = new Map<Group, ProseStatement[]>();
   const coveredFor = new Map<string, Set<Group>>();
-  for (const s of input.statements) {
+  for (const s of statements) {
     if (s.polarity !== 'same' || !s.org) continue;
-    const candidates = groupsOfThread.get(s.thread);
+    const candidates = acc.groupsOfThread.get(s.thread);
     if (!candidates || candidates.length === 0) continue;
     const coverKey = `${s.thread}\u0000${s.org}`;
     let covered = coveredFor.get(coverKey);
@@ -291,40 +338,31 @@ export function correlate(input: {
     }
   }
 
-  const findings: Finding[] = [];
-  for (const g of groups.values()) {
-    const reporterSet = new Set<string>();
-    const actors = new Set<string>();
-    const targets = new Set<string>();
-    for (const o of g.obs) {
-      const org = orgOf(o);
-      if (org) reporterSet.add(org);
-      if (o.actor) actors.add(o.actor);
-      if (o.target) targets.add(o.target);
-    }
-    const reporters = [...reporterSet].sort();
+  const out: PendingFinding[] = [];
+  for (const g of acc.groups.values()) {
+    const reporters = [...g.reporters].sort();
     // A reporter saying "we see it too" adds no independent org: only others corroborate.
     const corroborating: Corroboration[] = [];
     const corroboratingOrgs = new Set<string>();
     for (const s of corroborationOf.get(g) ?? []) {
       const org = s.org as string;
-      if (reporterSet.has(org) || corroboratingOrgs.has(org)) continue;
+      if (g.reporters.has(org) || corroboratingOrgs.has(org)) continue;
       corroboratingOrgs.add(org);
       corroborating.push({ org, post: s.post, quote: s.quote, via: s.via });
     }
-    const kind = groupFindingKind(reporters.length, corroborating.length, actors.size, targets.size);
+    const kind = groupFindingKind(reporters.length, corroborating.length, g.actors.size, g.targets.size);
     if (!kind) continue;
 
-    const actorPrefix = coveringPrefix(actors) ?? g.prefix16;
-    const family = sharedFamily(g.obs);
-    const { first, last } = span(g.obs);
+    const actorPrefix = coveringPrefix(g.actors) ?? g.prefix16;
+    const family = g.family;
+    const { first, last } = g;
     const summary = groupFindingSummary({
       kind,
       reporters,
       corroborating,
-      actors: actors.size,
-      targets: targets.size,
-      records: g.obs.length,
+      actors: g.actors.size,
+      targets: g.targets.size,
+      records: g.members.length,
       actorPrefix,
       behaviour: g.behaviour,
       dport: g.dport,
@@ -332,7 +370,7 @@ export function correlate(input: {
       first,
       last,
     });
-    const f: Finding = {
+    const f: PendingFinding['finding'] = {
       id: findingId([kind, g.behaviour, g.prefix16, g.dport, family]),
       kind,
       behaviour: g.behaviour,
@@ -340,23 +378,56 @@ export function correlate(input: {
       dport: g.dport,
       reporters,
       corroborating,
-      observations: g.obs.map((o) => o.id),
+      observations: undefined,
       first,
       last,
       summary,
     };
     if (family) f.family = family;
-    findings.push(f);
+    out.push({ finding: f, members: g.members });
+  }
+  for (const f of sameTraffic) out.push({ finding: f, members: null });
+
+  const order: Record<FindingKind, number> = { 'cross-reporter': 0, campaign: 1, 'same-traffic': 2 };
+  out.sort(
+    ({ finding: a }, { finding: b }) =>
+      order[a.kind] - order[b.kind] || (timeMs(a.first) ?? 0) - (timeMs(b.first) ?? 0) || (a.id < b.id ? -1 : 1),
+  );
+  return out;
+}
+
+/** The finding with its member references turned into observation ids (the key stays where the literal put it). */
+export function resolveFinding(p: PendingFinding, idOf: (ref: number) => string): Finding {
+  if (p.members !== null) p.finding.observations = p.members.map(idOf);
+  return p.finding as Finding;
+}
+
+export function correlate(input: {
+  posts: readonly Post[];
+  observations: readonly Observation[];
+  statements: readonly ProseStatement[];
+  joins: ReadonlyArray<{ alert: string; flow: string }>;
+}): Finding[] {
+  const threadOfPost = new Map<string, string>();
+  for (const p of input.posts) threadOfPost.set(p.id, p.thread);
+
+  const acc = new GroupAccumulator();
+  const byId = new Map<string, Observation>();
+  const observations = input.observations;
+  for (let i = 0; i < observations.length; i++) {
+    const o = observations[i] as Observation;
+    byId.set(o.id, o);
+    if (o.duplicateOf !== undefined) continue;
+    acc.add(o, threadOfPost.get(o.post) ?? o.post, i);
   }
 
+  const sameTraffic: Finding[] = [];
   for (const j of input.joins) {
     const alert = byId.get(j.alert);
     const flow = byId.get(j.flow);
     if (!alert || !flow || alert.duplicateOf !== undefined || flow.duplicateOf !== undefined) continue;
-    findings.push(sameTrafficFinding(alert, flow));
+    sameTraffic.push(sameTrafficFinding(alert, flow));
   }
 
-  const order: Record<FindingKind, number> = { 'cross-reporter': 0, campaign: 1, 'same-traffic': 2 };
-  findings.sort((a, b) => order[a.kind] - order[b.kind] || (timeMs(a.first) ?? 0) - (timeMs(b.first) ?? 0) || (a.id < b.id ? -1 : 1));
-  return findings;
+  return buildFindings(acc, input.statements, sameTraffic).map((p) => resolveFinding(p, (i) => (observations[i] as Observation).id));
 }
