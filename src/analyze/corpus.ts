@@ -26,6 +26,11 @@ class StringPool {
   }
 }
 
+/** What makes two parties the same one: name, address and organisation. */
+export function partyKey(p: Party): string {
+  return `${p.name ?? '\u0001'}\u0000${p.address ?? '\u0001'}\u0000${p.org ?? '\u0001'}`;
+}
+
 /** One Party object per distinct name, address and organisation, shared by every post and observation. */
 class PartyPool {
   private readonly pool = new Map<string, Party>();
@@ -33,7 +38,7 @@ class PartyPool {
   constructor(private readonly strings: StringPool) {}
 
   get(p: Party): Party {
-    const key = `${p.name ?? '\u0001'}\u0000${p.address ?? '\u0001'}\u0000${p.org ?? '\u0001'}`;
+    const key = partyKey(p);
     let v = this.pool.get(key);
     if (v === undefined) {
       v = p;
@@ -238,10 +243,10 @@ export function completeQuotedReporters(
 }
 
 /** Who a quoted observation without an address is attributed to (completeQuotedReporters), or undefined to leave it. */
-function quotedReporterResolver(
-  posts: readonly Post[],
+export function quotedReporterResolver(
+  posts: ReadonlyArray<Pick<Post, 'id' | 'from'>>,
   parentOf: ReadonlyMap<string, string>,
-): (o: Observation) => Party | undefined {
+): (o: Pick<Observation, 'quoted' | 'reporter' | 'post'>) => Party | undefined {
   const byName = new Map<string, Party>();
   const authorOf = new Map<string, Party>();
   for (const p of posts) {
@@ -249,7 +254,7 @@ function quotedReporterResolver(
     const name = p.from.name?.trim().toLowerCase();
     if (name && p.from.address && !byName.has(name)) byName.set(name, p.from);
   }
-  return (o) => {
+  return (o: Pick<Observation, 'quoted' | 'reporter' | 'post'>) => {
     if (!o.quoted || o.reporter.address) return undefined;
     const name = o.reporter.name?.trim().toLowerCase();
     const known = name ? byName.get(name) : undefined;
@@ -262,11 +267,16 @@ function quotedReporterResolver(
   };
 }
 
+/** A duplicate whose reporter has neither organisation nor address takes its original's reporter (the attribution line was lost). */
+export function inheritsReporter(reporter: Party): boolean {
+  return !reporter.org && !reporter.address;
+}
+
 /** A quotation whose attribution line was lost still belongs to whoever posted the original. */
 function inheritReporters(observations: Observation[]): Observation[] {
   const byId = new Map(observations.map((o) => [o.id, o]));
   return observations.map((o) => {
-    if (!o.duplicateOf || o.reporter.org || o.reporter.address) return o;
+    if (!o.duplicateOf || !inheritsReporter(o.reporter)) return o;
     const original = byId.get(o.duplicateOf);
     return original ? { ...o, reporter: original.reporter } : o;
   });
@@ -275,12 +285,12 @@ function inheritReporters(observations: Observation[]): Observation[] {
 /** inheritReporters on the objects themselves. */
 function inheritReportersInPlace(observations: readonly Observation[]): void {
   const wanted = new Set<string>();
-  for (const o of observations) if (o.duplicateOf && !o.reporter.org && !o.reporter.address) wanted.add(o.duplicateOf);
+  for (const o of observations) if (o.duplicateOf && inheritsReporter(o.reporter)) wanted.add(o.duplicateOf);
   if (wanted.size === 0) return;
   const byId = new Map<string, Observation>();
   for (const o of observations) if (wanted.has(o.id)) byId.set(o.id, o);
   for (const o of observations) {
-    if (!o.duplicateOf || o.reporter.org || o.reporter.address) continue;
+    if (!o.duplicateOf || !inheritsReporter(o.reporter)) continue;
     const original = byId.get(o.duplicateOf);
     if (original) o.reporter = original.reporter;
   }

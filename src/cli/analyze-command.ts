@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { analyzeInputs } from '../analyze/run.js';
+import { analyzeInputs, analyzeInputsToJson } from '../analyze/run.js';
 import type { AnalysisResult } from '../analyze/types.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
@@ -36,6 +36,11 @@ export function analyzeCommand(out: NodeJS.WritableStream = process.stdout): Com
     .action(async (paths: string[], opts: { format: ReportFormat; since?: Date; showTargets: boolean; llm: boolean }) => {
       let run;
       try {
+        if (opts.format === 'json' && !opts.llm) {
+          // spilled to temp files and streamed out: memory does not follow the archive's size
+          await analyzeInputsToJson(paths, out, { since: opts.since });
+          return;
+        }
         // the JSON document carries no questions; only the reports and the LLM pass read them
         run = await analyzeInputs(paths, { since: opts.since, keepMail: opts.llm, keepQuestions: opts.format !== 'json' || opts.llm });
       } catch (err) {

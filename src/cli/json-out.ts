@@ -3,32 +3,93 @@
  * and the arrays directly under it are opened here and each element is stringified on its own, so
  * a large archive's document never becomes one string (V8 caps a string near 512 MB, and the
  * string doubled the peak memory). The bytes are the same as the one-string form.
+ *
+ * An array directly under the top-level object may also be given as an (async) iterable, e.g. a
+ * generator that re-reads spilled observations: it is written as the array of what it yields.
  */
 export async function writeJsonDocument(value: unknown, out: NodeJS.WritableStream): Promise<void> {
-  let buf = '';
-  for (const piece of pieces(value, '', 0)) {
-    buf += piece;
-    if (buf.length >= 1 << 16) {
-      await write(out, buf);
-      buf = '';
+  const w = new ChunkWriter(out);
+  if (!isPlainObject(value) || !Object.values(value as object).some(isStreamed)) {
+    for (const piece of pieces(value, '', 0)) if (w.add(piece)) await w.flush();
+  } else {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => keeps(v));
+    w.add('{');
+    for (let i = 0; i < entries.length; i++) {
+      const [k, v] = entries[i]!;
+      if (w.add(`${i === 0 ? '' : ','}\n  ${JSON.stringify(k)}: `)) await w.flush();
+      if (isStreamed(v)) await writeStreamedArray(v as AsyncIterable<unknown> | Iterable<unknown>, w);
+      else for (const piece of pieces(v, '  ', 1)) if (w.add(piece)) await w.flush();
     }
+    if (w.add(entries.length === 0 ? '}' : '\n}')) await w.flush();
   }
-  await write(out, `${buf}\n`);
+  w.add('\n');
+  await w.flush();
 }
 
-function write(out: NodeJS.WritableStream, text: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (out.write(text)) resolve();
-    else out.once('drain', () => resolve());
-  });
+async function writeStreamedArray(items: AsyncIterable<unknown> | Iterable<unknown>, w: ChunkWriter): Promise<void> {
+  const inner = '    ';
+  let n = 0;
+  const one = async (item: unknown): Promise<void> => {
+    if (w.add(n++ === 0 ? `[\n${inner}` : `,\n${inner}`)) await w.flush();
+    for (const piece of pieces(item, inner, 2)) if (w.add(piece)) await w.flush();
+  };
+  if (Symbol.iterator in items) {
+    // a sync source (e.g. reading a spill file with readSync) costs no tick per element
+    for (const item of items) {
+      const full = w.add(n++ === 0 ? `[\n${inner}` : `,\n${inner}`);
+      for (const piece of pieces(item, inner, 2)) w.add(piece);
+      if (full || w.full) await w.flush();
+    }
+  } else {
+    for await (const item of items) await one(item);
+  }
+  if (w.add(n === 0 ? '[]' : '\n  ]')) await w.flush();
+}
+
+/** Collects pieces into ~64 KB writes and waits for the stream to drain when it asks to. */
+class ChunkWriter {
+  private buf = '';
+
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
+  /** true when a chunk is full and should be flushed */
+  add(piece: string): boolean {
+    this.buf += piece;
+    return this.full;
+  }
+
+  get full(): boolean {
+    return this.buf.length >= 1 << 16;
+  }
+
+  flush(): Promise<void> {
+    const text = this.buf;
+    this.buf = '';
+    return new Promise((resolve) => {
+      if (this.out.write(text)) resolve();
+      else this.out.once('drain', () => resolve());
+    });
+  }
+}
+
+function isPlainObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
+}
+
+function isStreamed(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  return typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function' || typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
+}
+
+function keeps(v: unknown): boolean {
+  return v !== undefined && typeof v !== 'function' && typeof v !== 'symbol';
 }
 
 /** how deep the structure is opened by hand; below it JSON.stringify does each element */
 const OPEN_DEPTH = 2;
 
 function* pieces(value: unknown, indent: string, depth: number): Generator<string> {
-  const plainObject = value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
-  if (depth >= OPEN_DEPTH || !plainObject) {
+  if (depth >= OPEN_DEPTH || !isPlainObject(value)) {
     // JSON strings never hold a raw newline, so every newline here is layout and takes the indent
     const s = JSON.stringify(value, null, 2) as string | undefined;
     yield s === undefined ? 'null' : s.replace(/\n/g, `\n${indent}`);
@@ -48,9 +109,7 @@ function* pieces(value: unknown, indent: string, depth: number): Generator<strin
     yield `\n${indent}]`;
     return;
   }
-  const entries = Object.entries(value as Record<string, unknown>).filter(
-    ([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol',
-  );
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => keeps(v));
   if (entries.length === 0) {
     yield '{}';
     return;

@@ -1,0 +1,305 @@
+// The pieces a spilling corpus keeps its per-observation facts in: growable typed arrays, a table
+// of id strings packed into one buffer, a hash table of 96-bit key hashes, and append-only line
+// files read back in order or at an offset.
+
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+
+/** An Int32Array that grows by doubling. */
+export class Int32List {
+  private a: Int32Array;
+  length = 0;
+
+  constructor(capacity = 1024) {
+    this.a = new Int32Array(capacity);
+  }
+
+  push(v: number): number {
+    if (this.length === this.a.length) {
+      const b = new Int32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.length] = v;
+    return this.length++;
+  }
+
+  get(i: number): number {
+    return this.a[i] as number;
+  }
+
+  set(i: number, v: number): void {
+    this.a[i] = v;
+  }
+
+  /** the filled part (a view; valid until the next push) */
+  view(): Int32Array {
+    return this.a.subarray(0, this.length);
+  }
+}
+
+/** A Float64Array that grows by doubling (byte offsets past 4 GB). */
+export class Float64List {
+  private a: Float64Array;
+  length = 0;
+
+  constructor(capacity = 1024) {
+    this.a = new Float64Array(capacity);
+  }
+
+  push(v: number): void {
+    if (this.length === this.a.length) {
+      const b = new Float64Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.length++] = v;
+  }
+
+  get(i: number): number {
+    return this.a[i] as number;
+  }
+}
+
+/** A Uint8Array that grows by doubling. */
+export class Uint8List {
+  private a: Uint8Array;
+  length = 0;
+
+  constructor(capacity = 1024) {
+    this.a = new Uint8Array(capacity);
+  }
+
+  push(v: number): void {
+    if (this.length === this.a.length) {
+      const b = new Uint8Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.length++] = v;
+  }
+
+  get(i: number): number {
+    return this.a[i] as number;
+  }
+}
+
+/** Strings by index, packed as UTF-8 into one growing buffer (an observation id is ~20 bytes here, ~56 as a JS string in an array). */
+export class StringTable {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private used = 0;
+  private readonly ends = new Float64List();
+
+  get length(): number {
+    return this.ends.length;
+  }
+
+  push(s: string): number {
+    const need = Buffer.byteLength(s);
+    if (this.used + need > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.used + need));
+      this.buf.copy(next, 0, 0, this.used);
+      this.buf = next;
+    }
+    this.used += this.buf.write(s, this.used);
+    this.ends.push(this.used);
+    return this.ends.length - 1;
+  }
+
+  get(i: number): string {
+    const start = i === 0 ? 0 : this.ends.get(i - 1);
+    return this.buf.toString('utf8', start, this.ends.get(i));
+  }
+}
+
+/**
+ * 96 bits of a string in three 32-bit lanes (multiplicative hashing with a final cross-mix). Two
+ * different keys share a value with probability ~n²/2⁹⁷ for n keys (~10⁻¹⁷ at a million keys).
+ */
+export function hash96(s: string, salt: number, out: Int32Array): void {
+  let a = 0xdeadbeef ^ salt;
+  let b = 0x41c6ce57 ^ salt;
+  let c = 0x9e3779b9 ^ salt;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    a = Math.imul(a ^ ch, 2654435761);
+    b = Math.imul(b ^ ch, 1597334677);
+    c = Math.imul(c ^ ch, 2246822507);
+  }
+  const a2 = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
+  const b2 = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(c ^ (c >>> 13), 3266489909);
+  const c2 = Math.imul(c ^ (c >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
+  out[0] = a2;
+  out[1] = b2;
+  out[2] = c2;
+}
+
+/** 32 bits of a string (the first lane of hash96). */
+export function hash32(s: string): number {
+  let a = 0xdeadbeef;
+  for (let i = 0; i < s.length; i++) a = Math.imul(a ^ s.charCodeAt(i), 2654435761);
+  return Math.imul(a ^ (a >>> 16), 2246822507) | 0;
+}
+
+/**
+ * An open-addressing table from 96-bit key hashes to small ints (-1: absent). Keys are never
+ * removed. Memory: 16 bytes a slot, at most 3/4 full.
+ */
+export class HashIntTable {
+  private cap = 1 << 12;
+  private h = new Int32Array(this.cap * 3);
+  private v = new Int32Array(this.cap).fill(-1);
+  private size = 0;
+
+  /** the slot of the key: where it is, or the empty slot it would go in */
+  find(k: Int32Array): number {
+    const mask = this.cap - 1;
+    const k0 = k[0] as number;
+    const k1 = k[1] as number;
+    const k2 = k[2] as number;
+    let i = k0 & mask;
+    for (;;) {
+      if (this.v[i] === -1) return i;
+      const j = i * 3;
+      if (this.h[j] === k0 && this.h[j + 1] === k1 && this.h[j + 2] === k2) return i;
+      i = (i + 1) & mask;
+    }
+  }
+
+  valueAt(slot: number): number {
+    return this.v[slot] as number;
+  }
+
+  /** puts the key in an empty slot found by find() since the last put or reserve */
+  putAt(slot: number, k: Int32Array, value: number): void {
+    const j = slot * 3;
+    this.h[j] = k[0] as number;
+    this.h[j + 1] = k[1] as number;
+    this.h[j + 2] = k[2] as number;
+    this.v[slot] = value;
+    this.size++;
+  }
+
+  /** makes room for n more keys (slots found before a reserve are stale) */
+  reserve(n: number): void {
+    if ((this.size + n) * 4 <= this.cap * 3) return;
+    const oldH = this.h;
+    const oldV = this.v;
+    const oldCap = this.cap;
+    this.cap *= 2;
+    this.h = new Int32Array(this.cap * 3);
+    this.v = new Int32Array(this.cap).fill(-1);
+    this.size = 0;
+    const k = new Int32Array(3);
+    for (let i = 0; i < oldCap; i++) {
+      const value = oldV[i] as number;
+      if (value === -1) continue;
+      k[0] = oldH[i * 3] as number;
+      k[1] = oldH[i * 3 + 1] as number;
+      k[2] = oldH[i * 3 + 2] as number;
+      this.putAt(this.find(k), k, value);
+    }
+  }
+}
+
+const WRITE_CHUNK = 4 << 20;
+
+/** An append-only file of lines, written in large sequential chunks; remembers each line's byte offset. */
+export class LineFile {
+  private readonly fd: number;
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private bytes = 0;
+  private readonly offsets = new Float64List();
+  private closedForWrite = false;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w+');
+  }
+
+  get count(): number {
+    return this.offsets.length;
+  }
+
+  /** `line` must not contain a newline (JSON.stringify output never does) */
+  append(line: string): void {
+    this.offsets.push(this.bytes);
+    const text = `${line}\n`;
+    this.bytes += Buffer.byteLength(text);
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    if (this.pendingChars >= WRITE_CHUNK) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const data = Buffer.from(this.pending.join(''));
+    this.pending = [];
+    this.pendingChars = 0;
+    let off = 0;
+    while (off < data.length) off += writeSync(this.fd, data, off);
+  }
+
+  /** The line at index i (after finishWrites). */
+  read(i: number): string {
+    const start = this.offsets.get(i);
+    const end = i + 1 < this.offsets.length ? this.offsets.get(i + 1) : this.bytes;
+    const buf = Buffer.allocUnsafe(end - start - 1);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(this.fd, buf, got, buf.length - got, start + got);
+      if (n === 0) throw new Error(`spill file ${this.path} is shorter than written`);
+      got += n;
+    }
+    return buf.toString('utf8');
+  }
+
+  finishWrites(): void {
+    this.flush();
+    this.closedForWrite = true;
+  }
+
+  /** Every line in order, read in large chunks. */
+  *lines(): Generator<string> {
+    if (!this.closedForWrite) this.finishWrites();
+    const size = fstatSync(this.fd).size;
+    const buf = Buffer.allocUnsafe(WRITE_CHUNK);
+    let carry: Buffer | null = null;
+    let pos = 0;
+    while (pos < size) {
+      const n = readSync(this.fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      pos += n;
+      let chunk = buf.subarray(0, n);
+      if (carry) {
+        chunk = Buffer.concat([carry, chunk]);
+        carry = null;
+      }
+      const lastNl = chunk.lastIndexOf(10);
+      if (lastNl < 0) {
+        carry = Buffer.from(chunk);
+        continue;
+      }
+      const text = chunk.toString('utf8', 0, lastNl);
+      if (lastNl + 1 < chunk.length) carry = Buffer.from(chunk.subarray(lastNl + 1));
+      let from = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', from);
+        if (nl < 0) {
+          yield text.slice(from);
+          break;
+        }
+        yield text.slice(from, nl);
+        from = nl + 1;
+      }
+    }
+    if (carry && carry.length > 0) yield carry.toString('utf8');
+  }
+
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}

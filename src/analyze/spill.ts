@@ -1,0 +1,359 @@
+// The JSON document of a large archive with flat memory: each post and observation is written to
+// a temp file as it is added, and only a compact index (typed arrays, a packed id table, a hash
+// table of duplicate keys) stays on the heap. At the end the corpus-wide steps run on the index —
+// quoted reporters, duplicates, reporter inheritance, alert↔flow joins — and the document is
+// streamed out by re-reading the files in order; the groups and findings are built by correlate's
+// GroupAccumulator and buildFindings while the observations go by. Same bytes as Corpus.finish.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SCHEMA, type Finding, type InputError, type Observation, type Party, type Post } from '../contract.js';
+import { applyJoinInPlace, isAlertObservation, isFlowObservation, joinAlertsToFlows } from '../classify/join.js';
+import { buildFindings, GroupAccumulator, resolveFinding, sameTrafficFinding } from '../correlate/correlate.js';
+import { duplicateKey } from '../correlate/duplicates.js';
+import type { ProseStatement } from '../correlate/types.js';
+import { ThreadIndex } from '../mail/thread.js';
+import { writeJsonDocument } from '../cli/json-out.js';
+import { inheritsReporter, partyKey, quotedReporterResolver } from './corpus.js';
+import { hash32, hash96, HashIntTable, Int32List, LineFile, StringTable, Uint8List } from './spill-store.js';
+import type { PostAnalysis } from './types.js';
+
+const QUOTED = 1;
+const ALERT = 2;
+const FLOW = 4;
+/** alerts (or flows) read back at once when looking for joins */
+const JOIN_CHUNK = 20_000;
+
+/**
+ * The wall-clock second as printed, without the offset (duplicates.ts keys a record by this and by
+ * its UTC second; that module keeps the function private, so its one line is repeated here).
+ */
+function wallClockSecond(time: string | null): string {
+  if (!time) return '';
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)/.exec(time);
+  return m ? (m[1] as string) : time;
+}
+
+/** Never a date to Date.parse, so duplicateKey keeps what follows it verbatim as the time part. */
+const WALL_MARK = '\u0001wall ';
+
+export class SpillCorpus {
+  private readonly dir: string;
+  private readonly postFile: LineFile;
+  private readonly obsFile: LineFile;
+  private readonly onExit = (): void => this.dispose();
+  private disposed = false;
+
+  private readonly postIds: string[] = [];
+  private readonly postIndex = new Map<string, number>();
+  private readonly postFrom = new Int32List();
+  private readonly parentOf = new Map<string, string>();
+  private readonly threads = new ThreadIndex();
+  private readonly statements: ProseStatement[] = [];
+  private readonly errors: InputError[] = [];
+
+  private readonly parties: Party[] = [];
+  private readonly partyIdOfKey = new Map<string, number>();
+  private readonly partyIdOf = new Map<Party, number>();
+
+  private readonly ids = new StringTable();
+  private readonly obsPost = new Int32List();
+  private readonly obsFlags = new Uint8List();
+  private readonly obsReporter = new Int32List();
+  /** duplicate class: records with the same UTC-second key or the same wall-clock-second key */
+  private readonly obsClass = new Int32List();
+  /** a hash of protocol and the two ends, either orientation (what a join needs equal); alerts and flows only */
+  private readonly obsEnds = new Int32List();
+  private readonly classOriginal = new Int32List();
+  private keyClasses: HashIntTable | null = new HashIntTable();
+  private readonly keyU = new Int32Array(3);
+  private readonly keyL = new Int32Array(3);
+
+  constructor(opts: { tmpDir?: string } = {}) {
+    this.dir = mkdtempSync(join(opts.tmpDir ?? tmpdir(), 'listwatch-analyze-'));
+    process.once('exit', this.onExit);
+    try {
+      this.postFile = new LineFile(join(this.dir, 'posts.jsonl'));
+      this.obsFile = new LineFile(join(this.dir, 'observations.jsonl'));
+    } catch (err) {
+      this.dispose();
+      throw err;
+    }
+  }
+
+  get postCount(): number {
+    return this.postIds.length;
+  }
+
+  get observationCount(): number {
+    return this.obsPost.length;
+  }
+
+  addError(e: InputError): void {
+    this.errors.push(e);
+  }
+
+  /** false when a post with the same id was already added (recorded under errors, not analysed twice) */
+  add(pa: PostAnalysis): boolean {
+    const post = pa.post;
+    if (this.postIndex.has(post.id)) {
+      this.errors.push({ input: pa.mail.input, message: `same Message-ID <${post.id}> as a message read earlier; skipped as a copy` });
+      return false;
+    }
+    const p = this.postIds.length;
+    this.postIds.push(post.id);
+    this.postIndex.set(post.id, p);
+    this.postFrom.push(this.partyId(post.from));
+    this.threads.add({ id: pa.mail.id, inReplyTo: pa.mail.inReplyTo, references: pa.mail.references, subject: pa.mail.subject, date: pa.mail.date });
+    if (pa.mail.inReplyTo) this.parentOf.set(pa.mail.id, pa.mail.inReplyTo);
+    this.postFile.append(JSON.stringify(post));
+    for (const o of pa.observations) this.addObservation(o, p);
+    for (const s of pa.statements) this.statements.push(s);
+    for (const w of pa.mail.warnings) this.errors.push({ input: pa.mail.input, message: w });
+    return true;
+  }
+
+  /** the pool id of a party by name, address and organisation; the first object seen stands for all (as Corpus pools them) */
+  private partyId(party: Party): number {
+    const known = this.partyIdOf.get(party);
+    if (known !== undefined) return known;
+    const key = partyKey(party);
+    let id = this.partyIdOfKey.get(key);
+    if (id === undefined) {
+      id = this.parties.length;
+      this.parties.push(party);
+      this.partyIdOfKey.set(key, id);
+      this.partyIdOf.set(party, id);
+    }
+    return id;
+  }
+
+  private addObservation(o: Observation, post: number): void {
+    const i = this.obsPost.push(post);
+    this.ids.push(o.id);
+    // an alert or flow without both addresses has no join key
+    const ends = !!o.src && !!o.dst;
+    const alert = ends && isAlertObservation(o);
+    const flow = ends && !alert && isFlowObservation(o);
+    this.obsFlags.push((o.quoted ? QUOTED : 0) | (alert ? ALERT : 0) | (flow ? FLOW : 0));
+    this.obsReporter.push(this.partyId(o.reporter));
+    this.obsEnds.push(alert || flow ? endsHash(o) : 0);
+    this.obsClass.push(this.duplicateClass(o, i));
+    this.obsFile.append(JSON.stringify(o));
+  }
+
+  /**
+   * markDuplicates' equivalence classes, one record at a time: a record joins the class of its
+   * UTC-second key, else of its wall-clock-second key, else starts one; each of its keys not yet
+   * known is then taken by that class. The original is the class's first non-quoted member, else
+   * its first. Keys are kept as 96-bit hashes: two different keys with the same hash would be
+   * taken for one (probability ~n²/2⁹⁷, ~10⁻¹⁷ for a million keys); nothing else is approximate.
+   */
+  private duplicateClass(o: Observation, i: number): number {
+    const table = this.keyClasses as HashIntTable;
+    hash96(duplicateKey(o), 0x75, this.keyU);
+    const time = o.time;
+    o.time = WALL_MARK + wallClockSecond(time);
+    try {
+      hash96(duplicateKey(o), 0x6c, this.keyL);
+    } finally {
+      o.time = time;
+    }
+    table.reserve(2);
+    const su = table.find(this.keyU);
+    let cls = table.valueAt(su);
+    if (cls < 0) cls = table.valueAt(table.find(this.keyL));
+    if (cls < 0) cls = this.classOriginal.push(i);
+    else if (o.quoted === false && (this.obsFlags.get(this.classOriginal.get(cls)) & QUOTED) !== 0) this.classOriginal.set(cls, i);
+    if (table.valueAt(su) < 0) table.putAt(su, this.keyU, cls);
+    // found again: the UTC key may have just taken the slot the wall-clock key would go in
+    const sl = table.find(this.keyL);
+    if (table.valueAt(sl) < 0) table.putAt(sl, this.keyL, cls);
+    return cls;
+  }
+
+  /** Writes the listwatch.analysis/1 document; the temp files are removed afterwards (and on error). */
+  async writeJson(out: NodeJS.WritableStream): Promise<void> {
+    try {
+      const doc = this.finish();
+      await writeJsonDocument(doc, out);
+    } finally {
+      this.dispose();
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    process.removeListener('exit', this.onExit);
+    this.postFile?.close();
+    this.obsFile?.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The corpus-wide steps of Corpus.finish on the index; the document's arrays are generators over the spill. */
+  private finish(): { schema: typeof SCHEMA; posts: Iterable<Post>; observations: Iterable<Observation>; findings: Iterable<Finding>; errors: InputError[] } {
+    this.postFile.finishWrites();
+    this.obsFile.finishWrites();
+    this.keyClasses = null;
+    const n = this.obsPost.length;
+    const postCount = this.postIds.length;
+
+    const threadOf: string[] = new Array<string>(postCount);
+    for (let p = 0; p < postCount; p++) threadOf[p] = this.threads.threadOf(this.postIds[p] as string);
+    for (const s of this.statements) {
+      const p = this.postIndex.get(s.post);
+      if (p !== undefined) s.thread = threadOf[p] as string;
+    }
+
+    // quoted reporters: a name known from the corpus, or the author of the post replied to
+    const reporter = this.obsReporter;
+    const posts = this.postIds.map((id, p) => ({ id, from: this.parties[this.postFrom.get(p)] as Party }));
+    const reporterOf = quotedReporterResolver(posts, this.parentOf);
+    posts.length = 0;
+    const probe = { quoted: true, reporter: this.parties[0] as Party, post: '' };
+    for (let i = 0; i < n; i++) {
+      if ((this.obsFlags.get(i) & QUOTED) === 0) continue;
+      probe.reporter = this.parties[reporter.get(i)] as Party;
+      if (probe.reporter.address) continue;
+      probe.post = this.postIds[this.obsPost.get(i)] as string;
+      const r = reporterOf(probe);
+      if (r) reporter.set(i, this.partyId(r));
+    }
+
+    // duplicates (markDuplicates), then reporters inherited from the originals
+    const duplicateOf = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const orig = this.classOriginal.get(this.obsClass.get(i));
+      const same = orig === i || (this.obsPost.get(orig) === this.obsPost.get(i) && (this.obsFlags.get(orig) & QUOTED) === (this.obsFlags.get(i) & QUOTED));
+      duplicateOf[i] = same ? -1 : orig;
+    }
+    for (let i = 0; i < n; i++) {
+      const orig = duplicateOf[i] as number;
+      if (orig >= 0 && inheritsReporter(this.parties[reporter.get(i)] as Party)) reporter.set(i, reporter.get(orig));
+    }
+
+    const { flowOf, flows } = this.joins(duplicateOf);
+
+    const acc = new GroupAccumulator();
+    const joinedAlerts = new Map<number, Observation>();
+    const self = this;
+    function* postsOut(): Generator<Post> {
+      let p = 0;
+      for (const line of self.postFile.lines()) {
+        const post = JSON.parse(line) as Post;
+        post.thread = threadOf[p] as string;
+        post.from = self.parties[self.postFrom.get(p)] as Party;
+        p++;
+        yield post;
+      }
+    }
+    function* observationsOut(): Generator<Observation> {
+      let i = 0;
+      for (const line of self.obsFile.lines()) {
+        const o = JSON.parse(line) as Observation;
+        o.reporter = self.parties[reporter.get(i)] as Party;
+        const orig = duplicateOf[i] as number;
+        if (orig >= 0) o.duplicateOf = self.ids.get(orig);
+        else {
+          const flow = flowOf.get(i);
+          if (flow !== undefined) {
+            applyJoinInPlace(o, flows.get(flow) as Observation);
+            joinedAlerts.set(i, o);
+          }
+          acc.add(o, threadOf[self.obsPost.get(i)] as string, i);
+        }
+        i++;
+        yield o;
+      }
+    }
+    function* findingsOut(): Generator<Finding> {
+      const sameTraffic: Finding[] = [];
+      for (const [alert, flow] of flowOf) sameTraffic.push(sameTrafficFinding(joinedAlerts.get(alert) as Observation, flows.get(flow) as Observation));
+      for (const pending of buildFindings(acc, self.statements, sameTraffic)) {
+        yield resolveFinding(pending, (i) => self.ids.get(i));
+        // the id list was only needed for writing this finding
+        if (pending.members !== null) pending.finding.observations = [];
+      }
+    }
+    return { schema: SCHEMA, posts: postsOut(), observations: observationsOut(), findings: findingsOut(), errors: this.errors };
+  }
+
+  /**
+   * joinAlertsToFlows over the originals, on the few that can join: alerts and flows whose ends
+   * hash (protocol and the two address:port ends, either orientation) occurs on the other side.
+   * The rest cannot share a key with anything of the other kind. Read back from the spill.
+   */
+  private joins(duplicateOf: Int32Array): { flowOf: Map<number, number>; flows: Map<number, Observation> } {
+    const n = duplicateOf.length;
+    const alertEnds: number[] = [];
+    const flowEnds: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (duplicateOf[i] !== -1) continue;
+      const f = this.obsFlags.get(i);
+      if (f & ALERT) alertEnds.push(this.obsEnds.get(i));
+      else if (f & FLOW) flowEnds.push(this.obsEnds.get(i));
+    }
+    const alertSet = Int32Array.from(alertEnds).sort();
+    const flowSet = Int32Array.from(flowEnds).sort();
+    alertEnds.length = 0;
+    flowEnds.length = 0;
+    const alerts: number[] = [];
+    const flowIdx: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (duplicateOf[i] !== -1) continue;
+      const f = this.obsFlags.get(i);
+      if (f & ALERT && contains(flowSet, this.obsEnds.get(i))) alerts.push(i);
+      else if (f & FLOW && contains(alertSet, this.obsEnds.get(i))) flowIdx.push(i);
+    }
+    const flowOf = new Map<number, number>();
+    const flows = new Map<number, Observation>();
+    if (alerts.length === 0 || flowIdx.length === 0) return { flowOf, flows };
+
+    const load = (i: number): Observation => {
+      const o = JSON.parse(this.obsFile.read(i)) as Observation;
+      o.reporter = this.parties[this.obsReporter.get(i)] as Party;
+      return o;
+    };
+    // flows in corpus order, then the alerts a chunk at a time (each alert's join depends only on the flows)
+    const flowObs = flowIdx.map(load);
+    const indexOfId = new Map<string, number>();
+    flowIdx.forEach((i, k) => indexOfId.set((flowObs[k] as Observation).id, i));
+    const wanted = new Set<number>();
+    for (let c = 0; c < alerts.length; c += JOIN_CHUNK) {
+      const chunk = alerts.slice(c, c + JOIN_CHUNK);
+      const alertObs = chunk.map(load);
+      const alertIndex = new Map<string, number>();
+      chunk.forEach((i, k) => alertIndex.set((alertObs[k] as Observation).id, i));
+      for (const j of joinAlertsToFlows([...flowObs, ...alertObs])) {
+        const a = alertIndex.get(j.alert);
+        const f = indexOfId.get(j.flow);
+        if (a === undefined || f === undefined) continue;
+        flowOf.set(a, f);
+        wanted.add(f);
+      }
+    }
+    flowIdx.forEach((i, k) => {
+      if (wanted.has(i)) flows.set(i, flowObs[k] as Observation);
+    });
+    return { flowOf, flows };
+  }
+}
+
+function endsHash(o: Observation): number {
+  const a = `${(o.src as string).toLowerCase()}:${o.sport ?? ''}`;
+  const b = `${(o.dst as string).toLowerCase()}:${o.dport ?? ''}`;
+  return hash32(`${(o.proto ?? '').toLowerCase()}|${a < b ? a : b}|${a < b ? b : a}`);
+}
+
+function contains(sorted: Int32Array, v: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo] === v;
+}
