@@ -46,12 +46,10 @@ export function segmentBody(text: string): BodyBlock[] {
   const lines = splitLines(text);
   if (lines.length === 0) return [];
   const labels: (Label | undefined)[] = new Array(lines.length);
+  const items: Item[] = new Array(lines.length);
+  for (let idx = 0; idx < lines.length; idx++) items[idx] = { idx, text: lines[idx]! };
   try {
-    processRegion(
-      lines.map((t, idx) => ({ idx, text: t })),
-      { kind: 'own', depth: 0, author: null },
-      labels,
-    );
+    processRegion(items, { kind: 'own', depth: 0, author: null }, labels);
   } catch {
     // never throw on a post: whatever was not labelled stays the author's own text
   }
@@ -108,23 +106,46 @@ function samePartyOrNull(a: Party | null, b: Party | null): boolean {
   return a.name === b.name && a.address === b.address;
 }
 
-const head = (s: string): string => (s.length > SCAN ? s.slice(0, SCAN) : s);
-const isBlank = (s: string): boolean => head(s).trim() === '';
+function head(s: string): string {
+  return s.length > SCAN ? s.slice(0, SCAN) : s;
+}
+
+/** What String.prototype.trim removes: ECMAScript WhiteSpace and LineTerminator code units. */
+export function isTrimmedSpace(c: number): boolean {
+  if (c === 32 || (c >= 9 && c <= 13)) return true;
+  if (c < 0xa0) return false;
+  return (
+    c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
+    c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  );
+}
+
+/** head(s).trim() === '', without making the trimmed copy */
+function isBlank(s: string): boolean {
+  const n = s.length > SCAN ? SCAN : s.length;
+  for (let k = 0; k < n; k++) if (!isTrimmedSpace(s.charCodeAt(k))) return false;
+  return true;
+}
+
+/** index of the first character s.trim() keeps (s.length for a blank line) */
+function trimStartAt(s: string): number {
+  let k = 0;
+  while (k < s.length && isTrimmedSpace(s.charCodeAt(k))) k++;
+  return k;
+}
+
+/** index after the last character s.trim() keeps (0 for a blank line) */
+function trimEndAt(s: string): number {
+  let k = s.length;
+  while (k > 0 && isTrimmedSpace(s.charCodeAt(k - 1))) k--;
+  return k;
+}
 
 function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[]): void {
   const top = voice.depth === 0 && voice.kind === 'own';
   const canNest = voice.depth < MAX_DEPTH;
   // the voice of the last labelled line: a blank line stays with it
-  const last: { label: Label | null } = { label: null };
-  const put = (it: Item, kind: Kind, depth: number, author: Party | null, text = it.text): void => {
-    const l: Label = { kind, depth, author, text };
-    labels[it.idx] = l;
-    last.label = l;
-  };
-  const own = (it: Item): void => {
-    put(it, voice.kind, voice.depth, voice.author);
-    if (!isBlank(it.text)) sawContent = true;
-  };
+  let last: Label | null = null;
   let sawContent = false;
 
   let i = 0;
@@ -134,7 +155,7 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
 
     if (top && s.startsWith('>From ')) {
       // mbox escape of a body line starting with "From ", not a quotation
-      put(it, 'own', 0, null, it.text.slice(1));
+      last = put(labels, it, 'own', 0, null, it.text.slice(1));
       i++;
       continue;
     }
@@ -151,18 +172,17 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
           labels,
         );
       } else {
-        for (const x of run) put(x, 'quoted', voice.depth, voice.author, stripAllLevels(x.text));
+        for (const x of run) put(labels, x, 'quoted', voice.depth, voice.author, stripAllLevels(x.text));
       }
-      last.label = labels[run[run.length - 1]!.idx] ?? null;
+      last = labels[run[run.length - 1]!.idx] ?? null;
       sawContent = true;
       i = j;
       continue;
     }
 
     if (isBlank(s)) {
-      const p = last.label;
-      if (p) put(it, p.kind, p.depth, p.author);
-      else own(it);
+      const p = last;
+      last = p ? put(labels, it, p.kind, p.depth, p.author, it.text) : put(labels, it, voice.kind, voice.depth, voice.author, it.text);
       i++;
       continue;
     }
@@ -170,7 +190,7 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
     if (isSignatureDelimiter(s)) {
       const end = signatureEnd(items, i, top, s === '-- ' ? MAX_SIGNATURE_LINES : MAX_BARE_SIGNATURE_LINES);
       const author = voice.kind === 'quoted' ? voice.author : null;
-      for (let k = i; k < end; k++) put(items[k]!, 'signature', voice.depth, author);
+      for (let k = i; k < end; k++) last = put(labels, items[k]!, 'signature', voice.depth, author, items[k]!.text);
       sawContent = true;
       i = end;
       continue;
@@ -178,7 +198,7 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
 
     const footerEnd = footerEndAt(items, i);
     if (footerEnd > i) {
-      for (let k = i; k < footerEnd; k++) put(items[k]!, 'footer', voice.depth, null);
+      for (let k = i; k < footerEnd; k++) last = put(labels, items[k]!, 'footer', voice.depth, null, items[k]!.text);
       sawContent = true;
       i = footerEnd;
       continue;
@@ -191,7 +211,7 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
       if (gw) {
         // everything from the header line on is the quoted post, unprefixed
         const inner: Voice = { kind: 'quoted', depth: innerDepth, author: gw };
-        put(it, 'quoted', inner.depth, gw);
+        put(labels, it, 'quoted', inner.depth, gw, it.text);
         processRegion(items.slice(i + 1), inner, labels);
         return;
       }
@@ -201,7 +221,7 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
       const outlook = ruled && !isOriginalMessageLine(head(items[i + 1]!.text)) ? ruled : outlookHeaderAt(items, i);
       if (outlook) {
         const inner: Voice = { kind: 'quoted', depth: innerDepth, author: outlook.author };
-        for (let k = i; k < outlook.end; k++) put(items[k]!, 'quoted', inner.depth, outlook.author);
+        for (let k = i; k < outlook.end; k++) last = put(labels, items[k]!, 'quoted', inner.depth, outlook.author, items[k]!.text);
         const close = forwardEnd(items, i, outlook.end);
         if (close < 0) {
           processRegion(items.slice(outlook.end), inner, labels);
@@ -216,23 +236,32 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
 
       const mirror = indentedMirrorAt(items, i);
       if (mirror) {
-        own(it);
-        for (let k = i + 1; k < mirror.start; k++) own(items[k]!);
+        for (let k = i; k < mirror.start; k++) {
+          last = put(labels, items[k]!, voice.kind, voice.depth, voice.author, items[k]!.text);
+          if (!isBlank(items[k]!.text)) sawContent = true;
+        }
         const run = items.slice(mirror.start, mirror.end);
         processRegion(
           run.map((x) => ({ idx: x.idx, text: dedent(x.text, mirror.indent) })),
           { kind: 'quoted', depth: voice.depth + 1, author: mirror.author },
           labels,
         );
-        last.label = labels[run[run.length - 1]!.idx] ?? null;
+        last = labels[run[run.length - 1]!.idx] ?? null;
         i = mirror.end;
         continue;
       }
     }
 
-    own(it);
+    last = put(labels, it, voice.kind, voice.depth, voice.author, it.text);
+    sawContent = true; // (a blank line was taken above)
     i++;
   }
+}
+
+function put(labels: (Label | undefined)[], it: Item, kind: Kind, depth: number, author: Party | null, text: string): Label {
+  const l: Label = { kind, depth, author, text };
+  labels[it.idx] = l;
+  return l;
 }
 
 // ---------------------------------------------------------------- `>` markers
@@ -324,7 +353,6 @@ function attributionAt(items: Item[], k: number): Party | null {
   if (attributionVerbEnd(line) < 0) return null;
   // "On Thu, 6 Sep 2001 10:49:20 +0100, Russell Fulton\n<r.fulton@...> wrote:" may span 2-3 lines
   let joined = head(line).trim();
-  const startsLikeIntro = (s: string): boolean => /^(On|Le|Am|El|Il|Den|Op|At|Quoting|In article)\b/i.test(s);
   let candidate = joined;
   for (let back = 1; back <= 2 && !startsLikeIntro(joined); back++) {
     const p = items[k - back];
@@ -337,6 +365,12 @@ function attributionAt(items: Item[], k: number): Party | null {
     }
   }
   return plausibleAuthor(parseAttribution(joined));
+}
+
+const INTRO = /^(On|Le|Am|El|Il|Den|Op|At|Quoting|In article)\b/i;
+
+function startsLikeIntro(s: string): boolean {
+  return INTRO.test(s);
 }
 
 /** words that end "X said:" when X is a program or a pronoun, not a person */
@@ -420,20 +454,22 @@ function attributionBefore(items: Item[], i: number): Party | null {
  * or `>>> Name 9/6/2001 12:14 AM >>>`: the author of the unprefixed text below.
  */
 function groupWiseAuthor(s: string): Party | null {
+  // (a cheap test first: most lines do not end in '>')
+  const e = trimEndAt(s);
+  if (e < 3 || s.charCodeAt(e - 1) !== 62 || s.charCodeAt(e - 2) !== 62 || s.charCodeAt(e - 3) !== 62) return null;
   const t = s.trim();
   if (t.length > 300 || !t.endsWith('>>>')) return null;
   let body = t.slice(0, -3).trim();
   const leading = body.startsWith('>>>');
   if (leading) body = body.slice(3).trim();
-  const tokens = body.split(/\s+/).filter((x) => x.length > 0);
+  const tokens = body.split(/\s+/).filter(nonEmpty);
   let dated = false;
-  const last = (): string => (tokens.length ? tokens[tokens.length - 1]!.toLowerCase() : '');
-  if (last() === 'am' || last() === 'pm') tokens.pop();
-  if (tokens.length && TIME_TOKEN.test(last())) {
+  if (lastToken(tokens) === 'am' || lastToken(tokens) === 'pm') tokens.pop();
+  if (tokens.length && TIME_TOKEN.test(lastToken(tokens))) {
     tokens.pop();
     dated = true;
   }
-  if (tokens.length && DATE_TOKEN.test(last())) {
+  if (tokens.length && DATE_TOKEN.test(lastToken(tokens))) {
     tokens.pop();
     dated = true;
   }
@@ -443,6 +479,14 @@ function groupWiseAuthor(s: string): Party | null {
   if (!who.name && !who.address) return null;
   if (who.name && /[>]/.test(who.name)) return null;
   return who;
+}
+
+function nonEmpty(x: string): boolean {
+  return x.length > 0;
+}
+
+function lastToken(tokens: string[]): string {
+  return tokens.length ? tokens[tokens.length - 1]!.toLowerCase() : '';
 }
 
 // ---------------------------------------------------------------- Outlook and forwards
@@ -459,12 +503,15 @@ const SEPARATOR_WORDS = [
 ];
 
 function isOriginalMessageLine(s: string): boolean {
-  const t = s.trim();
-  if (t.length > 120) return false;
-  // (only a 24-character line can lower-case to the 24 ASCII characters of this one)
-  if (t.length === 24 && t.toLowerCase() === 'begin forwarded message:') return true;
-  if (!t.startsWith('--') && !t.startsWith('__')) return false;
-  const lower = t.toLowerCase();
+  // the trimmed line's bounds and first characters decide most lines without copying them
+  const a = trimStartAt(s);
+  const e = trimEndAt(s);
+  if (e - a > 120) return false;
+  // (only a 24-character line ending in ':' can lower-case to the 24 ASCII characters of this one)
+  if (e - a === 24 && s.charCodeAt(e - 1) === 58 && s.slice(a, e).toLowerCase() === 'begin forwarded message:') return true;
+  const c = s.charCodeAt(a);
+  if ((c !== 45 /* - */ && c !== 95) /* _ */ || s.charCodeAt(a + 1) !== c) return false;
+  const lower = s.slice(a, e).toLowerCase();
   const core = lower.replace(/^[-_ ]+/, '').replace(/[-_ ]+$/, '');
   for (const w of SEPARATOR_WORDS) if (core === w || core.startsWith(`${w} from `)) return true;
   return false;
@@ -495,10 +542,17 @@ const HEADER_KEYS: Record<string, 'from' | 'other'> = {
   importance: 'other',
 };
 
+/** The first characters of HEADER_KEYS' keys in either case, of '*' (a bold key) and of the lower-case names `in` also finds on Object.prototype. */
+const HEADER_KEY_STARTS = new Set(
+  [...Object.keys(HEADER_KEYS), '*', 'constructor', '__proto__'].flatMap((k) => [k.charCodeAt(0), k.toUpperCase().charCodeAt(0)]),
+);
+
 /** `From: X` / `*Sent:* ...`: the key (lower-case) and value of a quoted header line. */
 function headerLine(s: string): { key: string; value: string } | null {
   const early = s.indexOf(':');
   if (early < 0 || early > 40) return null;
+  // only a line whose first character can start a key (after the `*` of a bold key) is one
+  if (!HEADER_KEY_STARTS.has(s.charCodeAt(trimStartAt(s)))) return null;
   let t = head(s).trim();
   if (t.charCodeAt(0) === 42 /* * */) t = t.replace(/^\*([^*]{1,20}):\*/, '$1:');
   const colon = t.indexOf(':');
@@ -515,6 +569,12 @@ function headerLine(s: string): { key: string; value: string } | null {
 function outlookHeaderAt(items: Item[], i: number): { end: number; author: Party | null } | null {
   const s = head(items[i]!.text);
   const dashed = isOriginalMessageLine(s);
+  // without the dashed line the block must open with From: (most lines are no header at all)
+  const first = dashed ? null : headerLine(s);
+  if (!dashed) {
+    if (!first) return lotusHeaderAt(items, i);
+    if (HEADER_KEYS[first.key] !== 'from') return null;
+  }
   let j = dashed ? i + 1 : i;
   if (dashed) {
     let skipped = 0;
@@ -528,7 +588,7 @@ function outlookHeaderAt(items: Item[], i: number): { end: number; author: Party
   let sawFrom = false;
   const start = j;
   while (j < items.length && j - start < 15) {
-    const h = headerLine(items[j]!.text);
+    const h = j === i && first ? first : headerLine(items[j]!.text);
     if (h) {
       if (HEADER_KEYS[h.key] === 'from' && !sawFrom) {
         sawFrom = true;
@@ -554,9 +614,7 @@ function outlookHeaderAt(items: Item[], i: number): { end: number; author: Party
     }
     return { end: j, author };
   }
-  const firstIsFrom = headerLine(s);
-  if (!firstIsFrom) return lotusHeaderAt(items, i);
-  if (HEADER_KEYS[firstIsFrom.key] !== 'from' || others < 2) return null;
+  if (others < 2) return null;
   return { end: j, author };
 }
 
@@ -564,9 +622,25 @@ function outlookHeaderAt(items: Item[], i: number): { end: number; author: Party
  * Lotus Notes: the sender alone on a line, then `Sent by:`, a date line, `To:`, `cc:`, `Subject:`.
  * The sender line must hold an address; To: and Subject: must follow within a few lines.
  */
+/** s.includes(' () ') (an address written `name () example com`); a search for '(' is much cheaper in V8 */
+function hasSpacedParens(s: string): boolean {
+  for (let k = s.indexOf('('); k >= 0; k = s.indexOf('(', k + 1)) {
+    if (s.charCodeAt(k + 1) === 41 && s.charCodeAt(k - 1) === 32 && s.charCodeAt(k + 2) === 32) return true;
+  }
+  return false;
+}
+
+/** first characters of the lines lotusHeaderAt reads under the sender: to:, subject:, sent by:, cc:, bcc:, a date */
+const LOTUS_NEXT_STARTS = new Set(Array.from('tTsScCbB0123456789', (c) => c.charCodeAt(0)));
+
 function lotusHeaderAt(items: Item[], i: number): { end: number; author: Party | null } | null {
+  // cheap tests first, as the ones below: the next line must open the To:/Subject: lines
+  if (i + 1 >= items.length) return null;
+  const next = head(items[i + 1]!.text);
+  if (!LOTUS_NEXT_STARTS.has(next.charCodeAt(trimStartAt(next)))) return null;
   const line = head(items[i]!.text);
-  if (!line.includes('@') && !line.includes(' () ')) return null; // as the test below, before trimming
+  if (trimEndAt(line) - trimStartAt(line) > 200) return null;
+  if (!line.includes('@') && !hasSpacedParens(line)) return null;
   const s = line.trim();
   if (s.length > 200 || !(s.includes('@') || s.includes(' () ')) || s.includes(':')) return null;
   const who = parseParty(s);
@@ -616,6 +690,10 @@ function indentedMirrorAt(
   i: number,
 ): { start: number; end: number; indent: number; author: Party | null } | null {
   const line = items[i]!.text;
+  // all three attributions end in ':' (a cheap test first: most lines do not)
+  const h = head(line);
+  const e = trimEndAt(h);
+  if (e === 0 || h.charCodeAt(e - 1) !== 58) return null;
   if (attributionVerbEnd(line) < 0 && !isMuttAttribution(line) && !prefixedAttribution(line)) return null;
   let start = i + 1;
   if (start < items.length && isBlank(items[start]!.text)) start++;
@@ -686,15 +764,17 @@ function looksLikeRecord(s: string): boolean {
   return s.length >= 30 && DOTTED_QUAD.test(s.length > 400 ? s.slice(0, 400) : s);
 }
 
-const RULE_CHARS = '-_=*~#';
+const RULE_CHAR_CODES = new Set(Array.from('-_=*~#', (c) => c.charCodeAt(0)));
 
+/** The character of a rule line (`--------`, `________`, `*****`...: 8-300 of one of RULE_CHARS), else null. */
 function ruleChar(s: string): string | null {
-  const t = s.trim();
-  if (t.length < 8 || t.length > 300) return null;
-  const c = t.charAt(0);
-  if (!RULE_CHARS.includes(c)) return null;
-  for (let k = 1; k < t.length; k++) if (t.charAt(k) !== c) return null;
-  return c;
+  const a = trimStartAt(s);
+  const e = trimEndAt(s);
+  if (e - a < 8 || e - a > 300) return null;
+  const c = s.charCodeAt(a);
+  if (!RULE_CHAR_CODES.has(c)) return null;
+  for (let k = a + 1; k < e; k++) if (s.charCodeAt(k) !== c) return null;
+  return s.charAt(a);
 }
 
 /** phrases that make the paragraph under a rule a list footer or a disclaimer */
@@ -734,10 +814,21 @@ const FOOTER_OPENERS = [
   'the information contained in this message',
 ];
 
-function hasPhrase(s: string, phrases: string[]): boolean {
-  const lower = head(s).toLowerCase();
-  for (const p of phrases) if (lower.includes(p)) return true;
-  return false;
+/**
+ * A test equal to `head(s).toLowerCase().includes(p)` for any of the (ASCII) phrases, without the
+ * lower-cased copy of every line. toLowerCase maps two non-ASCII characters into ASCII: U+212A
+ * (Kelvin sign) to 'k', spelled out here, and U+0130 to 'i' + U+0307, which no phrase can match.
+ */
+export function phraseTest(phrases: readonly string[]): RegExp {
+  const alternatives = phrases.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/k/g, '[k\\u212A]'));
+  return new RegExp(alternatives.join('|'), 'i');
+}
+
+const FOOTER_PHRASE = phraseTest(FOOTER_PHRASES);
+const FOOTER_OPENER = phraseTest(FOOTER_OPENERS);
+
+function hasPhrase(s: string, phrases: RegExp): boolean {
+  return phrases.test(head(s));
 }
 
 /** If a footer or disclaimer starts at `i`, the index after it (never past a log record); else `i`. */
@@ -758,7 +849,7 @@ function footerExtent(items: Item[], i: number): number {
       const t = items[j]!.text;
       if (isBlank(t)) continue;
       seen++;
-      if (hasPhrase(t, FOOTER_PHRASES)) {
+      if (hasPhrase(t, FOOTER_PHRASE)) {
         found = true;
         break;
       }
@@ -773,7 +864,7 @@ function footerExtent(items: Item[], i: number): number {
     return paragraphEnd(items, i + 1);
   }
   const prevBlank = i === 0 || isBlank(items[i - 1]!.text);
-  if (prevBlank && hasPhrase(s, FOOTER_OPENERS)) return paragraphEnd(items, i);
+  if (prevBlank && hasPhrase(s, FOOTER_OPENER)) return paragraphEnd(items, i);
   return i;
 }
 
