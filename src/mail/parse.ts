@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { simpleParser, type ParsedMail } from 'mailparser';
+import { parseLean, type HeaderLine, type MailParts } from './lean.js';
 import type { Party } from '../contract.js';
 import { deobfuscateAddress, orgOf, parseParty } from './org.js';
 import { segmentBody } from './quotes.js';
@@ -27,6 +29,8 @@ const MAX_HEADER_VALUE = 4000;
 export interface ParseMailOptions {
   maxTextBytes?: number;
   timeBudgetMs?: number;
+  /** 'mailparser' skips the lean reader (the differential tests compare the two) */
+  mimeParser?: MimeParserChoice;
 }
 
 /** raw RFC 822 bytes, or a web-archive text copy → MailPost. Throws MailParseError with a clear reason for input that is not a message. */
@@ -41,7 +45,7 @@ export async function parseMail(raw: Buffer, input: string, opts: ParseMailOptio
   const body = stripEnvelope(raw);
   if (hasHeaderBlock(body)) {
     const charsetless = declareLegacyCharset(body);
-    return parseRfc822(charsetless.raw, input, maxTextBytes, timeBudgetMs, charsetless.warnings);
+    return parseRfc822(charsetless.raw, input, maxTextBytes, timeBudgetMs, charsetless.warnings, opts.mimeParser ?? 'auto');
   }
 
   const decoded = decodeText(raw);
@@ -74,11 +78,29 @@ async function parseRfc822(
   maxTextBytes: number,
   timeBudgetMs: number,
   earlyWarnings: string[],
+  mimeParser: MimeParserChoice,
 ): Promise<MailPost> {
   const depth = mimeDepth(raw);
   if (depth > MAX_MIME_DEPTH) {
     throw new MailParseError(`${input}: MIME multiparts nested ${depth} deep (limit ${MAX_MIME_DEPTH}); refusing to parse`);
   }
+  // the common shapes are read synchronously from the Buffer; every other shape goes to mailparser
+  const started = performance.now();
+  const lean = mimeParser === 'mailparser' ? null : parseLean(raw);
+  const spent = performance.now() - started;
+  if (spent > timeBudgetMs) throw new MailParseError(`${input}: parsing took longer than ${timeBudgetMs} ms; gave up`);
+  if (mimeParser !== 'mailparser') mimeReaderCounts[lean ? 'lean' : 'mailparser']++;
+  const parsed = lean ?? (await mailparserParts(raw, input, maxTextBytes, timeBudgetMs, Math.max(1, timeBudgetMs - spent)));
+  return partsToPost(parsed, input, maxTextBytes, earlyWarnings);
+}
+
+/** How many messages each reader has read in this process (default choice only): the lean reader's share. */
+export const mimeReaderCounts = { lean: 0, mailparser: 0 };
+
+/** Which MIME reader parseRfc822 uses: the lean reader with mailparser behind it (default), or mailparser alone. */
+export type MimeParserChoice = 'auto' | 'mailparser';
+
+async function mailparserParts(raw: Buffer, input: string, maxTextBytes: number, timeBudgetMs: number, remainingMs: number): Promise<MailParts> {
   let parsed: ParsedMail;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -91,7 +113,7 @@ async function parseRfc822(
         maxHtmlLengthToParse: 4 * maxTextBytes,
       }),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new MailParseError(`${input}: parsing took longer than ${timeBudgetMs} ms; gave up`)), timeBudgetMs);
+        timer = setTimeout(() => reject(new MailParseError(`${input}: parsing took longer than ${timeBudgetMs} ms; gave up`)), remainingMs);
       }),
     ]);
   } catch (err) {
@@ -100,9 +122,25 @@ async function parseRfc822(
   } finally {
     if (timer) clearTimeout(timer);
   }
+  const first = parsed.from?.value?.[0];
+  return {
+    headerLines: parsed.headerLines ?? [],
+    subject: parsed.subject,
+    from: parsed.from ? { first: first ? { name: first.name, address: first.address } : undefined, text: parsed.from.text } : undefined,
+    text: parsed.text,
+    html: typeof parsed.html === 'string' ? parsed.html : undefined,
+    textConversionError: parsed.textConversionError,
+    attachments: (parsed.attachments ?? []).flatMap((a) => {
+      if (!Buffer.isBuffer(a.content)) return [];
+      const ct = a.headers?.get('content-type') as { params?: Record<string, string> } | undefined;
+      return [{ contentType: a.contentType, filename: a.filename, content: a.content, charset: ct?.params?.charset }];
+    }),
+  };
+}
 
+function partsToPost(parsed: MailParts, input: string, maxTextBytes: number, earlyWarnings: string[]): MailPost {
   const warnings: string[] = [...earlyWarnings];
-  const h = headerMap(parsed);
+  const h = headerMap(parsed.headerLines);
   const one = (k: string): string | null => h.get(k)?.[0] ?? null;
 
   let text = parsed.text ?? '';
@@ -140,18 +178,17 @@ async function parseRfc822(
  * Logs are often attached rather than pasted: text attachments (not HTML) are appended to the
  * text after a `[attachment: name]` line, so their records are found and attributed to the sender.
  */
-function withTextAttachments(text: string, parsed: ParsedMail, maxTextBytes: number, warnings: string[]): string {
+function withTextAttachments(text: string, parsed: MailParts, maxTextBytes: number, warnings: string[]): string {
   let out = text;
-  for (const a of parsed.attachments ?? []) {
+  for (const a of parsed.attachments) {
     const type = (a.contentType ?? '').toLowerCase();
-    if (!type.startsWith('text/') || type === 'text/html' || !Buffer.isBuffer(a.content)) continue;
+    if (!type.startsWith('text/') || type === 'text/html') continue;
     const name = (a.filename ?? 'unnamed').replace(/[\r\n\]]/g, ' ').slice(0, 200);
     if (a.content.length > maxTextBytes || binaryReason(a.content)) {
       warnings.push(`text attachment ${name} not read (${a.content.length} bytes)`);
       continue;
     }
-    const ct = a.headers?.get('content-type') as { params?: Record<string, string> } | undefined;
-    const body = decodeCharset(a.content, ct?.params?.charset);
+    const body = decodeCharset(a.content, a.charset);
     if (out && !out.endsWith('\n')) out += '\n';
     out += `\n[attachment: ${name}]\n${body.endsWith('\n') ? body : `${body}\n`}`;
   }
@@ -188,9 +225,9 @@ const READ_HEADERS = new Set([
   'x-loop', 'return-path', 'reply-to', 'archived-at', ...AUTO_REPLY_HEADERS,
 ]);
 
-function headerMap(parsed: ParsedMail): Map<string, string[]> {
+function headerMap(headerLines: readonly HeaderLine[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
-  for (const hl of parsed.headerLines ?? []) {
+  for (const hl of headerLines) {
     const key = hl.key.toLowerCase();
     if (!READ_HEADERS.has(key)) continue;
     const colon = hl.line.indexOf(':');
@@ -204,8 +241,8 @@ function headerMap(parsed: ParsedMail): Map<string, string[]> {
   return m;
 }
 
-function fromParty(parsed: ParsedMail, rawFrom: string | null): Party {
-  const v = parsed.from?.value?.[0];
+function fromParty(parsed: MailParts, rawFrom: string | null): Party {
+  const v = parsed.from?.first;
   if (v && v.address && v.address.includes('@') && !/\s/.test(v.address)) {
     return { name: v.name ? v.name.trim() || null : null, address: v.address, org: orgOf(v.address) };
   }
