@@ -1,21 +1,20 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeInputs, analyzeInputsToJson } from '../analyze/run.js';
 import type { AnalysisResult } from '../analyze/types.js';
-import { renderMarkdown } from '../report/markdown.js';
-import { renderText } from '../report/text.js';
 import { InputReadError } from '../source/index.js';
 import { writeJsonDocument } from './json-out.js';
 
 export type ReportFormat = 'text' | 'json' | 'markdown';
 
-export function renderResult(result: AnalysisResult, format: ReportFormat, opts: { showTargets?: boolean } = {}): string {
+/** The report in a format; the renderers are imported on first use (an `analyze --format json` run needs neither). */
+export async function renderResult(result: AnalysisResult, format: ReportFormat, opts: { showTargets?: boolean } = {}): Promise<string> {
   switch (format) {
     case 'json':
       return `${JSON.stringify(result.doc, null, 2)}\n`;
     case 'markdown':
-      return renderMarkdown(result, opts);
+      return (await import('../report/markdown.js')).renderMarkdown(result, opts);
     case 'text':
-      return renderText(result, opts);
+      return (await import('../report/text.js')).renderText(result, opts);
   }
 }
 
@@ -57,6 +56,6 @@ export function analyzeCommand(out: NodeJS.WritableStream = process.stdout): Com
         result = await enrichFromEnv(result, run.mails);
       }
       if (opts.format === 'json') await writeJsonDocument(result.doc, out);
-      else out.write(renderResult(result, opts.format, { showTargets: opts.showTargets }));
+      else out.write(await renderResult(result, opts.format, { showTargets: opts.showTargets }));
     });
 }

@@ -1,8 +1,11 @@
-import { Command } from 'commander';
-import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
-import { runOnce, startBot } from '../bot/run.js';
+import type { Command } from 'commander';
+import type { LoadedConfig } from '../config/load.js';
 
-function load(opts: { config?: string }): LoadedConfig | null {
+// The bot's modules (imapflow, nodemailer, node-cron, the store, the LLM layer) are imported when a
+// bot command runs, so `analyze` does not load them (bench/README.md: base memory of the CLI).
+
+async function load(opts: { config?: string }): Promise<LoadedConfig | null> {
+  const { ConfigError, loadConfig } = await import('../config/load.js');
   try {
     return loadConfig(opts.config ? { configFile: opts.config } : {});
   } catch (err) {
@@ -16,6 +19,7 @@ function load(opts: { config?: string }): LoadedConfig | null {
 }
 
 async function watchForever(loaded: LoadedConfig): Promise<void> {
+  const { startBot } = await import('../bot/run.js');
   const runtime = await startBot(loaded);
   runtime.log.info({ from: loaded.sources }, 'configuration');
   await new Promise<void>((resolve) => {
@@ -41,7 +45,7 @@ export function registerBotCommands(program: Command): void {
     )
     .option('-c, --config <file>', 'config file (default: ./listwatch.config.json if present; env vars LISTWATCH_* override it)')
     .action(async (opts: { config?: string }) => {
-      const loaded = load(opts);
+      const loaded = await load(opts);
       if (loaded) await watchForever(loaded);
     });
   program
@@ -50,10 +54,11 @@ export function registerBotCommands(program: Command): void {
     .option('-c, --config <file>', 'config file (default: ./listwatch.config.json if present)')
     .option('--once', 'handle the messages present now, flush the outbox, exit')
     .action(async (opts: { config?: string; once?: boolean }) => {
-      const loaded = load(opts);
+      const loaded = await load(opts);
       if (!loaded) return;
       if (opts.once) {
         try {
+          const { runOnce } = await import('../bot/run.js');
           const r = await runOnce(loaded);
           if (r.failed > 0) process.exitCode = 1;
         } catch (err) {
