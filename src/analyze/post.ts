@@ -101,12 +101,13 @@ function toObservation(rec: ExtractedRecord, c: Classification, block: BodyBlock
   const line = block.startLine + rec.line;
   const time = resolveRecordTime(rec.time, clock);
   return buildObservation(rec, c, {
-    id: flatCopy(stableId('obs', mail.id, line, recordKey(rec))),
+    // stableId and resolveRecordTime return flat strings already (no flatCopy)
+    id: stableId('obs', mail.id, line, recordKey(rec)),
     post: mail.id,
     reporter: reporterOf(block, mail),
     quoted: block.kind === 'quoted',
     line,
-    time: time === null ? null : flatCopy(time),
+    time,
   });
 }
 
