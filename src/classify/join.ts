@@ -40,24 +40,40 @@ function timeMs(o: Observation): number | null {
 
 /** alert ↔ flow record of the same traffic: same proto, same addresses and ports (either orientation), times within 5 s. Index by 5-tuple: linear. */
 export function joinAlertsToFlows(obs: readonly Observation[]): Array<{ alert: string; flow: string }> {
+  // Only flows that share an alert's 5-tuple can join: the alerts' keys are worked out first, so a
+  // corpus of flows alone (or alerts alone) costs one pass and no key per record of the other kind.
+  const alerts: Array<{ key: string; t: number; a: Observation }> = [];
+  const alertKeys = new Set<string>();
+  const alertAddrs = new Set<string>();
+  for (const a of obs) {
+    if (!isAlertObservation(a)) continue;
+    const key = endpointKey(a);
+    if (key === null) continue;
+    const t = timeMs(a);
+    if (t === null) continue;
+    alerts.push({ key, t, a });
+    alertKeys.add(key);
+    alertAddrs.add((a.src as string).toLowerCase());
+    alertAddrs.add((a.dst as string).toLowerCase());
+  }
+  if (alerts.length === 0) return [];
   const flowsByKey = new Map<string, Array<{ t: number; o: Observation }>>();
   for (const o of obs) {
-    if (!isFlowObservation(o)) continue;
+    // the same key means the same two ends: a joinable flow's source is one of some alert's ends
+    if (!o.src || !alertAddrs.has(o.src.toLowerCase()) || !isFlowObservation(o)) continue;
     const key = endpointKey(o);
+    if (key === null || !alertKeys.has(key)) continue;
     const t = timeMs(o);
-    if (key === null || t === null) continue;
+    if (t === null) continue;
     let list = flowsByKey.get(key);
     if (!list) flowsByKey.set(key, (list = []));
     list.push({ t, o });
   }
+  if (flowsByKey.size === 0) return [];
   for (const list of flowsByKey.values()) list.sort((a, b) => a.t - b.t);
 
   const out: Array<{ alert: string; flow: string }> = [];
-  for (const a of obs) {
-    if (!isAlertObservation(a)) continue;
-    const key = endpointKey(a);
-    const t = timeMs(a);
-    if (key === null || t === null) continue;
+  for (const { key, t, a } of alerts) {
     const list = flowsByKey.get(key);
     if (!list) continue;
     // binary search for the first flow at or after t - window, then take the nearest in the window
