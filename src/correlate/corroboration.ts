@@ -11,54 +11,75 @@ const MAX_SENTENCE = 1_000;
 
 const ABBREVIATIONS = new Set(['e.g', 'i.e', 'etc', 'mr', 'mrs', 'dr', 'vs', 'approx', 'cf', 'fig', 'no']);
 
-/** A (trimmed) line of a pasted record or hex dump, not prose. */
+const DIGIT = /[0-9]/;
+
+/** A (trimmed) line of a pasted record or hex dump, not prose: '[**]' or more ASCII digits than letters. */
 function looksLikeData(t: string): boolean {
-  if (t.length === 0) return false;
+  const n = t.length;
+  if (n === 0) return false;
+  if (t.charCodeAt(0) === 91 /* [ */ && t.startsWith('[**]')) return true;
+  // most prose lines hold no digit at all, and a native search finds that faster than a count
+  if (!DIGIT.test(t)) return false;
   let digits = 0;
   let letters = 0;
-  for (let i = 0; i < t.length; i++) {
+  for (let i = 0; i < n; i++) {
     const c = t.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits++;
-    else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) letters++;
+    const left = n - i - 1;
+    if (c >= 48 && c <= 57) {
+      // stop once the rest of the line cannot change the answer
+      if (++digits > letters + left) return true;
+    } else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
+      if (++letters >= digits + left) return false;
+    }
   }
-  if (t.startsWith('[**]')) return true;
   return digits > letters;
 }
 
-/** Paragraphs of the blocks that pass the filter, each joined into one line (mail clients wrap mid-sentence). */
-function paragraphsOf(mail: MailPost, take: (b: BodyBlock) => boolean): string[] {
+/** Which paragraphs paragraphsOf keeps: a sentence can only be a question or a statement if its paragraph holds '?' or a polarity hint. */
+type Need = 'questions' | 'questions-or-statements';
+
+/**
+ * Paragraphs of the blocks that pass the filter, each joined into one line (mail clients wrap
+ * mid-sentence), keeping only those that can hold what is looked for (see Need): no hint and no
+ * '?' in any of a paragraph's lines means none in its sentences (no hint spans a line break).
+ */
+function paragraphsOf(mail: MailPost, take: (b: BodyBlock) => boolean, need: Need): string[] {
   const out: string[] = [];
+  const statements = need === 'questions-or-statements';
   for (const block of mail.blocks) {
     if (!take(block)) continue;
     let current = '';
+    let wanted = false;
     for (const raw of block.lines) {
       const line = raw.length > MAX_LINE ? '' : raw.trim();
-      if (raw.length > MAX_LINE || looksLikeData(line)) {
-        current = flushed(current, out);
+      if (!line || looksLikeData(line)) {
+        if (wanted) out.push(current);
+        current = '';
+        wanted = false;
         continue;
       }
-      if (!line) {
-        current = flushed(current, out);
-        continue;
+      if (current.length + line.length < MAX_PARAGRAPH) {
+        current = current ? `${current} ${line}` : line;
+        if (!wanted) wanted = line.includes('?') || (statements && POLARITY_HINT.test(line));
       }
-      if (current.length + line.length < MAX_PARAGRAPH) current += (current ? ' ' : '') + line;
       // "I then looked at the argus logs:" introduces pasted data: the sentence ends there
-      if (line.endsWith(':')) current = flushed(current, out);
+      if (line.endsWith(':')) {
+        if (wanted) out.push(current);
+        current = '';
+        wanted = false;
+      }
     }
-    flushed(current, out);
+    if (wanted) out.push(current);
   }
   return out;
 }
 
-/** Ends the paragraph being gathered: keeps it when it has text, and returns the empty start of the next. */
-function flushed(current: string, out: string[]): string {
-  const t = current.trim();
-  if (t) out.push(t);
-  return '';
-}
-
 function isOwn(b: BodyBlock): boolean {
   return b.kind === 'own';
+}
+
+function isFirstQuoted(b: BodyBlock): boolean {
+  return b.kind === 'quoted' && b.depth <= 1;
 }
 
 // findStatements and findQuestions both read the same post's own sentences: split them once.
@@ -66,42 +87,69 @@ let lastMail: MailPost | null = null;
 let lastBlocks: MailPost['blocks'] | null = null;
 let lastOwnSentences: string[][] = [];
 
-/** The sentences of each of the author's own paragraphs. */
+/** The sentences of each of the author's own paragraphs that can hold a question or a statement. */
 function ownSentences(mail: MailPost): string[][] {
   if (mail === lastMail && mail.blocks === lastBlocks) return lastOwnSentences;
-  const sentences = paragraphsOf(mail, isOwn).map(splitSentences);
+  const sentences = paragraphsOf(mail, isOwn, 'questions-or-statements').map(splitSentences);
   lastMail = mail;
   lastBlocks = mail.blocks;
   lastOwnSentences = sentences;
   return sentences;
 }
 
+/** the characters a sentence's terminator run swallows: . ! ? " ) */
+function isTerminatorRun(c: number): boolean {
+  return c === 46 || c === 33 || c === 63 || c === 34 || c === 41;
+}
+
+/** the longest of ABBREVIATIONS; a longer word (lower-casing never shortens one) is none of them */
+const MAX_ABBREVIATION = Math.max(...Array.from(ABBREVIATIONS, (a) => a.length));
+
 /** Sentences of a paragraph, with their terminating punctuation. Linear scan, no regex. */
 export function splitSentences(paragraph: string): string[] {
   const out: string[] = [];
+  const n = paragraph.length;
   let start = 0;
-  for (let i = 0; i < paragraph.length; i++) {
-    const c = paragraph[i];
-    if (c !== '.' && c !== '!' && c !== '?') continue;
-    const next = paragraph[i + 1];
-    if (next !== undefined && next !== ' ' && next !== '\t' && next !== '"' && next !== ')') continue;
-    if (c === '.') {
-      let w = i - 1;
-      while (w >= start && paragraph[w] !== ' ') w--;
-      const word = paragraph.slice(w + 1, i).toLowerCase();
-      if (ABBREVIATIONS.has(word)) continue;
+  // the next '.', '!' and '?' at or after the scan position (-1: none left); found by native search
+  let dot = paragraph.indexOf('.');
+  let bang = paragraph.indexOf('!');
+  let ask = paragraph.indexOf('?');
+  let i = -1;
+  for (;;) {
+    if (dot >= 0 && dot <= i) dot = paragraph.indexOf('.', i + 1);
+    if (bang >= 0 && bang <= i) bang = paragraph.indexOf('!', i + 1);
+    if (ask >= 0 && ask <= i) ask = paragraph.indexOf('?', i + 1);
+    i = earliest(dot, earliest(bang, ask));
+    if (i < 0) break;
+    if (i + 1 < n) {
+      const next = paragraph.charCodeAt(i + 1);
+      if (next !== 32 && next !== 9 && next !== 34 && next !== 41) continue;
+    }
+    if (i === dot) {
+      let w = paragraph.lastIndexOf(' ', i - 1);
+      if (w < start) w = start - 1;
+      if (i - w - 1 <= MAX_ABBREVIATION && ABBREVIATIONS.has(paragraph.slice(w + 1, i).toLowerCase())) continue;
     }
     // swallow runs like "?!" or "..."
     let end = i + 1;
-    while (end < paragraph.length && '.!?")'.includes(paragraph[end] as string)) end++;
-    const s = paragraph.slice(start, end).trim();
-    if (s) out.push(s);
+    while (end < n && isTerminatorRun(paragraph.charCodeAt(end))) end++;
+    pushSentence(out, paragraph.slice(start, end));
     start = end;
     i = end - 1;
   }
-  const rest = paragraph.slice(start).trim();
-  if (rest) out.push(rest);
-  return out.map((s) => (s.length > MAX_SENTENCE ? s.slice(0, MAX_SENTENCE) : s));
+  pushSentence(out, paragraph.slice(start));
+  return out;
+}
+
+function earliest(a: number, b: number): number {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return a < b ? a : b;
+}
+
+function pushSentence(out: string[], raw: string): void {
+  const s = raw.trim();
+  if (s) out.push(s.length > MAX_SENTENCE ? s.slice(0, MAX_SENTENCE) : s);
 }
 
 // A sentence in which the author says they see the same. Bounded alternations, no nesting.
@@ -226,7 +274,7 @@ export function findQuestions(mail: MailPost, thread: string): Question[] {
   try {
     const own = questionsIn(ownSentences(mail), mail, thread);
     if (own.length > 0) return own;
-    return questionsIn(paragraphsOf(mail, (b) => b.kind === 'quoted' && b.depth <= 1).map(splitSentences), mail, thread);
+    return questionsIn(paragraphsOf(mail, isFirstQuoted, 'questions').map(splitSentences), mail, thread);
   } catch {
     return [];
   }
