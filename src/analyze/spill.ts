@@ -70,7 +70,11 @@ export class SpillCorpus {
   private readonly keyU = new Int32Array(3);
   private readonly keyL = new Int32Array(3);
 
-  constructor(opts: { tmpDir?: string } = {}) {
+  private readonly joinChunk: number;
+
+  /** tmpDir: where the temp folder goes (os.tmpdir()); joinChunk: alerts read back at once when joining (tests make it small) */
+  constructor(opts: { tmpDir?: string; joinChunk?: number } = {}) {
+    this.joinChunk = opts.joinChunk ?? JOIN_CHUNK;
     this.dir = mkdtempSync(join(opts.tmpDir ?? tmpdir(), 'listwatch-analyze-'));
     process.once('exit', this.onExit);
     try {
@@ -321,8 +325,8 @@ export class SpillCorpus {
     const indexOfId = new Map<string, number>();
     flowIdx.forEach((i, k) => indexOfId.set((flowObs[k] as Observation).id, i));
     const wanted = new Set<number>();
-    for (let c = 0; c < alerts.length; c += JOIN_CHUNK) {
-      const chunk = alerts.slice(c, c + JOIN_CHUNK);
+    for (let c = 0; c < alerts.length; c += this.joinChunk) {
+      const chunk = alerts.slice(c, c + this.joinChunk);
       const alertObs = chunk.map(load);
       const alertIndex = new Map<string, number>();
       chunk.forEach((i, k) => alertIndex.set((alertObs[k] as Observation).id, i));

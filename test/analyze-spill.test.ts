@@ -1,0 +1,174 @@
+// The spilling JSON path (SpillCorpus, analyzeInputsToJson) against the in-memory Corpus: the same
+// bytes on every fixture folder and on generated archives, including duplicate Message-IDs,
+// --since, standard input, bad input, joins read back a chunk at a time, and the temp files gone.
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SHAPE, writeArchive } from '../bench/generate.js';
+import { analyzePost } from '../src/analyze/post.js';
+import { analyzeInputs, analyzeInputsToJson, type AnalyzeOptions } from '../src/analyze/run.js';
+import { SpillCorpus } from '../src/analyze/spill.js';
+import { hash96, HashIntTable, LineFile, StringTable } from '../src/analyze/spill-store.js';
+import { writeJsonDocument } from '../src/cli/json-out.js';
+import { parseMail } from '../src/mail/parse.js';
+import { seedArchive } from './helpers/seed-archive.js';
+
+class Collect extends Writable {
+  chunks: Buffer[] = [];
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
+    this.chunks.push(Buffer.from(chunk));
+    cb();
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+let work: string;
+let spillDir: string;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'listwatch-spill-test-'));
+  spillDir = mkdtempSync(join(work, 'spill-'));
+});
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function inMemory(paths: string[], opts: AnalyzeOptions = {}): Promise<string> {
+  const { result } = await analyzeInputs(paths, { ...opts, keepQuestions: false });
+  const out = new Collect();
+  await writeJsonDocument(result.doc, out);
+  return out.text();
+}
+
+async function spilled(paths: string[], opts: Omit<AnalyzeOptions, 'keepMail' | 'keepQuestions'> = {}): Promise<string> {
+  const out = new Collect();
+  await analyzeInputsToJson(paths, out, { ...opts, tmpDir: spillDir });
+  // the temp folder is gone once the document is written
+  expect(readdirSync(spillDir)).toEqual([]);
+  return out.text();
+}
+
+async function expectSameBytes(paths: string[], opts: Omit<AnalyzeOptions, 'keepMail' | 'keepQuestions'> = {}): Promise<string> {
+  const a = await inMemory(paths, opts);
+  const b = await spilled(paths, opts);
+  expect(b.length).toBe(a.length);
+  expect(b === a).toBe(true);
+  return a;
+}
+
+const SEED = 'fixtures/seed/incidents-2001-09-06-code-red-variants.txt';
+
+describe('analyze --format json through the spill', () => {
+  it('writes the same bytes as the in-memory corpus on every fixture folder', async () => {
+    for (const paths of [['fixtures/seed'], ['fixtures/demo-list'], ['fixtures/field'], ['fixtures/mail'], ['fixtures/mbox/code-red-thread.mbox']]) {
+      const doc = await expectSameBytes(paths);
+      expect(doc.startsWith('{\n  "schema": "listwatch.analysis/1"')).toBe(true);
+    }
+  });
+
+  it('writes the same bytes on a generated archive, with duplicates, quoted reporters and recurring subjects', async () => {
+    const mbox = join(work, 'generated.mbox');
+    await writeArchive(mbox, 400, 20010906, { ...DEFAULT_SHAPE, recordShare: 0.3, pasteEvery: 1_000_000, attachmentShare: 0.01 });
+    const doc = JSON.parse(await expectSameBytes([mbox])) as { observations: Array<{ duplicateOf?: string }>; findings: unknown[] };
+    expect(doc.observations.length).toBeGreaterThan(500);
+    expect(doc.observations.some((o) => o.duplicateOf !== undefined)).toBe(true);
+    expect(doc.findings.length).toBeGreaterThan(10);
+  }, 120_000);
+
+  it('joins alerts to flows the same way, a chunk of alerts at a time', async () => {
+    const mbox = join(work, 'seed-copies.mbox');
+    writeFileSync(mbox, seedArchive(40));
+    const a = await inMemory([mbox]);
+    const doc = JSON.parse(a) as { findings: Array<{ kind: string }>; observations: Array<{ duplicateOf?: string; evidence: string }> };
+    expect(doc.findings.filter((f) => f.kind === 'same-traffic').length).toBeGreaterThan(20);
+    expect(doc.observations.some((o) => o.duplicateOf !== undefined)).toBe(true);
+    for (const joinChunk of [3, 1000]) {
+      const corpus = new SpillCorpus({ tmpDir: spillDir, joinChunk });
+      const { readInputs } = await import('../src/source/index.js');
+      for await (const item of readInputs([mbox])) {
+        if (item.kind === 'error') continue;
+        const mail = await parseMail(item.raw, item.input);
+        corpus.add(analyzePost(mail, mail.id));
+      }
+      const out = new Collect();
+      await corpus.writeJson(out);
+      expect(out.text() === a).toBe(true);
+    }
+  }, 60_000);
+
+  it('skips a repeated Message-ID, keeps --since and reads standard input the same way', async () => {
+    const mbox = join(work, 'repeats.mbox');
+    const copies = seedArchive(6);
+    writeFileSync(mbox, copies + copies.split('\nFrom ').slice(0, 3).join('\nFrom ') + '\n');
+    const doc = JSON.parse(await expectSameBytes([mbox])) as { errors: Array<{ message: string }> };
+    expect(doc.errors.some((e) => e.message.includes('same Message-ID'))).toBe(true);
+
+    const since = new Date('2001-09-04T00:00:00Z');
+    const sinceDoc = JSON.parse(await expectSameBytes([mbox], { since })) as { posts: unknown[] };
+    expect(sinceDoc.posts.length).toBeLessThan(6);
+
+    const viaStdin = async (spill: boolean): Promise<string> => {
+      const stdin = new PassThrough();
+      stdin.end(readFileSync(mbox));
+      if (!spill) return inMemory(['-'], { stdin });
+      return spilled(['-'], { stdin });
+    };
+    expect((await viaStdin(true)) === (await viaStdin(false))).toBe(true);
+  }, 60_000);
+
+  it('records bad input under errors, and removes its temp files when a path cannot be read', async () => {
+    const dir = mkdtempSync(join(work, 'bad-'));
+    writeFileSync(join(dir, 'a.eml'), readFileSync('fixtures/mail/quote-gt-nested.eml'));
+    writeFileSync(join(dir, 'b.eml'), Buffer.from([0, 1, 2, 3, 0xff, 0xfe, 0, 0, 0x89, 0x50, 0x4e, 0x47]));
+    writeFileSync(join(dir, 'c.eml'), 'no headers at all\n\njust text 10.0.0.1 -> 10.0.0.2\n');
+    const doc = JSON.parse(await expectSameBytes([dir])) as { errors: unknown[] };
+    expect(doc.errors.length).toBeGreaterThan(0);
+
+    await expect(analyzeInputsToJson([SEED, join(dir, 'missing.mbox')], new Collect(), { tmpDir: spillDir })).rejects.toThrow();
+    expect(readdirSync(spillDir)).toEqual([]);
+  });
+});
+
+describe('the spill store', () => {
+  it('hash table finds each key again and tells different keys apart', () => {
+    const table = new HashIntTable();
+    const k = new Int32Array(3);
+    for (let i = 0; i < 50_000; i++) {
+      hash96(`key-${i}`, 1, k);
+      table.reserve(1);
+      const slot = table.find(k);
+      expect(table.valueAt(slot)).toBe(-1);
+      table.putAt(slot, k, i);
+    }
+    for (let i = 0; i < 50_000; i += 997) {
+      hash96(`key-${i}`, 1, k);
+      expect(table.valueAt(table.find(k))).toBe(i);
+      hash96(`key-${i}`, 2, k);
+      expect(table.valueAt(table.find(k))).toBe(-1);
+    }
+  });
+
+  it('line file gives back every line in order and by index, across chunk boundaries and in UTF-8', () => {
+    const dir = mkdtempSync(join(work, 'lines-'));
+    const file = new LineFile(join(dir, 'x.jsonl'));
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) lines.push(JSON.stringify({ i, s: 'ü→'.repeat(i % 50), pad: 'x'.repeat((i * 7919) % 4000) }));
+    for (const l of lines) file.append(l);
+    file.finishWrites();
+    expect([...file.lines()]).toEqual(lines);
+    expect(file.read(0)).toBe(lines[0]);
+    expect(file.read(1234)).toBe(lines[1234]);
+    expect(file.read(2999)).toBe(lines[2999]);
+    file.close();
+    const table = new StringTable();
+    for (let i = 0; i < 20_000; i++) table.push(`obs-${i}-ü`);
+    expect(table.get(0)).toBe('obs-0-ü');
+    expect(table.get(19_999)).toBe('obs-19999-ü');
+  });
+});
