@@ -6,6 +6,7 @@ import ipaddr from 'ipaddr.js';
 import { isDecimalQuad } from '../net/ipv4.js';
 import { normalizeFlags } from './flags.js';
 import { parseHexDump, printableStrings } from './hexdump.js';
+import { screens } from './screen.js';
 import type { ExtractedRecord, RecordTime } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -536,9 +537,37 @@ function parsePacketPart(
   return { rec, needsNext: false };
 }
 
+/**
+ * Can parseTcpdumpLine read anything here? It needs a packet part (`src > dst`) or a -v header
+ * (`IP (`, `IP6 (`), both in the line as written; without either it returns null, so lines such
+ * as Argus records (`->`, `<->`) skip its regexes.
+ */
+function mayBePacketLine(text: string): boolean {
+  if (!screens.on) return true;
+  // ` > ` found from its rare middle character: a search for the three characters starts at every space
+  for (let k = text.indexOf('>'); k >= 0; k = text.indexOf('>', k + 1)) {
+    if (k > 0 && text.charCodeAt(k - 1) === 32 && text.charCodeAt(k + 1) === 32) return true;
+  }
+  return text.includes('IP');
+}
+
+/**
+ * Could joining this line's continuations make a packet line? The join adds only single spaces,
+ * so ` > ` or `IP` must come from a piece, or from a piece's edge next to a join (`... >`, `> ...`).
+ */
+function mayJoinToPacketLine(lines: readonly string[], i: number): boolean {
+  if (!screens.on) return true;
+  const text = lines[i] ?? '';
+  if (mayBePacketLine(text) || text.trimEnd().endsWith(' >')) return true;
+  for (let k = 1; k <= MAX_CONTINUATIONS && i + k < lines.length; k++) {
+    const piece = (lines[i + k] ?? '').trim();
+    if (mayBePacketLine(piece) || piece.startsWith('> ') || piece.endsWith(' >') || piece === '>') return true;
+  }
+  return false;
+}
+
 function isRecordStart(text: string): boolean {
-  const p = parseTcpdumpLine(text, 0);
-  return p !== null;
+  return mayBePacketLine(text) && parseTcpdumpLine(text, 0) !== null;
 }
 
 /** The tcpdump extractor: one record per packet line. */
@@ -554,7 +583,7 @@ export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
       i++;
       continue;
     }
-    let parsed = parseTcpdumpLine(text, i);
+    let parsed = mayBePacketLine(text) ? parseTcpdumpLine(text, i) : null;
     let span = 1;
     if (parsed && parsed.needsNext) {
       // -v: the packet line follows, indented
@@ -568,7 +597,7 @@ export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
           span = 2;
         }
       }
-    } else if (!parsed && /^\s/.test(text) && ORPHAN_V_RE.test(text)) {
+    } else if (!parsed && /^\s/.test(text) && mayBePacketLine(text) && ORPHAN_V_RE.test(text)) {
       // the packet line of a -v record whose header line the paste cut off (packet lines under a
       // header that did parse were taken with it above)
       parsed = parsePacketPart(text.trim(), i, null, null, null, 'continuation');
@@ -576,7 +605,7 @@ export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
       // a record a mail client broke: join obvious continuations and try again
       let joined = text;
       let k = 1;
-      while (k <= MAX_CONTINUATIONS && i + k < lines.length) {
+      while (k <= MAX_CONTINUATIONS && i + k < lines.length && mayJoinToPacketLine(lines, i)) {
         const next = lines[i + k] ?? '';
         if (next.length > 300 || !CONTINUATION_RE.test(next) || isRecordStart(next)) break;
         joined = `${joined.trimEnd()} ${next.trim()}`;

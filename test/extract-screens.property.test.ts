@@ -1,0 +1,112 @@
+// The extractors' screens (src/extract/screen.ts) skip the full parse of lines it cannot read.
+// They must be exact: on fixture text, on mutated fixture text and on random text, every
+// extractor and extractRecords give the same records with the screens on as with them off.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { extractArgus } from '../src/extract/argus.js';
+import { extractRecords } from '../src/extract/index.js';
+import { extractNetfilter } from '../src/extract/netfilter.js';
+import { withoutScreens } from '../src/extract/screen.js';
+import { extractSnort } from '../src/extract/snort.js';
+import { extractSuricata } from '../src/extract/suricata.js';
+import { extractTcpdump } from '../src/extract/tcpdump.js';
+import type { Extractor } from '../src/extract/types.js';
+import { extractZeek } from '../src/extract/zeek.js';
+
+const EXTRACTORS: ReadonlyArray<readonly [string, Extractor]> = [
+  ['snort', extractSnort],
+  ['suricata', extractSuricata],
+  ['argus', extractArgus],
+  ['zeek', extractZeek],
+  ['netfilter', extractNetfilter],
+  ['tcpdump', extractTcpdump],
+  ['all', (lines) => extractRecords(lines).records],
+];
+
+function textFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...textFiles(path));
+    else if (/\.(txt|eml|mbox|md)$/.test(name) || !name.includes('.')) out.push(path);
+  }
+  return out;
+}
+
+const FIXTURES = textFiles(fileURLToPath(new URL('../fixtures/', import.meta.url)))
+  .map((f) => readFileSync(f, 'latin1'))
+  .filter((t) => !t.includes('\u0000'))
+  .map((t) => t.split('\n').map((l) => l.replace(/\r$/, '')));
+const POOL = FIXTURES.flat().filter((l) => l.trim() !== '');
+
+function same(lines: readonly string[]): void {
+  for (const [name, extract] of EXTRACTORS) {
+    const screened = extract(lines);
+    const full = withoutScreens(() => extract(lines));
+    expect(screened, name).toEqual(full);
+  }
+}
+
+/** What mail clients and posters do to record lines: wrap, join, indent, edit, insert the characters the screens look for. */
+const EDIT_PIECES = [' > ', '>', ' >', '> ', 'IP', 'IP (', '->', ' ', '  ', '\t', '.', ':', ',', '[**]', '0', '80', '1.2.3.4', 'tcp', '#', '{', '=', '|'];
+
+function mutate(line: string, rng: () => number): string {
+  const at = Math.floor(rng() * (line.length + 1));
+  const to = Math.min(line.length, at + Math.floor(rng() * 12));
+  switch (Math.floor(rng() * 5)) {
+    case 0: return line.slice(0, at) + (EDIT_PIECES[Math.floor(rng() * EDIT_PIECES.length)] as string) + line.slice(at);
+    case 1: return line.slice(0, at) + line.slice(to);
+    case 2: return line.slice(0, at) + (EDIT_PIECES[Math.floor(rng() * EDIT_PIECES.length)] as string) + line.slice(to);
+    case 3: return `${' '.repeat(1 + Math.floor(rng() * 8))}${line}`;
+    default: return line.toUpperCase();
+  }
+}
+
+describe('extractor screens are exact', () => {
+  it('on every fixture', () => {
+    for (const lines of FIXTURES) same(lines);
+  });
+
+  it('on runs of fixture lines, mutated, wrapped and joined', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 30 }), (seed, n) => {
+        let state = seed;
+        const rng = (): number => {
+          state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+          return state / 2 ** 32;
+        };
+        const start = Math.floor(rng() * POOL.length);
+        const lines: string[] = [];
+        for (let k = 0; k < n; k++) {
+          let line = POOL[(start + k) % POOL.length] as string;
+          const r = rng();
+          if (r < 0.4) line = mutate(line, rng);
+          if (r > 0.85 && line.length > 10) {
+            // wrapped by a mail client: the rest goes on the next line
+            const cut = 1 + Math.floor(rng() * (line.length - 1));
+            lines.push(line.slice(0, cut), line.slice(cut));
+            continue;
+          }
+          if (r > 0.8 && r <= 0.85 && lines.length > 0) {
+            lines[lines.length - 1] = `${lines[lines.length - 1] as string} ${line}`;
+            continue;
+          }
+          lines.push(line);
+        }
+        same(lines);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('on random text built from the characters the screens look for', () => {
+    const piece = fc.constantFrom(...EDIT_PIECES, 'a', 'Flags [S]', 'seq 1', ' win 512', ': ', 'ack 1', '10:00:00.1 ', 'udp 12', 'S 1:1(0)', 'CON', 'A_R', 'SRC=1.2.3.4');
+    fc.assert(
+      fc.property(fc.array(fc.array(piece, { maxLength: 14 }).map((p) => p.join('')), { maxLength: 8 }), (lines) => same(lines)),
+      { numRuns: 1500 },
+    );
+  });
+});
