@@ -376,7 +376,7 @@ async function live(count: number, seed: number, maxGapMs: number): Promise<Out>
 }
 
 /**
- * A store holding `target` observations, filled through Store.savePost in transactions from
+ * A store holding `target` observations, filled through Store.savePosts (one transaction per call) from
  * analysed generated posts (cloned with fresh ids and shifted actors once the templates run out),
  * then the time Bot.handle takes for each of `newPosts` more posts (parse, analyse, store,
  * recompute the findings of the group keys they touch).
@@ -413,28 +413,30 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
   let copy = 0;
   const day0 = Date.UTC(2001, 8, 1);
   while (stored < target) {
-    store.transaction(() => {
-      for (const t of templates) {
-        if (stored >= target) break;
-        const suffix = copy === 0 ? '' : `~${copy}`;
-        const postId = `${t.post.id}${suffix}`;
-        const shift = (ip: string | null): string | null => {
-          if (!ip || copy === 0) return ip;
-          const o = ip.split('.');
-          if (o.length !== 4) return ip;
-          o[2] = String((Number(o[2]) + copy) % 256);
-          return o.join('.');
-        };
-        const observations = t.observations.slice(0, target - stored).map((o) => {
-          const src = shift(o.src);
-          const dst = shift(o.dst);
-          return { ...o, id: `${o.id}${suffix}`, post: postId, src, dst, actor: o.actor === o.src ? src : o.actor === o.dst ? dst : shift(o.actor), target: o.target === o.dst ? dst : o.target === o.src ? src : shift(o.target) };
-        });
-        const day = new Date(day0 + (copy % 365) * 86_400_000).toISOString().slice(0, 10);
-        const pa: PA = { ...t, post: { ...t.post, id: postId, thread: postId, observations: observations.map((o) => o.id) }, observations, statements: t.statements.map((s) => ({ ...s, post: postId })), questions: [] };
-        if (store.savePost(pa, groupKey, day, `${day}T12:00:00Z`)) stored += observations.length;
-      }
-    });
+    // one sweep of the templates (~20,000 observations) per Store.savePosts call, the store's bulk import
+    const batch: Array<{ analysis: PA; day: string; at: string }> = [];
+    for (const t of templates) {
+      if (stored >= target) break;
+      const suffix = copy === 0 ? '' : `~${copy}`;
+      const postId = `${t.post.id}${suffix}`;
+      const shift = (ip: string | null): string | null => {
+        if (!ip || copy === 0) return ip;
+        const o = ip.split('.');
+        if (o.length !== 4) return ip;
+        o[2] = String((Number(o[2]) + copy) % 256);
+        return o.join('.');
+      };
+      const observations = t.observations.slice(0, target - stored).map((o) => {
+        const src = shift(o.src);
+        const dst = shift(o.dst);
+        return { ...o, id: `${o.id}${suffix}`, post: postId, src, dst, actor: o.actor === o.src ? src : o.actor === o.dst ? dst : shift(o.actor), target: o.target === o.dst ? dst : o.target === o.src ? src : shift(o.target) };
+      });
+      const day = new Date(day0 + (copy % 365) * 86_400_000).toISOString().slice(0, 10);
+      const pa: PA = { ...t, post: { ...t.post, id: postId, thread: postId, observations: observations.map((o) => o.id) }, observations, statements: t.statements.map((s) => ({ ...s, post: postId })), questions: [] };
+      batch.push({ analysis: pa, day, at: `${day}T12:00:00Z` });
+      stored += observations.length;
+    }
+    store.savePosts(batch, groupKey);
     copy++;
   }
   const fillMs = performance.now() - tFill;

@@ -136,7 +136,9 @@ const SQL = {
   setEff: 'UPDATE observations SET eff_group = ?, eff_actor = ?, eff_target = ?, eff_family = ?, join_flow = ? WHERE seq = ?',
   dupGet: 'SELECT key, cls FROM dup_keys WHERE key IN (?, ?)',
   dupPut: 'INSERT INTO dup_keys(key, cls) VALUES (?, ?), (?, ?) ON CONFLICT(key) DO NOTHING',
+  // a class's original is its first record (whose id names the class) until a flip moves it: only moved ones have a row
   original: 'SELECT o.seq, o.post, o.quoted FROM dup_classes c JOIN observations o ON o.seq = c.original WHERE c.cls = ?',
+  firstOfClass: 'SELECT seq, post, quoted FROM observations WHERE id = ?',
   clsPut: 'INSERT INTO dup_classes(cls, original) VALUES (?, ?) ON CONFLICT(cls) DO UPDATE SET original = excluded.original',
   clsMembers: 'SELECT seq FROM observations WHERE cls = ? ORDER BY seq',
   memberAdd: `INSERT INTO grp_members(grp, kind, value, n, sort) VALUES (?, ?, ?, ?, ?)
@@ -253,7 +255,7 @@ export class Aggregates {
     const found = clsU ?? clsL;
     const cls = found ?? o.id;
     const quoted = o.quoted ? 1 : 0;
-    const orig = found === undefined ? undefined : (this.s.original.get(found) as { seq: number; post: string; quoted: number } | undefined);
+    const orig = found === undefined ? undefined : this.originalOf(found);
     // the class's original moves to the first copy that stands outside a quotation
     const flip = !!orig && !!orig.quoted && !quoted;
     // two identical lines in one post, both quoted or both not, are two records
@@ -280,7 +282,7 @@ export class Aggregates {
       this.s.refill.run(memberCls, quoted, counted ? 1 : 0, eff.group, eff.actor, eff.target, eff.family, eff.join, org, o.dport, ms, ep, role, seq);
     }
     if (clsU === undefined || clsL === undefined) this.s.dupPut.run(ku, cls, kl, cls);
-    if (found === undefined || flip) this.s.clsPut.run(cls, seq);
+    if (flip) this.s.clsPut.run(cls, seq);
     if (counted) {
       if (eff.join !== null) t.joinsAdded.push({ alert: seq, flow: eff.join });
       this.contribute({ seq, time: o.time, time_ms: ms, eff_group: eff.group, eff_actor: eff.actor, eff_target: eff.target, eff_family: eff.family, org, dport: o.dport, thread }, +1, t);
@@ -295,6 +297,10 @@ export class Aggregates {
       }
     }
     return true;
+  }
+
+  private originalOf(cls: string): { seq: number; post: string; quoted: number } | undefined {
+    return (this.s.original.get(cls) ?? this.s.firstOfClass.get(cls)) as { seq: number; post: string; quoted: number } | undefined;
   }
 
   /** Forgets member changes not flushed (a post whose transaction failed half-way). */

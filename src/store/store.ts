@@ -174,8 +174,7 @@ export class Store {
   }
 
   markProcessed(messageId: string, input: string, outcome: string, at: string): void {
-    this.db
-      .prepare('INSERT INTO processed(message_id, input, outcome, at) VALUES (?, ?, ?, ?) ON CONFLICT(message_id) DO NOTHING')
+    this.prepare('INSERT INTO processed(message_id, input, outcome, at) VALUES (?, ?, ?, ?) ON CONFLICT(message_id) DO NOTHING')
       .run(messageId, input, outcome.slice(0, 500), at);
   }
 
@@ -204,8 +203,7 @@ export class Store {
     const looksLikeReply = key !== '' && key !== untagged.replace(/\s+/g, ' ').trim().toLowerCase();
     if (looksLikeReply) {
       const since = new Date(now.getTime() - SUBJECT_THREAD_DAYS * 86_400_000).toISOString();
-      const row = this.db
-        .prepare('SELECT thread FROM posts WHERE subject_key = ? AND received_at >= ? ORDER BY received_at LIMIT 1')
+      const row = this.prepare('SELECT thread FROM posts WHERE subject_key = ? AND received_at >= ? ORDER BY received_at LIMIT 1')
         .get(key, since) as { thread: string } | undefined;
       if (row) return row.thread;
     }
@@ -218,8 +216,7 @@ export class Store {
   }
 
   countThreadReply(id: string, auto: boolean): void {
-    this.db
-      .prepare('UPDATE threads SET replies = replies + 1, auto_replied = MAX(auto_replied, ?) WHERE id = ?')
+    this.prepare('UPDATE threads SET replies = replies + 1, auto_replied = MAX(auto_replied, ?) WHERE id = ?')
       .run(auto ? 1 : 0, id);
   }
 
@@ -238,52 +235,73 @@ export class Store {
    * (for refreshFindings), or null if the post was stored before.
    */
   saveAnalysis(pa: PostAnalysis, groupKeyOf: (o: Observation) => string, day: string, at: string): Touched | null {
-    const p = pa.post;
-    const inserted = this.db
-      .prepare(
-        `INSERT INTO posts(id, thread, subject, subject_key, date, from_address, from_org, tlp, day, received_at, analysis, mail)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
-      )
-      .run(
-        p.id,
-        p.thread,
-        p.subject,
-        normalizeSubject(p.subject),
-        p.date,
-        p.from.address?.toLowerCase() ?? null,
-        p.from.org,
-        pa.mail.tlp,
-        day,
-        at,
-        JSON.stringify(slimAnalysis(pa)),
-        pa.mail.text.length <= MAX_STORED_TEXT ? JSON.stringify({ text: pa.mail.text, blocks: pa.mail.blocks }) : null,
-      );
-    if (inserted.changes === 0) return null;
     const touched = emptyTouched();
     const threads = new Set<string>();
     // what an earlier post left unflushed when its transaction failed was rolled back with it
     this.agg.discard();
-    for (const o of pa.observations) this.agg.insert(o, p.thread, groupKeyOf(o), ipv4Number(o.actor), day, touched, threads);
+    if (!this.storePost(pa, groupKeyOf, day, at, touched, threads)) return null;
     this.agg.flush(touched, threads);
+    for (const thread of threads) this.agg.checkThread(thread, touched);
+    return touched;
+  }
+
+  /**
+   * Stores many posts at once (an archive import), in one transaction: the same rows and
+   * aggregates as savePost for each in turn, but each group's counts, members and time span are
+   * written once per call instead of once per post. Findings are not refreshed (as with savePost:
+   * the next post that touches a group rebuilds its findings from the aggregates). Returns how
+   * many posts were new. Batches of a few thousand posts keep the transaction's memory bounded.
+   */
+  savePosts(items: Iterable<{ analysis: PostAnalysis; day: string; at: string }>, groupKeyOf: (o: Observation) => string): number {
+    return this.transaction(() => {
+      const touched = emptyTouched();
+      const threads = new Set<string>();
+      this.agg.discard();
+      let saved = 0;
+      for (const { analysis, day, at } of items) if (this.storePost(analysis, groupKeyOf, day, at, touched, threads)) saved++;
+      this.agg.flush(touched, threads);
+      for (const thread of threads) this.agg.checkThread(thread, touched);
+      return saved;
+    });
+  }
+
+  /** The post's own rows and its observations' shares (left pending for agg.flush); false if it was stored before. */
+  private storePost(pa: PostAnalysis, groupKeyOf: (o: Observation) => string, day: string, at: string, touched: Touched, threads: Set<string>): boolean {
+    const p = pa.post;
+    const inserted = this.prepare(
+      `INSERT INTO posts(id, thread, subject, subject_key, date, from_address, from_org, tlp, day, received_at, analysis, mail)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+    ).run(
+      p.id,
+      p.thread,
+      p.subject,
+      normalizeSubject(p.subject),
+      p.date,
+      p.from.address?.toLowerCase() ?? null,
+      p.from.org,
+      pa.mail.tlp,
+      day,
+      at,
+      JSON.stringify(slimAnalysis(pa)),
+      pa.mail.text.length <= MAX_STORED_TEXT ? JSON.stringify({ text: pa.mail.text, blocks: pa.mail.blocks }) : null,
+    );
+    if (inserted.changes === 0) return false;
+    for (const o of pa.observations) this.agg.insert(o, p.thread, groupKeyOf(o), ipv4Number(o.actor), day, touched, threads);
     const insSt = this.prepare('INSERT INTO statements(post, thread, json) VALUES (?, ?, ?)');
     for (const s of pa.statements) insSt.run(s.post, p.thread, JSON.stringify({ ...s, thread: p.thread }));
     if (pa.statements.length > 0) threads.add(p.thread);
     const insQ = this.prepare('INSERT INTO questions(post, thread, text, from_address, received_at) VALUES (?, ?, ?, ?, ?)');
     for (const q of pa.questions) insQ.run(q.post, p.thread, q.text, p.from.address?.toLowerCase() ?? null, at);
-    this.db
-      .prepare(
-        `INSERT INTO threads(id, subject, last_post_at) VALUES (?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET last_post_at = excluded.last_post_at`,
-      )
-      .run(p.thread, p.subject, at);
-    for (const thread of threads) this.agg.checkThread(thread, touched);
-    return touched;
+    this.prepare(
+      `INSERT INTO threads(id, subject, last_post_at) VALUES (?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET last_post_at = excluded.last_post_at`,
+    ).run(p.thread, p.subject, at);
+    return true;
   }
 
   /** The thread's posts as PostAnalysis (bodies not kept), in arrival order. */
   threadAnalyses(thread: string, limit = 500): PostAnalysis[] {
-    const rows = this.db
-      .prepare('SELECT id, analysis FROM posts WHERE thread = ? ORDER BY received_at, rowid LIMIT ?')
+    const rows = this.prepare('SELECT id, analysis FROM posts WHERE thread = ? ORDER BY received_at, rowid LIMIT ?')
       .all(thread, limit) as Array<{ id: string; analysis: string }>;
     const obsStmt = this.prepare('SELECT json FROM observations WHERE post = ? ORDER BY seq');
     return rows.map((r) => {
@@ -317,8 +335,7 @@ export class Store {
   }
 
   postRow(id: string): { id: string; thread: string; subject: string | null; fromAddress: string | null; tlp: string | null; day: string } | null {
-    const row = this.db
-      .prepare('SELECT id, thread, subject, from_address AS fromAddress, tlp, day FROM posts WHERE id = ?')
+    const row = this.prepare('SELECT id, thread, subject, from_address AS fromAddress, tlp, day FROM posts WHERE id = ?')
       .get(id) as { id: string; thread: string; subject: string | null; fromAddress: string | null; tlp: string | null; day: string } | undefined;
     return row ?? null;
   }
@@ -341,8 +358,7 @@ export class Store {
 
   /** Observations whose id starts with `prefix` (ids are long hashes; people type a few characters). */
   observationsByIdPrefix(prefix: string, limit = 5): Observation[] {
-    const rows = this.db
-      .prepare('SELECT json FROM observations WHERE id >= ? AND id < ? ORDER BY id LIMIT ?')
+    const rows = this.prepare('SELECT json FROM observations WHERE id >= ? AND id < ? ORDER BY id LIMIT ?')
       .all(prefix, `${prefix}\uffff`, limit) as Array<{ json: string }>;
     return rows.map((r) => json<Observation>(r.json));
   }
@@ -357,14 +373,19 @@ export class Store {
 
   /** Observations whose IPv4 actor lies in [first, last] (inclusive), newest first. */
   observationsByActorRange(first: number, last: number, limit = 2000): Observation[] {
-    const rows = this.db
-      .prepare('SELECT json FROM observations WHERE actor_num BETWEEN ? AND ? ORDER BY seq DESC LIMIT ?')
+    const rows = this.prepare('SELECT json FROM observations WHERE actor_num BETWEEN ? AND ? ORDER BY seq DESC LIMIT ?')
       .all(first, last, limit) as Array<{ json: string }>;
     return rows.map((r) => json<Observation>(r.json));
   }
 
   observationsByActor(actor: string, limit = 2000): Observation[] {
-    const rows = this.prepare('SELECT json FROM observations WHERE actor = ? ORDER BY seq DESC LIMIT ?').all(actor, limit) as Array<{ json: string }>;
+    // an IPv4 actor is indexed by its number only (migration 6)
+    const num = ipv4Number(actor);
+    const rows = (
+      num === null
+        ? this.prepare('SELECT json FROM observations WHERE actor_num IS NULL AND actor = ? ORDER BY seq DESC LIMIT ?').all(actor, limit)
+        : this.prepare('SELECT json FROM observations WHERE actor_num = ? AND actor = ? ORDER BY seq DESC LIMIT ?').all(num, actor, limit)
+    ) as Array<{ json: string }>;
     return rows.map((r) => json<Observation>(r.json));
   }
 
@@ -380,8 +401,7 @@ export class Store {
 
   /** Questions asked since `sinceAt` that nobody else has answered in the thread since. */
   openQuestions(sinceAt: string, limit = 50): Question[] {
-    const rows = this.db
-      .prepare(
+    const rows = this.prepare(
         `SELECT q.post, q.thread, q.text FROM questions q
          WHERE q.received_at >= ?
            AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.thread = q.thread AND p.received_at > q.received_at
@@ -554,8 +574,7 @@ export class Store {
   }
 
   setCursor(mailbox: string, state: CursorState, at: string): void {
-    this.db
-      .prepare(
+    this.prepare(
         `INSERT INTO cursor(mailbox, uid_validity, last_uid, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT(mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, updated_at = excluded.updated_at`,
       )
@@ -568,8 +587,7 @@ export class Store {
   }
 
   addMember(address: string, at: string): void {
-    this.db
-      .prepare(
+    this.prepare(
         `INSERT INTO members(address, first_seen, last_seen, posts) VALUES (?, ?, ?, 1)
          ON CONFLICT(address) DO UPDATE SET last_seen = excluded.last_seen, posts = posts + 1`,
       )
