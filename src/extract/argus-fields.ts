@@ -5,6 +5,7 @@ import ipaddr from 'ipaddr.js';
 import type { RecordTime } from './types.js';
 import { normalizeFlags } from './flags.js';
 import { isDecimalQuad } from '../net/ipv4.js';
+import { screens } from './screen.js';
 
 // ---------------------------------------------------------------- time
 
@@ -293,6 +294,8 @@ export function parseAddr(token: string | undefined): AddrMatch | null {
   const m = V4_PORT.exec(token);
   if (m && validV4(m[1] as string)) return { kind: 'addr', addr: m[1] as string, portText: m[2] ?? null };
   if (token.includes(':')) {
+    // an IPv6 address has two colons at least (`::`): Snort's `addr:port` and clock times skip ipaddr.js
+    if (screens.on && token.indexOf(':') === token.lastIndexOf(':')) return null;
     if (!/^[0-9A-Fa-f:.]+(?:\.[A-Za-z0-9][A-Za-z0-9_-]{0,15}\*?)?$/.test(token)) return null;
     if (ipaddr.IPv6.isValid(token)) return { kind: 'addr', addr: token, portText: null };
     const dot = token.lastIndexOf('.');
