@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findQuestions, findStatements, splitSentences } from '../src/correlate/corroboration.js';
+import { findQuestions, findStatements, NOT_SAME_PATTERNS, SAME_PATTERNS, splitSentences } from '../src/correlate/corroboration.js';
 import type { BodyBlock, MailPost } from '../src/mail/types.js';
 
 /** The plain character-by-character definition splitSentences must keep (it searches with indexOf instead). */
@@ -54,7 +54,7 @@ describe('splitSentences', () => {
     let seed = 12345;
     const rnd = (n: number): number => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
+      return (seed >>> 8) % n;
     };
     for (let k = 0; k < 3000; k++) {
       let p = '';
@@ -97,5 +97,39 @@ describe('paragraphs read for questions and statements', () => {
     ]);
     expect(findQuestions(m, 't').map((x) => x.text)).toEqual(['Any idea what is going on with these scans?']);
     expect(findStatements(m, 't').map((x) => x.quote)).toEqual(['Same here.']);
+  });
+});
+
+describe('polarity patterns', () => {
+  it('every match holds one of the words the pattern is gated on', () => {
+    // sentences made of the patterns' own words (and a few traps), in mixed case
+    for (const p of [...SAME_PATTERNS, ...NOT_SAME_PATTERNS]) {
+      const words = [...new Set(p.re.source.replace(/\\[a-z]/g, ' ').match(/[a-z']+/g) ?? [])].filter((w) => w.length > 1 || w === 'i');
+      const vocabulary = [...words, 'not', "n't", 'we', 'the', 'K\u212A', 'si\u0130gn', 'ſame'];
+      let seed = 7;
+      const rnd = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return (seed >>> 8) % n;
+      };
+      let matched = 0;
+      for (let k = 0; k < 40000; k++) {
+        const parts: string[] = [];
+        if (rnd(2) === 0) {
+          const len = 2 + rnd(5);
+          for (let j = 0; j < len; j++) parts.push(vocabulary[rnd(vocabulary.length)]!);
+        } else {
+          // the pattern's words in their order, some left out: follows the pattern's sequence
+          const from = rnd(words.length);
+          for (let j = from; j < words.length && parts.length < 8; j++) if (rnd(3) !== 0) parts.push(words[j]!);
+        }
+        for (let j = 0; j < parts.length; j++) if (rnd(3) === 0) parts[j] = parts[j]!.toUpperCase();
+        const s = parts.join(rnd(4) === 0 ? '  ' : ' ');
+        if (!p.re.test(s)) continue;
+        matched++;
+        const lower = s.toLowerCase();
+        expect(p.needs.some((w) => lower.includes(w)), `${p.re.source} on ${s}`).toBe(true);
+      }
+      expect(matched, p.re.source).toBeGreaterThan(10);
+    }
   });
 });

@@ -35,43 +35,54 @@ function looksLikeData(t: string): boolean {
   return digits > letters;
 }
 
-/** Which paragraphs paragraphsOf keeps: a sentence can only be a question or a statement if its paragraph holds '?' or a polarity hint. */
-type Need = 'questions' | 'questions-or-statements';
+/** A paragraph's sentences, and whether any holds a polarity hint (else none can be a statement). */
+interface Paragraph {
+  sentences: string[];
+  hinted: boolean;
+}
 
 /**
  * Paragraphs of the blocks that pass the filter, each joined into one line (mail clients wrap
- * mid-sentence), keeping only those that can hold what is looked for (see Need): no hint and no
- * '?' in any of a paragraph's lines means none in its sentences (no hint spans a line break).
+ * mid-sentence) and split into sentences. Only those that can hold what is looked for are kept
+ * and split: a question needs a '?' in the paragraph, a statement a polarity hint (no hint spans
+ * a line break, so testing the lines is testing the paragraph).
  */
-function paragraphsOf(mail: MailPost, take: (b: BodyBlock) => boolean, need: Need): string[] {
-  const out: string[] = [];
-  const statements = need === 'questions-or-statements';
+function paragraphsOf(mail: MailPost, take: (b: BodyBlock) => boolean, statements: boolean): Paragraph[] {
+  const out: Paragraph[] = [];
   for (const block of mail.blocks) {
     if (!take(block)) continue;
+    // for questions alone, a block without a '?' has nothing to read (a native search per line)
+    if (!statements && !block.lines.some(hasQuestionMark)) continue;
     let current = '';
-    let wanted = false;
+    let asks = false;
+    let hinted = false;
     for (const raw of block.lines) {
       const line = raw.length > MAX_LINE ? '' : raw.trim();
       if (!line || looksLikeData(line)) {
-        if (wanted) out.push(current);
+        if (asks || hinted) out.push({ sentences: splitSentences(current), hinted });
         current = '';
-        wanted = false;
+        asks = hinted = false;
         continue;
       }
       if (current.length + line.length < MAX_PARAGRAPH) {
         current = current ? `${current} ${line}` : line;
-        if (!wanted) wanted = line.includes('?') || (statements && POLARITY_HINT.test(line));
+        if (!asks) asks = line.includes('?');
+        if (statements && !hinted) hinted = POLARITY_HINT.test(line);
       }
       // "I then looked at the argus logs:" introduces pasted data: the sentence ends there
       if (line.endsWith(':')) {
-        if (wanted) out.push(current);
+        if (asks || hinted) out.push({ sentences: splitSentences(current), hinted });
         current = '';
-        wanted = false;
+        asks = hinted = false;
       }
     }
-    if (wanted) out.push(current);
+    if (asks || hinted) out.push({ sentences: splitSentences(current), hinted });
   }
   return out;
+}
+
+function hasQuestionMark(line: string): boolean {
+  return line.includes('?');
 }
 
 function isOwn(b: BodyBlock): boolean {
@@ -85,16 +96,16 @@ function isFirstQuoted(b: BodyBlock): boolean {
 // findStatements and findQuestions both read the same post's own sentences: split them once.
 let lastMail: MailPost | null = null;
 let lastBlocks: MailPost['blocks'] | null = null;
-let lastOwnSentences: string[][] = [];
+let lastOwnParagraphs: Paragraph[] = [];
 
-/** The sentences of each of the author's own paragraphs that can hold a question or a statement. */
-function ownSentences(mail: MailPost): string[][] {
-  if (mail === lastMail && mail.blocks === lastBlocks) return lastOwnSentences;
-  const sentences = paragraphsOf(mail, isOwn, 'questions-or-statements').map(splitSentences);
+/** The author's own paragraphs that can hold a question or a statement. */
+function ownParagraphs(mail: MailPost): Paragraph[] {
+  if (mail === lastMail && mail.blocks === lastBlocks) return lastOwnParagraphs;
+  const paragraphs = paragraphsOf(mail, isOwn, true);
   lastMail = mail;
   lastBlocks = mail.blocks;
-  lastOwnSentences = sentences;
-  return sentences;
+  lastOwnParagraphs = paragraphs;
+  return paragraphs;
 }
 
 /** the characters a sentence's terminator run swallows: . ! ? " ) */
@@ -152,23 +163,44 @@ function pushSentence(out: string[], raw: string): void {
   if (s) out.push(s.length > MAX_SENTENCE ? s.slice(0, MAX_SENTENCE) : s);
 }
 
+/** A polarity pattern and the words (lower case) of which every match holds one: without any, the regex is not run. */
+export interface PolarityPattern {
+  readonly re: RegExp;
+  readonly needs: readonly string[];
+}
+
 // A sentence in which the author says they see the same. Bounded alternations, no nesting.
-const SAME_PATTERNS: readonly RegExp[] = [
-  /\b(?:seen|seeing|see|saw|noticed|observed|observing|logged|logging|getting|got|had|have)\s+(?:this|that|these|those|it|them)\s+(?:as\s+well|too)\b/i,
-  /\b(?:we|i|us)\s*(?:'re|'m|'ve|are|am|have|were|was|had)?\s*(?:also|too)\s+(?:seeing|see|seen|saw|getting|got|logging|logged|noticed|noticing|observing|observed|had|have)\b/i,
-  /\b(?:see|seeing|seen|saw|getting|got|noticed|noticing|observed|observing|logged|logging|have|had)\s+(?:exactly\s+|precisely\s+)?(?:the\s+)?same\b/i,
-  /\b(?:see|seeing|seen|saw|noticed|noticing|observed|observing|logged|logging|getting|got)\s+(?:something\s+|much\s+|very\s+)?similar\b/i,
-  /\bsame\s+(?:here|for\s+us|at\s+our\s+site|on\s+our\s+(?:network|side|end))\b/i,
-  /\bme\s+too\b/i,
-  /\b(?:here|us)\s+too\b/i,
+export const SAME_PATTERNS: readonly PolarityPattern[] = [
+  {
+    needs: ['well', 'too'],
+    re: /\b(?:seen|seeing|see|saw|noticed|observed|observing|logged|logging|getting|got|had|have)\s+(?:this|that|these|those|it|them)\s+(?:as\s+well|too)\b/i,
+  },
+  {
+    needs: ['also', 'too'],
+    re: /\b(?:we|i|us)\s*(?:'re|'m|'ve|are|am|have|were|was|had)?\s*(?:also|too)\s+(?:seeing|see|seen|saw|getting|got|logging|logged|noticed|noticing|observing|observed|had|have)\b/i,
+  },
+  {
+    needs: ['same'],
+    re: /\b(?:see|seeing|seen|saw|getting|got|noticed|noticing|observed|observing|logged|logging|have|had)\s+(?:exactly\s+|precisely\s+)?(?:the\s+)?same\b/i,
+  },
+  {
+    needs: ['similar'],
+    re: /\b(?:see|seeing|seen|saw|noticed|noticing|observed|observing|logged|logging|getting|got)\s+(?:something\s+|much\s+|very\s+)?similar\b/i,
+  },
+  { needs: ['same'], re: /\bsame\s+(?:here|for\s+us|at\s+our\s+site|on\s+our\s+(?:network|side|end))\b/i },
+  { needs: ['too'], re: /\bme\s+too\b/i },
+  { needs: ['too'], re: /\b(?:here|us)\s+too\b/i },
 ];
 
 // The author says they do not see it.
-const NOT_SAME_PATTERNS: readonly RegExp[] = [
-  /\b(?:don't|dont|do\s+not|didn't|didnt|did\s+not|haven't|havent|have\s+not|hasn't|has\s+not|am\s+not|are\s+not|aren't|not|never)\s+(?:yet\s+|actually\s+|ever\s+)?(?:seen|see|seeing|saw|noticed|observed|logged|getting|got|had)\b/i,
-  /\bnothing\s+(?:like\s+(?:that|this|it)|similar)\b/i,
-  /\bno\s+sign\s+of\s+(?:it|this|that|them)\b/i,
-  /\bnone\s+(?:here|at\s+all|of\s+(?:it|these|those|this|that))\b/i,
+export const NOT_SAME_PATTERNS: readonly PolarityPattern[] = [
+  {
+    needs: ["n't", 'not', 'dont', 'didnt', 'havent', 'never'],
+    re: /\b(?:don't|dont|do\s+not|didn't|didnt|did\s+not|haven't|havent|have\s+not|hasn't|has\s+not|am\s+not|are\s+not|aren't|not|never)\s+(?:yet\s+|actually\s+|ever\s+)?(?:seen|see|seeing|saw|noticed|observed|logged|getting|got|had)\b/i,
+  },
+  { needs: ['nothing'], re: /\bnothing\s+(?:like\s+(?:that|this|it)|similar)\b/i },
+  { needs: ['sign'], re: /\bno\s+sign\s+of\s+(?:it|this|that|them)\b/i },
+  { needs: ['none'], re: /\bnone\s+(?:here|at\s+all|of\s+(?:it|these|those|this|that))\b/i },
 ];
 
 const DETAIL_PATTERNS: ReadonlyArray<readonly [string, RegExp]> = [
@@ -200,37 +232,62 @@ function isQuestion(s: string): boolean {
  */
 const POLARITY_HINT = /too|well|same|similar|also|not|n['\u2018\u2019]t|dont|didnt|havent|never|sign|none/i;
 
+const REQUEST = /^\s*(?:if|please|let\s+(?:me|us)\s+know|anyone|does|has|have\s+you)\b/i;
+const BUT = /\bbut\b/i;
+
+/**
+ * Whether any pattern matches `s`; `lower` is s.toLowerCase(). The patterns' case folding (/i
+ * without u) and toLowerCase agree on the ASCII words in `needs`, so a match implies one of them.
+ */
+function anyMatches(patterns: readonly PolarityPattern[], s: string, lower: string): boolean {
+  for (const p of patterns) {
+    let possible = false;
+    for (const w of p.needs) {
+      if (lower.includes(w)) {
+        possible = true;
+        break;
+      }
+    }
+    if (possible && p.re.test(s)) return true;
+  }
+  return false;
+}
+
 function polarityOf(raw: string): 'same' | 'not-same' | null {
   if (isQuestion(raw) || !POLARITY_HINT.test(raw)) return null;
-  const sentence = raw.replace(/[\u2018\u2019]/g, "'");
+  const sentence = raw.includes('\u2018') || raw.includes('\u2019') ? raw.replace(/[\u2018\u2019]/g, "'") : raw;
   // "If you see the same ..." is a request, not a report
-  if (/^\s*(?:if|please|let\s+(?:me|us)\s+know|anyone|does|has|have\s+you)\b/i.test(sentence)) return null;
-  if (NOT_SAME_PATTERNS.some((re) => re.test(sentence))) {
+  if (REQUEST.test(sentence)) return null;
+  const lower = sentence.toLowerCase();
+  if (anyMatches(NOT_SAME_PATTERNS, sentence, lower)) {
     // "I haven't seen this before, but we see the same now" still reports the traffic
-    return SAME_PATTERNS.some((re) => re.test(sentence)) && /\bbut\b/i.test(sentence) ? 'same' : 'not-same';
+    return anyMatches(SAME_PATTERNS, sentence, lower) && BUT.test(sentence) ? 'same' : 'not-same';
   }
-  if (SAME_PATTERNS.some((re) => re.test(sentence))) return 'same';
+  if (anyMatches(SAME_PATTERNS, sentence, lower)) return 'same';
   return null;
 }
 
 export function findStatements(mail: MailPost, thread: string): ProseStatement[] {
   const out: ProseStatement[] = [];
   try {
-    for (const sentences of ownSentences(mail)) {
+    for (const paragraph of ownParagraphs(mail)) {
+      if (!paragraph.hinted) continue;
+      const sentences = paragraph.sentences;
+      const polarities = sentences.map(polarityOf);
       for (let i = 0; i < sentences.length; i++) {
         const sentence = sentences[i] as string;
-        const polarity = polarityOf(sentence);
+        const polarity = polarities[i];
         if (!polarity) continue;
         let quote = sentence;
         const next = sentences[i + 1];
-        if (next !== undefined && !isQuestion(next) && polarityOf(next) === null && (ELABORATION_START.test(next) || detailsOf(next).length > 0)) {
+        if (next !== undefined && !isQuestion(next) && polarities[i + 1] === null && (ELABORATION_START.test(next) || detailsOf(next).length > 0)) {
           quote += ' ' + next;
         }
         // details may come from the next couple of sentences that go on about it
         let detailText = quote;
         for (let j = i + 2; j < Math.min(sentences.length, i + 4); j++) {
           const s = sentences[j] as string;
-          if (polarityOf(s) !== null || isQuestion(s)) break;
+          if (polarities[j] !== null || isQuestion(s)) break;
           detailText += ' ' + s;
         }
         out.push({
@@ -250,14 +307,16 @@ export function findStatements(mail: MailPost, thread: string): ProseStatement[]
   return out;
 }
 
-function questionsIn(paragraphs: readonly (readonly string[])[], mail: MailPost, thread: string): Question[] {
+/** at least three words (runs of non-space), as `s.split(/\s+/).filter(Boolean).length >= 3`; bounded: no run is rescanned more than once */
+const THREE_WORDS = /\S\s+\S+\s+\S/;
+
+function questionsIn(paragraphs: readonly Paragraph[], mail: MailPost, thread: string): Question[] {
   const out: Question[] = [];
   const seen = new Set<string>();
-  for (const sentences of paragraphs) {
+  for (const { sentences } of paragraphs) {
     for (const sentence of sentences) {
       if (!isQuestion(sentence) || seen.has(sentence)) continue;
-      const words = sentence.split(/\s+/).filter(Boolean);
-      if (words.length < 3) continue;
+      if (!THREE_WORDS.test(sentence)) continue;
       seen.add(sentence);
       out.push({ post: mail.id, thread, text: sentence });
     }
@@ -272,9 +331,9 @@ function questionsIn(paragraphs: readonly (readonly string[])[], mail: MailPost,
  */
 export function findQuestions(mail: MailPost, thread: string): Question[] {
   try {
-    const own = questionsIn(ownSentences(mail), mail, thread);
+    const own = questionsIn(ownParagraphs(mail), mail, thread);
     if (own.length > 0) return own;
-    return questionsIn(paragraphsOf(mail, isFirstQuoted, 'questions').map(splitSentences), mail, thread);
+    return questionsIn(paragraphsOf(mail, isFirstQuoted, false), mail, thread);
   } catch {
     return [];
   }
