@@ -16,6 +16,7 @@ import type { ProseStatement } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
 import { writeJsonDocument } from '../cli/json-out.js';
 import { inheritsReporter, partyKey, quotedReporterResolver } from './corpus.js';
+import { flatCopy } from './post.js';
 import { hash32, hash96, HashIntTable, Int32List, LineFile, StringTable, Uint8List } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
@@ -105,15 +106,24 @@ export class SpillCorpus {
       this.errors.push({ input: pa.mail.input, message: `same Message-ID <${post.id}> as a message read earlier; skipped as a copy` });
       return false;
     }
+    // what is kept is copied flat: a slice of a header or body would keep the whole string alive
     const p = this.postIds.length;
-    this.postIds.push(post.id);
-    this.postIndex.set(post.id, p);
+    const id = flatCopy(post.id);
+    const inReplyTo = pa.mail.inReplyTo === null ? null : flatCopy(pa.mail.inReplyTo);
+    this.postIds.push(id);
+    this.postIndex.set(id, p);
     this.postFrom.push(this.partyId(post.from));
-    this.threads.add({ id: pa.mail.id, inReplyTo: pa.mail.inReplyTo, references: pa.mail.references, subject: pa.mail.subject, date: pa.mail.date });
-    if (pa.mail.inReplyTo) this.parentOf.set(pa.mail.id, pa.mail.inReplyTo);
+    this.threads.add({ id, inReplyTo, references: pa.mail.references.map(flatCopy), subject: pa.mail.subject, date: pa.mail.date });
+    if (inReplyTo) this.parentOf.set(id, inReplyTo);
     this.postFile.append(JSON.stringify(post));
     for (const o of pa.observations) this.addObservation(o, p);
-    for (const s of pa.statements) this.statements.push(s);
+    for (const s of pa.statements) {
+      s.post = flatCopy(s.post);
+      s.thread = flatCopy(s.thread);
+      s.quote = flatCopy(s.quote);
+      if (s.org !== null) s.org = flatCopy(s.org);
+      this.statements.push(s);
+    }
     for (const w of pa.mail.warnings) this.errors.push({ input: pa.mail.input, message: w });
     return true;
   }
@@ -126,6 +136,9 @@ export class SpillCorpus {
     let id = this.partyIdOfKey.get(key);
     if (id === undefined) {
       id = this.parties.length;
+      party.name = party.name === null ? null : flatCopy(party.name);
+      party.address = party.address === null ? null : flatCopy(party.address);
+      party.org = party.org === null ? null : flatCopy(party.org);
       this.parties.push(party);
       this.partyIdOfKey.set(key, id);
       this.partyIdOf.set(party, id);
@@ -240,7 +253,7 @@ export class SpillCorpus {
 
     const { flowOf, flows } = this.joins(duplicateOf);
 
-    const acc = new GroupAccumulator();
+    const acc = new GroupAccumulator(flatCopy);
     const joinedAlerts = new Map<number, Observation>();
     const self = this;
     function* postsOut(): Generator<Post> {
@@ -264,7 +277,8 @@ export class SpillCorpus {
           const flow = flowOf.get(i);
           if (flow !== undefined) {
             applyJoinInPlace(o, flows.get(flow) as Observation);
-            joinedAlerts.set(i, o);
+            // a copy: the parsed one's strings are slices of a whole chunk of the file
+            joinedAlerts.set(i, JSON.parse(JSON.stringify(o)) as Observation);
           }
           acc.add(o, threadOf[self.obsPost.get(i)] as string, i);
         }

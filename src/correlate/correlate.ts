@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import { behaviourOf } from '../contract.js';
 import type { Behaviour, Corroboration, Finding, FindingKind, Observation, Post } from '../contract.js';
+import { Int32List, Uint8List } from '../analyze/spill-store.js';
+import { decimalQuadBytes } from '../net/ipv4.js';
 import { coveringPrefix, groupPrefix } from './prefix.js';
 import { victimSentence } from './roles.js';
 import type { ProseStatement } from './types.js';
@@ -209,48 +211,91 @@ function quoteMatches(q: string, noHandshake: boolean, g: StatementTarget, needl
 
 /**
  * The groups of an analysis, fed one observation at a time in the corpus order (after duplicates,
- * reporters and joins are settled). Each group keeps only what its finding needs: counts, the
- * distinct reporters, actors and targets, the time span, the shared family and a reference to each
- * member (the caller's: an index, so a large corpus need not keep its observations).
+ * reporters and joins are settled). Each group keeps only what its finding needs: the distinct
+ * reporters, the time span, the shared family and its members; a member is the caller's reference
+ * (an index, so a large corpus need not keep its observations) plus its actor and target, a
+ * dotted quad as its 32-bit number (a string only when it is anything else), in flat typed lists
+ * shared by all groups: ~20 bytes a member instead of a Set entry and a string for each.
  */
 export class GroupAccumulator {
   readonly groups = new Map<string, Group>();
   readonly groupsOfThread = new Map<string, Group[]>();
+  /** members of all groups, chained per group in the order added */
+  private readonly memberRef = new Int32List();
+  private readonly memberNext = new Int32List();
+  private readonly memberActor = new Int32List();
+  private readonly memberTarget = new Int32List();
+  /** ACTOR_QUAD / TARGET_QUAD: the number above is the address; otherwise it is in the group's `others` */
+  private readonly memberKind = new Uint8List();
+
+  /**
+   * keep: how a string the groups hold on to is kept. A caller whose observations are parsed from
+   * JSON passes a flat copy (V8 keeps a parsed string of 13+ characters as a slice of the text it
+   * came from, so one kept address would keep its whole chunk of the file alive).
+   */
+  constructor(private readonly keep: (s: string) => string = (s) => s) {}
 
   /** Adds an observation that is not a duplicate; `ref` names it in the finding's observations. */
   add(o: Observation, thread: string, ref: number): void {
-    const prefix16 = groupPrefix(o.actor);
+    // kept before groupPrefix sees it: prefix.ts caches its parses by the address string
+    const actor = o.actor === null ? null : this.keep(o.actor);
+    const prefix16 = groupPrefix(actor);
     if (prefix16 === null) return;
     const behaviour = behaviourOfObservation(o);
     const key = groupKeyOf(o, behaviour, prefix16);
     let g = this.groups.get(key);
     if (!g) {
       g = {
-        key,
+        key: this.keep(key),
         behaviour,
         dport: o.dport,
-        prefix16,
-        members: [],
-        reporters: new Set(),
-        actors: new Set(),
-        targets: new Set(),
+        prefix16: this.keep(prefix16),
+        head: -1,
+        tail: -1,
+        count: 0,
+        reporter: null,
+        reporters: null,
+        otherActors: null,
+        otherTargets: null,
         family: undefined,
         familyConflict: false,
         first: null,
         firstMs: Infinity,
         last: null,
         lastMs: -Infinity,
-        threads: new Set(),
+        thread: null,
+        threads: null,
       };
-      this.groups.set(key, g);
+      this.groups.set(g.key, g);
     } else if (g.dport !== o.dport) g.dport = null;
-    g.members.push(ref);
+
+    const m = this.memberRef.push(ref);
+    this.memberNext.push(-1);
+    if (g.tail >= 0) this.memberNext.set(g.tail, m);
+    else g.head = m;
+    g.tail = m;
+    g.count++;
+    let kind = 0;
+    const actorQuad = quadNumber(actor as string); // not null: groupPrefix parsed it
+    if (actorQuad !== null) kind |= ACTOR_QUAD;
+    else (g.otherActors ??= new Set()).add(actor as string);
+    let targetQuad: number | null = null;
+    if (o.target) {
+      targetQuad = quadNumber(o.target);
+      if (targetQuad !== null) kind |= TARGET_QUAD;
+      else if (!g.otherTargets?.has(o.target)) (g.otherTargets ??= new Set()).add(this.keep(o.target));
+    } else kind |= NO_TARGET;
+    this.memberActor.push(actorQuad ?? 0);
+    this.memberTarget.push(targetQuad ?? 0);
+    this.memberKind.push(kind);
+
     const org = orgOf(o);
-    if (org) g.reporters.add(org);
-    if (o.actor) g.actors.add(o.actor);
-    if (o.target) g.targets.add(o.target);
+    if (org && g.reporter !== org && !g.reporters?.has(org)) {
+      if (g.reporter === null) g.reporter = this.keep(org);
+      else (g.reporters ??= new Set([g.reporter])).add(this.keep(org));
+    }
     if (o.family && !g.familyConflict) {
-      if (g.family === undefined) g.family = o.family;
+      if (g.family === undefined) g.family = this.keep(o.family);
       else if (g.family !== o.family) {
         g.family = undefined;
         g.familyConflict = true;
@@ -260,20 +305,83 @@ export class GroupAccumulator {
     if (t !== null) {
       if (t < g.firstMs) {
         g.firstMs = t;
-        g.first = o.time;
+        g.first = o.time && this.keep(o.time);
       }
       if (t > g.lastMs) {
         g.lastMs = t;
-        g.last = o.time;
+        g.last = o.time && this.keep(o.time);
       }
     }
-    if (!g.threads.has(thread)) {
-      g.threads.add(thread);
-      let list = this.groupsOfThread.get(thread);
-      if (!list) this.groupsOfThread.set(thread, (list = []));
+    if (g.thread !== thread && !g.threads?.has(thread)) {
+      const kept = this.keep(thread);
+      if (g.thread === null) g.thread = kept;
+      else (g.threads ??= new Set([g.thread])).add(kept);
+      let list = this.groupsOfThread.get(kept);
+      if (!list) this.groupsOfThread.set(kept, (list = []));
       list.push(g);
     }
   }
+
+  /** The members' references of a group, in the order added. */
+  membersOf(g: Group): number[] {
+    const out: number[] = [];
+    for (let m = g.head; m >= 0; m = this.memberNext.get(m)) out.push(this.memberRef.get(m));
+    return out;
+  }
+
+  /** The distinct reporters of a group, sorted. */
+  reportersOf(g: Group): string[] {
+    if (g.reporters) return [...g.reporters].sort();
+    return g.reporter === null ? [] : [g.reporter];
+  }
+
+  hasReporter(g: Group, org: string): boolean {
+    return g.reporter === org || (g.reporters?.has(org) ?? false);
+  }
+
+  /** How many distinct actors and targets a group has, and the addresses its actors' covering prefix depends on. */
+  addressesOf(g: Group): { actors: number; targets: number; actorExtremes: string[] } {
+    let n = 0;
+    for (let m = g.head; m >= 0; m = this.memberNext.get(m)) n++;
+    const actors = new Uint32Array(n);
+    const targets = new Uint32Array(n);
+    let na = 0;
+    let nt = 0;
+    for (let m = g.head; m >= 0; m = this.memberNext.get(m)) {
+      const kind = this.memberKind.get(m);
+      if (kind & ACTOR_QUAD) actors[na++] = this.memberActor.get(m) >>> 0;
+      if (kind & TARGET_QUAD) targets[nt++] = this.memberTarget.get(m) >>> 0;
+    }
+    const a = distinctSorted(actors.subarray(0, na));
+    const t = distinctSorted(targets.subarray(0, nt));
+    // The dotted quads' common leading bytes are those of the lowest and the highest (numerically
+    // sorted, big-endian), so coveringPrefix of those two and the other actors is that of them all.
+    const actorExtremes: string[] = [];
+    if (a.length > 0) actorExtremes.push(quadString(a[0] as number), quadString(a[a.length - 1] as number));
+    if (g.otherActors) for (const s of g.otherActors) actorExtremes.push(s);
+    return { actors: a.length + (g.otherActors?.size ?? 0), targets: t.length + (g.otherTargets?.size ?? 0), actorExtremes };
+  }
+}
+
+const ACTOR_QUAD = 1;
+const TARGET_QUAD = 2;
+const NO_TARGET = 4;
+
+/** A dotted quad as its number (an exact round trip: decimalQuadBytes takes only the canonical form), else null. */
+function quadNumber(s: string): number | null {
+  const b = decimalQuadBytes(s);
+  return b ? (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) : null;
+}
+
+function quadString(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+function distinctSorted(v: Uint32Array): Uint32Array {
+  v.sort();
+  let k = 0;
+  for (let i = 0; i < v.length; i++) if (i === 0 || v[i] !== v[i - 1]) v[k++] = v[i] as number;
+  return v.subarray(0, k);
 }
 
 interface Group {
@@ -281,11 +389,16 @@ interface Group {
   behaviour: Behaviour;
   dport: number | null;
   prefix16: string;
-  /** the members' references, in the order added */
-  members: number[];
-  reporters: Set<string>;
-  actors: Set<string>;
-  targets: Set<string>;
+  /** first and last member (positions in the accumulator's member lists) */
+  head: number;
+  tail: number;
+  count: number;
+  /** the one reporter, until a second makes it a set */
+  reporter: string | null;
+  reporters: Set<string> | null;
+  /** actors and targets that are not dotted quads */
+  otherActors: Set<string> | null;
+  otherTargets: Set<string> | null;
   /** the family all members with one share (sharedFamily) */
   family: string | undefined;
   familyConflict: boolean;
@@ -293,7 +406,9 @@ interface Group {
   firstMs: number;
   last: string | null;
   lastMs: number;
-  threads: Set<string>;
+  /** the one thread, until a second makes it a set */
+  thread: string | null;
+  threads: Set<string> | null;
   /** set when a statement is first matched against the group (after grouping, when dport is final) */
   needles?: Needles;
 }
@@ -340,29 +455,30 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
 
   const out: PendingFinding[] = [];
   for (const g of acc.groups.values()) {
-    const reporters = [...g.reporters].sort();
+    const reporters = acc.reportersOf(g);
     // A reporter saying "we see it too" adds no independent org: only others corroborate.
     const corroborating: Corroboration[] = [];
     const corroboratingOrgs = new Set<string>();
     for (const s of corroborationOf.get(g) ?? []) {
       const org = s.org as string;
-      if (g.reporters.has(org) || corroboratingOrgs.has(org)) continue;
+      if (acc.hasReporter(g, org) || corroboratingOrgs.has(org)) continue;
       corroboratingOrgs.add(org);
       corroborating.push({ org, post: s.post, quote: s.quote, via: s.via });
     }
-    const kind = groupFindingKind(reporters.length, corroborating.length, g.actors.size, g.targets.size);
+    const { actors, targets, actorExtremes } = acc.addressesOf(g);
+    const kind = groupFindingKind(reporters.length, corroborating.length, actors, targets);
     if (!kind) continue;
 
-    const actorPrefix = coveringPrefix(g.actors) ?? g.prefix16;
+    const actorPrefix = coveringPrefix(actorExtremes) ?? g.prefix16;
     const family = g.family;
     const { first, last } = g;
     const summary = groupFindingSummary({
       kind,
       reporters,
       corroborating,
-      actors: g.actors.size,
-      targets: g.targets.size,
-      records: g.members.length,
+      actors,
+      targets,
+      records: g.count,
       actorPrefix,
       behaviour: g.behaviour,
       dport: g.dport,
@@ -384,7 +500,7 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
       summary,
     };
     if (family) f.family = family;
-    out.push({ finding: f, members: g.members });
+    out.push({ finding: f, members: acc.membersOf(g) });
   }
   for (const f of sameTraffic) out.push({ finding: f, members: null });
 
