@@ -60,6 +60,7 @@ function splitLines(text: string): string[] {
   if (!text) return [];
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  if (!text.includes('\r')) return lines;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
@@ -196,7 +197,8 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
       continue;
     }
 
-    const footerEnd = footerEndAt(items, i);
+    const rule = ruleChar(s);
+    const footerEnd = footerEndAt(items, i, rule);
     if (footerEnd > i) {
       for (let k = i; k < footerEnd; k++) last = put(labels, items[k]!, 'footer', voice.depth, null, items[k]!.text);
       sawContent = true;
@@ -217,7 +219,7 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
       }
 
       // Outlook 2010+ puts a rule of underscores above the header block
-      const ruled = ruleChar(s) !== null && i + 1 < items.length ? outlookHeaderAt(items, i + 1) : null;
+      const ruled = rule !== null && i + 1 < items.length ? outlookHeaderAt(items, i + 1) : null;
       const outlook = ruled && !isOriginalMessageLine(head(items[i + 1]!.text)) ? ruled : outlookHeaderAt(items, i);
       if (outlook) {
         const inner: Voice = { kind: 'quoted', depth: innerDepth, author: outlook.author };
@@ -505,12 +507,14 @@ const SEPARATOR_WORDS = [
 function isOriginalMessageLine(s: string): boolean {
   // the trimmed line's bounds and first characters decide most lines without copying them
   const a = trimStartAt(s);
+  const c = s.charCodeAt(a);
+  // only '-', '_' (a separator) and 'b'/'B' (lower-cased to "begin forwarded message:") can start one
+  if (c !== 45 /* - */ && c !== 95 /* _ */ && c !== 98 /* b */ && c !== 66 /* B */) return false;
   const e = trimEndAt(s);
   if (e - a > 120) return false;
   // (only a 24-character line ending in ':' can lower-case to the 24 ASCII characters of this one)
   if (e - a === 24 && s.charCodeAt(e - 1) === 58 && s.slice(a, e).toLowerCase() === 'begin forwarded message:') return true;
-  const c = s.charCodeAt(a);
-  if ((c !== 45 /* - */ && c !== 95) /* _ */ || s.charCodeAt(a + 1) !== c) return false;
+  if ((c !== 45 && c !== 95) || s.charCodeAt(a + 1) !== c) return false;
   const lower = s.slice(a, e).toLowerCase();
   const core = lower.replace(/^[-_ ]+/, '').replace(/[-_ ]+$/, '');
   for (const w of SEPARATOR_WORDS) if (core === w || core.startsWith(`${w} from `)) return true;
@@ -633,14 +637,20 @@ function hasSpacedParens(s: string): boolean {
 /** first characters of the lines lotusHeaderAt reads under the sender: to:, subject:, sent by:, cc:, bcc:, a date */
 const LOTUS_NEXT_STARTS = new Set(Array.from('tTsScCbB0123456789', (c) => c.charCodeAt(0)));
 
+/**
+ * A line the loop below reads on (trimmed, lower-cased: to:, subject:, sent by:, cc:, bcc:, or a
+ * date); \s is what trim() removes, and /i folds these ASCII words as toLowerCase does.
+ */
+const LOTUS_FIELD = /^\s*(?:to:|subject:|sent by:|cc:|bcc:|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4})/i;
+
 function lotusHeaderAt(items: Item[], i: number): { end: number; author: Party | null } | null {
   // cheap tests first, as the ones below: the next line must open the To:/Subject: lines
   if (i + 1 >= items.length) return null;
   const next = head(items[i + 1]!.text);
-  if (!LOTUS_NEXT_STARTS.has(next.charCodeAt(trimStartAt(next)))) return null;
+  if (!LOTUS_NEXT_STARTS.has(next.charCodeAt(trimStartAt(next))) || !LOTUS_FIELD.test(next)) return null;
   const line = head(items[i]!.text);
   if (trimEndAt(line) - trimStartAt(line) > 200) return null;
-  if (!line.includes('@') && !hasSpacedParens(line)) return null;
+  if (line.includes(':') || (!line.includes('@') && !hasSpacedParens(line))) return null;
   const s = line.trim();
   if (s.length > 200 || !(s.includes('@') || s.includes(' () ')) || s.includes(':')) return null;
   const who = parseParty(s);
@@ -746,7 +756,7 @@ function signatureEnd(items: Item[], i: number, top: boolean, maxLines: number):
     const s = head(items[j]!.text);
     if (isMarked(s, top)) break;
     if (!isBlank(s)) {
-      if (footerEndAt(items, j) > j || groupWiseAuthor(s) || outlookHeaderAt(items, j)) break;
+      if (footerEndAt(items, j, ruleChar(s)) > j || groupWiseAuthor(s) || outlookHeaderAt(items, j)) break;
       if (looksLikeRecord(s)) break;
       if (++nonBlank > maxLines) break;
     }
@@ -769,10 +779,10 @@ const RULE_CHAR_CODES = new Set(Array.from('-_=*~#', (c) => c.charCodeAt(0)));
 /** The character of a rule line (`--------`, `________`, `*****`...: 8-300 of one of RULE_CHARS), else null. */
 function ruleChar(s: string): string | null {
   const a = trimStartAt(s);
-  const e = trimEndAt(s);
-  if (e - a < 8 || e - a > 300) return null;
   const c = s.charCodeAt(a);
   if (!RULE_CHAR_CODES.has(c)) return null;
+  const e = trimEndAt(s);
+  if (e - a < 8 || e - a > 300) return null;
   for (let k = a + 1; k < e; k++) if (s.charCodeAt(k) !== c) return null;
   return s.charAt(a);
 }
@@ -832,15 +842,16 @@ function hasPhrase(s: string, phrases: RegExp): boolean {
 }
 
 /** If a footer or disclaimer starts at `i`, the index after it (never past a log record); else `i`. */
-function footerEndAt(items: Item[], i: number): number {
-  const end = footerExtent(items, i);
+function footerEndAt(items: Item[], i: number, rule: string | null): number {
+  const end = footerExtent(items, i, rule);
   for (let k = i + 1; k < end; k++) if (looksLikeRecord(head(items[k]!.text))) return k;
   return end;
 }
 
-function footerExtent(items: Item[], i: number): number {
+/** `rule` is ruleChar of line i */
+function footerExtent(items: Item[], i: number, rule: string | null): number {
   const s = head(items[i]!.text);
-  const rc = ruleChar(s);
+  const rc = rule;
   if (rc) {
     // the rule must be followed closely by footer wording
     let seen = 0;
