@@ -40,11 +40,24 @@ const ICMP_ERROR_STATES = /^(UR[A-Z]*|TXD|RED|SRC|PAR)$/;
 /** a frame or datagram larger than this per packet carries payload (bare TCP: 40 IP / 54-60 link bytes) */
 const DATA_BYTES_PER_PACKET = 80;
 
-function letters(flags: string | null): Set<string> {
-  return new Set(flags ? flags.toUpperCase().split('') : []);
+// Flag strings and direction marks take a few dozen values: their readings are made once and
+// shared (callers only read them).
+const READING_CACHE_MAX = 1000;
+const lettersCache = new Map<string, ReadonlySet<string>>();
+const NO_LETTERS: ReadonlySet<string> = new Set();
+
+function letters(flags: string | null): ReadonlySet<string> {
+  if (!flags) return NO_LETTERS;
+  let set = lettersCache.get(flags);
+  if (set === undefined) {
+    set = new Set(flags.toUpperCase().split(''));
+    if (lettersCache.size >= READING_CACHE_MAX) lettersCache.clear();
+    lettersCache.set(flags, set);
+  }
+  return set;
 }
 
-function subsetOf(set: Set<string>, allowed: string): boolean {
+function subsetOf(set: ReadonlySet<string>, allowed: string): boolean {
   for (const c of set) if (!allowed.includes(c)) return false;
   return true;
 }
@@ -64,11 +77,18 @@ interface DirMark {
   middle: string;
 }
 
-function parseDir(dir: string | null): DirMark | null {
+const dirCache = new Map<string, Readonly<DirMark> | null>();
+
+function parseDir(dir: string | null): Readonly<DirMark> | null {
   if (!dir) return null;
-  const d = dir.trim();
-  if (d === '' || d.length > 5 || d === 'who' || d === 'tel') return null;
-  return { left: d.startsWith('<'), right: d.endsWith('>'), middle: d.replace(/[<>]/g, '') };
+  let mark = dirCache.get(dir);
+  if (mark === undefined) {
+    const d = dir.trim();
+    mark = d === '' || d.length > 5 || d === 'who' || d === 'tel' ? null : { left: d.startsWith('<'), right: d.endsWith('>'), middle: d.replace(/[<>]/g, '') };
+    if (dirCache.size >= READING_CACHE_MAX) dirCache.clear();
+    dirCache.set(dir, mark);
+  }
+  return mark;
 }
 
 function sentFrom(pkts: number | null, flags: string | null, arrow: boolean | null, totalsOnly: boolean): boolean | null {
@@ -167,7 +187,7 @@ function flagsText(rec: ExtractedRecord): string {
   return 'no flags or state';
 }
 
-function flagName(set: Set<string>): string {
+function flagName(set: ReadonlySet<string>): string {
   if (set.size === 0) return 'no flags (NULL)';
   if (set.has('S') && set.has('F')) return 'SYN-FIN';
   if (set.has('F') && set.has('P') && set.has('U') && !set.has('A')) return 'FIN-PSH-URG (Xmas)';
@@ -266,7 +286,7 @@ function small(s: Side): boolean {
   return s.pkts !== null && s.bytes !== null && s.pkts > 0 && s.bytes / s.pkts <= DATA_BYTES_PER_PACKET;
 }
 
-function decideTcpState(o: Side, r: Side, rec: ExtractedRecord, mark: DirMark | null): Decision {
+function decideTcpState(o: Side, r: Side, rec: ExtractedRecord, mark: Readonly<DirMark> | null): Decision {
   const state = (rec.state ?? '').trim();
   const word = state.toUpperCase();
   const noHandshake = mark?.middle.includes('?') ?? false;
@@ -441,9 +461,10 @@ function buildEvidence(rec: ExtractedRecord, or: Oriented, d: Decision, actor: s
     if (or.resp.sent === false) parts.push(', nothing back');
     else if (rc && or.resp.pkts) parts.push(`, ${rc} back`);
   }
-  let text = parts.join('') + `: ${d.reason}`;
-  if (actor && d.actorIsResponder) text += ` (sent by ${actor})`;
-  return text;
+  parts.push(': ', d.reason);
+  if (actor && d.actorIsResponder) parts.push(' (sent by ', actor, ')');
+  // one join: a flat string, which the whitespace and full-stop tests below read without copying
+  return parts.join('');
 }
 
 function cmdExeNote(rec: ExtractedRecord): string {
