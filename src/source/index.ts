@@ -1,9 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
-import { mboxReader } from 'mbox-reader';
 import { binaryReason } from '../mail/parse.js';
+import { splitMbox, type MboxMessage } from './mbox.js';
 
 /**
  * Where posts come from on the command line: mbox files (streamed), Maildir folders, folders of
@@ -188,134 +187,28 @@ async function readStdin(stream: NodeJS.ReadableStream, maxBytes: number): Promi
 
 // ------------------------------------------------------------------ mbox
 
-/**
- * Sits between the file and mbox-reader: passes whole lines only, counts each message's bytes and
- * drops the rest of a message once it passes the cap (so mbox-reader never holds more than the cap),
- * and notes whether the file ended mid-line.
- */
-class MboxGuard extends Transform {
-  /** message number (1-based, as mbox-reader counts `From ` lines) → bytes seen */
-  readonly oversize = new Map<number, number>();
-  endedMidLine = false;
-  private messageNo = 0;
-  private messageBytes = 0;
-  private dropping = false;
-  private partial: Buffer[] = [];
-  private partialBytes = 0;
-  private partialDropped = false;
-
-  constructor(readonly maxBytes: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    const out: Buffer[] = [];
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl < 0) {
-        this.addPartial(chunk.subarray(start));
-        break;
-      }
-      this.line(chunk.subarray(start, nl + 1), out);
-      start = nl + 1;
-    }
-    if (out.length) this.push(Buffer.concat(out));
-    cb();
-  }
-
-  override _flush(cb: TransformCallback): void {
-    if (this.partialBytes > 0 || this.partialDropped) {
-      this.endedMidLine = true;
-      const out: Buffer[] = [];
-      this.line(Buffer.alloc(0), out);
-      if (out.length) this.push(Buffer.concat(out));
-    }
-    cb();
-  }
-
-  private addPartial(buf: Buffer): void {
-    if (buf.length === 0) return;
-    if (this.partialDropped) {
-      this.partialBytes += buf.length;
-      return;
-    }
-    this.partial.push(buf);
-    this.partialBytes += buf.length;
-    if (this.partialBytes > this.maxBytes) {
-      // one line longer than a whole message may be: it is dropped and makes its message oversize
-      // (mbox-reader then never sees it, so message numbers stay aligned even if it began "From ")
-      this.partial = [];
-      this.partialDropped = true;
-    }
-  }
-
-  private line(tail: Buffer, out: Buffer[]): void {
-    let piece: Buffer;
-    let bytes: number;
-    if (this.partialDropped) {
-      bytes = this.partialBytes + tail.length;
-      this.partialDropped = false;
-      this.partial = [];
-      this.partialBytes = 0;
-      this.count(bytes);
-      return;
-    }
-    if (this.partial.length) {
-      piece = Buffer.concat([...this.partial, tail]);
-      this.partial = [];
-      this.partialBytes = 0;
-    } else piece = tail;
-    bytes = piece.length;
-    if (bytes >= 5 && piece[0] === 0x46 && piece.subarray(0, 5).toString('latin1') === 'From ') {
-      this.messageNo++;
-      this.messageBytes = 0;
-      this.dropping = false;
-      out.push(piece);
-      return;
-    }
-    if (this.messageNo === 0) {
-      out.push(piece);
-      return;
-    }
-    this.count(bytes);
-    if (!this.dropping) out.push(piece);
-  }
-
-  private count(bytes: number): void {
-    if (this.messageNo === 0) return;
-    this.messageBytes += bytes;
-    if (this.messageBytes > this.maxBytes) {
-      this.dropping = true;
-      this.oversize.set(this.messageNo, this.messageBytes);
-    }
-  }
-}
-
 async function* readMbox(path: string, maxBytes: number): AsyncGenerator<SourceItem> {
-  const guard = new MboxGuard(maxBytes);
   const file = createReadStream(path);
-  file.on('error', (err) => guard.destroy(err));
-  file.pipe(guard);
+  const state = { endedMidLine: false };
   let n = 0;
   // one message of look-ahead: only the last one can be cut off by a truncated file
-  let held: { n: number; content: Buffer } | null = null;
+  let held: MboxMessage | null = null;
   try {
-    for await (const m of mboxReader(guard)) {
-      n++;
-      if (held) yield mboxItem(path, held.n, held.content, guard);
-      held = { n, content: m.content };
+    for await (const m of splitMbox(file as AsyncIterable<Buffer>, maxBytes, state)) {
+      n = m.n;
+      if (held) yield mboxItem(path, held, maxBytes);
+      held = m;
     }
   } catch (err) {
-    if (held) yield mboxItem(path, held.n, held.content, guard);
+    if (held) yield mboxItem(path, held, maxBytes);
     held = null;
     yield { kind: 'error', input: `${path}#${n + 1}`, message: `${path}: reading the mbox failed after ${n} message(s): ${why(err)}` };
   } finally {
     file.destroy();
   }
   if (!held) return;
-  const last = mboxItem(path, held.n, held.content, guard);
-  const cut = last.kind === 'message' ? truncation(held.content, guard.endedMidLine) : null;
+  const last = mboxItem(path, held, maxBytes);
+  const cut = last.kind === 'message' && held.content ? truncation(held.content, state.endedMidLine) : null;
   if (cut && !cut.headersComplete) {
     yield { kind: 'error', input: last.input, message: `${last.input}: truncated mbox: ${cut.reason}; the message was skipped` };
     return;
@@ -324,13 +217,12 @@ async function* readMbox(path: string, maxBytes: number): AsyncGenerator<SourceI
   if (cut) yield { kind: 'error', input: last.input, message: `${last.input}: truncated mbox: ${cut.reason}; what was there was read` };
 }
 
-function mboxItem(path: string, n: number, content: Buffer, guard: MboxGuard): SourceItem {
-  const input = `${path}#${n}`;
-  const big = guard.oversize.get(n);
-  if (big !== undefined) {
-    return { kind: 'error', input, message: `${input}: message of ${big} bytes is over the ${guard.maxBytes}-byte size limit; skipped` };
+function mboxItem(path: string, m: MboxMessage, maxBytes: number): SourceItem {
+  const input = `${path}#${m.n}`;
+  if (m.content === null) {
+    return { kind: 'error', input, message: `${input}: message of ${m.bytes} bytes is over the ${maxBytes}-byte size limit; skipped` };
   }
-  return checked(input, content);
+  return checked(input, m.content);
 }
 
 /** Signs that the last message of an mbox was cut off, or null. */
