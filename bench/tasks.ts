@@ -169,6 +169,43 @@ async function postalMimeOnly(path: string): Promise<Out> {
  * breakdown. Process CPU time (user+system, all threads) per stage, so other load on the machine
  * does not move the shares.
  */
+/** Messages out of the mbox with src/source/mbox.ts (the Buffer splitter readInputs uses), nothing else: compare with `split`. */
+async function splitBuffer(path: string): Promise<Out> {
+  const { splitMbox } = await import('../src/source/mbox.js');
+  let n = 0;
+  let bytes = 0;
+  for await (const m of splitMbox(createReadStream(path) as AsyncIterable<Buffer>, 25 * 1024 * 1024)) {
+    n++;
+    bytes += m.content?.length ?? 0;
+  }
+  return { messages: n, bytes };
+}
+
+/**
+ * Split + the lean MIME reader of src/mail/lean.ts (what parseMail uses first), with simpleParser
+ * for the messages it leaves to mailparser, as parseMail does: compare with `mailparser`.
+ */
+async function leanReader(path: string): Promise<Out> {
+  const { parseLean } = await import('../src/mail/lean.js');
+  let n = 0;
+  let lean = 0;
+  let textChars = 0;
+  for await (const m of messages(path)) {
+    const nl = m.indexOf(10);
+    const raw = m.subarray(0, 5).toString('latin1') === 'From ' && nl >= 0 ? m.subarray(nl + 1) : m;
+    const parts = parseLean(raw);
+    n++;
+    if (parts) {
+      lean++;
+      textChars += parts.text?.length ?? 0;
+    } else {
+      const parsed = await simpleParser(raw, PARSER_OPTIONS);
+      textChars += parsed.text?.length ?? 0;
+    }
+  }
+  return { messages: n, lean, textChars };
+}
+
 async function stages(path: string): Promise<Out> {
   const { readInputs } = await import('../src/source/index.js');
   const { parseMail } = await import('../src/mail/parse.js');
@@ -500,6 +537,12 @@ switch (mode) {
     break;
   case 'mailparser-strip':
     done(await mailparserStrip(a!));
+    break;
+  case 'split-buffer':
+    done(await splitBuffer(a!));
+    break;
+  case 'lean':
+    done(await leanReader(a!));
     break;
   case 'postal-mime':
     done(await postalMimeOnly(a!));
