@@ -551,6 +551,11 @@ const HEADER_KEY_STARTS = new Set(
   [...Object.keys(HEADER_KEYS), '*', 'constructor', '__proto__'].flatMap((k) => [k.charCodeAt(0), k.toUpperCase().charCodeAt(0)]),
 );
 
+/** The first characters, in either case, of the keys that name the sender, and '*' (a bold key). */
+const FROM_KEY_STARTS = new Set(
+  [...Object.keys(HEADER_KEYS).filter((k) => HEADER_KEYS[k] === 'from'), '*'].flatMap((k) => [k.charCodeAt(0), k.toUpperCase().charCodeAt(0)]),
+);
+
 /** `From: X` / `*Sent:* ...`: the key (lower-case) and value of a quoted header line. */
 function headerLine(s: string): { key: string; value: string } | null {
   const early = s.indexOf(':');
@@ -573,9 +578,12 @@ function headerLine(s: string): { key: string; value: string } | null {
 function outlookHeaderAt(items: Item[], i: number): { end: number; author: Party | null } | null {
   const s = head(items[i]!.text);
   const dashed = isOriginalMessageLine(s);
-  // without the dashed line the block must open with From: (most lines are no header at all)
-  const first = dashed ? null : headerLine(s);
+  // without the dashed line the block must open with From: (most lines are no header at all);
+  // a line that is a header of another key holds a ':', which no Lotus sender line does
+  let first: { key: string; value: string } | null = null;
   if (!dashed) {
+    if (!FROM_KEY_STARTS.has(s.charCodeAt(trimStartAt(s)))) return lotusHeaderAt(items, i);
+    first = headerLine(s);
     if (!first) return lotusHeaderAt(items, i);
     if (HEADER_KEYS[first.key] !== 'from') return null;
   }
