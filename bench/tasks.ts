@@ -433,7 +433,8 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
   rmSync(dbPath, { force: true });
   rmSync(`${dbPath}-wal`, { force: true });
   rmSync(`${dbPath}-shm`, { force: true });
-  const store = new Store(dbPath);
+  // as the running bot opens it (src/bot/run.ts): checkpoints on a worker thread
+  const store = new Store(dbPath, { backgroundCheckpoint: true });
   const factory = new PostFactory(seed, undefined, 'hist');
   const templates: PA[] = [];
   let templateObs = 0;

@@ -62,7 +62,8 @@ async function assemble(loaded: LoadedConfig, opts: RunOptions): Promise<Parts> 
   const cwd = opts.cwd ?? process.cwd();
   const log = opts.log ?? createLogger(config.logLevel);
   const dbPath = resolvePath(cwd, config.db);
-  const store = new Store(dbPath);
+  // checkpoints on a worker thread: a burst of posts (a backfill) never waits for one in a commit
+  const store = new Store(dbPath, { backgroundCheckpoint: true });
   const killSwitchFile = resolvePath(cwd, config.killSwitchFile);
   const transport =
     opts.transport ??

@@ -13,6 +13,17 @@ import { runMigrations } from './migrations.js';
 import { groupKey } from '../correlate/correlate.js';
 import { Aggregates, emptyTouched, type Touched } from './aggregates.js';
 import { decimalQuadBytes } from '../net/ipv4.js';
+import { BackgroundCheckpointer, type CheckpointResult } from './checkpointer.js';
+
+export interface StoreOptions {
+  /**
+   * WAL checkpoints on a worker thread with its own connection, asked for after each commit, so a
+   * post's commit never waits for one (the running bot uses it; off by default: one thread per store)
+   */
+  backgroundCheckpoint?: boolean;
+  /** SQLite's page cache in KB (default 65,536: 64 MB) */
+  cacheKb?: number;
+}
 
 /** Post bodies longer than this are not kept (the LLM layer then sees the post without its text). */
 export const MAX_STORED_TEXT = 256 * 1024;
@@ -86,15 +97,26 @@ export class Store {
   private readonly agg: Aggregates;
   private readonly statements = new Map<string, Statement>();
 
-  constructor(path: string) {
+  /** checkpoints on a worker thread (opts.backgroundCheckpoint), else null */
+  private readonly checkpointer: BackgroundCheckpointer | null;
+
+  constructor(path: string, opts: StoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new BetterSqlite3(path);
     this.db.pragma('journal_mode = WAL');
+    // a commit is not synced; the WAL is synced at each checkpoint. A process crash loses nothing
+    // committed; a power cut may lose the last commits, and with them the IMAP cursor (same
+    // database), so those posts are read and handled again, not lost.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // random index pages of a large store stay in memory between posts (default: 16 MB)
+    this.db.pragma(`cache_size = ${-(opts.cacheKb ?? 65_536)}`);
+    this.checkpointer = opts.backgroundCheckpoint && path !== ':memory:' ? new BackgroundCheckpointer(path) : null;
     // a checkpoint writes the WAL's pages back and syncs (tens to hundreds of ms on a slow disk):
-    // the bot runs one when idle (checkpoint()); this bound (~40 MB of WAL) only catches a long busy spell
-    this.db.pragma('wal_autocheckpoint = 10000');
+    // the bot runs one when idle (checkpoint()) or on a worker thread after each commit
+    // (backgroundCheckpoint); this bound (~40 MB of WAL, ~400 MB with the worker) only catches a
+    // long busy spell or a failed worker
+    this.db.pragma(`wal_autocheckpoint = ${this.checkpointer ? 100_000 : 10_000}`);
     runMigrations(this.db);
     migrateOutbox(this.db);
     this.agg = new Aggregates(this.db, groupKey);
@@ -126,7 +148,13 @@ export class Store {
 
   /** Copies the WAL back into the database without waiting for readers (for idle moments, off the per-post path). */
   checkpoint(): void {
-    if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)');
+    if (this.checkpointer?.alive) this.checkpointer.poke();
+    else if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  /** What the worker thread's last checkpoint reported (null: none yet, or no worker). */
+  lastBackgroundCheckpoint(): CheckpointResult | null {
+    return this.checkpointer?.last ?? null;
   }
 
   /** A prepared statement, made once per SQL text (preparing costs more than running most of these). */
@@ -137,11 +165,14 @@ export class Store {
   }
 
   close(): void {
+    this.checkpointer?.close();
     if (this.db.open) this.db.close();
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    const out = this.db.transaction(fn)();
+    if (this.checkpointer && !this.db.inTransaction) this.checkpointer.poke();
+    return out;
   }
 
   // ---- meta
@@ -253,7 +284,7 @@ export class Store {
    * many posts were new. Batches of a few thousand posts keep the transaction's memory bounded.
    */
   savePosts(items: Iterable<{ analysis: PostAnalysis; day: string; at: string }>, groupKeyOf: (o: Observation) => string): number {
-    return this.transaction(() => {
+    const saved = this.db.transaction(() => {
       const touched = emptyTouched();
       const threads = new Set<string>();
       this.agg.discard();
@@ -262,7 +293,11 @@ export class Store {
       this.agg.flush(touched, threads);
       for (const thread of threads) this.agg.checkThread(thread, touched);
       return saved;
-    });
+    })();
+    // a batch writes ~10 WAL pages per observation: copied back here, in the import's time, so the
+    // WAL does not outgrow what the bot's checkpoints keep up with and the next post finds it short
+    if (!this.db.inTransaction) this.db.pragma('wal_checkpoint(PASSIVE)');
+    return saved;
   }
 
   /** The post's own rows and its observations' shares (left pending for agg.flush); false if it was stored before. */
