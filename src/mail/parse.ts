@@ -583,6 +583,8 @@ function decodeText(raw: Buffer): { text: string; warnings: string[] } {
 
 // ------------------------------------------------------------------ dates
 
+const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const COMMON_DATE = /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2})(?::(\d{2}))? ([+-])(\d{2})(\d{2})$/;
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const ZONES: Record<string, number> = {
   ut: 0, utc: 0, gmt: 0, z: 0,
@@ -607,6 +609,16 @@ export function parseMailDate(value: string | null): { iso: string; offsetMinute
   if (iso) {
     const off = iso[7] ? zoneMinutes(iso[7]) : 0;
     return build(+iso[1]!, +iso[2]!, +iso[3]!, +iso[4]!, +iso[5]!, iso[6] ? +iso[6] : 0, off ?? 0);
+  }
+  const common = COMMON_DATE.exec(s);
+  if (common) {
+    // `Thu, 06 Sep 2001 10:49:20 +0100`, nearly every Date header: the token walk below gives the same
+    const zh = +common[8]!;
+    const zm = +common[9]!;
+    if (zh <= 14 && zm <= 59) {
+      const off = (common[7] === '-' ? -1 : 1) * (zh * 60 + zm);
+      return build(+common[3]!, MONTH_NAMES.indexOf(common[2]!) + 1, +common[1]!, +common[4]!, +common[5]!, common[6] ? +common[6] : 0, off);
+    }
   }
   const tokens = s
     .replace(/\([^()]{0,100}\)/g, ' ')
