@@ -42,6 +42,7 @@ function timeMs(o: Observation): number | null {
 export function joinAlertsToFlows(obs: readonly Observation[]): Array<{ alert: string; flow: string }> {
   // Only flows that share an alert's 5-tuple can join: the alerts' keys are worked out first, so a
   // corpus of flows alone (or alerts alone) costs one pass and no key per record of the other kind.
+  if (!obs.some(isFlowObservation)) return [];
   const alerts: Array<{ key: string; t: number; a: Observation }> = [];
   const alertKeys = new Set<string>();
   const alertAddrs = new Set<string>();
