@@ -46,31 +46,58 @@ async function writeStreamedArray(items: AsyncIterable<unknown> | Iterable<unkno
   if (w.add(n === 0 ? '[]' : '\n  ]')) await w.flush();
 }
 
-/** Collects pieces into ~64 KB writes and waits for the stream to drain when it asks to. */
+/**
+ * Encodes pieces into a 256 KB buffer and writes it when full, waiting for the stream to take it
+ * before the buffer is filled again. Encoding at once (instead of concatenating strings until a
+ * chunk is full) lets every piece die young: a large document's pieces are garbage for the
+ * young generation, not promoted strings the old generation has to grow for.
+ */
 class ChunkWriter {
-  private buf = '';
+  private buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
 
   constructor(private readonly out: NodeJS.WritableStream) {}
 
-  /** true when a chunk is full and should be flushed */
+  /** true when the buffer is nearly full and should be flushed */
   add(piece: string): boolean {
-    this.buf += piece;
+    if (piece.length * 3 > this.buf.length - this.used) {
+      // may not fit (UTF-8 takes up to 3 bytes a UTF-16 unit): first flush what is there, synchronously
+      // queued; a piece larger than the buffer goes on its own
+      if (this.used > 0) this.queue();
+      if (piece.length * 3 > this.buf.length) {
+        this.pending.push(Buffer.from(piece));
+        return true;
+      }
+    }
+    this.used += this.buf.write(piece, this.used);
     return this.full;
   }
 
   get full(): boolean {
-    return this.buf.length >= 1 << 16;
+    return this.pending.length > 0 || this.used >= this.buf.length - FLUSH_MARGIN;
   }
 
-  flush(): Promise<void> {
-    const text = this.buf;
-    this.buf = '';
-    return new Promise((resolve) => {
-      if (this.out.write(text)) resolve();
-      else this.out.once('drain', () => resolve());
-    });
+  private pending: Buffer[] = [];
+
+  private queue(): void {
+    this.pending.push(this.buf.subarray(0, this.used));
+    this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
+  }
+
+  async flush(): Promise<void> {
+    if (this.used > 0) this.queue();
+    const chunks = this.pending;
+    this.pending = [];
+    for (const chunk of chunks) {
+      if (!this.out.write(chunk)) await new Promise<void>((resolve) => this.out.once('drain', () => resolve()));
+    }
   }
 }
+
+const CHUNK_BYTES = 256 * 1024;
+/** flushed once less than this is left, so most pieces fit whole */
+const FLUSH_MARGIN = 16 * 1024;
 
 function isPlainObject(value: unknown): boolean {
   return value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON !== 'function';

@@ -227,6 +227,8 @@ export class GroupAccumulator {
   private readonly memberTarget = new Int32List();
   /** ACTOR_QUAD / TARGET_QUAD: the number above is the address; otherwise it is in the group's `others` */
   private readonly memberKind = new Uint8List();
+  /** groupPrefix of the dotted quads, by their first two bytes */
+  private readonly prefixOf16 = new Map<number, string>();
 
   /**
    * keep: how a string the groups hold on to is kept. A caller whose observations are parsed from
@@ -237,10 +239,20 @@ export class GroupAccumulator {
 
   /** Adds an observation that is not a duplicate; `ref` names it in the finding's observations. */
   add(o: Observation, thread: string, ref: number): void {
-    // kept before groupPrefix sees it: prefix.ts caches its parses by the address string
-    const actor = o.actor === null ? null : this.keep(o.actor);
-    const prefix16 = groupPrefix(actor);
-    if (prefix16 === null) return;
+    const actor = o.actor;
+    if (actor === null) return;
+    const actorQuad = quadNumber(actor);
+    let prefix16: string | null;
+    if (actorQuad !== null) {
+      // a dotted quad's /16 is its first two bytes: groupPrefix once per /16, not per observation
+      const hi = actorQuad >>> 16;
+      prefix16 = this.prefixOf16.get(hi) ?? null;
+      if (prefix16 === null) this.prefixOf16.set(hi, (prefix16 = groupPrefix(this.keep(actor)) as string));
+    } else {
+      // kept before groupPrefix sees it: prefix.ts caches its parses by the address string
+      prefix16 = groupPrefix(this.keep(actor));
+      if (prefix16 === null) return;
+    }
     const behaviour = behaviourOfObservation(o);
     const key = groupKeyOf(o, behaviour, prefix16);
     let g = this.groups.get(key);
@@ -276,9 +288,8 @@ export class GroupAccumulator {
     g.tail = m;
     g.count++;
     let kind = 0;
-    const actorQuad = quadNumber(actor as string); // not null: groupPrefix parsed it
     if (actorQuad !== null) kind |= ACTOR_QUAD;
-    else (g.otherActors ??= new Set()).add(actor as string);
+    else if (!g.otherActors?.has(actor)) (g.otherActors ??= new Set()).add(this.keep(actor));
     let targetQuad: number | null = null;
     if (o.target) {
       targetQuad = quadNumber(o.target);
