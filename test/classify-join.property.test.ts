@@ -78,7 +78,7 @@ describe('joinAlertsToFlows matches the reference index', () => {
             const a = { ...g.alert, kind: 'alert' };
             obs.push(build(a, `a${gi}`));
             g.flows.forEach((f, fi) => {
-              const spec = {
+              const spec: Parameters<typeof build>[0] = {
                 ...a,
                 kind: f.kind,
                 src: f.swap ? a.dst : a.src,
