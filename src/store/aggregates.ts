@@ -489,19 +489,29 @@ export class Aggregates {
    * groups it names, else all of them); records the changes and touches the groups concerned.
    */
   checkThread(thread: string, t: Touched): void {
-    const groups = (this.s.groupsOfThread.all(thread) as Array<{ grp: string }>).map((r) => {
-      const parts = splitGroup(r.grp)!;
-      return { grp: r.grp, behaviour: parts.behaviour, prefix16: parts.prefix16, dport: this.groupPort(r.grp) };
-    });
-    const want = new Map<string, { stmt: number; grp: string; org: string }>();
+    const same: Array<{ id: number; s: ProseStatement }> = [];
     for (const row of this.s.stmtsOfThread.all(thread) as Array<{ id: number; json: string }>) {
       const s = JSON.parse(row.json) as ProseStatement;
-      if (s.polarity !== 'same' || !s.org || groups.length === 0) continue;
+      if (s.polarity === 'same' && s.org) same.push({ id: row.id, s });
+    }
+    const appliedRows = this.s.applied.all(thread) as Array<{ stmt: number; grp: string }>;
+    // most threads have no "same here": nothing to apply or undo, and their groups need not be read
+    if (same.length === 0 && appliedRows.length === 0) return;
+    const groups =
+      same.length === 0
+        ? []
+        : (this.s.groupsOfThread.all(thread) as Array<{ grp: string }>).map((r) => {
+            const parts = splitGroup(r.grp)!;
+            return { grp: r.grp, behaviour: parts.behaviour, prefix16: parts.prefix16, dport: this.groupPort(r.grp) };
+          });
+    const want = new Map<string, { stmt: number; grp: string; org: string }>();
+    for (const { id, s } of same) {
+      if (groups.length === 0) continue;
       const preferred = groups.filter((g) => statementMatches(s, g));
-      for (const g of preferred.length > 0 ? preferred : groups) want.set(`${row.id} ${g.grp}`, { stmt: row.id, grp: g.grp, org: s.org });
+      for (const g of preferred.length > 0 ? preferred : groups) want.set(`${id} ${g.grp}`, { stmt: id, grp: g.grp, org: s.org! });
     }
     const have = new Set<string>();
-    for (const r of this.s.applied.all(thread) as Array<{ stmt: number; grp: string }>) {
+    for (const r of appliedRows) {
       const k = `${r.stmt} ${r.grp}`;
       have.add(k);
       if (!want.has(k)) {
