@@ -122,14 +122,21 @@ export function parseHexDump(
   const first = parseHexRow(lines[start] ?? '', null);
   if (!first) return null;
   const style = first.style;
-  const data = new Uint8Array(MAX_DATA);
+  // grown as rows come (a Snort payload is a few hundred bytes; 64 KiB zeroed per dump was most of the cost)
+  let data = new Uint8Array(256);
   let kept = 0;
   let bytes = 0;
   let i = start;
   let row: HexRow | null = first;
   while (row) {
     for (const b of row.bytes) {
-      if (kept < MAX_DATA) data[kept++] = b;
+      if (kept >= MAX_DATA) break;
+      if (kept === data.length) {
+        const grown = new Uint8Array(Math.min(MAX_DATA, data.length * 2));
+        grown.set(data);
+        data = grown;
+      }
+      data[kept++] = b;
     }
     bytes += row.bytes.length;
     i++;
