@@ -86,13 +86,27 @@ function num(text: string | undefined): number | undefined {
 
 /** A dotted quad with every octet numeric and ≤ 255, else null (masked or not an address). */
 function realAddress(text: string | undefined): string | null {
-  if (!text) return null;
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return null;
+  if (!text || text.length > 15) return null;
+  // four dot-separated runs of 1-3 ASCII digits, each at most 255, read by hand (every alert has two)
+  const octets: number[] = [];
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return null;
+      value = value * 10 + (c - 48);
+    } else if (c === 46) {
+      if (digits === 0 || value > 255 || octets.length === 4) return null;
+      octets.push(value);
+      value = 0;
+      digits = 0;
+    } else {
+      return null;
+    }
   }
-  return parts.map((p) => String(Number(p))).join('.');
+  // written without leading zeros, as a flat string of its own (not a slice of the alert text)
+  return octets.length === 4 ? octets.join('.') : null;
 }
 
 function port(text: string | undefined): number | null {
