@@ -383,7 +383,7 @@ function headerValue(line: string): string {
   return Buffer.from(v, 'binary').toString();
 }
 
-function subjectOf(lines: HeaderLine[]): string | undefined {
+function subjectOf(lines: readonly HeaderLine[]): string | undefined {
   for (const l of lines) {
     if (l.key !== 'subject') continue;
     let v = headerValue(l.line);
@@ -398,14 +398,28 @@ function subjectOf(lines: HeaderLine[]): string | undefined {
 }
 
 /** The first address of the first From header, when it is a plain address; anything else is mailparser's. */
-function fromOf(lines: HeaderLine[]): MailParts['from'] {
+function fromOf(lines: readonly HeaderLine[]): MailParts['from'] {
   const l = lines.find((x) => x.key === 'from');
   if (!l) return undefined;
-  const list = addressparser(headerValue(l.line));
-  const a = list[0];
-  if (!a || a.group || !a.address || !a.address.includes('@') || /\s/.test(a.address)) unhandled();
+  const value = headerValue(l.line);
+  let first = fromCache.get(value);
+  if (first === undefined) {
+    first = firstAddress(value);
+    // a list's posters recur: addressparser was a quarter of the lean reader's time
+    if (fromCache.size >= 2000) fromCache.clear();
+    fromCache.set(value, first);
+  }
+  if (first === null) unhandled();
+  return { first: { name: first.name, address: first.address }, text: undefined };
+}
+
+const fromCache = new Map<string, { name: string; address: string } | null>();
+
+function firstAddress(value: string): { name: string; address: string } | null {
+  const a = addressparser(value)[0];
+  if (!a || a.group || !a.address || !a.address.includes('@') || /\s/.test(a.address)) return null;
   // encoded words and punycode in the address are decoded (or refused) by mailparser
-  if (a.address.includes('=?') || a.address.includes('@xn--')) unhandled();
+  if (a.address.includes('=?') || a.address.includes('@xn--')) return null;
   let name = (a.name || '').toString().trim();
   if (name) {
     try {
@@ -414,5 +428,5 @@ function fromOf(lines: HeaderLine[]): MailParts['from'] {
       // kept as is
     }
   }
-  return { first: { name, address: a.address }, text: undefined };
+  return { name, address: a.address };
 }
