@@ -128,6 +128,20 @@ function isBlank(s: string): boolean {
   return true;
 }
 
+/** A set of character codes below 256, looked up in a table (cheaper than a Set on every line); NaN (past the end) is in none. */
+class CodeSet {
+  private readonly table = new Uint8Array(256);
+  constructor(codes: Iterable<number>) {
+    for (const c of codes) {
+      if (!(c >= 0 && c < 256)) throw new RangeError(`CodeSet holds codes below 256, not ${c}`);
+      this.table[c] = 1;
+    }
+  }
+  has(c: number): boolean {
+    return c < 256 && this.table[c] === 1;
+  }
+}
+
 /** index of the first character s.trim() keeps (s.length for a blank line) */
 function trimStartAt(s: string): number {
   let k = 0;
@@ -547,12 +561,12 @@ const HEADER_KEYS: Record<string, 'from' | 'other'> = {
 };
 
 /** The first characters of HEADER_KEYS' keys in either case, of '*' (a bold key) and of the lower-case names `in` also finds on Object.prototype. */
-const HEADER_KEY_STARTS = new Set(
+const HEADER_KEY_STARTS = new CodeSet(
   [...Object.keys(HEADER_KEYS), '*', 'constructor', '__proto__'].flatMap((k) => [k.charCodeAt(0), k.toUpperCase().charCodeAt(0)]),
 );
 
 /** The first characters, in either case, of the keys that name the sender, and '*' (a bold key). */
-const FROM_KEY_STARTS = new Set(
+const FROM_KEY_STARTS = new CodeSet(
   [...Object.keys(HEADER_KEYS).filter((k) => HEADER_KEYS[k] === 'from'), '*'].flatMap((k) => [k.charCodeAt(0), k.toUpperCase().charCodeAt(0)]),
 );
 
@@ -643,7 +657,7 @@ function hasSpacedParens(s: string): boolean {
 }
 
 /** first characters of the lines lotusHeaderAt reads under the sender: to:, subject:, sent by:, cc:, bcc:, a date */
-const LOTUS_NEXT_STARTS = new Set(Array.from('tTsScCbB0123456789', (c) => c.charCodeAt(0)));
+const LOTUS_NEXT_STARTS = new CodeSet(Array.from('tTsScCbB0123456789', (c) => c.charCodeAt(0)));
 
 /**
  * A line the loop below reads on (trimmed, lower-cased: to:, subject:, sent by:, cc:, bcc:, or a
@@ -782,7 +796,7 @@ function looksLikeRecord(s: string): boolean {
   return s.length >= 30 && DOTTED_QUAD.test(s.length > 400 ? s.slice(0, 400) : s);
 }
 
-const RULE_CHAR_CODES = new Set(Array.from('-_=*~#', (c) => c.charCodeAt(0)));
+const RULE_CHAR_CODES = new CodeSet(Array.from('-_=*~#', (c) => c.charCodeAt(0)));
 
 /** The character of a rule line (`--------`, `________`, `*****`...: 8-300 of one of RULE_CHARS), else null. */
 function ruleChar(s: string): string | null {
