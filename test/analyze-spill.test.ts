@@ -158,7 +158,7 @@ describe('the spill store', () => {
     const dir = mkdtempSync(join(work, 'lines-'));
     const file = new LineFile(join(dir, 'x.jsonl'));
     const lines: string[] = [];
-    for (let i = 0; i < 3000; i++) lines.push(JSON.stringify({ i, s: 'ü→'.repeat(i % 50), pad: 'x'.repeat((i * 7919) % 4000) }));
+    for (let i = 0; i < 3000; i++) lines.push(JSON.stringify({ i, s: 'ü→'.repeat(i % 50), pad: 'x'.repeat(i === 1500 ? 300_000 : (i * 7919) % 4000) }));
     for (const l of lines) file.append(l);
     file.finishWrites();
     expect([...file.lines()]).toEqual(lines);

@@ -201,13 +201,16 @@ export class HashIntTable {
   }
 }
 
-const WRITE_CHUNK = 4 << 20;
+/** bytes written at once; lines are encoded into it as they come, so their strings die young */
+const WRITE_CHUNK = 1 << 20;
+/** bytes read at once when reading back in order: small enough that the decoded text is young-generation garbage */
+const READ_CHUNK = 64 << 10;
 
 /** An append-only file of lines, written in large sequential chunks; remembers each line's byte offset. */
 export class LineFile {
   private readonly fd: number;
-  private pending: string[] = [];
-  private pendingChars = 0;
+  private buf = Buffer.allocUnsafe(WRITE_CHUNK);
+  private used = 0;
   private bytes = 0;
   private readonly offsets = new Float64List();
   private closedForWrite = false;
@@ -223,20 +226,22 @@ export class LineFile {
   /** `line` must not contain a newline (JSON.stringify output never does) */
   append(line: string): void {
     this.offsets.push(this.bytes);
-    const text = `${line}\n`;
-    this.bytes += Buffer.byteLength(text);
-    this.pending.push(text);
-    this.pendingChars += text.length;
-    if (this.pendingChars >= WRITE_CHUNK) this.flush();
+    // UTF-8 takes at most 3 bytes per UTF-16 unit
+    const room = line.length * 3 + 1;
+    if (this.used + room > this.buf.length) {
+      this.flush();
+      if (room > this.buf.length) this.buf = Buffer.allocUnsafe(room);
+    }
+    const n = this.buf.write(line, this.used);
+    this.buf[this.used + n] = 10;
+    this.used += n + 1;
+    this.bytes += n + 1;
   }
 
   flush(): void {
-    if (this.pending.length === 0) return;
-    const data = Buffer.from(this.pending.join(''));
-    this.pending = [];
-    this.pendingChars = 0;
     let off = 0;
-    while (off < data.length) off += writeSync(this.fd, data, off);
+    while (off < this.used) off += writeSync(this.fd, this.buf, off, this.used - off);
+    this.used = 0;
   }
 
   /** The line at index i (after finishWrites). */
@@ -254,15 +259,17 @@ export class LineFile {
   }
 
   finishWrites(): void {
+    if (this.closedForWrite) return;
     this.flush();
     this.closedForWrite = true;
+    this.buf = Buffer.alloc(0);
   }
 
   /** Every line in order, read in large chunks. */
   *lines(): Generator<string> {
     if (!this.closedForWrite) this.finishWrites();
     const size = fstatSync(this.fd).size;
-    const buf = Buffer.allocUnsafe(WRITE_CHUNK);
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
     let carry: Buffer | null = null;
     let pos = 0;
     while (pos < size) {
