@@ -34,7 +34,9 @@ export async function* splitMbox(
   let pieces: Buffer[] | null = [];
   let bytes = 0;
   // bytes of an unfinished line carried into the next chunk
-  let carry: Buffer | null = null;
+  // (kept as pieces: joining them chunk by chunk would copy a long line over and over)
+  let carry: Buffer[] = [];
+  let carryLength = 0;
   let carryDropped = 0;
   let lastByte = -1;
 
@@ -65,10 +67,14 @@ export async function* splitMbox(
     const lastNl = chunk.lastIndexOf(10);
     if (lastNl < 0) {
       // no line ends in this chunk: it all continues the carried line
-      if (carryDropped || (carry?.length ?? 0) + chunk.length > maxBytes) {
-        carryDropped += (carry?.length ?? 0) + chunk.length;
-        carry = null;
-      } else carry = carry ? Buffer.concat([carry, chunk]) : chunk;
+      if (carryDropped || carryLength + chunk.length > maxBytes) {
+        carryDropped += carryLength + chunk.length;
+        carry = [];
+        carryLength = 0;
+      } else {
+        carry.push(chunk);
+        carryLength += chunk.length;
+      }
       continue;
     }
     // complete lines: the carried start of a line, then this chunk up to its last line ending
@@ -79,13 +85,17 @@ export async function* splitMbox(
       carryDropped = 0;
       block = chunk.subarray(first + 1, lastNl + 1);
     } else {
-      block = carry ? Buffer.concat([carry, chunk.subarray(0, lastNl + 1)]) : chunk.subarray(0, lastNl + 1);
+      block = carryLength ? Buffer.concat([...carry, chunk.subarray(0, lastNl + 1)]) : chunk.subarray(0, lastNl + 1);
     }
-    carry = null;
+    carry = [];
+    carryLength = 0;
     if (lastNl + 1 < chunk.length) {
       const tail = chunk.subarray(lastNl + 1);
       if (tail.length > maxBytes) carryDropped = tail.length;
-      else carry = tail;
+      else {
+        carry = [tail];
+        carryLength = tail.length;
+      }
     }
 
     // envelope lines in the block: at its start, or after a line ending
@@ -106,15 +116,16 @@ export async function* splitMbox(
   }
   // the last line without a line ending
   if (carryDropped) dropLine(carryDropped);
-  else if (carry) {
-    if (isFromAt(carry, 0)) {
+  else if (carryLength) {
+    const last = Buffer.concat(carry, carryLength);
+    if (isFromAt(last, 0)) {
       const done = finish();
       if (done) yield done;
       n++;
       inMessage = true;
       pieces = [];
       bytes = 0;
-    } else add(carry);
+    } else add(last);
   }
   state.endedMidLine = lastByte !== -1 && lastByte !== 10;
   const done = finish();
