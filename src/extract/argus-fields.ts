@@ -229,6 +229,20 @@ function protoLetter(proto: string | null): string | null {
 
 /** A service name as ra prints it (possibly cut to `cisco*`) → port number, or null when unknown/ambiguous. */
 export function servicePort(name: string, proto: string | null): number | null {
+  // a paste repeats a few dozen service names: each (name, tcp/udp/other) is looked up once
+  const key = `${protoLetter(proto) ?? '-'}${name}`;
+  let port = servicePorts.get(key);
+  if (port === undefined) {
+    port = lookUpService(name, proto);
+    if (servicePorts.size >= 4096) servicePorts.clear();
+    servicePorts.set(key, port);
+  }
+  return port;
+}
+
+const servicePorts = new Map<string, number | null>();
+
+function lookUpService(name: string, proto: string | null): number | null {
   const lower = name.toLowerCase();
   const letter = protoLetter(proto);
   if (lower.endsWith('*')) {
