@@ -313,7 +313,7 @@ interface Draft {
 }
 
 function finish(d: Draft): MailPost {
-  const text = capText(d.text.replace(/\r\n?/g, '\n'), d.maxTextBytes, d.warnings);
+  const text = capText(d.text.includes('\r') ? d.text.replace(/\r\n?/g, '\n') : d.text, d.maxTextBytes, d.warnings);
   const subject = d.subject === null ? null : d.subject.replace(/\s+/g, ' ').trim().slice(0, MAX_HEADER_VALUE);
   const id = d.messageId ?? stableId(subject, d.date?.iso ?? null, d.from.address, text);
   return {
