@@ -560,9 +560,9 @@ const HEADER_KEYS: Record<string, 'from' | 'other'> = {
   importance: 'other',
 };
 
-/** The first characters of HEADER_KEYS' keys in either case, of '*' (a bold key) and of the lower-case names `in` also finds on Object.prototype. */
+/** The first characters of HEADER_KEYS' keys in either case and of '*' (a bold key). */
 const HEADER_KEY_STARTS = new CodeSet(
-  [...Object.keys(HEADER_KEYS), '*', 'constructor', '__proto__'].flatMap((k) => [k.charCodeAt(0), k.toUpperCase().charCodeAt(0)]),
+  [...Object.keys(HEADER_KEYS), '*'].flatMap((k) => [k.charCodeAt(0), k.toUpperCase().charCodeAt(0)]),
 );
 
 /** The first characters, in either case, of the keys that name the sender, and '*' (a bold key). */
@@ -581,7 +581,8 @@ function headerLine(s: string): { key: string; value: string } | null {
   const colon = t.indexOf(':');
   if (colon <= 0 || colon > 20) return null;
   const key = t.slice(0, colon).trim().toLowerCase();
-  if (!(key in HEADER_KEYS)) return null;
+  // own keys only: `constructor:` or `__proto__:` at the start of a quoted line is no header
+  if (!Object.hasOwn(HEADER_KEYS, key)) return null;
   return { key, value: t.slice(colon + 1).trim() };
 }
 
