@@ -493,12 +493,17 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
   });
   const bot = new Bot({ config, store, outbox, log });
   const times: number[] = [];
+  // CPU of the process (all threads) during each post: on a shared, loaded machine the wall time also holds the wait for a core
+  const cpuTimes: number[] = [];
   const obsCounts: number[] = [];
   for (let i = 0; i < newPosts; i++) {
     const p = factory.next({ forceRecords: true });
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const r = await bot.handle(Buffer.from(p.raw), `new#${i}`);
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuTimes.push((c.user + c.system) / 1000);
     obsCounts.push(r.observations ?? 0);
     if (r.outcome !== 'analyzed') throw new Error(`post ${i}: ${r.outcome} ${r.reason ?? ''}`);
   }
@@ -516,6 +521,8 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
     p50Ms: quantile(sorted, 0.5),
     p95Ms: quantile(sorted, 0.95),
     maxMs: sorted[sorted.length - 1],
+    cpuP50Ms: quantile([...cpuTimes].sort((x, y) => x - y), 0.5),
+    cpuP95Ms: quantile([...cpuTimes].sort((x, y) => x - y), 0.95),
   };
 }
 
