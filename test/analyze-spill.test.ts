@@ -11,7 +11,7 @@ import { DEFAULT_SHAPE, writeArchive } from '../bench/generate.js';
 import { analyzePost } from '../src/analyze/post.js';
 import { analyzeInputs, analyzeInputsToJson, type AnalyzeOptions } from '../src/analyze/run.js';
 import { SpillCorpus } from '../src/analyze/spill.js';
-import { hash96, HashIntTable, LineFile, StringTable } from '../src/analyze/spill-store.js';
+import { hash96, HashIntTable, IdTable, LineFile, StringTable } from '../src/analyze/spill-store.js';
 import { writeJsonDocument } from '../src/cli/json-out.js';
 import { parseMail } from '../src/mail/parse.js';
 import { seedArchive } from './helpers/seed-archive.js';
@@ -170,5 +170,9 @@ describe('the spill store', () => {
     for (let i = 0; i < 20_000; i++) table.push(`obs-${i}-ü`);
     expect(table.get(0)).toBe('obs-0-ü');
     expect(table.get(19_999)).toBe('obs-19999-ü');
+    const ids = new IdTable();
+    const samples = ['obs-0123456789abcdef', 'obs-ffffffff00000000', 'obs-0123456789ABCDEF', 'obs-short', 'x', 'obs-0123456789abcdeg', ''];
+    for (const id of samples) ids.push(id);
+    samples.forEach((id, i) => expect(ids.get(i)).toBe(id));
   });
 });

@@ -112,6 +112,56 @@ export class StringTable {
 }
 
 /**
+ * Observation ids by index: `obs-` and 16 hex digits (what stableId makes) as two 32-bit numbers,
+ * 9 bytes an id; anything else in a StringTable.
+ */
+export class IdTable {
+  private readonly hi = new Int32List();
+  private readonly lo = new Int32List();
+  private readonly packed = new Uint8List();
+  private readonly others = new StringTable();
+
+  push(id: string): void {
+    if (id.length === 20 && id.startsWith('obs-')) {
+      const h = hexWord(id, 4);
+      const l = hexWord(id, 12);
+      if (h !== null && l !== null) {
+        this.hi.push(h);
+        this.lo.push(l);
+        this.packed.push(1);
+        return;
+      }
+    }
+    this.hi.push(0);
+    this.lo.push(this.others.push(id));
+    this.packed.push(0);
+  }
+
+  get(i: number): string {
+    if (this.packed.get(i) === 0) return this.others.get(this.lo.get(i));
+    return `obs-${hex8(this.hi.get(i))}${hex8(this.lo.get(i))}`;
+  }
+}
+
+/** 8 lower-case hex digits at `at` as a 32-bit number, or null */
+function hexWord(s: string, at: number): number | null {
+  let v = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = s.charCodeAt(i);
+    let d: number;
+    if (c >= 48 && c <= 57) d = c - 48;
+    else if (c >= 97 && c <= 102) d = c - 87;
+    else return null;
+    v = (v << 4) | d;
+  }
+  return v;
+}
+
+function hex8(v: number): string {
+  return (v >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
  * 96 bits of a string in three 32-bit lanes (multiplicative hashing with a final cross-mix). Two
  * different keys share a value with probability ~n²/2⁹⁷ for n keys (~10⁻¹⁷ at a million keys).
  */

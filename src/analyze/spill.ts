@@ -17,7 +17,7 @@ import { ThreadIndex } from '../mail/thread.js';
 import { writeJsonDocument } from '../cli/json-out.js';
 import { inheritsReporter, partyKey, quotedReporterResolver } from './corpus.js';
 import { flatCopy } from './post.js';
-import { hash32, hash96, HashIntTable, Int32List, LineFile, StringTable, Uint8List } from './spill-store.js';
+import { hash32, hash96, HashIntTable, IdTable, Int32List, LineFile, Uint8List } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
 const QUOTED = 1;
@@ -58,7 +58,7 @@ export class SpillCorpus {
   private readonly partyIdOfKey = new Map<string, number>();
   private readonly partyIdOf = new Map<Party, number>();
 
-  private readonly ids = new StringTable();
+  private readonly ids = new IdTable();
   private readonly obsPost = new Int32List();
   private readonly obsFlags = new Uint8List();
   private readonly obsReporter = new Int32List();

@@ -424,11 +424,11 @@ interface Group {
   needles?: Needles;
 }
 
-/** A finding whose observation ids are still references into the caller's corpus (GroupFinding.members). */
+/** A finding whose observation ids are still references into the caller's corpus. */
 export interface PendingFinding {
   finding: Omit<Finding, 'observations'> & { observations?: string[] };
-  /** group findings: the members' references; same-traffic findings carry their ids already */
-  members: readonly number[] | null;
+  /** group findings: the members' references, listed when asked (one finding's at a time); same-traffic findings carry their ids already */
+  members: (() => number[]) | null;
 }
 
 /**
@@ -511,7 +511,7 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
       summary,
     };
     if (family) f.family = family;
-    out.push({ finding: f, members: acc.membersOf(g) });
+    out.push({ finding: f, members: () => acc.membersOf(g) });
   }
   for (const f of sameTraffic) out.push({ finding: f, members: null });
 
@@ -525,7 +525,7 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
 
 /** The finding with its member references turned into observation ids (the key stays where the literal put it). */
 export function resolveFinding(p: PendingFinding, idOf: (ref: number) => string): Finding {
-  if (p.members !== null) p.finding.observations = p.members.map(idOf);
+  if (p.members !== null) p.finding.observations = p.members().map(idOf);
   return p.finding as Finding;
 }
 
