@@ -244,7 +244,7 @@ export function completeQuotedReporters(
 
 /** Who a quoted observation without an address is attributed to (completeQuotedReporters), or undefined to leave it. */
 export function quotedReporterResolver(
-  posts: ReadonlyArray<Pick<Post, 'id' | 'from'>>,
+  posts: Iterable<Pick<Post, 'id' | 'from'>>,
   parentOf: ReadonlyMap<string, string>,
 ): (o: Pick<Observation, 'quoted' | 'reporter' | 'post'>) => Party | undefined {
   const byName = new Map<string, Party>();

@@ -50,7 +50,7 @@ export class SpillCorpus {
   private readonly postIndex = new Map<string, number>();
   private readonly postFrom = new Int32List();
   private readonly parentOf = new Map<string, string>();
-  private readonly threads = new ThreadIndex();
+  private threads = new ThreadIndex();
   private readonly statements: ProseStatement[] = [];
   private readonly errors: InputError[] = [];
 
@@ -223,12 +223,17 @@ export class SpillCorpus {
       const p = this.postIndex.get(s.post);
       if (p !== undefined) s.thread = threadOf[p] as string;
     }
+    // what only the corpus-wide steps needed is let go before the document is written
+    this.threads = new ThreadIndex();
+    this.postIndex.clear();
 
     // quoted reporters: a name known from the corpus, or the author of the post replied to
     const reporter = this.obsReporter;
-    const posts = this.postIds.map((id, p) => ({ id, from: this.parties[this.postFrom.get(p)] as Party }));
-    const reporterOf = quotedReporterResolver(posts, this.parentOf);
-    posts.length = 0;
+    const self = this;
+    function* posts(): Generator<{ id: string; from: Party }> {
+      for (let p = 0; p < postCount; p++) yield { id: self.postIds[p] as string, from: self.parties[self.postFrom.get(p)] as Party };
+    }
+    const reporterOf = quotedReporterResolver(posts(), this.parentOf);
     const probe = { quoted: true, reporter: this.parties[0] as Party, post: '' };
     for (let i = 0; i < n; i++) {
       if ((this.obsFlags.get(i) & QUOTED) === 0) continue;
@@ -238,6 +243,7 @@ export class SpillCorpus {
       const r = reporterOf(probe);
       if (r) reporter.set(i, this.partyId(r));
     }
+    this.parentOf.clear();
 
     // duplicates (markDuplicates), then reporters inherited from the originals
     const duplicateOf = new Int32Array(n);
@@ -255,7 +261,6 @@ export class SpillCorpus {
 
     const acc = new GroupAccumulator(flatCopy);
     const joinedAlerts = new Map<number, Observation>();
-    const self = this;
     function* postsOut(): Generator<Post> {
       let p = 0;
       for (const line of self.postFile.lines()) {
