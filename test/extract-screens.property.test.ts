@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { extractArgus } from '../src/extract/argus.js';
 import { extractRecords } from '../src/extract/index.js';
 import { extractNetfilter } from '../src/extract/netfilter.js';
-import { withoutScreens } from '../src/extract/screen.js';
+import { isSpaceCode, withoutScreens } from '../src/extract/screen.js';
 import { extractSnort } from '../src/extract/snort.js';
 import { extractSuricata } from '../src/extract/suricata.js';
 import { extractTcpdump } from '../src/extract/tcpdump.js';
@@ -51,21 +51,30 @@ function same(lines: readonly string[]): void {
 }
 
 /** What mail clients and posters do to record lines: wrap, join, indent, edit, insert the characters the screens look for. */
-const EDIT_PIECES = [' > ', '>', ' >', '> ', 'IP', 'IP (', '->', ' ', '  ', '\t', '.', ':', ',', '[**]', '0', '80', '1.2.3.4', 'tcp', '#', '{', '=', '|'];
+const EDIT_PIECES = ['\u00a0', '\u2003', '\ufeff', 'Proto', 'SrcAddr', 'State', ' > ', '>', ' >', '> ', 'IP', 'IP (', '->', ' ', '  ', '\t', '.', ':', ',', '[**]', '0', '80', '1.2.3.4', 'tcp', '#', '{', '=', '|'];
 
 function mutate(line: string, rng: () => number): string {
   const at = Math.floor(rng() * (line.length + 1));
   const to = Math.min(line.length, at + Math.floor(rng() * 12));
-  switch (Math.floor(rng() * 5)) {
+  switch (Math.floor(rng() * 6)) {
     case 0: return line.slice(0, at) + (EDIT_PIECES[Math.floor(rng() * EDIT_PIECES.length)] as string) + line.slice(at);
     case 1: return line.slice(0, at) + line.slice(to);
     case 2: return line.slice(0, at) + (EDIT_PIECES[Math.floor(rng() * EDIT_PIECES.length)] as string) + line.slice(to);
     case 3: return `${' '.repeat(1 + Math.floor(rng() * 8))}${line}`;
-    default: return line.toUpperCase();
+    case 4: return line.toUpperCase();
+    default: return line.toLowerCase();
   }
 }
 
 describe('extractor screens are exact', () => {
+  it('treat exactly the UTF-16 code units /\\s/ matches (and trim() strips) as spaces', () => {
+    for (let c = 0; c < 0x10000; c++) {
+      const ch = String.fromCharCode(c);
+      expect(isSpaceCode(c), c.toString(16)).toBe(/\s/.test(ch));
+      expect(isSpaceCode(c), c.toString(16)).toBe(`a${ch}`.trim() === 'a');
+    }
+  });
+
   it('on every fixture', () => {
     for (const lines of FIXTURES) same(lines);
   });
@@ -103,7 +112,7 @@ describe('extractor screens are exact', () => {
   });
 
   it('on random text built from the characters the screens look for', () => {
-    const piece = fc.constantFrom(...EDIT_PIECES, 'a', 'Flags [S]', 'seq 1', ' win 512', ': ', 'ack 1', '10:00:00.1 ', 'udp 12', 'S 1:1(0)', 'CON', 'A_R', 'SRC=1.2.3.4');
+    const piece = fc.constantFrom(...EDIT_PIECES, 'a', 'Flags [S]', 'seq 1', ' win 512', ': ', 'ack 1', '10:00:00.1 ', 'udp 12', 'S 1:1(0)', 'CON', 'A_R', 'SRC=1.2.3.4', 'proto', ' saddr', ' daddr', ' state', 'stime ', 'Dir ');
     fc.assert(
       fc.property(fc.array(fc.array(piece, { maxLength: 14 }).map((p) => p.join('')), { maxLength: 8 }), (lines) => same(lines)),
       { numRuns: 1500 },

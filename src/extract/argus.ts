@@ -21,6 +21,7 @@ import {
   type FlagHints,
 } from './argus-fields.js';
 import { readXmlRecord } from './argus-xml.js';
+import { firstCharIs, screens } from './screen.js';
 
 const MAX_LINE = 4096;
 const MAX_TOKENS = 80;
@@ -147,9 +148,15 @@ function readHeaderFields(fields: readonly string[]): Kind[] | null {
 
 const DELIMS = [',', ';', '|', '\t'];
 
+function isAsciiLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
 function headerAt(lines: readonly string[], i: number): { header: Header; lineCount: number } | null {
   const line = lines[i] as string;
   if (line.length > MAX_LINE) return null;
+  // a header starts with a label: record lines (digits), alerts and dumps are let go before trimming
+  if (screens.on && !firstCharIs(line, isAsciiLetter)) return null;
   const trimmed = line.trim();
   if (trimmed === '' || !/^[A-Za-z][A-Za-z0-9\s,;|]*$/.test(trimmed)) return null;
   for (const d of DELIMS) {

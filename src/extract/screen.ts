@@ -15,3 +15,19 @@ export function withoutScreens<T>(fn: () => T): T {
     screens.on = was;
   }
 }
+
+/** JavaScript's \s (what trim() strips and /\s/ matches): tab to CR, space, and the Unicode spaces. */
+export function isSpaceCode(c: number): boolean {
+  if (c === 32 || (c >= 9 && c <= 13)) return true;
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/** Does the line's first character after leading \s (what line.trim() would start with) pass test? false for a blank line. */
+export function firstCharIs(line: string, test: (c: number) => boolean): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (!isSpaceCode(c)) return test(c);
+  }
+  return false;
+}
