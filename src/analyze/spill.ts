@@ -44,6 +44,11 @@ export class SpillCorpus {
   private readonly postFile: LineFile;
   private readonly obsFile: LineFile;
   private readonly onExit = (): void => this.dispose();
+  /** Ctrl-C or kill: the temp files go, then the signal is raised again so the process ends as it would have */
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    this.dispose();
+    process.kill(process.pid, signal);
+  };
   private disposed = false;
 
   private readonly postIds: string[] = [];
@@ -78,6 +83,8 @@ export class SpillCorpus {
     this.joinChunk = opts.joinChunk ?? JOIN_CHUNK;
     this.dir = mkdtempSync(join(opts.tmpDir ?? tmpdir(), 'listwatch-analyze-'));
     process.once('exit', this.onExit);
+    process.once('SIGINT', this.onSignal);
+    process.once('SIGTERM', this.onSignal);
     try {
       this.postFile = new LineFile(join(this.dir, 'posts.jsonl'));
       this.obsFile = new LineFile(join(this.dir, 'observations.jsonl'));
@@ -204,6 +211,8 @@ export class SpillCorpus {
     if (this.disposed) return;
     this.disposed = true;
     process.removeListener('exit', this.onExit);
+    process.removeListener('SIGINT', this.onSignal);
+    process.removeListener('SIGTERM', this.onSignal);
     this.postFile?.close();
     this.obsFile?.close();
     rmSync(this.dir, { recursive: true, force: true });
