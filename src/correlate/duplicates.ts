@@ -66,6 +66,14 @@ export function markDuplicatesInPlace(obs: readonly Observation[]): void {
   }
 }
 
+/** recordKey's fields before the time and after it, each joined: the two keys of a record share them. */
+function keyParts(o: Observation): [string, string] {
+  return [
+    [o.source, (o.proto ?? '').toLowerCase(), (o.src ?? '').toLowerCase(), o.sport ?? '', (o.dst ?? '').toLowerCase(), o.dport ?? ''].join('|'),
+    [o.srcFlags ?? '', o.dstFlags ?? '', o.state ?? '', o.srcPkts ?? '', o.dstPkts ?? '', o.srcBytes ?? '', o.dstBytes ?? '', o.signature?.id ?? ''].join('|'),
+  ];
+}
+
 /** For each observation, the observation it copies, or itself when it is not a copy. */
 function originalsOf(obs: readonly Observation[]): Observation[] {
   // Two keys per record: the instant (UTC second) and the wall-clock second as printed. Either
@@ -73,16 +81,21 @@ function originalsOf(obs: readonly Observation[]): Observation[] {
   const classOf = new Map<string, { original: Observation }>();
   const memberOf: Array<{ original: Observation }> = [];
   for (const o of obs) {
-    const ku = 'u|' + duplicateKey(o);
-    const kl = 'l|' + recordKey(o, localSecondOf(o.time));
-    let cls = classOf.get(ku) ?? classOf.get(kl);
+    // 'u|' + recordKey(o, second) and 'l|' + recordKey(o, local second), from the shared parts
+    const [before, after] = keyParts(o);
+    const ku = ['u', before, secondOf(o.time), after].join('|');
+    const kl = ['l', before, localSecondOf(o.time), after].join('|');
+    // a class is never undefined: get answers has() too (the two keys never collide: u| and l|)
+    const byInstant = classOf.get(ku);
+    const byWallClock = classOf.get(kl);
+    let cls = byInstant ?? byWallClock;
     if (!cls) {
       cls = { original: o };
     } else if (cls.original.quoted && !o.quoted) {
       cls.original = o;
     }
-    if (!classOf.has(ku)) classOf.set(ku, cls);
-    if (!classOf.has(kl)) classOf.set(kl, cls);
+    if (byInstant === undefined) classOf.set(ku, cls);
+    if (byWallClock === undefined) classOf.set(kl, cls);
     memberOf.push(cls);
   }
   return obs.map((o, i) => {

@@ -1,0 +1,95 @@
+// markDuplicates as it was before its keys were built from shared parts (commit 65f2020): the
+// reference test/correlate-duplicates.property.test.ts holds the faster version to.
+// Re-quoted copies of a record (a reply quoting a post that is itself in the corpus) must not
+// count twice. The original is where the record first stood outside a quotation.
+
+import type { Observation } from '../../src/contract.js';
+
+function secondOf(time: string | null): string {
+  if (!time) return '';
+  const t = Date.parse(time);
+  return Number.isFinite(t) ? String(Math.floor(t / 1000)) : time;
+}
+
+/** The wall-clock second as printed, without the offset: a quoted copy of a zoneless log line may have been given another post's offset. */
+function localSecondOf(time: string | null): string {
+  if (!time) return '';
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)/.exec(time);
+  return m ? (m[1] as string) : time;
+}
+
+function recordKey(o: Observation, time: string): string {
+  return [
+    o.source,
+    (o.proto ?? '').toLowerCase(),
+    (o.src ?? '').toLowerCase(),
+    o.sport ?? '',
+    (o.dst ?? '').toLowerCase(),
+    o.dport ?? '',
+    time,
+    o.srcFlags ?? '',
+    o.dstFlags ?? '',
+    o.state ?? '',
+    o.srcPkts ?? '',
+    o.dstPkts ?? '',
+    o.srcBytes ?? '',
+    o.dstBytes ?? '',
+    o.signature?.id ?? '',
+  ].join('|');
+}
+
+/** The normalised record: source, protocol, 5-tuple, time to the second, flags, counts, signature id. */
+export function duplicateKey(o: Observation): string {
+  return recordKey(o, secondOf(o.time));
+}
+
+/** Sets duplicateOf on re-quoted copies: key = source+proto+5-tuple+time(to the second)+flags+counts+signature id. The original is the earliest non-quoted occurrence (posts in the order given), else the first occurrence. Linear. Returns new objects. */
+export function markDuplicates(obs: readonly Observation[]): Observation[] {
+  const originals = originalsOf(obs);
+  return obs.map((o, i) => {
+    const { duplicateOf: _old, ...rest } = o;
+    const orig = originals[i] as Observation;
+    if (orig === o) return { ...rest };
+    return { ...rest, duplicateOf: orig.id };
+  });
+}
+
+/**
+ * markDuplicates on the objects themselves: no second copy of a large corpus. duplicateOf is set
+ * on the copies (appended last, where the copying form puts it) and removed from the others.
+ */
+export function markDuplicatesInPlace(obs: readonly Observation[]): void {
+  const originals = originalsOf(obs);
+  for (let i = 0; i < obs.length; i++) {
+    const o = obs[i] as Observation;
+    const orig = originals[i] as Observation;
+    if (o.duplicateOf !== undefined) delete o.duplicateOf;
+    if (orig !== o) o.duplicateOf = orig.id;
+  }
+}
+
+/** For each observation, the observation it copies, or itself when it is not a copy. */
+function originalsOf(obs: readonly Observation[]): Observation[] {
+  // Two keys per record: the instant (UTC second) and the wall-clock second as printed. Either
+  // matching makes a copy; the original is tracked per equivalence class.
+  const classOf = new Map<string, { original: Observation }>();
+  const memberOf: Array<{ original: Observation }> = [];
+  for (const o of obs) {
+    const ku = 'u|' + duplicateKey(o);
+    const kl = 'l|' + recordKey(o, localSecondOf(o.time));
+    let cls = classOf.get(ku) ?? classOf.get(kl);
+    if (!cls) {
+      cls = { original: o };
+    } else if (cls.original.quoted && !o.quoted) {
+      cls.original = o;
+    }
+    if (!classOf.has(ku)) classOf.set(ku, cls);
+    if (!classOf.has(kl)) classOf.set(kl, cls);
+    memberOf.push(cls);
+  }
+  return obs.map((o, i) => {
+    const orig = (memberOf[i] as { original: Observation }).original;
+    // Two identical lines in one post, both quoted or both not, are two records, not a re-quote.
+    return orig.post === o.post && orig.quoted === o.quoted ? o : orig;
+  });
+}
