@@ -160,7 +160,7 @@ async function archiveFigures(rows: Row[], results: Record<string, unknown>): Pr
   const counts = await oursRecords(join(OUT, `ours-${big.posts}-${process.pid}.json`));
   rmSync(join(OUT, `ours-${big.posts}-${process.pid}.json`), { force: true });
   const base: Record<string, Awaited<ReturnType<typeof repeat>>> = {};
-  for (const task of ['read', 'split', 'mailparser', 'postal-mime']) {
+  for (const task of ['read', 'split', 'split-buffer', 'mailparser', 'lean', 'postal-mime']) {
     log(`archive: ${task} alone`);
     base[task] = await repeat(P.runs, () => timed('node', [TASKS, task, big.path]));
   }
@@ -190,7 +190,9 @@ async function archiveFigures(rows: Row[], results: Record<string, unknown>): Pr
   const names: Record<string, string> = {
     read: 'read the file alone',
     split: 'split into messages alone (mbox-reader)',
+    'split-buffer': "split into messages alone (listwatch's Buffer splitter, src/source/mbox.ts)",
     mailparser: 'split + mailparser simpleParser alone',
+    lean: "split + listwatch's MIME reading alone (src/mail/lean.ts, mailparser for what it hands over)",
     'postal-mime': 'split + postal-mime alone',
     'mailparser-lean': 'split + MailParser stream, attachments released unread',
     'mailparser-strip': 'split + drop non-text part bodies + simpleParser',
