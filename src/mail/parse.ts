@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import { parseLean, type HeaderLine, type MailParts } from './lean.js';
 import type { Party } from '../contract.js';
 import { deobfuscateAddress, orgOf, parseParty } from './org.js';
@@ -100,10 +100,15 @@ export const mimeReaderCounts = { lean: 0, mailparser: 0 };
 /** Which MIME reader parseRfc822 uses: the lean reader with mailparser behind it (default), or mailparser alone. */
 export type MimeParserChoice = 'auto' | 'mailparser';
 
+// mailparser (with its html-to-text and nodemailer) is ~30 MB of resident memory; most archives
+// never need it once the lean reader takes the common shapes, so it is loaded on first use
+let mailparserModule: Promise<typeof import('mailparser')> | undefined;
+
 async function mailparserParts(raw: Buffer, input: string, maxTextBytes: number, timeBudgetMs: number, remainingMs: number): Promise<MailParts> {
   let parsed: ParsedMail;
   let timer: NodeJS.Timeout | undefined;
   try {
+    const { simpleParser } = await (mailparserModule ??= import('mailparser'));
     parsed = await Promise.race([
       simpleParser(raw, {
         skipTextToHtml: true,
