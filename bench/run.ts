@@ -272,7 +272,7 @@ async function pasteFigures(rows: Row[], results: Record<string, unknown>): Prom
       cpuS: r.cpuS,
       maxRssMb: r.maxRssMb,
       rate: `${(ms / 1000).toFixed(2)} s in process = ${((ms / textLines) * 100_000).toFixed(0)} ms per 100k lines`,
-      note: `${r.out.observations as number} observations; parse ${(r.out.parseMs as number).toFixed(0)} ms, analyze ${(r.out.analyzeMs as number).toFixed(0)} ms, finish ${(r.out.finishMs as number).toFixed(0)} ms`,
+      note: `${r.out.observations as number} observations; parse ${(r.out.parseMs as number).toFixed(0)} ms, analyze ${(r.out.analyzeMs as number).toFixed(0)} ms, corpus steps + JSON written ${(r.out.finishMs as number).toFixed(0)} ms`,
     });
     const entry: Record<string, unknown> = { ...r, inProcessMs: ms, msPer100kLines: (ms / textLines) * 100_000, bytes: post.bytes };
     out[kind] = entry;
