@@ -154,11 +154,12 @@ describe('the spill store', () => {
     }
   });
 
-  it('line file gives back every line in order and by index, across chunk boundaries and in UTF-8', () => {
+  it('line file gives back every record in order and by index, across chunk boundaries, with newlines and in UTF-8', () => {
     const dir = mkdtempSync(join(work, 'lines-'));
     const file = new LineFile(join(dir, 'x.jsonl'));
     const lines: string[] = [];
-    for (let i = 0; i < 3000; i++) lines.push(JSON.stringify({ i, s: 'ü→'.repeat(i % 50), pad: 'x'.repeat(i === 1500 ? 300_000 : (i * 7919) % 4000) }));
+    // pretty-printed every third: a record may hold newlines
+    for (let i = 0; i < 3000; i++) lines.push(JSON.stringify({ i, s: 'ü→\n'.repeat(i % 50), pad: 'x'.repeat(i === 1500 ? 300_000 : (i * 7919) % 4000) }, null, i % 3 === 0 ? 2 : 0));
     for (const l of lines) file.append(l);
     file.finishWrites();
     expect([...file.lines()]).toEqual(lines);

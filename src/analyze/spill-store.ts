@@ -256,7 +256,11 @@ const WRITE_CHUNK = 1 << 20;
 /** bytes read at once when reading back in order: small enough that the decoded text is young-generation garbage */
 const READ_CHUNK = 64 << 10;
 
-/** An append-only file of lines, written in large sequential chunks; remembers each line's byte offset. */
+/**
+ * An append-only file of records ("lines"), written in large sequential chunks; remembers each
+ * record's byte offset. Records end with a NUL byte, not a newline, so a record may hold the
+ * document's own layout newlines: JSON.stringify never writes a raw U+0000.
+ */
 export class LineFile {
   private readonly fd: number;
   private buf = Buffer.allocUnsafe(WRITE_CHUNK);
@@ -273,7 +277,7 @@ export class LineFile {
     return this.offsets.length;
   }
 
-  /** `line` must not contain a newline (JSON.stringify output never does) */
+  /** `line` must not contain U+0000 (JSON.stringify output never does) */
   append(line: string): void {
     this.offsets.push(this.bytes);
     // UTF-8 takes at most 3 bytes per UTF-16 unit
@@ -283,7 +287,7 @@ export class LineFile {
       if (room > this.buf.length) this.buf = Buffer.allocUnsafe(room);
     }
     const n = this.buf.write(line, this.used);
-    this.buf[this.used + n] = 10;
+    this.buf[this.used + n] = 0;
     this.used += n + 1;
     this.bytes += n + 1;
   }
@@ -331,7 +335,7 @@ export class LineFile {
         chunk = Buffer.concat([carry, chunk]);
         carry = null;
       }
-      const lastNl = chunk.lastIndexOf(10);
+      const lastNl = chunk.lastIndexOf(0);
       if (lastNl < 0) {
         carry = Buffer.from(chunk);
         continue;
@@ -340,7 +344,7 @@ export class LineFile {
       if (lastNl + 1 < chunk.length) carry = Buffer.from(chunk.subarray(lastNl + 1));
       let from = 0;
       for (;;) {
-        const nl = text.indexOf('\n', from);
+        const nl = text.indexOf('\u0000', from);
         if (nl < 0) {
           yield text.slice(from);
           break;

@@ -14,7 +14,7 @@ import { buildFindings, GroupAccumulator, resolveFinding, sameTrafficFinding } f
 import { duplicateKey } from '../correlate/duplicates.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
-import { writeJsonDocument } from '../cli/json-out.js';
+import { RenderedElement, renderElement, writeJsonDocument } from '../cli/json-out.js';
 import { inheritsReporter, partyKey, quotedReporterResolver } from './corpus.js';
 import { flatCopy } from './post.js';
 import { hash32, hash96, HashIntTable, IdTable, Int32List, LineFile, Uint8List } from './spill-store.js';
@@ -161,10 +161,15 @@ export class SpillCorpus {
     const alert = ends && isAlertObservation(o);
     const flow = ends && !alert && isFlowObservation(o);
     this.obsFlags.push((o.quoted ? QUOTED : 0) | (alert ? ALERT : 0) | (flow ? FLOW : 0));
-    this.obsReporter.push(this.partyId(o.reporter));
+    const reporter = this.partyId(o.reporter);
+    this.obsReporter.push(reporter);
     this.obsEnds.push(alert || flow ? endsHash(o) : 0);
     this.obsClass.push(this.duplicateClass(o, i));
-    this.obsFile.append(JSON.stringify(o));
+    // stored as the document will show it, so an observation the corpus-wide steps leave alone is
+    // written out as it stands (a copy only gains its duplicateOf at the end)
+    o.reporter = this.parties[reporter] as Party;
+    if (o.duplicateOf !== undefined) delete o.duplicateOf;
+    this.obsFile.append(renderElement(o));
   }
 
   /**
@@ -219,7 +224,7 @@ export class SpillCorpus {
   }
 
   /** The corpus-wide steps of Corpus.finish on the index; the document's arrays are generators over the spill. */
-  private finish(): { schema: typeof SCHEMA; posts: Iterable<Post>; observations: Iterable<Observation>; findings: Iterable<Finding>; errors: InputError[] } {
+  private finish(): { schema: typeof SCHEMA; posts: Iterable<Post>; observations: Iterable<Observation | RenderedElement>; findings: Iterable<Finding>; errors: InputError[] } {
     this.postFile.finishWrites();
     this.obsFile.finishWrites();
     this.keyClasses = null;
@@ -238,6 +243,8 @@ export class SpillCorpus {
 
     // quoted reporters: a name known from the corpus, or the author of the post replied to
     const reporter = this.obsReporter;
+    const reporterAtAdd = new Int32Array(n);
+    for (let i = 0; i < n; i++) reporterAtAdd[i] = reporter.get(i);
     const self = this;
     function* posts(): Generator<{ id: string; from: Party }> {
       for (let p = 0; p < postCount; p++) yield { id: self.postIds[p] as string, from: self.parties[self.postFrom.get(p)] as Party };
@@ -280,24 +287,34 @@ export class SpillCorpus {
         yield post;
       }
     }
-    function* observationsOut(): Generator<Observation> {
+    function* observationsOut(): Generator<Observation | RenderedElement> {
       let i = 0;
-      for (const line of self.obsFile.lines()) {
-        const o = JSON.parse(line) as Observation;
-        o.reporter = self.parties[reporter.get(i)] as Party;
+      for (const text of self.obsFile.lines()) {
+        const rid = reporter.get(i);
+        const sameReporter = rid === reporterAtAdd[i];
         const orig = duplicateOf[i] as number;
+        if (orig >= 0 && sameReporter) {
+          // a copy takes no part in the groups: it only gains its duplicateOf, appended last
+          i++;
+          yield new RenderedElement(withDuplicateOf(text, self.ids.get(orig)));
+          continue;
+        }
+        const o = JSON.parse(text) as Observation;
+        o.reporter = self.parties[rid] as Party;
+        let changed = !sameReporter;
         if (orig >= 0) o.duplicateOf = self.ids.get(orig);
         else {
           const flow = flowOf.get(i);
           if (flow !== undefined) {
             applyJoinInPlace(o, flows.get(flow) as Observation);
+            changed = true;
             // a copy: the parsed one's strings are slices of a whole chunk of the file
             joinedAlerts.set(i, JSON.parse(JSON.stringify(o)) as Observation);
           }
           acc.add(o, threadOf[self.obsPost.get(i)] as string, i);
         }
         i++;
-        yield o;
+        yield changed ? o : new RenderedElement(text);
       }
     }
     function* findingsOut(): Generator<Finding> {
@@ -371,6 +388,13 @@ export class SpillCorpus {
     });
     return { flowOf, flows };
   }
+}
+
+/** renderElement(o) of an observation with `duplicateOf: id` appended as its last field, from renderElement(o) without it. */
+function withDuplicateOf(rendered: string, id: string): string {
+  // the rendered object closes with its brace on a line of its own, indented as the element is
+  const close = '\n    }';
+  return `${rendered.slice(0, rendered.length - close.length)},\n      "duplicateOf": ${JSON.stringify(id)}${close}`;
 }
 
 function endsHash(o: Observation): number {

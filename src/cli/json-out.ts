@@ -26,18 +26,37 @@ export async function writeJsonDocument(value: unknown, out: NodeJS.WritableStre
   await w.flush();
 }
 
+/**
+ * An element of a streamed array already written out: `renderElement(x)`, the bytes `pieces` would
+ * make for x at that place. The spilling corpus stores observations this way and passes most of
+ * them through unparsed and unchanged.
+ */
+export class RenderedElement {
+  constructor(readonly text: string) {}
+}
+
+/** JSON.stringify(x, null, 2) laid out as an element of an array directly under the top-level object. */
+export function renderElement(value: unknown): string {
+  return (JSON.stringify(value, null, 2) as string).replace(/\n/g, `\n${ELEMENT_INDENT}`);
+}
+
+const ELEMENT_INDENT = '    ';
+
 async function writeStreamedArray(items: AsyncIterable<unknown> | Iterable<unknown>, w: ChunkWriter): Promise<void> {
-  const inner = '    ';
+  const inner = ELEMENT_INDENT;
   let n = 0;
   const one = async (item: unknown): Promise<void> => {
     if (w.add(n++ === 0 ? `[\n${inner}` : `,\n${inner}`)) await w.flush();
-    for (const piece of pieces(item, inner, 2)) if (w.add(piece)) await w.flush();
+    if (item instanceof RenderedElement) {
+      if (w.add(item.text)) await w.flush();
+    } else for (const piece of pieces(item, inner, 2)) if (w.add(piece)) await w.flush();
   };
   if (Symbol.iterator in items) {
     // a sync source (e.g. reading a spill file with readSync) costs no tick per element
     for (const item of items) {
       const full = w.add(n++ === 0 ? `[\n${inner}` : `,\n${inner}`);
-      for (const piece of pieces(item, inner, 2)) w.add(piece);
+      if (item instanceof RenderedElement) w.add(item.text);
+      else for (const piece of pieces(item, inner, 2)) w.add(piece);
       if (full || w.full) await w.flush();
     }
   } else {
