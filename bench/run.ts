@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick] [-- --only archive,paste,live,history]`: generates the inputs (seeded,
 // under bench/out/), runs every figure in its own process under /usr/bin/time, prints one table and
-// writes bench/results.json. Medians of several runs; nothing here is a test.
+// writes bench/results.json (bench/results-quick.json with --quick). Medians of several runs; nothing here is a test.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ const archiveArg = args.indexOf('--archive');
 const archiveSize = archiveArg >= 0 ? Number(args[archiveArg + 1]) : null;
 
 const P = quick
-  ? { archive: 10_000, archiveSmall: 2_000, runs: 1, pythonRuns: 1, pasteArgus: 100_000, pasteSnort: 20_000, pasteRuns: 1, live: 50, liveGapMs: 100, history: 100_000, historyPosts: 10 }
+  ? { archive: 10_000, archiveSmall: 2_000, runs: 1, pythonRuns: 1, pasteArgus: 100_000, pasteSnort: 20_000, pasteRuns: 1, live: 40, liveGapMs: 100, history: 100_000, historyPosts: 10 }
   : { archive: 100_000, archiveSmall: 10_000, runs: 3, pythonRuns: 3, pasteArgus: 100_000, pasteSnort: 20_000, pasteRuns: 3, live: 500, liveGapMs: 600, history: 1_000_000, historyPosts: 30 };
 
 interface Timed {
@@ -387,6 +387,7 @@ const m = results.machine as { cpu: string; cores: number; memoryGb: number; nod
 process.stdout.write(`listwatch bench (${quick ? 'quick' : 'full'}) — ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, node ${m.node}, load ${m.loadAverageAtStart.join(' ')}\n`);
 process.stdout.write(`${table(rows)}\n`);
 process.stdout.write('"time vs ours": the baseline\'s wall time divided by ours (below 1: it is faster than listwatch); cpu = user+sys.\n');
-const resultsFile = only || archiveSize ? join(OUT, 'results-partial.json') : join(ROOT, 'bench/results.json');
+// a quick run never overwrites the full run's figures
+const resultsFile = only || archiveSize ? join(OUT, 'results-partial.json') : join(ROOT, quick ? 'bench/results-quick.json' : 'bench/results.json');
 writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(`wrote ${resultsFile}\n`);
