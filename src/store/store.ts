@@ -21,8 +21,6 @@ export interface StoreOptions {
    * post's commit never waits for one (the running bot uses it; off by default: one thread per store)
    */
   backgroundCheckpoint?: boolean;
-  /** SQLite's page cache in KB (default 65,536: 64 MB) */
-  cacheKb?: number;
 }
 
 /** Post bodies longer than this are not kept (the LLM layer then sees the post without its text). */
@@ -109,8 +107,6 @@ export class Store {
     // database), so those posts are read and handled again, not lost.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    // random index pages of a large store stay in memory between posts (default: 16 MB)
-    this.db.pragma(`cache_size = ${-(opts.cacheKb ?? 65_536)}`);
     this.checkpointer = opts.backgroundCheckpoint && path !== ':memory:' ? new BackgroundCheckpointer(path) : null;
     // a checkpoint writes the WAL's pages back and syncs (tens to hundreds of ms on a slow disk):
     // the bot runs one when idle (checkpoint()) or on a worker thread after each commit
