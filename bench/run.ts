@@ -318,7 +318,7 @@ async function historyFigure(rows: Row[], results: Record<string, unknown>): Pro
   // per run, so two benches at once (several engineers share the machine) do not delete each other's store
   const db = join(OUT, `history-${process.pid}.db`);
   const r = await timed('node', [TASKS, 'history', String(P.history), String(P.historyPosts), String(SEED), db]);
-  const o = r.out as { p50Ms: number; p95Ms: number; maxMs: number; fillMs: number; storedObservations: number; findings: number; newObservationsMedian: number };
+  const o = r.out as { p50Ms: number; p95Ms: number; maxMs: number; cpuP50Ms: number; cpuP95Ms: number; fillMs: number; storedObservations: number; findings: number; newObservationsMedian: number };
   rows.push({
     figure: 'history',
     what: `one more post with ${o.storedObservations} observations stored (${P.historyPosts} posts)`,
@@ -327,7 +327,7 @@ async function historyFigure(rows: Row[], results: Record<string, unknown>): Pro
     cpuS: r.cpuS,
     maxRssMb: r.maxRssMb,
     rate: `p50 ${o.p50Ms.toFixed(1)} ms, p95 ${o.p95Ms.toFixed(1)} ms per post`,
-    note: `fill ${(o.fillMs / 1000).toFixed(0)} s; ${o.findings} findings stored; median ${o.newObservationsMedian} observations per new post`,
+    note: `CPU per post p50 ${o.cpuP50Ms.toFixed(1)} ms, p95 ${o.cpuP95Ms.toFixed(1)} ms; max ${o.maxMs.toFixed(0)} ms; fill ${(o.fillMs / 1000).toFixed(0)} s; ${o.findings} findings stored; median ${o.newObservationsMedian} observations per new post`,
   });
   results.history = r;
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
