@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { SCHEMA, type Finding, type InputError, type Observation, type Party, type Post } from '../contract.js';
 import { applyJoinInPlace, isAlertObservation, isFlowObservation, joinAlertsToFlows } from '../classify/join.js';
 import { buildFindings, GroupAccumulator, resolveFinding, sameTrafficFinding } from '../correlate/correlate.js';
-import { duplicateKey } from '../correlate/duplicates.js';
+import { duplicateKey, wallClockDuplicateKey } from '../correlate/duplicates.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
 import { RenderedElement, renderElement, writeJsonDocument } from '../cli/json-out.js';
@@ -25,19 +25,6 @@ const ALERT = 2;
 const FLOW = 4;
 /** alerts (or flows) read back at once when looking for joins */
 const JOIN_CHUNK = 20_000;
-
-/**
- * The wall-clock second as printed, without the offset (duplicates.ts keys a record by this and by
- * its UTC second; that module keeps the function private, so its one line is repeated here).
- */
-function wallClockSecond(time: string | null): string {
-  if (!time) return '';
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)/.exec(time);
-  return m ? (m[1] as string) : time;
-}
-
-/** Never a date to Date.parse, so duplicateKey keeps what follows it verbatim as the time part. */
-const WALL_MARK = '\u0001wall ';
 
 export class SpillCorpus {
   private readonly dir: string;
@@ -182,13 +169,7 @@ export class SpillCorpus {
   private duplicateClass(o: Observation, i: number): number {
     const table = this.keyClasses as HashIntTable;
     hash96(duplicateKey(o), 0x75, this.keyU);
-    const time = o.time;
-    o.time = WALL_MARK + wallClockSecond(time);
-    try {
-      hash96(duplicateKey(o), 0x6c, this.keyL);
-    } finally {
-      o.time = time;
-    }
+    hash96(wallClockDuplicateKey(o), 0x6c, this.keyL);
     table.reserve(2);
     const su = table.find(this.keyU);
     let cls = table.valueAt(su);

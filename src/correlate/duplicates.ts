@@ -41,6 +41,11 @@ export function duplicateKey(o: Observation): string {
   return recordKey(o, secondOf(o.time));
 }
 
+/** duplicateKey with the wall-clock second as printed instead of the instant: markDuplicates' second key of a record. */
+export function wallClockDuplicateKey(o: Observation): string {
+  return recordKey(o, localSecondOf(o.time));
+}
+
 /** Sets duplicateOf on re-quoted copies: key = source+proto+5-tuple+time(to the second)+flags+counts+signature id. The original is the earliest non-quoted occurrence (posts in the order given), else the first occurrence. Linear. Returns new objects. */
 export function markDuplicates(obs: readonly Observation[]): Observation[] {
   const originals = originalsOf(obs);

@@ -15,7 +15,7 @@ import ipaddr from 'ipaddr.js';
 import type { Corroboration, Finding, Observation } from '../contract.js';
 import type { Behaviour } from '../contract.js';
 import { findingId, groupFindingKind, groupFindingSummary, sameTrafficFinding, statementMatches } from '../correlate/correlate.js';
-import { duplicateKey } from '../correlate/duplicates.js';
+import { duplicateKey, wallClockDuplicateKey } from '../correlate/duplicates.js';
 import { coveringPrefix } from '../correlate/prefix.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { JOIN_WINDOW_MS, isAlertObservation, isFlowObservation } from '../classify/join.js';
@@ -60,17 +60,6 @@ function timeMs(t: string | null): number | null {
   if (!t) return null;
   const v = Date.parse(t);
   return Number.isFinite(v) ? v : null;
-}
-
-function localSecondOf(time: string | null): string {
-  if (!time) return '';
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)/.exec(time);
-  return m ? (m[1] as string) : time;
-}
-
-/** The wall-clock-second key of markDuplicates: the UTC key with the time part swapped. */
-function localDuplicateKey(o: Observation): string {
-  return duplicateKey({ ...o, time: null }).replace(/^((?:[^|]*\|){6})/, `$1${localSecondOf(o.time)}`);
 }
 
 function orgOf(o: Observation): string | null {
@@ -245,7 +234,7 @@ export class Aggregates {
     existingSeq?: number,
   ): boolean {
     const ku = 'u|' + duplicateKey(o);
-    const kl = 'l|' + localDuplicateKey(o);
+    const kl = 'l|' + wallClockDuplicateKey(o);
     let clsU: string | undefined;
     let clsL: string | undefined;
     for (const r of this.s.dupGet.all(ku, kl) as Array<{ key: string; cls: string }>) {
