@@ -54,6 +54,14 @@ export async function* splitMbox(
     return m;
   };
 
+  /** At an envelope line: the message read so far (null before the first), and the next one begins. */
+  const startMessage = (): MboxMessage | null => {
+    const done = finish();
+    n++;
+    inMessage = true;
+    return done;
+  };
+
   const dropLine = (lineBytes: number): void => {
     // a line longer than a whole message may be is never an envelope; it makes its message oversize
     if (!inMessage) return;
@@ -103,12 +111,8 @@ export async function* splitMbox(
     let at = isFromAt(block, 0) ? 0 : nextFrom(block, 0);
     while (at >= 0) {
       add(block.subarray(pos, at));
-      const done = finish();
+      const done = startMessage();
       if (done) yield done;
-      n++;
-      inMessage = true;
-      pieces = [];
-      bytes = 0;
       pos = block.indexOf(10, at) + 1;
       at = nextFrom(block, pos - 1);
     }
@@ -119,12 +123,8 @@ export async function* splitMbox(
   else if (carryLength) {
     const last = Buffer.concat(carry, carryLength);
     if (isFromAt(last, 0)) {
-      const done = finish();
+      const done = startMessage();
       if (done) yield done;
-      n++;
-      inMessage = true;
-      pieces = [];
-      bytes = 0;
     } else add(last);
   }
   state.endedMidLine = lastByte !== -1 && lastByte !== 10;
