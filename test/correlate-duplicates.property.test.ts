@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Observation } from '../src/contract.js';
-import { markDuplicates, markDuplicatesInPlace } from '../src/correlate/duplicates.js';
+import { duplicateKey, markDuplicates, markDuplicatesInPlace, wallClockDuplicateKey } from '../src/correlate/duplicates.js';
 import { seedObservations } from './helpers/brains-seed.js';
-import { markDuplicates as referenceMark } from './helpers/duplicates-reference.js';
+import { duplicateKey as referenceKey, markDuplicates as referenceMark, wallClockDuplicateKey as referenceWallClockKey } from './helpers/duplicates-reference.js';
 
 // markDuplicates builds its two keys per record from shared parts and asks the index fewer
 // times: on random records that share fields, seconds (at several offsets), posts and quoting,
@@ -48,6 +48,11 @@ describe('markDuplicates matches the reference', () => {
           if (s.stale) o.duplicateOf = 'stale';
           return o;
         });
+        // the bot's store keeps both keys in its database: they must stay what they were
+        for (const o of obs) {
+          expect(duplicateKey(o)).toBe(referenceKey(o));
+          expect(wallClockDuplicateKey(o)).toBe(referenceWallClockKey(o));
+        }
         const want = referenceMark(obs).map((o) => o.duplicateOf);
         expect(markDuplicates(obs).map((o) => o.duplicateOf)).toEqual(want);
         const inPlace = obs.map((o) => ({ ...o }));

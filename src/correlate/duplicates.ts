@@ -17,23 +17,8 @@ function localSecondOf(time: string | null): string {
 }
 
 function recordKey(o: Observation, time: string): string {
-  return [
-    o.source,
-    (o.proto ?? '').toLowerCase(),
-    (o.src ?? '').toLowerCase(),
-    o.sport ?? '',
-    (o.dst ?? '').toLowerCase(),
-    o.dport ?? '',
-    time,
-    o.srcFlags ?? '',
-    o.dstFlags ?? '',
-    o.state ?? '',
-    o.srcPkts ?? '',
-    o.dstPkts ?? '',
-    o.srcBytes ?? '',
-    o.dstBytes ?? '',
-    o.signature?.id ?? '',
-  ].join('|');
+  const [before, after] = keyParts(o);
+  return [before, time, after].join('|');
 }
 
 /** The normalised record: source, protocol, 5-tuple, time to the second, flags, counts, signature id. */
@@ -71,7 +56,7 @@ export function markDuplicatesInPlace(obs: readonly Observation[]): void {
   }
 }
 
-/** recordKey's fields before the time and after it, each joined: the two keys of a record share them. */
+/** A record's key fields before the time (source, protocol, 5-tuple) and after it (flags, counts, signature id), each joined: the two keys of a record share them. */
 function keyParts(o: Observation): [string, string] {
   return [
     [o.source, (o.proto ?? '').toLowerCase(), (o.src ?? '').toLowerCase(), o.sport ?? '', (o.dst ?? '').toLowerCase(), o.dport ?? ''].join('|'),

@@ -43,6 +43,11 @@ export function duplicateKey(o: Observation): string {
   return recordKey(o, secondOf(o.time));
 }
 
+/** The wall-clock-second key, as the fields list above joins it (the store keeps these keys in its database). */
+export function wallClockDuplicateKey(o: Observation): string {
+  return recordKey(o, localSecondOf(o.time));
+}
+
 /** Sets duplicateOf on re-quoted copies: key = source+proto+5-tuple+time(to the second)+flags+counts+signature id. The original is the earliest non-quoted occurrence (posts in the order given), else the first occurrence. Linear. Returns new objects. */
 export function markDuplicates(obs: readonly Observation[]): Observation[] {
   const originals = originalsOf(obs);
