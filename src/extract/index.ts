@@ -7,7 +7,7 @@ import { extractTcpdump } from './tcpdump.js';
 import { extractZeek } from './zeek.js';
 
 /** In order of precedence: when two claim the same line, the earlier one wins. */
-const EXTRACTORS: ReadonlyArray<readonly [string, Extractor]> = [
+export const EXTRACTORS: ReadonlyArray<readonly [string, Extractor]> = [
   ['snort', extractSnort],
   ['suricata', extractSuricata],
   ['argus', extractArgus],
