@@ -511,3 +511,18 @@ describe('field post: fixtures/field/github-snort3-176-alert-fast-hidden.txt (Sn
     expect([rec?.src, rec?.sport, rec?.dst, rec?.dport, rec?.signature?.id]).toEqual(['192.0.2.1', 60258, '198.51.100.2', 9771, '119:34']);
   });
 });
+
+describe('extractSnort: addresses as posts print them', () => {
+  const fast = (addrs: string) => `09/06-07:10:23.613276  [**] [1:1002:2] WEB-IIS cmd.exe access [**] [Priority: 1] {TCP} ${addrs}`;
+  it('reads parts with leading zeros as the address they name', () => {
+    const [r] = extractSnort([fast('130.067.240.225:1450 -> 10.0.01.2:80')]);
+    expect(r?.src).toBe('130.67.240.225');
+    expect(r?.dst).toBe('10.0.1.2');
+  });
+  it('keeps an impossible address out of the record, not the alert', () => {
+    const [r] = extractSnort([fast('130.67.240.225:1450 -> 10.0.256.2:80')]);
+    expect(r?.src).toBe('130.67.240.225');
+    expect(r?.dst).toBeNull();
+    expect(r?.dport).toBe(80);
+  });
+});

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { decimalQuadBytes, isDecimalQuad } from '../src/net/ipv4.js';
+import { decimalQuadBytes, isDecimalQuad, paddedQuadBytes } from '../src/net/ipv4.js';
 
 describe('decimalQuadBytes', () => {
   it('reads strict dotted quads and nothing else', () => {
@@ -18,6 +18,26 @@ describe('decimalQuadBytes', () => {
       fc.property(fc.array(part, { minLength: 1, maxLength: 6 }), (parts) => {
         const s = parts.join('.');
         expect(isDecimalQuad(s)).toBe(ipaddr.IPv4.isValidFourPartDecimal(s));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('paddedQuadBytes', () => {
+  it('also reads parts with leading zeros, and nothing else', () => {
+    expect(paddedQuadBytes('10.0.01.2')).toEqual([10, 0, 1, 2]);
+    expect(paddedQuadBytes('010.000.001.255')).toEqual([10, 0, 1, 255]);
+    for (const bad of ['256.1.1.1', '1.2.3.0001', '1.2.3', '1..2.3', '10.0.x.2', '1.2.3.4 ']) expect(paddedQuadBytes(bad)).toBeNull();
+  });
+
+  it('is four parts of 1-3 digits, each at most 255, on random dotted strings', () => {
+    const part = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '007', '0255', 'x', ''));
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 1, maxLength: 6 }), (parts) => {
+        const s = parts.join('.');
+        const ok = parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+        expect(paddedQuadBytes(s)).toEqual(ok ? parts.map(Number) : null);
       }),
       { numRuns: 5000 },
     );

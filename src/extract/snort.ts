@@ -3,6 +3,7 @@
 // Every regex here is anchored or bounded, and lines longer than MAX_LINE are never matched.
 
 import type { Signature } from '../contract.js';
+import { paddedQuadBytes } from '../net/ipv4.js';
 import { snortFlagMap } from './flags.js';
 import { parseHexDump, printableStrings } from './hexdump.js';
 import { blankRecord } from './tcpdump.js';
@@ -86,27 +87,9 @@ function num(text: string | undefined): number | undefined {
 
 /** A dotted quad with every octet numeric and ≤ 255, else null (masked or not an address). */
 function realAddress(text: string | undefined): string | null {
-  if (!text || text.length > 15) return null;
-  // four dot-separated runs of 1-3 ASCII digits, each at most 255, read by hand (every alert has two)
-  const octets: number[] = [];
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 46;
-    if (c >= 48 && c <= 57) {
-      if (++digits > 3) return null;
-      value = value * 10 + (c - 48);
-    } else if (c === 46) {
-      if (digits === 0 || value > 255 || octets.length === 4) return null;
-      octets.push(value);
-      value = 0;
-      digits = 0;
-    } else {
-      return null;
-    }
-  }
+  const bytes = text === undefined ? null : paddedQuadBytes(text);
   // written without leading zeros, as a flat string of its own (not a slice of the alert text)
-  return octets.length === 4 ? octets.join('.') : null;
+  return bytes ? bytes.join('.') : null;
 }
 
 function port(text: string | undefined): number | null {

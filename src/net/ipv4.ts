@@ -4,6 +4,15 @@
  * by hand: extraction and correlation test millions of tokens and most are not addresses.
  */
 export function decimalQuadBytes(addr: string): number[] | null {
+  return quadBytes(addr, false);
+}
+
+/** decimalQuadBytes that also takes parts with leading zeros (`10.0.01.2` is 10.0.1.2), as posts sometimes print them. */
+export function paddedQuadBytes(addr: string): number[] | null {
+  return quadBytes(addr, true);
+}
+
+function quadBytes(addr: string, leadingZeros: boolean): number[] | null {
   if (addr.length < 7 || addr.length > 15) return null;
   const bytes: number[] = [];
   let value = 0;
@@ -11,7 +20,7 @@ export function decimalQuadBytes(addr: string): number[] | null {
   for (let i = 0; i <= addr.length; i++) {
     const c = i < addr.length ? addr.charCodeAt(i) : 46;
     if (c >= 48 && c <= 57) {
-      if (digits > 0 && value === 0) return null; // leading zero
+      if (!leadingZeros && digits > 0 && value === 0) return null;
       value = value * 10 + (c - 48);
       if (++digits > 3 || value > 255) return null;
     } else if (c === 46) {
