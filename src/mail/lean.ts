@@ -185,27 +185,11 @@ function walkMultipart(raw: Buffer, start: number, root: Node, leaves: Leaf[]): 
     let owner = -1;
     if (leaf) {
       // a leaf's own boundary was refused when it was opened; its parent is the top of the stack
-      for (let k = stack.length - 1; k >= 0; k--) {
-        const r = compareBoundary(raw, lineStart, end, stack[k]!.boundary);
-        if (r) {
-          kind = r;
-          owner = k;
-          break;
-        }
-      }
+      [kind, owner] = enclosingBoundary(raw, lineStart, end, stack, stack.length - 1);
     } else {
       if (!epilogue) kind = compareBoundary(raw, lineStart, end, top.boundary);
       if (kind) owner = stack.length - 1;
-      else {
-        for (let k = stack.length - 2; k >= 0; k--) {
-          const r = compareBoundary(raw, lineStart, end, stack[k]!.boundary);
-          if (r) {
-            kind = r;
-            owner = k;
-            break;
-          }
-        }
-      }
+      else [kind, owner] = enclosingBoundary(raw, lineStart, end, stack, stack.length - 2);
     }
     if (!kind) continue;
     if (leaf) {
@@ -273,6 +257,15 @@ function bodyPieces(raw: Buffer, start: number, delimiter: number, nextPart: boo
 }
 
 /** mailsplit's compareBoundary for a line at raw[start, end) (startpos 0): 1 next part, 2 closing, false. */
+/** The innermost of stack[0..from] whose boundary the line is, as [compareBoundary's answer, its index], else [false, -1]. */
+function enclosingBoundary(raw: Buffer, start: number, end: number, stack: readonly Open[], from: number): [1 | 2 | false, number] {
+  for (let k = from; k >= 0; k--) {
+    const r = compareBoundary(raw, start, end, stack[k]!.boundary);
+    if (r) return [r, k];
+  }
+  return [false, -1];
+}
+
 function compareBoundary(raw: Buffer, start: number, end: number, boundary: Buffer): 1 | 2 | false {
   const len = end - start;
   if (len < boundary.length + 3 || len > boundary.length + 2 + 2 + 998 + 2) return false;
