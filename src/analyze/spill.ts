@@ -17,7 +17,8 @@ import { ThreadIndex } from '../mail/thread.js';
 import { RenderedElement, renderElement, writeJsonDocument } from '../cli/json-out.js';
 import { inheritsReporter, partyKey, quotedReporterResolver } from './corpus.js';
 import { flatCopy } from './post.js';
-import { hash32, hash96, HashIntTable, IdTable, Int32List, LineFile, Uint8List } from './spill-store.js';
+import { Int32List, Uint8List } from '../correlate/typed-lists.js';
+import { hash32, hash96, HashIntTable, IdTable, LineFile } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
 const QUOTED = 1;

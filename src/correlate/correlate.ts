@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { behaviourOf } from '../contract.js';
 import type { Behaviour, Corroboration, Finding, FindingKind, Observation, Post } from '../contract.js';
-import { Int32List, Uint8List } from '../analyze/spill-store.js';
+import { Int32List, Uint8List } from './typed-lists.js';
 import { decimalQuadBytes } from '../net/ipv4.js';
 import { coveringPrefix, groupPrefix } from './prefix.js';
 import { victimSentence } from './roles.js';
