@@ -191,7 +191,7 @@ async function archiveFigures(rows: Row[], results: Record<string, unknown>): Pr
     read: 'read the file alone',
     split: 'split into messages alone (mbox-reader)',
     'split-buffer': "split into messages alone (listwatch's Buffer splitter, src/source/mbox.ts)",
-    mailparser: 'split + mailparser simpleParser alone',
+    mailparser: 'split (Buffer splitter) + mailparser simpleParser alone',
     lean: "split + listwatch's MIME reading alone (src/mail/lean.ts, mailparser for what it hands over)",
     'postal-mime': 'split + postal-mime alone',
     'mailparser-lean': 'split + MailParser stream, attachments released unread',

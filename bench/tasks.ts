@@ -3,8 +3,8 @@
 //   node --import tsx bench/tasks.ts read|split|mailparser|postal-mime ARCHIVE
 //   node --import tsx bench/tasks.ts paste POST_FILE
 //   node --import tsx bench/tasks.ts live POSTS SEED MAX_GAP_MS
-//   node --import tsx bench/tasks.ts history OBSERVATIONS NEW_POSTS SEED DB
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+//   node --import tsx bench/tasks.ts history OBSERVATIONS NEW_POSTS SEED DB [reuse]
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -29,17 +29,23 @@ async function readOnly(path: string): Promise<Out> {
   return { bytes, lines };
 }
 
-/** Messages out of the mbox (mbox-reader, as src/source does), nothing else. */
+/**
+ * Messages out of the mbox with listwatch's own Buffer splitter (src/source/mbox.ts, what `analyze`
+ * uses), for every "split + parser" baseline: so a baseline and listwatch pay the same split, and
+ * the ratio compares parsing (and analysing) alone.
+ */
 async function* messages(path: string): AsyncGenerator<Buffer> {
-  for await (const m of mboxReader(createReadStream(path)) as AsyncIterable<{ content: Buffer }>) yield m.content;
+  const { splitMbox } = await import('../src/source/mbox.js');
+  for await (const m of splitMbox(createReadStream(path) as AsyncIterable<Buffer>, 25 * 1024 * 1024)) if (m.content) yield m.content;
 }
 
+/** Messages out of the mbox with mbox-reader (what src/source used before its Buffer splitter), nothing else. */
 async function splitOnly(path: string): Promise<Out> {
   let n = 0;
   let bytes = 0;
-  for await (const m of messages(path)) {
+  for await (const m of mboxReader(createReadStream(path)) as AsyncIterable<{ content: Buffer }>) {
     n++;
-    bytes += m.length;
+    bytes += m.content.length;
   }
   return { messages: n, bytes };
 }
@@ -440,7 +446,7 @@ async function live(count: number, seed: number, maxGapMs: number): Promise<Out>
  * then the time Bot.handle takes for each of `newPosts` more posts (parse, analyse, store,
  * recompute the findings of the group keys they touch).
  */
-async function history(target: number, newPosts: number, seed: number, dbPath: string): Promise<Out> {
+async function history(target: number, newPosts: number, seed: number, dbPath: string, reuse = false): Promise<Out> {
   const { parseMail } = await import('../src/mail/parse.js');
   const { analyzePost } = await import('../src/analyze/post.js');
   const { groupKey } = await import('../src/correlate/correlate.js');
@@ -452,9 +458,14 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
   const pino = (await import('pino')).default;
   type PA = ReturnType<typeof analyzePost>;
 
-  rmSync(dbPath, { force: true });
-  rmSync(`${dbPath}-wal`, { force: true });
-  rmSync(`${dbPath}-shm`, { force: true });
+  // 'reuse' (for trials on a copy of a filled store): an existing DB is kept and not filled again; the
+  // templates are still made, so the new posts are the same as after a fill
+  const keep = reuse && existsSync(dbPath);
+  if (!keep) {
+    rmSync(dbPath, { force: true });
+    rmSync(`${dbPath}-wal`, { force: true });
+    rmSync(`${dbPath}-shm`, { force: true });
+  }
   // as the running bot opens it (src/bot/run.ts): checkpoints on a worker thread
   const store = new Store(dbPath, { backgroundCheckpoint: true });
   const factory = new PostFactory(seed, undefined, 'hist');
@@ -469,7 +480,7 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
     templateObs += pa.observations.length;
   }
   const tFill = performance.now();
-  let stored = 0;
+  let stored = keep ? store.counts().observations : 0;
   let copy = 0;
   const day0 = Date.UTC(2001, 8, 1);
   while (stored < target) {
@@ -545,10 +556,13 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
     maxMs: sorted[sorted.length - 1],
     cpuP50Ms: quantile([...cpuTimes].sort((x, y) => x - y), 0.5),
     cpuP95Ms: quantile([...cpuTimes].sort((x, y) => x - y), 0.95),
+    cpuMaxMs: Math.max(...cpuTimes),
+    // each new post: its observations, wall and CPU ms (which posts make the tail)
+    perPost: obsCounts.map((n, i) => [n, Math.round(times[i]! * 10) / 10, Math.round(cpuTimes[i]! * 10) / 10]),
   };
 }
 
-const [mode, a, b, c, d] = process.argv.slice(2);
+const [mode, a, b, c, d, e] = process.argv.slice(2);
 switch (mode) {
   case 'read':
     done(await readOnly(a!));
@@ -587,7 +601,7 @@ switch (mode) {
     done(await live(Number(a), Number(b), Number(c ?? 600)));
     break;
   case 'history':
-    done(await history(Number(a), Number(b), Number(c), d!));
+    done(await history(Number(a), Number(b), Number(c), d!, e === 'reuse'));
     break;
   default:
     process.stderr.write(`unknown task ${mode}\n`);
