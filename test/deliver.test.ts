@@ -328,6 +328,35 @@ describe('a crash between the server accepting and the mark', () => {
     db2.close();
   });
 
+  it("the 'sending' mark is committed with synchronous=FULL before the server is asked (a power cut cannot roll it back to queued)", async () => {
+    const s = await sink();
+    const real = smtpTo(s);
+    const statements: string[] = [];
+    const db = new Database(dbPath, { verbose: (sql) => statements.push(String(sql)) });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL'); // as the bot's store opens it
+    let atSend: { level: unknown; state: string | undefined; statements: number } | null = null;
+    const watching: MailTransport = {
+      name: 'watching',
+      async send(m) {
+        atSend = { level: db.pragma('synchronous', { simple: true }), state: o.stateOf(m.messageId)?.state, statements: statements.length };
+        return real.send(m);
+      },
+    };
+    const o = outbox(db, watching);
+    o.enqueue(reply());
+    statements.length = 0;
+    expect((await o.flush()).sent).toBe(1);
+    const before = statements.slice(0, atSend!.statements);
+    const mark = before.findIndex((q) => q.includes("SET state = 'sending'"));
+    expect(mark).toBeGreaterThan(0);
+    expect(before[mark - 1]).toMatch(/^PRAGMA synchronous = FULL$/);
+    expect(before[mark + 1]).toMatch(/^PRAGMA synchronous = 1$/);
+    expect(atSend!.state).toBe('sending');
+    expect(atSend!.level).toBe(1); // the connection is back to NORMAL for everything else
+    db.close();
+  });
+
   it('transport throws after acceptance, no deliveredCheck: held; markSeen settles it; one copy', async () => {
     const s = await sink();
     const real = smtpTo(s);

@@ -353,9 +353,15 @@ export class Outbox {
   private async sendOne(row: Row, recipients: string[]): Promise<'sent' | 'failed' | 'retry' | 'unconfirmed'> {
     const startedAt = this.now().toISOString();
     const attempts = row.attempts + 1;
-    this.db
-      .prepare(`UPDATE outbox_messages SET state = 'sending', held_reason = NULL, sending_at = ?, attempts = ? WHERE message_id = ?`)
-      .run(startedAt, attempts, row.message_id);
+    // The 'sending' mark must survive a power cut that comes after the server has the message:
+    // rolled back to 'queued' it would be resent blindly. The store runs synchronous=NORMAL (a WAL
+    // commit reaches the disk at the next checkpoint), so this one write is synced: one fsync per
+    // message sent. 'sent' needs no sync: a lost 'sent' leaves 'sending', which recovery confirms.
+    durably(this.db, () =>
+      this.db
+        .prepare(`UPDATE outbox_messages SET state = 'sending', held_reason = NULL, sending_at = ?, attempts = ? WHERE message_id = ?`)
+        .run(startedAt, attempts, row.message_id),
+    );
     const ctx = { cause: row.cause, messageId: row.message_id, attempt: attempts };
     let result;
     try {
@@ -557,4 +563,17 @@ function oneLine(s: string): string {
 
 function errorText(err: unknown): string {
   return oneLine(err instanceof Error ? err.message : String(err));
+}
+
+/** Runs one write with synchronous=FULL, so its commit is on the disk when it returns (WAL: the log is synced). */
+export function durably<T>(db: Database, write: () => T): T {
+  const level = db.pragma('synchronous', { simple: true }) as number;
+  // 2 = FULL; the level cannot be raised for part of an open transaction, whose commit decides
+  if (level >= 2 || db.inTransaction) return write();
+  db.pragma('synchronous = FULL');
+  try {
+    return write();
+  } finally {
+    db.pragma(`synchronous = ${level}`);
+  }
 }
