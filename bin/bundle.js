@@ -17,10 +17,13 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DIST = join(ROOT, 'dist');
 /** what each bundle starts from and which folders' sources it is rebuilt for */
+// (src/analyze/parallel-worker.ts is the entry of `analyze --jobs N`'s worker threads: src/analyze/parallel.ts
+// starts it from the bundle's folder, so both bundles carry it)
+const WORKER_ENTRY = 'src/analyze/parallel-worker.ts';
 const BUNDLES = {
-  cli: { entry: 'src/cli/main.ts', sources: ['src'] },
+  cli: { entry: 'src/cli/main.ts', extraEntries: [WORKER_ENTRY], sources: ['src'] },
   // the benchmark's measured tasks run bundled too, so its baselines carry no tsx start-up either
-  bench: { entry: 'bench/tasks.ts', sources: ['src', 'bench', 'test/helpers'] },
+  bench: { entry: 'bench/tasks.ts', extraEntries: [WORKER_ENTRY], sources: ['src', 'bench', 'test/helpers'] },
 };
 /** bundles kept besides the current one, for processes still running an older one */
 const KEEP_OLD = 2;
@@ -57,7 +60,8 @@ export async function ensureBundle(name = 'cli') {
   const tmp = join(DIST, `.building-${process.pid}-${Date.now()}`);
   try {
     await build({
-      entryPoints: [join(ROOT, spec.entry)],
+      // named outputs, so every entry lands at the top of the folder (main.js, parallel-worker.js)
+      entryPoints: [spec.entry, ...spec.extraEntries].map((e) => ({ in: join(ROOT, e), out: basename(e).replace(/\.ts$/, '') })),
       bundle: true,
       platform: 'node',
       format: 'esm',

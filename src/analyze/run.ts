@@ -1,11 +1,13 @@
 import type { InputError } from '../contract.js';
-import { parseMail } from '../mail/parse.js';
 import type { MailPost } from '../mail/types.js';
 import { readInputs } from '../source/index.js';
 import { Corpus } from './corpus.js';
-import { analyzePost } from './post.js';
+import { feedInParallel } from './parallel.js';
+import { analyzeMessage, type MessageOutcome, type WorkerSettings } from './parallel-message.js';
 import { SpillCorpus } from './spill.js';
 import type { AnalysisResult, PostAnalysis } from './types.js';
+
+export { defaultJobs } from './parallel.js';
 
 export interface AnalyzeOptions {
   /** posts dated before this are skipped */
@@ -17,6 +19,10 @@ export interface AnalyzeOptions {
   keepQuestions?: boolean;
   /** called after each message, for progress reporting */
   onMessage?: (input: string) => void;
+  /** threads that analyse: 1 (default) parses and analyses on this thread; N > 1 uses N-1 worker threads while this one reads and feeds the corpus (same result) */
+  jobs?: number;
+  /** told when no worker thread could be started and the run goes on on this thread */
+  onWorkerFallback?: (reason: string) => void;
 }
 
 export interface AnalyzeRun {
@@ -38,7 +44,7 @@ interface CorpusSink {
 export async function analyzeInputs(paths: string[], opts: AnalyzeOptions = {}): Promise<AnalyzeRun> {
   const corpus = new Corpus({ keepQuestions: opts.keepQuestions ?? true });
   const mails: MailPost[] = [];
-  const messages = await feedInputs(paths, opts, corpus, opts.keepMail ? (mail) => mails.push(mail) : undefined);
+  const messages = await feedInputs(paths, opts, corpus, opts.keepMail ? (mail) => mails.push(mail) : undefined, opts.keepQuestions ?? true);
   return { result: corpus.finish(), mails, messages };
 }
 
@@ -51,7 +57,7 @@ export async function analyzeInputs(paths: string[], opts: AnalyzeOptions = {}):
 export async function analyzeInputsToJson(paths: string[], out: NodeJS.WritableStream, opts: Omit<AnalyzeOptions, 'keepMail' | 'keepQuestions'> & { tmpDir?: string } = {}): Promise<number> {
   const corpus = new SpillCorpus(opts.tmpDir ? { tmpDir: opts.tmpDir } : {});
   try {
-    const messages = await feedInputs(paths, opts, corpus);
+    const messages = await feedInputs(paths, opts, corpus, undefined, false);
     await corpus.writeJson(out);
     return messages;
   } finally {
@@ -59,33 +65,25 @@ export async function analyzeInputsToJson(paths: string[], out: NodeJS.WritableS
   }
 }
 
-async function feedInputs(paths: string[], opts: AnalyzeOptions, corpus: CorpusSink, onAdded?: (mail: MailPost) => void): Promise<number> {
-  let messages = 0;
+async function feedInputs(paths: string[], opts: AnalyzeOptions, corpus: CorpusSink, onAdded?: (mail: MailPost) => void, keepQuestions = true): Promise<number> {
   const sinceMs = opts.since?.getTime();
-  for await (const item of readInputs(paths, opts.stdin ? { stdin: opts.stdin } : {})) {
+  const items = readInputs(paths, opts.stdin ? { stdin: opts.stdin } : {});
+  const deliver = (outcome: MessageOutcome, input: string): void => {
+    if (outcome.kind === 'error') corpus.addError(outcome.error);
+    if (outcome.kind !== 'post') return;
+    if (corpus.add(outcome.analysis)) onAdded?.(outcome.analysis.mail);
+    opts.onMessage?.(input);
+  };
+  const jobs = opts.jobs ?? 1;
+  if (jobs > 1) {
+    const settings: WorkerSettings = { keepMail: onAdded !== undefined, keepQuestions, ...(sinceMs === undefined ? {} : { sinceMs }) };
+    return feedInParallel(items, { workers: jobs - 1, settings, ...(opts.onWorkerFallback ? { onFallback: opts.onWorkerFallback } : {}) }, deliver);
+  }
+  let messages = 0;
+  for await (const item of items) {
     messages++;
-    if (item.kind === 'error') {
-      corpus.addError({ input: item.input, message: item.message });
-      continue;
-    }
-    let mail: MailPost;
-    try {
-      mail = await parseMail(item.raw, item.input);
-    } catch (err) {
-      corpus.addError({ input: item.input, message: err instanceof Error ? err.message : String(err) });
-      continue;
-    }
-    if (sinceMs !== undefined && mail.date && Date.parse(mail.date) < sinceMs) continue;
-    let analysis;
-    try {
-      analysis = analyzePost(mail, mail.id);
-    } catch (err) {
-      // a bug in an extractor or classifier costs this message, never the run
-      corpus.addError({ input: item.input, message: `analysis failed: ${err instanceof Error ? err.message : String(err)}` });
-      continue;
-    }
-    if (corpus.add(analysis)) onAdded?.(mail);
-    opts.onMessage?.(item.input);
+    if (item.kind === 'error') deliver({ kind: 'error', error: { input: item.input, message: item.message } }, item.input);
+    else deliver(await analyzeMessage(item.raw, item.input, sinceMs === undefined ? {} : { sinceMs }), item.input);
   }
   return messages;
 }
