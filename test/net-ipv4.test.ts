@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { decimalQuadBytes, isDecimalQuad, paddedQuadBytes } from '../src/net/ipv4.js';
+import { decimalQuadBytes, decimalQuadValue, isDecimalQuad, paddedQuadBytes } from '../src/net/ipv4.js';
 
 describe('decimalQuadBytes', () => {
   it('reads strict dotted quads and nothing else', () => {
@@ -18,6 +18,23 @@ describe('decimalQuadBytes', () => {
       fc.property(fc.array(part, { minLength: 1, maxLength: 6 }), (parts) => {
         const s = parts.join('.');
         expect(isDecimalQuad(s)).toBe(ipaddr.IPv4.isValidFourPartDecimal(s));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('decimalQuadValue', () => {
+  it('is decimalQuadBytes as one unsigned number, -1 where that is null', () => {
+    expect(decimalQuadValue('130.67.240.225')).toBe(((130 * 256 + 67) * 256 + 240) * 256 + 225);
+    expect(decimalQuadValue('255.255.255.255')).toBe(2 ** 32 - 1);
+    expect(decimalQuadValue('0.0.0.0')).toBe(0);
+    const part = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '007', 'x', '', ' 1'));
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 1, maxLength: 6 }), (parts) => {
+        const s = parts.join('.');
+        const bytes = decimalQuadBytes(s);
+        expect(decimalQuadValue(s)).toBe(bytes === null ? -1 : bytes.reduce((v, b) => v * 256 + b, 0));
       }),
       { numRuns: 5000 },
     );

@@ -13,7 +13,6 @@ const MONTHS: Readonly<Record<string, number>> = {
   jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
 };
 const WEEKDAYS = new Set(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
-const HMS = /^(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
 const EPOCH = /^(\d{9,10})(?:\.(\d{1,9}))?$/;
 const MONTH_DAY = /^(\d{1,2})\/(\d{1,2})$/;
 const MDY = /^(\d{1,2})\/(\d{1,2})\/(\d{2}|\d{4})$/;
@@ -35,16 +34,53 @@ export function fullYear(text: string): number {
   return y >= 70 ? 1900 + y : 2000 + y;
 }
 
+/** The digit at s[i] as a number, -1 for anything else (or past the end). */
+function digitAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  return c >= 48 && c <= 57 ? c - 48 : -1;
+}
+
+// the fractions a paste prints are a handful (`000000`, or none): one string each, not one per record
+const fractions = new Map<string, string>();
+
+function sharedFraction(text: string): string {
+  const known = fractions.get(text);
+  if (known !== undefined) return known;
+  if (fractions.size < 1024) fractions.set(text, text);
+  return text;
+}
+
+/** HMS (`h:mm:ss[.fffffffff]`) read by hand: every record line's time goes through here. */
 function clock(token: string | undefined): RecordTime | null {
   if (token === undefined || token.length > 20) return null;
-  const m = HMS.exec(token);
-  if (!m) return null;
-  const hour = Number(m[1]);
-  const minute = Number(m[2]);
-  const second = Number(m[3]);
+  const n = token.length;
+  let hour = digitAt(token, 0);
+  if (hour < 0) return null;
+  let i = 1;
+  const h1 = digitAt(token, 1);
+  if (h1 >= 0) {
+    hour = hour * 10 + h1;
+    i = 2;
+  }
+  if (token.charCodeAt(i) !== 58) return null;
+  const m0 = digitAt(token, i + 1);
+  const m1 = digitAt(token, i + 2);
+  if (m0 < 0 || m1 < 0 || token.charCodeAt(i + 3) !== 58) return null;
+  const s0 = digitAt(token, i + 4);
+  const s1 = digitAt(token, i + 5);
+  if (s0 < 0 || s1 < 0) return null;
+  const end = i + 6;
+  let fraction: string | undefined;
+  if (end < n) {
+    if (token.charCodeAt(end) !== 46 || n - end - 1 < 1 || n - end - 1 > 9) return null;
+    for (let k = end + 1; k < n; k++) if (digitAt(token, k) < 0) return null;
+    fraction = sharedFraction(token.slice(end + 1));
+  }
+  const minute = m0 * 10 + m1;
+  const second = s0 * 10 + s1;
   if (hour > 23 || minute > 59 || second > 60) return null;
   const t: RecordTime = { hour, minute, second };
-  if (m[4] !== undefined) t.fraction = m[4];
+  if (fraction !== undefined) t.fraction = fraction;
   return t;
 }
 
@@ -58,6 +94,11 @@ function withDate(t: RecordTime, year: number | undefined, month: number, day: n
 function monthOf(token: string | undefined): number | undefined {
   if (token === undefined || token.length < 3 || token.length > 4) return undefined;
   return MONTHS[token.slice(0, 3).toLowerCase()];
+}
+
+/** Is this token a weekday or a month name, as parseTimeAt reads them at the start of a date? */
+export function opensDate(token: string): boolean {
+  return monthOf(token) !== undefined || (token.length === 3 && WEEKDAYS.has(token.toLowerCase()));
 }
 
 /**
@@ -164,11 +205,15 @@ const PROTOCOLS = new Set([
   'ggp', 'ipencap', 'ipcomp', 'carp', 'pfsync', 'mobile', 'skip', 'ax.25', 'etherip', 'encap',
   'dccp', 'udplite', 'mpls', 'ip',
 ]);
+const PROTOCOL_NAMES = new Map([...PROTOCOLS].map((p) => [p, p]));
 const PORTED = new Set(['tcp', 'udp', 'sctp', 'udt', 'dccp', 'udplite', 'rtp', 'rtcp']);
 
 /** Normalized protocol name for a proto token, or null when the token is not one. */
 export function protoOf(token: string | undefined): string | null {
   if (token === undefined || token.length > 12) return null;
+  // the usual token is a name as listed: the listed string itself (one per name, not one per record)
+  const listed = PROTOCOL_NAMES.get(token);
+  if (listed !== undefined) return listed;
   const t = token.toLowerCase();
   if (PROTOCOLS.has(t)) return t;
   if (t.endsWith('*') && t.length >= 3) {
@@ -230,17 +275,20 @@ function protoLetter(proto: string | null): string | null {
 /** A service name as ra prints it (possibly cut to `cisco*`) → port number, or null when unknown/ambiguous. */
 export function servicePort(name: string, proto: string | null): number | null {
   // a paste repeats a few dozen service names: each (name, tcp/udp/other) is looked up once
-  const key = `${protoLetter(proto) ?? '-'}${name}`;
-  let port = servicePorts.get(key);
+  const letter = protoLetter(proto);
+  const cache = letter === 't' ? tcpServicePorts : letter === 'u' ? udpServicePorts : otherServicePorts;
+  let port = cache.get(name);
   if (port === undefined) {
     port = lookUpService(name, proto);
-    if (servicePorts.size >= 4096) servicePorts.clear();
-    servicePorts.set(key, port);
+    if (cache.size >= 4096) cache.clear();
+    cache.set(name, port);
   }
   return port;
 }
 
-const servicePorts = new Map<string, number | null>();
+const tcpServicePorts = new Map<string, number | null>();
+const udpServicePorts = new Map<string, number | null>();
+const otherServicePorts = new Map<string, number | null>();
 
 function lookUpService(name: string, proto: string | null): number | null {
   const lower = name.toLowerCase();
@@ -271,19 +319,54 @@ export interface PortValue {
   icmpCode?: number;
 }
 
+const NO_PORT: PortValue = Object.freeze({ port: null });
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** `0x` and 1-4 hex digits (what argus prints for ICMP) as its value, else -1. */
+function hexPortValue(text: string): number {
+  const n = text.length;
+  if (n < 3 || n > 6 || text.charCodeAt(0) !== 48 || text.charCodeAt(1) !== 120) return -1;
+  let v = 0;
+  for (let k = 2; k < n; k++) {
+    const d = hexDigit(text.charCodeAt(k));
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/** 1-5 decimal digits as their value, else -1. */
+function decimalPortValue(text: string): number {
+  const n = text.length;
+  if (n < 1 || n > 5) return -1;
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const d = digitAt(text, k);
+    if (d < 0) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** A port column's text as its number (the returned object is shared: read it, do not change it). */
 export function portValue(text: string | null, proto: string | null, side: 'src' | 'dst'): PortValue {
-  if (text === null) return { port: null };
-  if (/^0x[0-9a-fA-F]{1,4}$/.test(text)) {
-    const v = parseInt(text.slice(2), 16);
-    if ((proto === 'icmp' || proto === 'ipv6-icmp') && side === 'src') return { port: null, icmpType: v & 0xff, icmpCode: v >> 8 };
-    return { port: null };
+  if (text === null) return NO_PORT;
+  const hex = hexPortValue(text);
+  if (hex >= 0) {
+    if ((proto === 'icmp' || proto === 'ipv6-icmp') && side === 'src') return { port: null, icmpType: hex & 0xff, icmpCode: hex >> 8 };
+    return NO_PORT;
   }
-  if (!protoHasPorts(proto)) return { port: null };
-  if (/^\d{1,5}$/.test(text)) {
-    const n = Number(text);
-    return { port: n <= 65535 ? n : null };
-  }
-  return { port: servicePort(text, proto) };
+  if (!protoHasPorts(proto)) return NO_PORT;
+  const n = decimalPortValue(text);
+  if (n >= 0) return n <= 65535 ? { port: n } : NO_PORT;
+  const named = servicePort(text, proto);
+  return named === null ? NO_PORT : { port: named };
 }
 
 // ---------------------------------------------------------------- addresses
@@ -292,7 +375,6 @@ export type AddrMatch =
   | { kind: 'addr'; addr: string; portText: string | null; host?: true }
   | { kind: 'masked' };
 
-const V4_PORT = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?:\.([A-Za-z0-9][A-Za-z0-9_-]{0,15}\*?))?$/;
 // Four address parts where at least one is hand-masked (x, xxx, aaa, *, #), optional port.
 const MASK_PART = '(?:\\d{1,3}|[A-Za-z*#?]{1,3})';
 const MASKED = new RegExp(`^${MASK_PART}\\.${MASK_PART}\\.${MASK_PART}\\.${MASK_PART}(?:\\.[A-Za-z0-9*_-]{1,16})?$`);
@@ -302,11 +384,50 @@ function validV4(s: string): boolean {
   return isDecimalQuad(s);
 }
 
+function isPortStart(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function isPortChar(c: number): boolean {
+  return isPortStart(c) || c === 95 || c === 45;
+}
+
+/**
+ * V4_PORT read by hand (every record line has two addresses): four parts of 1-3 digits, then
+ * nothing or `.port` (a letter or digit, up to 15 more of [A-Za-z0-9_-], an optional `*`), with
+ * a valid dotted quad; null otherwise.
+ */
+function v4WithPort(token: string): AddrMatch | null {
+  const n = token.length;
+  let i = 0;
+  for (let part = 0; part < 4; part++) {
+    const start = i;
+    while (i < n && i - start < 4 && digitAt(token, i) >= 0) i++;
+    if (i === start || i - start > 3) return null;
+    if (part < 3) {
+      if (token.charCodeAt(i) !== 46) return null;
+      i++;
+    }
+  }
+  const addrEnd = i;
+  let portText: string | null = null;
+  if (i < n) {
+    if (token.charCodeAt(i) !== 46 || !isPortStart(token.charCodeAt(i + 1))) return null;
+    let end = n;
+    if (token.charCodeAt(n - 1) === 42) end = n - 1;
+    if (end - (i + 1) > 16 || end <= i + 1) return null;
+    for (let k = i + 2; k < end; k++) if (!isPortChar(token.charCodeAt(k))) return null;
+    portText = token.slice(i + 1);
+  }
+  const addr = addrEnd === n ? token : token.slice(0, addrEnd);
+  return validV4(addr) ? { kind: 'addr', addr, portText } : null;
+}
+
 /** `addr`, `addr.port`, `addr.service` (IPv4 or IPv6) → address and the port text; masked forms flagged. */
 export function parseAddr(token: string | undefined): AddrMatch | null {
   if (token === undefined || token.length === 0 || token.length > 64) return null;
-  const m = V4_PORT.exec(token);
-  if (m && validV4(m[1] as string)) return { kind: 'addr', addr: m[1] as string, portText: m[2] ?? null };
+  const v4 = v4WithPort(token);
+  if (v4 !== null) return v4;
   if (token.includes(':')) {
     // an IPv6 address has two colons at least (`::`): Snort's `addr:port` and clock times skip ipaddr.js
     if (screens.on && token.indexOf(':') === token.lastIndexOf(':')) return null;

@@ -35,6 +35,35 @@ function quadBytes(addr: string, leadingZeros: boolean): number[] | null {
   return bytes.length === 4 ? bytes : null;
 }
 
+/**
+ * decimalQuadBytes as one number (the address as an unsigned 32-bit value), -1 when it is not
+ * one: the same test without an array per call.
+ */
+export function decimalQuadValue(addr: string): number {
+  if (addr.length < 7 || addr.length > 15) return -1;
+  let total = 0;
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= addr.length; i++) {
+    const c = i < addr.length ? addr.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return -1;
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return -1;
+    } else if (c === 46) {
+      if (digits === 0 || parts === 4) return -1;
+      total = total * 256 + value;
+      parts += 1;
+      value = 0;
+      digits = 0;
+    } else {
+      return -1;
+    }
+  }
+  return parts === 4 ? total : -1;
+}
+
 export function isDecimalQuad(s: string): boolean {
-  return decimalQuadBytes(s) !== null;
+  return decimalQuadValue(s) >= 0;
 }
