@@ -15,7 +15,7 @@ symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
 afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
 const bundles = (): string[] => readdirSync(join(copy, 'dist')).filter((d) => d.startsWith('cli-')).sort();
-const analyzeSeed = () => run('node', ['bin/listwatch.js', 'analyze', 'fixtures/seed'], { cwd: copy });
+const analyzeSeed = (...more: string[]) => run('node', ['bin/listwatch.js', 'analyze', ...more, 'fixtures/seed'], { cwd: copy });
 
 describe('bin/listwatch.js', () => {
   it('builds the bundle on first use, reuses it, and builds a new one when a source changes', async () => {
@@ -37,12 +37,24 @@ describe('bin/listwatch.js', () => {
     expect(now).toEqual(expect.arrayContaining(built));
   }, 60_000);
 
+  it('starts the analysis workers (--jobs 2) from the bundle: the same document, no fallback', async () => {
+    const one = await analyzeSeed('--format', 'json');
+    const two = await analyzeSeed('--format', 'json', '--jobs', '2');
+    expect(two.stderr).toBe('');
+    expect(two.stdout).toBe(one.stdout);
+    for (const b of bundles()) expect(readdirSync(join(copy, 'dist', b))).toContain('parallel-worker.js');
+  }, 60_000);
+
   it('runs the sources through tsx, and says so, when no bundle can be written', async () => {
     rmSync(join(copy, 'dist'), { recursive: true, force: true });
     writeFileSync(join(copy, 'dist'), 'not a folder');
     const r = await analyzeSeed();
     expect(r.stderr).toMatch(/cannot use the bundle in dist\/ .*running the sources through tsx/);
     expect(r.stdout).toContain('listwatch: 1 post, 12 observations, 2 findings');
+    // the analysis workers run the sources through tsx too
+    const jobs = await analyzeSeed('--jobs', '2');
+    expect(jobs.stderr).not.toContain('no worker thread could start');
+    expect(jobs.stdout).toBe(r.stdout);
     rmSync(join(copy, 'dist'), { force: true });
   }, 60_000);
 });
