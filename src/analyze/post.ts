@@ -6,32 +6,21 @@ import { extractRecords } from '../extract/index.js';
 import type { ExtractedRecord } from '../extract/types.js';
 import type { BodyBlock, MailPost } from '../mail/types.js';
 import type { PostAnalysis } from './types.js';
-import { stableId } from './ids.js';
+import { stableIdOfText } from './ids.js';
 import { postClock, resolveRecordTime, type PostClock } from './time.js';
 
 const UNKNOWN_PARTY: Party = { name: null, address: null, org: null };
 
 /** What identifies a record's content, independent of where it was quoted. */
 export function recordKey(rec: ExtractedRecord): string {
-  return [
-    rec.source,
-    rec.format,
-    rec.proto,
-    rec.src,
-    rec.sport,
-    rec.dir,
-    rec.dst,
-    rec.dport,
-    rec.srcPkts,
-    rec.dstPkts,
-    rec.srcBytes,
-    rec.dstBytes,
-    rec.srcFlags,
-    rec.dstFlags,
-    rec.state,
-    rec.signature?.id,
-    rec.time ? `${rec.time.year ?? ''}/${rec.time.month ?? ''}/${rec.time.day ?? ''} ${rec.time.hour}:${rec.time.minute}:${rec.time.second}.${rec.time.fraction ?? ''}@${rec.time.epoch ?? ''}` : '',
-  ].join('|');
+  // the fields joined by '|' as [...].join('|') would (null and undefined as ''), with + : join
+  // converts its numbers on a slow path, and the key is only hashed (which flattens it)
+  const t = rec.time;
+  return (rec.source ?? '') + '|' + (rec.format ?? '') + '|' + (rec.proto ?? '') + '|' + (rec.src ?? '') + '|' + (rec.sport ?? '')
+    + '|' + (rec.dir ?? '') + '|' + (rec.dst ?? '') + '|' + (rec.dport ?? '') + '|' + (rec.srcPkts ?? '') + '|' + (rec.dstPkts ?? '')
+    + '|' + (rec.srcBytes ?? '') + '|' + (rec.dstBytes ?? '') + '|' + (rec.srcFlags ?? '') + '|' + (rec.dstFlags ?? '')
+    + '|' + (rec.state ?? '') + '|' + (rec.signature?.id ?? '') + '|'
+    + (t ? `${t.year ?? ''}/${t.month ?? ''}/${t.day ?? ''} ${t.hour}:${t.minute}:${t.second}.${t.fraction ?? ''}@${t.epoch ?? ''}` : '');
 }
 
 function reporterOf(block: BodyBlock, mail: MailPost): Party {
@@ -53,7 +42,40 @@ export interface ObservationPlace {
 /** A classified record placed in its post: the contract's Observation. */
 export function buildObservation(rec: ExtractedRecord, c: Classification, place: ObservationPlace): Observation {
   // every field spelled out, no `...place`: a spread followed by 20 more fields leaves V8 with
-  // slow (dictionary-mode) objects, ~3x the memory and time per observation (bench/README.md)
+  // slow (dictionary-mode) objects, ~3x the memory and time per observation (bench/README.md).
+  // The usual shapes (a flow record with totals only, an alert with or without its payload) are
+  // literals with their optional fields in place: a field added to a finished literal goes to a
+  // second, out-of-object store, which every observation of that shape would carry.
+  const totalsOnly = rec.totalsOnly === true;
+  if (!c.family) {
+    if (totalsOnly && !rec.signature && !rec.payload) {
+      return {
+        id: place.id, post: place.post, reporter: place.reporter, quoted: place.quoted, line: place.line, time: place.time,
+        source: rec.source, format: rec.format, proto: rec.proto, src: rec.src, sport: rec.sport, dst: rec.dst, dport: rec.dport, dir: rec.dir,
+        srcPkts: rec.srcPkts, dstPkts: rec.dstPkts, srcBytes: rec.srcBytes, dstBytes: rec.dstBytes, srcFlags: rec.srcFlags, dstFlags: rec.dstFlags,
+        state: rec.state, class: c.class, actor: c.actor, target: c.target, evidence: c.evidence,
+        totalsOnly: true,
+      };
+    }
+    if (!totalsOnly && rec.signature && !rec.payload) {
+      return {
+        id: place.id, post: place.post, reporter: place.reporter, quoted: place.quoted, line: place.line, time: place.time,
+        source: rec.source, format: rec.format, proto: rec.proto, src: rec.src, sport: rec.sport, dst: rec.dst, dport: rec.dport, dir: rec.dir,
+        srcPkts: rec.srcPkts, dstPkts: rec.dstPkts, srcBytes: rec.srcBytes, dstBytes: rec.dstBytes, srcFlags: rec.srcFlags, dstFlags: rec.dstFlags,
+        state: rec.state, class: c.class, actor: c.actor, target: c.target, evidence: c.evidence,
+        signature: rec.signature,
+      };
+    }
+    if (!totalsOnly && rec.signature && rec.payload) {
+      return {
+        id: place.id, post: place.post, reporter: place.reporter, quoted: place.quoted, line: place.line, time: place.time,
+        source: rec.source, format: rec.format, proto: rec.proto, src: rec.src, sport: rec.sport, dst: rec.dst, dport: rec.dport, dir: rec.dir,
+        srcPkts: rec.srcPkts, dstPkts: rec.dstPkts, srcBytes: rec.srcBytes, dstBytes: rec.dstBytes, srcFlags: rec.srcFlags, dstFlags: rec.dstFlags,
+        state: rec.state, class: c.class, actor: c.actor, target: c.target, evidence: c.evidence,
+        signature: rec.signature, payload: rec.payload,
+      };
+    }
+  }
   const obs: Observation = {
     id: place.id,
     post: place.post,
@@ -81,7 +103,7 @@ export function buildObservation(rec: ExtractedRecord, c: Classification, place:
     target: c.target,
     evidence: c.evidence,
   };
-  if (rec.totalsOnly) obs.totalsOnly = true;
+  if (totalsOnly) obs.totalsOnly = true;
   if (rec.signature) obs.signature = rec.signature;
   if (rec.payload) obs.payload = rec.payload;
   if (c.family) obs.family = c.family;
@@ -101,8 +123,9 @@ function toObservation(rec: ExtractedRecord, c: Classification, block: BodyBlock
   const line = block.startLine + rec.line;
   const time = resolveRecordTime(rec.time, clock);
   return buildObservation(rec, c, {
-    // stableId and resolveRecordTime return flat strings already (no flatCopy)
-    id: stableId('obs', mail.id, line, recordKey(rec)),
+    // stableId('obs', mail.id, line, recordKey(rec)), its text built in one go; stableIdOfText and
+    // resolveRecordTime return flat strings already (no flatCopy)
+    id: stableIdOfText('obs', (mail.id ?? '') + '\u0000' + line + '\u0000' + recordKey(rec) + '\u0000'),
     post: mail.id,
     reporter: reporterOf(block, mail),
     quoted: block.kind === 'quoted',

@@ -70,23 +70,61 @@ function anchorOf(ms: number, offsetMinutes: number): WallClock {
 
 const FRACTION = /^\d{1,9}$/;
 
-function iso(f: WallClock, fraction: string | undefined, offsetMinutes: number): string {
-  const frac = fraction && FRACTION.test(fraction) ? `.${fraction}` : '';
-  return [pad4(f.year), '-', pad2(f.month), '-', pad2(f.day), 'T', pad2(f.hour), ':', pad2(f.minute), ':', pad2(f.second), frac, formatOffset(offsetMinutes)].join('');
+// The records of a post share its date and their fraction and zone (a paste prints `.000000`
+// on every line): those pieces of the ISO text are made once, and each time is joined from three.
+let lastDate: { year: number; month: number; day: number; text: string } | null = null;
+
+function datePart(year: number, month: number, day: number): string {
+  if (lastDate === null || lastDate.year !== year || lastDate.month !== month || lastDate.day !== day) {
+    lastDate = { year, month, day, text: [pad4(year), '-', pad2(month), '-', pad2(day), 'T'].join('') };
+  }
+  return lastDate.text;
+}
+
+let lastTail: { fraction: string | undefined; offsetMinutes: number; text: string } | null = null;
+
+function tailPart(fraction: string | undefined, offsetMinutes: number): string {
+  if (lastTail === null || lastTail.fraction !== fraction || lastTail.offsetMinutes !== offsetMinutes) {
+    const frac = fraction && FRACTION.test(fraction) ? `.${fraction}` : '';
+    lastTail = { fraction, offsetMinutes, text: [frac, formatOffset(offsetMinutes)].join('') };
+  }
+  return lastTail.text;
+}
+
+function iso(year: number, month: number, day: number, hour: number, minute: number, second: number, fraction: string | undefined, offsetMinutes: number): string {
+  // the clock part is short enough (8 characters) that + makes it flat
+  return [datePart(year, month, day), pad2(hour) + ':' + pad2(minute) + ':' + pad2(second), tailPart(fraction, offsetMinutes)].join('');
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function valid(f: WallClock): boolean {
-  if (f.month < 1 || f.month > 12 || f.day < 1 || f.day > 31) return false;
-  if (f.hour > 23 || f.minute > 59 || f.second > 60) return false;
-  if (Number.isInteger(f.year) && Number.isInteger(f.month) && Number.isInteger(f.day) && f.year >= 100 && f.year <= 9999) {
+function valid(year: number, month: number, day: number, hour: number, minute: number, second: number): boolean {
+  if (month < 1 || month > 12 || day < 1 || day > 31) return false;
+  if (hour > 23 || minute > 59 || second > 60) return false;
+  if (Number.isInteger(year) && Number.isInteger(month) && Number.isInteger(day) && year >= 100 && year <= 9999) {
     // what the Date round trip below decides: is the day in the month (Gregorian leap years)
-    const leap = f.year % 4 === 0 && (f.year % 100 !== 0 || f.year % 400 === 0);
-    return f.day <= (f.month === 2 && leap ? 29 : (DAYS_IN_MONTH[f.month - 1] as number));
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    return day <= (month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number));
   }
-  const d = new Date(Date.UTC(f.year, f.month - 1, f.day));
-  return d.getUTCMonth() === f.month - 1;
+  const d = new Date(Date.UTC(year, month - 1, day));
+  return d.getUTCMonth() === month - 1;
+}
+
+// the day before the post's date, for bare times later than the post (one per post, not per record)
+let lastDayBefore: { year: number; month: number; day: number; before: WallClock } | null = null;
+
+function isClockField(n: number, max: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= max;
+}
+
+/** The date of recordMs minus a day (recordMs being that date at hour:minute:second, the offset taken off). */
+function dayBefore(year: number, month: number, day: number, hour: number, minute: number, second: number, recordMs: number, offset: number): WallClock {
+  // within one day (no leap second rolling it over) the date a day earlier depends on the date alone
+  if (!(isClockField(hour, 23) && isClockField(minute, 59) && isClockField(second, 59))) return wallClock(recordMs - 86_400_000 + offset * 60_000, 0);
+  if (lastDayBefore === null || lastDayBefore.year !== year || lastDayBefore.month !== month || lastDayBefore.day !== day) {
+    lastDayBefore = { year, month, day, before: wallClock(recordMs - 86_400_000 + offset * 60_000, 0) };
+  }
+  return lastDayBefore.before;
 }
 
 /**
@@ -100,33 +138,29 @@ export function resolveRecordTime(t: RecordTime | null, clock: PostClock): strin
   if (t.epoch !== undefined && Number.isFinite(t.epoch)) {
     const ms = t.epoch * 1000;
     const fraction = t.fraction ?? (Number.isInteger(t.epoch) ? undefined : String(t.epoch).split('.')[1]);
-    return iso(wallClock(Math.floor(ms / 1000) * 1000, offset), fraction, offset);
+    const w = wallClock(Math.floor(ms / 1000) * 1000, offset);
+    return iso(w.year, w.month, w.day, w.hour, w.minute, w.second, fraction, offset);
   }
   const anchor = clock.ms === null ? null : anchorOf(clock.ms, offset);
-  const fields = {
-    year: t.year ?? anchor?.year,
-    month: t.month ?? anchor?.month,
-    day: t.day ?? anchor?.day,
-    hour: t.hour,
-    minute: t.minute,
-    second: t.second,
-  };
-  if (fields.year === undefined || fields.month === undefined || fields.day === undefined) return null;
-  const full = fields as WallClock;
+  let year = t.year ?? anchor?.year;
+  let month = t.month ?? anchor?.month;
+  let day = t.day ?? anchor?.day;
+  if (year === undefined || month === undefined || day === undefined) return null;
+  const { hour, minute, second } = t;
   if (clock.ms !== null && t.year === undefined) {
-    const recordMs = Date.UTC(full.year, full.month - 1, full.day, full.hour, full.minute, full.second) - offset * 60_000;
+    const recordMs = Date.UTC(year, month - 1, day, hour, minute, second) - offset * 60_000;
     if (t.month !== undefined && recordMs - clock.ms > 86_400_000) {
-      full.year -= 1;
+      year -= 1;
     } else if (t.month === undefined && t.day === undefined && recordMs - clock.ms > 5 * 60_000) {
       // a bare time later than the post was logged the day before it was pasted
-      const prev = wallClock(recordMs - 86_400_000 + offset * 60_000, 0);
-      full.year = prev.year;
-      full.month = prev.month;
-      full.day = prev.day;
+      const prev = dayBefore(year, month, day, hour, minute, second, recordMs, offset);
+      year = prev.year;
+      month = prev.month;
+      day = prev.day;
     }
   }
-  if (!valid(full)) return null;
-  return iso(full, t.fraction, offset);
+  if (!valid(year, month, day, hour, minute, second)) return null;
+  return iso(year, month, day, hour, minute, second, t.fraction, offset);
 }
 
 /** Parses the post's ISO date (with offset) into its clock. */

@@ -5,6 +5,7 @@
 import type { FlowClass } from '../contract.js';
 import type { ExtractedRecord } from '../extract/types.js';
 import { detectFamily } from './family.js';
+import { isSpaceCode } from '../extract/screen.js';
 
 export interface Classification {
   class: FlowClass;
@@ -438,7 +439,8 @@ function decideSingleTcp(rec: ExtractedRecord, isAlert: boolean): Decision {
   return { class: 'unknown', reason: `one ${flagName(F)} packet: nothing shows whether ${target} answered` };
 }
 
-function buildEvidence(rec: ExtractedRecord, or: Oriented, d: Decision, actor: string | null): string {
+/** The evidence text in pieces, to be joined once (with what classifyUnsafe adds) into one flat string. */
+function evidenceParts(rec: ExtractedRecord, or: Oriented, d: Decision, actor: string | null): string[] {
   const parts: string[] = [];
   const mark = rec.dir ? rec.dir.trim() : '';
   const flagPart = rec.srcFlags !== null || rec.dstFlags !== null || rec.state ? ` with ${flagsText(rec)}` : '';
@@ -463,8 +465,7 @@ function buildEvidence(rec: ExtractedRecord, or: Oriented, d: Decision, actor: s
   }
   parts.push(': ', d.reason);
   if (actor && d.actorIsResponder) parts.push(' (sent by ', actor, ')');
-  // one join: a flat string, which the whitespace and full-stop tests below read without copying
-  return parts.join('');
+  return parts;
 }
 
 function cmdExeNote(rec: ExtractedRecord): string {
@@ -485,6 +486,15 @@ export function classifyRecord(rec: ExtractedRecord): Classification {
       evidence: `the record could not be classified (${err instanceof Error ? err.message : String(err)})`,
     };
   }
+}
+
+/** The last UTF-16 code unit of the pieces joined, -1 when they are all empty. */
+function lastCharCode(parts: readonly string[]): number {
+  for (let k = parts.length - 1; k >= 0; k--) {
+    const p = parts[k] as string;
+    if (p.length > 0) return p.charCodeAt(p.length - 1);
+  }
+  return -1;
 }
 
 /** whitespace that /\s+/ → ' ' would change: any but a space, or two in a row */
@@ -518,13 +528,24 @@ function classifyUnsafe(rec: ExtractedRecord): Classification {
     target = rec.dst;
   }
   const fam = detectFamily(rec);
-  let evidence = buildEvidence(rec, or, d, actor);
-  if (fam) evidence += `; ${fam.why}`;
-  else evidence += cmdExeNote(rec);
+  const parts = evidenceParts(rec, or, d, actor);
+  if (fam) parts.push('; ', fam.why);
+  else parts.push(cmdExeNote(rec));
+  // The closing full stop joins the other pieces when the text is known to need it: its last
+  // character is no space (so neither collapsing whitespace nor trimming moves the end) and no
+  // stop. One join makes one flat string; a '.' added afterwards would make a two-piece string
+  // that the observation keeps for the life of the corpus.
+  let stopped = false;
+  const last = lastCharCode(parts);
+  if (last >= 0 && !isSpaceCode(last)) {
+    if (last !== 46 && last !== 33 && last !== 63) parts.push('.');
+    stopped = true;
+  }
+  let evidence = parts.join('');
   // collapsing whitespace changes nothing when there is no tab, newline or double space (the usual case)
   if (UNTIDY_SPACE.test(evidence)) evidence = evidence.replace(/\s+/g, ' ');
   evidence = evidence.trim();
-  if (!/[.!?]$/.test(evidence)) evidence += '.';
+  if (!stopped && !/[.!?]$/.test(evidence)) evidence += '.';
   const out: Classification = { class: d.class, actor: actor ?? null, target: target ?? null, evidence };
   if (fam) out.family = fam.family;
   return out;
