@@ -5,6 +5,8 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { Float64List, Int32List, Uint8List } from '../correlate/typed-lists.js';
 
+export { hash96 } from '../correlate/hash96.js';
+
 /** Strings by index, packed as UTF-8 into one growing buffer (an observation id is ~20 bytes here, ~56 as a JS string in an array). */
 export class StringTable {
   private buf = Buffer.allocUnsafe(1 << 16);
@@ -61,9 +63,21 @@ export class IdTable {
 
   get(i: number): string {
     if (this.packed.get(i) === 0) return this.others.get(this.lo.get(i));
-    return `obs-${hex8(this.hi.get(i))}${hex8(this.lo.get(i))}`;
+    const h = this.hi.get(i);
+    const l = this.lo.get(i);
+    // one flat string, no intermediate pieces
+    return String.fromCharCode(
+      111, 98, 115, 45,
+      HEX[(h >>> 28) & 15] as number, HEX[(h >>> 24) & 15] as number, HEX[(h >>> 20) & 15] as number, HEX[(h >>> 16) & 15] as number,
+      HEX[(h >>> 12) & 15] as number, HEX[(h >>> 8) & 15] as number, HEX[(h >>> 4) & 15] as number, HEX[h & 15] as number,
+      HEX[(l >>> 28) & 15] as number, HEX[(l >>> 24) & 15] as number, HEX[(l >>> 20) & 15] as number, HEX[(l >>> 16) & 15] as number,
+      HEX[(l >>> 12) & 15] as number, HEX[(l >>> 8) & 15] as number, HEX[(l >>> 4) & 15] as number, HEX[l & 15] as number,
+    );
   }
 }
+
+/** the character codes of the lower-case hex digits */
+const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
 /** 8 lower-case hex digits at `at` as a 32-bit number, or null */
 function hexWord(s: string, at: number): number | null {
@@ -77,32 +91,6 @@ function hexWord(s: string, at: number): number | null {
     v = (v << 4) | d;
   }
   return v;
-}
-
-function hex8(v: number): string {
-  return (v >>> 0).toString(16).padStart(8, '0');
-}
-
-/**
- * 96 bits of a string in three 32-bit lanes (multiplicative hashing with a final cross-mix). Two
- * different keys share a value with probability ~n²/2⁹⁷ for n keys (~10⁻¹⁷ at a million keys).
- */
-export function hash96(s: string, salt: number, out: Int32Array): void {
-  let a = 0xdeadbeef ^ salt;
-  let b = 0x41c6ce57 ^ salt;
-  let c = 0x9e3779b9 ^ salt;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    a = Math.imul(a ^ ch, 2654435761);
-    b = Math.imul(b ^ ch, 1597334677);
-    c = Math.imul(c ^ ch, 2246822507);
-  }
-  const a2 = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
-  const b2 = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(c ^ (c >>> 13), 3266489909);
-  const c2 = Math.imul(c ^ (c >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
-  out[0] = a2;
-  out[1] = b2;
-  out[2] = c2;
 }
 
 /** 32 bits of a string (the first lane of hash96). */
@@ -284,5 +272,131 @@ export class LineFile {
     } catch {
       // already closed
     }
+  }
+}
+
+/** bytes read at once when records are read back in order (no strings are made of them, so larger is fine) */
+const RECORD_READ_CHUNK = 1 << 20;
+
+/** A record as read back: bytes[start, end), valid until the reader moves on. */
+export interface RecordView {
+  bytes: Buffer;
+  start: number;
+  end: number;
+  index: number;
+}
+
+/**
+ * An append-only file of binary records, written in large sequential chunks; each record's byte
+ * offset is kept, so records are read back in order in large chunks, or one by index, without a
+ * separator to scan for.
+ */
+export class RecordFile {
+  private readonly fd: number;
+  private buf = Buffer.allocUnsafe(WRITE_CHUNK);
+  private used = 0;
+  private bytes = 0;
+  private readonly offsets = new Float64List();
+  private closedForWrite = false;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w+');
+  }
+
+  get count(): number {
+    return this.offsets.length;
+  }
+
+  append(src: Uint8Array, length: number): void {
+    this.offsets.push(this.bytes);
+    if (this.used + length > this.buf.length) {
+      this.flush();
+      if (length > this.buf.length) {
+        writeAll(this.fd, src, length);
+        this.bytes += length;
+        return;
+      }
+    }
+    this.buf.set(src.subarray(0, length), this.used);
+    this.used += length;
+    this.bytes += length;
+  }
+
+  private flush(): void {
+    writeAll(this.fd, this.buf, this.used);
+    this.used = 0;
+  }
+
+  finishWrites(): void {
+    if (this.closedForWrite) return;
+    this.flush();
+    this.closedForWrite = true;
+    this.buf = Buffer.alloc(0);
+  }
+
+  private endOf(i: number): number {
+    return i + 1 < this.offsets.length ? this.offsets.get(i + 1) : this.bytes;
+  }
+
+  /** The record at index i (after finishWrites). */
+  read(i: number): Buffer {
+    const start = this.offsets.get(i);
+    const buf = Buffer.allocUnsafe(this.endOf(i) - start);
+    readAll(this.fd, buf, start, this.path);
+    return buf;
+  }
+
+  /** Every record in order, read in large chunks; the view yielded is reused. */
+  *records(): Generator<RecordView> {
+    this.finishWrites();
+    const n = this.offsets.length;
+    const chunk = Buffer.allocUnsafe(RECORD_READ_CHUNK);
+    const view: RecordView = { bytes: chunk, start: 0, end: 0, index: 0 };
+    let i = 0;
+    while (i < n) {
+      const from = this.offsets.get(i);
+      const size = this.endOf(i) - from;
+      if (size > chunk.length) {
+        view.bytes = this.read(i);
+        view.start = 0;
+        view.end = size;
+        view.index = i++;
+        yield view;
+        continue;
+      }
+      const want = Math.min(chunk.length, this.bytes - from);
+      readAll(this.fd, chunk.subarray(0, want), from, this.path);
+      view.bytes = chunk;
+      for (; i < n; i++) {
+        const end = this.endOf(i) - from;
+        if (end > want) break;
+        view.start = this.offsets.get(i) - from;
+        view.end = end;
+        view.index = i;
+        yield view;
+      }
+    }
+  }
+
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+function writeAll(fd: number, src: Uint8Array, length: number): void {
+  let off = 0;
+  while (off < length) off += writeSync(fd, src, off, length - off);
+}
+
+function readAll(fd: number, into: Buffer, position: number, path: string): void {
+  let got = 0;
+  while (got < into.length) {
+    const n = readSync(fd, into, got, into.length - got, position + got);
+    if (n === 0) throw new Error(`spill file ${path} is shorter than written`);
+    got += n;
   }
 }

@@ -10,15 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCHEMA, type Finding, type InputError, type Observation, type Party, type Post } from '../contract.js';
 import { applyJoinInPlace, isAlertObservation, isFlowObservation, joinAlertsToFlows } from '../classify/join.js';
-import { buildFindings, GroupAccumulator, resolveFinding, sameTrafficFinding } from '../correlate/correlate.js';
-import { duplicateKey, wallClockDuplicateKey } from '../correlate/duplicates.js';
+import { buildFindings, GroupAccumulator, quadNumber, resolveFinding, sameTrafficFinding, type GroupFacts } from '../correlate/correlate.js';
+import { hashDuplicateKeys } from '../correlate/duplicates.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
-import { RenderedElement, renderElement, writeJsonDocument } from '../cli/json-out.js';
+import { ElementBytesRenderer, RenderedBytes, writeJsonDocument } from '../cli/json-out.js';
 import { inheritsReporter, partyKey, quotedReporterResolver } from './corpus.js';
 import { flatCopy } from './post.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';
-import { hash32, hash96, HashIntTable, IdTable, LineFile } from './spill-store.js';
+import { HashIntTable, IdTable, LineFile, RecordFile } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
 const QUOTED = 1;
@@ -27,10 +27,31 @@ const FLOW = 4;
 /** alerts (or flows) read back at once when looking for joins */
 const JOIN_CHUNK = 20_000;
 
+/**
+ * An observation's record in the spill: a fixed header with what its group needs (so writing the
+ * document need not parse the observation back), the time's characters, then the observation as
+ * the document shows it (renderElement's bytes).
+ *   0 u8   GROUP_* (how the groups take it)
+ *   1 u8   length of the time's characters (GROUP_QUAD)
+ *   2 u8   1: no target
+ *   3 u8   1: dport null
+ *   4 i32  group facts id     8 i32 actor (dotted quad)   12 i32 target (dotted quad)
+ *  16 i32  family id (-1: none)   20 i32 dport   24 f64 the time's instant (NaN: none)
+ */
+const HEADER = 32;
+/** not in any group: no actor */
+const GROUP_NONE = 0;
+/** a dotted-quad actor, a dotted-quad target or none, a printable ASCII time: the header has it all */
+const GROUP_QUAD = 1;
+/** anything else: parsed back and given to GroupAccumulator.add */
+const GROUP_PARSE = 2;
+/** the tail of a rendered observation: its closing brace on a line of its own */
+const RENDERED_CLOSE = '\n    }';
+
 export class SpillCorpus {
   private readonly dir: string;
   private readonly postFile: LineFile;
-  private readonly obsFile: LineFile;
+  private readonly obsFile: RecordFile;
   private readonly onExit = (): void => this.dispose();
   /** Ctrl-C or kill: the temp files go, then the signal is raised again so the process ends as it would have */
   private readonly onSignal = (signal: NodeJS.Signals): void => {
@@ -64,6 +85,14 @@ export class SpillCorpus {
   private readonly keyU = new Int32Array(3);
   private readonly keyL = new Int32Array(3);
 
+  private readonly renderer = new ElementBytesRenderer();
+  /** the groups, built as the document is written; at add time only its /16 cache is used */
+  private readonly acc = new GroupAccumulator(flatCopy);
+  private readonly factsIdOfKey = new Map<string, number>();
+  private readonly facts: GroupFacts[] = [];
+  private readonly familyIdOf = new Map<string, number>();
+  private readonly families: string[] = [];
+
   private readonly joinChunk: number;
 
   /** tmpDir: where the temp folder goes (os.tmpdir()); joinChunk: alerts read back at once when joining (tests make it small) */
@@ -75,7 +104,7 @@ export class SpillCorpus {
     process.once('SIGTERM', this.onSignal);
     try {
       this.postFile = new LineFile(join(this.dir, 'posts.jsonl'));
-      this.obsFile = new LineFile(join(this.dir, 'observations.jsonl'));
+      this.obsFile = new RecordFile(join(this.dir, 'observations.bin'));
     } catch (err) {
       this.dispose();
       throw err;
@@ -152,25 +181,86 @@ export class SpillCorpus {
     const reporter = this.partyId(o.reporter);
     this.obsReporter.push(reporter);
     this.obsEnds.push(alert || flow ? endsHash(o) : 0);
-    this.obsClass.push(this.duplicateClass(o, i));
+    // pushes the class
+    const ms = this.duplicateClass(o, i);
     // stored as the document will show it, so an observation the corpus-wide steps leave alone is
     // written out as it stands (a copy only gains its duplicateOf at the end)
     o.reporter = this.parties[reporter] as Party;
     if (o.duplicateOf !== undefined) delete o.duplicateOf;
-    this.obsFile.append(renderElement(o));
+    this.writeRecord(o, ms);
+  }
+
+  /** The observation's record: header, time, rendered bytes (see HEADER). */
+  private writeRecord(o: Observation, ms: number): void {
+    const r = this.renderer;
+    const time = o.time;
+    let kind = GROUP_NONE;
+    let actorQuad = 0;
+    let targetQuad: number | null = null;
+    let timeLen = 0;
+    if (o.actor !== null) {
+      kind = GROUP_PARSE;
+      const aq = quadNumber(o.actor);
+      const target = o.target;
+      targetQuad = target ? quadNumber(target) : null;
+      const dport = o.dport;
+      if (aq !== null && (!target || targetQuad !== null) && (dport === null || (dport | 0) === dport) && (time === null || isShortAscii(time))) {
+        kind = GROUP_QUAD;
+        actorQuad = aq;
+        if (time !== null) timeLen = time.length;
+      }
+    }
+    r.render(o, HEADER + timeLen);
+    const b = r.buf;
+    b[0] = kind;
+    b[1] = timeLen;
+    if (kind === GROUP_QUAD) {
+      b[2] = targetQuad === null ? 1 : 0;
+      b[3] = o.dport === null ? 1 : 0;
+      b.writeInt32LE(this.factsId(o, actorQuad), 4);
+      b.writeInt32LE(actorQuad, 8);
+      b.writeInt32LE(targetQuad ?? 0, 12);
+      b.writeInt32LE(o.family ? this.familyId(o.family) : -1, 16);
+      b.writeInt32LE(o.dport ?? 0, 20);
+      b.writeDoubleLE(ms, 24);
+      for (let k = 0; k < timeLen; k++) b[HEADER + k] = (time as string).charCodeAt(k);
+    }
+    this.obsFile.append(b, r.length);
+  }
+
+  private factsId(o: Observation, actorQuad: number): number {
+    const f = this.acc.groupFactsOf(o, actorQuad);
+    let id = this.factsIdOfKey.get(f.key);
+    if (id === undefined) {
+      id = this.facts.length;
+      f.key = flatCopy(f.key);
+      this.facts.push(f);
+      this.factsIdOfKey.set(f.key, id);
+    }
+    return id;
+  }
+
+  private familyId(family: string): number {
+    let id = this.familyIdOf.get(family);
+    if (id === undefined) {
+      id = this.families.length;
+      family = flatCopy(family);
+      this.families.push(family);
+      this.familyIdOf.set(family, id);
+    }
+    return id;
   }
 
   /**
    * markDuplicates' equivalence classes, one record at a time: a record joins the class of its
    * UTC-second key, else of its wall-clock-second key, else starts one; each of its keys not yet
    * known is then taken by that class. The original is the class's first non-quoted member, else
-   * its first. Keys are kept as 96-bit hashes: two different keys with the same hash would be
+   * its first. Returns Date.parse of the time (NaN: none). Keys are kept as 96-bit hashes: two different keys with the same hash would be
    * taken for one (probability ~n²/2⁹⁷, ~10⁻¹⁷ for a million keys); nothing else is approximate.
    */
   private duplicateClass(o: Observation, i: number): number {
     const table = this.keyClasses as HashIntTable;
-    hash96(duplicateKey(o), 0x75, this.keyU);
-    hash96(wallClockDuplicateKey(o), 0x6c, this.keyL);
+    const ms = hashDuplicateKeys(o, 0x75, this.keyU, 0x6c, this.keyL);
     table.reserve(2);
     const su = table.find(this.keyU);
     let cls = table.valueAt(su);
@@ -181,7 +271,8 @@ export class SpillCorpus {
     // found again: the UTC key may have just taken the slot the wall-clock key would go in
     const sl = table.find(this.keyL);
     if (table.valueAt(sl) < 0) table.putAt(sl, this.keyL, cls);
-    return cls;
+    this.obsClass.push(cls);
+    return ms;
   }
 
   /** Writes the listwatch.analysis/1 document; the temp files are removed afterwards (and on error). */
@@ -206,7 +297,7 @@ export class SpillCorpus {
   }
 
   /** The corpus-wide steps of Corpus.finish on the index; the document's arrays are generators over the spill. */
-  private finish(): { schema: typeof SCHEMA; posts: Iterable<Post>; observations: Iterable<Observation | RenderedElement>; findings: Iterable<Finding>; errors: InputError[] } {
+  private finish(): { schema: typeof SCHEMA; posts: Iterable<Post>; observations: Iterable<Observation | RenderedBytes>; findings: Iterable<Finding>; errors: InputError[] } {
     this.postFile.finishWrites();
     this.obsFile.finishWrites();
     this.keyClasses = null;
@@ -257,7 +348,7 @@ export class SpillCorpus {
 
     const { flowOf, flows } = this.joins(duplicateOf);
 
-    const acc = new GroupAccumulator(flatCopy);
+    const acc = this.acc;
     const joinedAlerts = new Map<number, Observation>();
     function* postsOut(): Generator<Post> {
       let p = 0;
@@ -269,24 +360,53 @@ export class SpillCorpus {
         yield post;
       }
     }
-    function* observationsOut(): Generator<Observation | RenderedElement> {
-      let i = 0;
-      for (const text of self.obsFile.lines()) {
+    function* observationsOut(): Generator<Observation | RenderedBytes> {
+      const parties = self.parties;
+      const facts = self.facts;
+      const families = self.families;
+      for (const rec of self.obsFile.records()) {
+        const i = rec.index;
+        const b = rec.bytes;
+        const at = rec.start;
+        const body = at + HEADER + (b[at + 1] as number);
         const rid = reporter.get(i);
         const sameReporter = rid === reporterAtAdd[i];
         const orig = duplicateOf[i] as number;
         if (orig >= 0 && sameReporter) {
           // a copy takes no part in the groups: it only gains its duplicateOf, appended last
-          i++;
-          yield new RenderedElement(withDuplicateOf(text, self.ids.get(orig)));
+          yield new RenderedBytes(b, body, rec.end - RENDERED_CLOSE.length, `,\n      "duplicateOf": ${JSON.stringify(self.ids.get(orig))}${RENDERED_CLOSE}`);
           continue;
         }
-        const o = JSON.parse(text) as Observation;
-        o.reporter = self.parties[rid] as Party;
+        const kind = b[at] as number;
+        const flow = orig >= 0 ? undefined : flowOf.get(i);
+        if (sameReporter && flow === undefined && kind !== GROUP_PARSE) {
+          // the common case: written out as stored, its group facts from the header
+          if (kind === GROUP_QUAD) {
+            const party = parties[rid] as Party;
+            const familyId = b.readInt32LE(at + 16);
+            const timeLen = b[at + 1] as number;
+            const ms = b.readDoubleLE(at + 24);
+            acc.addQuadMember(
+              facts[b.readInt32LE(at + 4)] as GroupFacts,
+              b[at + 3] === 1 ? null : b.readInt32LE(at + 20),
+              b.readInt32LE(at + 8),
+              b[at + 2] === 1 ? null : b.readInt32LE(at + 12),
+              party.org ?? party.address ?? null,
+              familyId < 0 ? undefined : families[familyId],
+              timeLen === 0 ? null : b.toString('latin1', at + HEADER, at + HEADER + timeLen),
+              Number.isNaN(ms) ? null : ms,
+              threadOf[self.obsPost.get(i)] as string,
+              i,
+            );
+          }
+          yield new RenderedBytes(b, body, rec.end);
+          continue;
+        }
+        const o = JSON.parse(b.toString('utf8', body, rec.end)) as Observation;
+        o.reporter = parties[rid] as Party;
         let changed = !sameReporter;
         if (orig >= 0) o.duplicateOf = self.ids.get(orig);
         else {
-          const flow = flowOf.get(i);
           if (flow !== undefined) {
             applyJoinInPlace(o, flows.get(flow) as Observation);
             changed = true;
@@ -295,8 +415,7 @@ export class SpillCorpus {
           }
           acc.add(o, threadOf[self.obsPost.get(i)] as string, i);
         }
-        i++;
-        yield changed ? o : new RenderedElement(text);
+        yield changed ? o : new RenderedBytes(b, body, rec.end);
       }
     }
     function* findingsOut(): Generator<Finding> {
@@ -343,7 +462,8 @@ export class SpillCorpus {
     if (alerts.length === 0 || flowIdx.length === 0) return { flowOf, flows };
 
     const load = (i: number): Observation => {
-      const o = JSON.parse(this.obsFile.read(i)) as Observation;
+      const rec = this.obsFile.read(i);
+      const o = JSON.parse(rec.toString('utf8', HEADER + (rec[1] as number))) as Observation;
       o.reporter = this.parties[this.obsReporter.get(i)] as Party;
       return o;
     };
@@ -372,17 +492,46 @@ export class SpillCorpus {
   }
 }
 
-/** renderElement(o) of an observation with `duplicateOf: id` appended as its last field, from renderElement(o) without it. */
-function withDuplicateOf(rendered: string, id: string): string {
-  // the rendered object closes with its brace on a line of its own, indented as the element is
-  const close = '\n    }';
-  return `${rendered.slice(0, rendered.length - close.length)},\n      "duplicateOf": ${JSON.stringify(id)}${close}`;
+/** endpointKey's protocol and two ends (either orientation) hashed, without the key strings: equal keys, equal hashes. */
+function endsHash(o: Observation): number {
+  const a = endHash(o.src as string, o.sport);
+  const b = endHash(o.dst as string, o.dport);
+  // a sum does not depend on the orientation
+  return (lowerHash32(o.proto ?? '', 0x1b873593) ^ Math.imul((a + b) | 0, 0x9e3779b1)) | 0;
 }
 
-function endsHash(o: Observation): number {
-  const a = `${(o.src as string).toLowerCase()}:${o.sport ?? ''}`;
-  const b = `${(o.dst as string).toLowerCase()}:${o.dport ?? ''}`;
-  return hash32(`${(o.proto ?? '').toLowerCase()}|${a < b ? a : b}|${a < b ? b : a}`);
+/** the address lower-cased, ':' and the port as a template literal writes them */
+function endHash(addr: string, port: number | null): number {
+  let h = lowerHash32(addr, 0x2545f491);
+  h = Math.imul(h ^ 58, 2654435761);
+  const p = port === null ? '' : String(port);
+  for (let i = 0; i < p.length; i++) h = Math.imul(h ^ p.charCodeAt(i), 2654435761);
+  return Math.imul(h ^ (h >>> 16), 2246822507) ^ (h >>> 13);
+}
+
+/** a hash of s.toLowerCase(): ASCII lower-cased here, anything else by toLowerCase */
+function lowerHash32(s: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0x80) return lowerHash32Of(s.toLowerCase(), seed);
+    if (c >= 65 && c <= 90) c += 32;
+    h = Math.imul(h ^ c, 2654435761);
+  }
+  return h;
+}
+
+function lowerHash32Of(lower: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < lower.length; i++) h = Math.imul(h ^ lower.charCodeAt(i), 2654435761);
+  return h;
+}
+
+/** short enough for the header's length byte, and one byte a character */
+function isShortAscii(s: string): boolean {
+  if (s.length > 255) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
 }
 
 function contains(sorted: Int32Array, v: number): boolean {

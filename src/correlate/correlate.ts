@@ -243,24 +243,66 @@ export class GroupAccumulator {
     if (actor === null) return;
     const actorQuad = quadNumber(actor);
     let prefix16: string | null;
-    if (actorQuad !== null) {
-      // a dotted quad's /16 is its first two bytes: groupPrefix once per /16, not per observation
-      const hi = actorQuad >>> 16;
-      prefix16 = this.prefixOf16.get(hi) ?? null;
-      if (prefix16 === null) this.prefixOf16.set(hi, (prefix16 = groupPrefix(this.keep(actor)) as string));
-    } else {
+    if (actorQuad !== null) prefix16 = this.prefixOfQuad(actorQuad, actor);
+    else {
       // kept before groupPrefix sees it: prefix.ts caches its parses by the address string
       prefix16 = groupPrefix(this.keep(actor));
       if (prefix16 === null) return;
     }
     const behaviour = behaviourOfObservation(o);
-    const key = groupKeyOf(o, behaviour, prefix16);
+    const target = o.target;
+    const targetQuad = target ? quadNumber(target) : null;
+    this.addMember(groupKeyOf(o, behaviour, prefix16), behaviour, o.dport, prefix16, actor, actorQuad, target || null, targetQuad, orgOf(o), o.family, o.time, timeMs(o.time), thread, ref);
+  }
+
+  /**
+   * add() for a caller that worked out an observation's group facts beforehand (the spilling
+   * corpus, when it stored the observation): its group's key, behaviour and /16 (groupFacts), a
+   * dotted-quad actor as its number, the target as its number (null: none), the reporter's org,
+   * the family, the time and its instant. Same groups as add() of the observation.
+   */
+  addQuadMember(facts: GroupFacts, dport: number | null, actorQuad: number, targetQuad: number | null, org: string | null, family: string | undefined, time: string | null, ms: number | null, thread: string, ref: number): void {
+    this.addMember(facts.key, facts.behaviour, dport, facts.prefix16, null, actorQuad, null, targetQuad, org, family, time, ms, thread, ref);
+  }
+
+  /** The group facts of an observation whose actor is a dotted quad, given as its number: what addQuadMember takes. */
+  groupFactsOf(o: Observation, actorQuad: number): GroupFacts {
+    const prefix16 = this.prefixOfQuad(actorQuad, o.actor as string);
+    const behaviour = behaviourOfObservation(o);
+    return { key: groupKeyOf(o, behaviour, prefix16), behaviour, prefix16 };
+  }
+
+  /** a dotted quad's /16 is its first two bytes: groupPrefix once per /16, not per observation */
+  private prefixOfQuad(actorQuad: number, actor: string): string {
+    const hi = actorQuad >>> 16;
+    let prefix16 = this.prefixOf16.get(hi);
+    if (prefix16 === undefined) this.prefixOf16.set(hi, (prefix16 = groupPrefix(this.keep(actor)) as string));
+    return prefix16;
+  }
+
+  /** actor: the actor's string, needed only when it is not a dotted quad (actorQuad null); target likewise */
+  private addMember(
+    key: string,
+    behaviour: Behaviour,
+    dport: number | null,
+    prefix16: string,
+    actor: string | null,
+    actorQuad: number | null,
+    target: string | null,
+    targetQuad: number | null,
+    org: string | null,
+    family: string | undefined,
+    time: string | null,
+    t: number | null,
+    thread: string,
+    ref: number,
+  ): void {
     let g = this.groups.get(key);
     if (!g) {
       g = {
         key: this.keep(key),
         behaviour,
-        dport: o.dport,
+        dport,
         prefix16: this.keep(prefix16),
         head: -1,
         tail: -1,
@@ -279,7 +321,7 @@ export class GroupAccumulator {
         threads: null,
       };
       this.groups.set(g.key, g);
-    } else if (g.dport !== o.dport) g.dport = null;
+    } else if (g.dport !== dport) g.dport = null;
 
     const m = this.memberRef.push(ref);
     this.memberNext.push(-1);
@@ -289,38 +331,34 @@ export class GroupAccumulator {
     g.count++;
     let kind = 0;
     if (actorQuad !== null) kind |= ACTOR_QUAD;
-    else if (!g.otherActors?.has(actor)) (g.otherActors ??= new Set()).add(this.keep(actor));
-    let targetQuad: number | null = null;
-    if (o.target) {
-      targetQuad = quadNumber(o.target);
-      if (targetQuad !== null) kind |= TARGET_QUAD;
-      else if (!g.otherTargets?.has(o.target)) (g.otherTargets ??= new Set()).add(this.keep(o.target));
+    else if (!g.otherActors?.has(actor as string)) (g.otherActors ??= new Set()).add(this.keep(actor as string));
+    if (targetQuad !== null) kind |= TARGET_QUAD;
+    else if (target !== null) {
+      if (!g.otherTargets?.has(target)) (g.otherTargets ??= new Set()).add(this.keep(target));
     } else kind |= NO_TARGET;
     this.memberActor.push(actorQuad ?? 0);
     this.memberTarget.push(targetQuad ?? 0);
     this.memberKind.push(kind);
 
-    const org = orgOf(o);
     if (org && g.reporter !== org && !g.reporters?.has(org)) {
       if (g.reporter === null) g.reporter = this.keep(org);
       else (g.reporters ??= new Set([g.reporter])).add(this.keep(org));
     }
-    if (o.family && !g.familyConflict) {
-      if (g.family === undefined) g.family = this.keep(o.family);
-      else if (g.family !== o.family) {
+    if (family && !g.familyConflict) {
+      if (g.family === undefined) g.family = this.keep(family);
+      else if (g.family !== family) {
         g.family = undefined;
         g.familyConflict = true;
       }
     }
-    const t = timeMs(o.time);
     if (t !== null) {
       if (t < g.firstMs) {
         g.firstMs = t;
-        g.first = o.time && this.keep(o.time);
+        g.first = time && this.keep(time);
       }
       if (t > g.lastMs) {
         g.lastMs = t;
-        g.last = o.time && this.keep(o.time);
+        g.last = time && this.keep(time);
       }
     }
     if (g.thread !== thread && !g.threads?.has(thread)) {
@@ -374,12 +412,19 @@ export class GroupAccumulator {
   }
 }
 
+/** What an observation's group is, worked out once: see GroupAccumulator.groupFactsOf. */
+export interface GroupFacts {
+  key: string;
+  behaviour: Behaviour;
+  prefix16: string;
+}
+
 const ACTOR_QUAD = 1;
 const TARGET_QUAD = 2;
 const NO_TARGET = 4;
 
 /** A dotted quad as its number (an exact round trip: decimalQuadBytes takes only the canonical form), else null. */
-function quadNumber(s: string): number | null {
+export function quadNumber(s: string): number | null {
   const b = decimalQuadBytes(s);
   return b ? (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) : null;
 }

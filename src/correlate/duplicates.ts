@@ -2,6 +2,7 @@
 // count twice. The original is where the record first stood outside a quotation.
 
 import type { Observation } from '../contract.js';
+import { Hash96 } from './hash96.js';
 
 function secondOf(time: string | null): string {
   if (!time) return '';
@@ -30,6 +31,96 @@ export function duplicateKey(o: Observation): string {
 export function wallClockDuplicateKey(o: Observation): string {
   return recordKey(o, localSecondOf(o.time));
 }
+
+const hashU = new Hash96();
+const hashL = new Hash96();
+
+/**
+ * hash96(duplicateKey(o), saltU) into outU and hash96(wallClockDuplicateKey(o), saltL) into outL,
+ * from the key's parts without building either string (same characters, same hashes). Returns
+ * Date.parse of the time it read (NaN without a time), so a caller need not parse it again.
+ */
+export function hashDuplicateKeys(o: Observation, saltU: number, outU: Int32Array, saltL: number, outL: Int32Array): number {
+  hashU.reset(saltU);
+  hashL.reset(saltL);
+  hashBefore(o, hashU);
+  hashBefore(o, hashL);
+  const time = o.time;
+  let t = NaN;
+  if (time) {
+    t = Date.parse(time);
+    if (Number.isFinite(t)) {
+      const second = Math.floor(t / 1000);
+      if (second >= 0) hashU.number(second);
+      else hashU.string(String(second));
+    } else hashU.string(time);
+    if (isWallClockSecond(time)) for (let i = 0; i < 19; i++) hashL.char(time.charCodeAt(i));
+    else hashL.string(time);
+  }
+  hashAfter(o, hashU);
+  hashAfter(o, hashL);
+  hashU.digest(outU);
+  hashL.digest(outL);
+  return t;
+}
+
+const BAR = 124;
+
+/** `before|` of recordKey: source, protocol, 5-tuple, each followed by the separator */
+function hashBefore(o: Observation, h: Hash96): void {
+  part(o.source, h);
+  h.char(BAR);
+  if (o.proto) h.lowerString(o.proto);
+  h.char(BAR);
+  if (o.src) h.lowerString(o.src);
+  h.char(BAR);
+  part(o.sport, h);
+  h.char(BAR);
+  if (o.dst) h.lowerString(o.dst);
+  h.char(BAR);
+  part(o.dport, h);
+  h.char(BAR);
+}
+
+/** `|after` of recordKey: flags, state, counts, signature id */
+function hashAfter(o: Observation, h: Hash96): void {
+  h.char(BAR);
+  part(o.srcFlags, h);
+  h.char(BAR);
+  part(o.dstFlags, h);
+  h.char(BAR);
+  part(o.state, h);
+  h.char(BAR);
+  part(o.srcPkts, h);
+  h.char(BAR);
+  part(o.dstPkts, h);
+  h.char(BAR);
+  part(o.srcBytes, h);
+  h.char(BAR);
+  part(o.dstBytes, h);
+  h.char(BAR);
+  part(o.signature?.id, h);
+}
+
+/** what Array.prototype.join writes for a value: nothing for null and undefined */
+function part(v: unknown, h: Hash96): void {
+  if (typeof v === 'string') h.string(v);
+  else if (typeof v === 'number') h.number(v);
+  else if (v !== null && v !== undefined) h.string(String(v));
+}
+
+/** localSecondOf's pattern, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/, without the regex */
+function isWallClockSecond(t: string): boolean {
+  if (t.length < 19) return false;
+  for (let i = 0; i < 19; i++) {
+    const c = t.charCodeAt(i);
+    const want = WALL_CLOCK_LAYOUT.charCodeAt(i);
+    if (want === 100 /* d */ ? c < 48 || c > 57 : c !== want) return false;
+  }
+  return true;
+}
+
+const WALL_CLOCK_LAYOUT = 'dddd-dd-ddTdd:dd:dd';
 
 /** Sets duplicateOf on re-quoted copies: key = source+proto+5-tuple+time(to the second)+flags+counts+signature id. The original is the earliest non-quoted occurrence (posts in the order given), else the first occurrence. Linear. Returns new objects. */
 export function markDuplicates(obs: readonly Observation[]): Observation[] {
