@@ -399,6 +399,22 @@ describe('details', () => {
     expect([recs[0]?.state, recs[0]?.srcFlags]).toEqual(['S', null]);
   });
 
+  it('-z letters in one block of output decide its bare letters, and only its own', () => {
+    const rec = (t: string, host: number, state: string): string => `07:10:${t}.000000  tcp  192.0.2.${host}.40000  ->  198.51.100.20.80  9  528 ${state}`;
+    const recs = extractArgus([
+      rec('23', 10, 'S'), '', '', '',
+      rec('24', 11, 'sSE'), rec('25', 12, 'S'), '', '', '',
+      rec('26', 13, 'SA'), rec('27', 13, 'PA'),
+    ]);
+    expect(recs.map((r) => [r.line, r.state, r.srcFlags, r.dstFlags])).toEqual([
+      [0, 'S', 'S', null],
+      [4, 'sSE', null, null],
+      [5, 'S', null, null],
+      [9, 'SA', 'SA', null],
+      [10, 'PA', 'PA', null],
+    ]);
+  });
+
   it("a poster's note after the state of a full record is ignored, not a reason to drop it", () => {
     const [r] = extractArgus(['06 Sep 01 07:10:23  tcp  130.67.240.225.1450  ?>  130.216.223.150.80  1  1  1460  0  A_RPA   <== this one']);
     expect(r).toMatchObject({ state: 'A_RPA', srcFlags: 'A', dstFlags: 'RPA', srcPkts: 1, srcBytes: 1460 });

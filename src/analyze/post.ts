@@ -1,6 +1,6 @@
 import type { Observation, Party, Post } from '../contract.js';
-import type { Classification } from '../classify/classify.js';
-import { classifyConversations } from '../classify/conversation.js';
+import { classifyRecord, type Classification } from '../classify/classify.js';
+import { classifyPacketConversations } from '../classify/conversation.js';
 import { findQuestions, findStatements } from '../correlate/corroboration.js';
 import { extractRecords } from '../extract/index.js';
 import type { ExtractedRecord } from '../extract/types.js';
@@ -147,10 +147,12 @@ export function analyzePost(mail: MailPost, thread: string): PostAnalysis {
     if (block.kind !== 'own' && block.kind !== 'quoted') continue;
     const { records, problems } = extractRecords(block.lines);
     for (const p of problems) mail.warnings.push(`extractor ${p.extractor} failed on lines ${block.startLine}-${block.startLine + block.lines.length - 1}: ${p.message}`);
-    // packet-per-line logs are classified as conversations: a SYN line and a RST line are one flow
-    const classes = classifyConversations(records);
+    // packet-per-line logs are classified as conversations: a SYN line and a RST line are one flow;
+    // every other record on its own, here, so its Classification is garbage at once
+    const classes = classifyPacketConversations(records);
     for (let i = 0; i < records.length; i++) {
-      const obs = toObservation(records[i]!, classes[i]!, block, mail, clock);
+      const rec = records[i]!;
+      const obs = toObservation(rec, classes[i] ?? classifyRecord(rec), block, mail, clock);
       if (seen.has(obs.id)) continue;
       seen.add(obs.id);
       observations.push(obs);

@@ -118,6 +118,17 @@ function loneReplies(records: readonly ExtractedRecord[], conversations: readonl
  * on their own (alerts join flow records later, in join.ts).
  */
 export function classifyConversations(records: readonly ExtractedRecord[]): Classification[] {
+  const out = classifyPacketConversations(records);
+  return records.map((r, i) => out[i] ?? classifyRecord(r));
+}
+
+/**
+ * classifyConversations for the records read together with others (packet lines of one
+ * conversation, packets printed twice, lone replies); undefined where a record is classified on
+ * its own, by classifyRecord. A caller that classifies those as it uses them keeps no
+ * Classification per record alive (a 100,000-line paste is 100,000 records of that kind).
+ */
+export function classifyPacketConversations(records: readonly ExtractedRecord[]): Array<Classification | undefined> {
   const out: Array<Classification | undefined> = new Array(records.length);
   const open = new Map<string, Conversation>();
   const conversations: Conversation[] = [];
@@ -192,5 +203,5 @@ export function classifyConversations(records: readonly ExtractedRecord[]): Clas
       evidence: `the same packet as an earlier line, printed again (same endpoints, same time to the fraction of a second): ${original.evidence.charAt(0).toLowerCase()}${original.evidence.slice(1)}`,
     };
   }
-  return records.map((r, i) => out[i] ?? classifyRecord(r));
+  return out;
 }

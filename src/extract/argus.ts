@@ -741,24 +741,6 @@ function toRecord(found: Found, line: number, hints: FlagHints): ExtractedRecord
   return rec;
 }
 
-/**
- * Bare upper-case letters (`S`, `R`, `SA`) are ambiguous between -z state letters and -Zs/-Zd
- * flags. The other records of the same block of output decide: `sSEfF` or `E` only come from -z,
- * `A_R` or `PA` only from -Z.
- */
-function blockHints(block: readonly Found[], hints: FlagHints): FlagHints {
-  let lower = false;
-  let upper = false;
-  for (const f of block) {
-    const s = f.parsed.state;
-    if (s === null || f.parsed.proto !== 'tcp' || s.length > 9) continue;
-    if (/^[sSEfFCR]+$/.test(s) && (/[a-z]/.test(s) || (/E/.test(s) && !/[PAU]/.test(s)))) lower = true;
-    if (s.includes('_') || /^[FSRPAUEC]*[PAU][FSRPAUEC]*\*?$/.test(s)) upper = true;
-  }
-  if (lower && !upper) return { zSide: null, lowerZ: true };
-  return hints;
-}
-
 /** The attributes of an <ArgusFlowRecord> (lower-cased names) as a record; null when it has no usable addresses. */
 function parsedFromXml(attrs: ReadonlyMap<string, string>): Parsed | null {
   const p = emptyParsed();
@@ -797,14 +779,57 @@ function parsedFromXml(attrs: ReadonlyMap<string, string>): Parsed | null {
   return p;
 }
 
-interface Placed {
-  found: Found;
-  line: number;
+/**
+ * The records of one block of output (records no more than two lines apart), turned into
+ * ExtractedRecords as they are read. Bare upper-case letters (`S`, `R`, `SA`) are ambiguous
+ * between -z state letters and -Zs/-Zd flags; the other records of the same block decide:
+ * `sSEfF` or `E` only come from -z, `A_R` or `PA` only from -Z. That is known only at the
+ * block's end, so a block whose states turn out to be -z letters has its flags worked out again
+ * then. Nothing of a record's reading (Parsed, its tokens) is kept for the rest of the block,
+ * which in a paste is the whole paste.
+ */
+class BlockWriter {
+  readonly out: ExtractedRecord[] = [];
+  private start = 0;
+  private end = -1;
+  private lower = false;
+  private upper = false;
+
+  constructor(private readonly hints: FlagHints) {}
+
+  add(found: Found, line: number): void {
+    if (this.end >= 0 && line - this.end > 2) this.close();
+    // the state as read, with the protocol before toRecord completes a cut name
+    const s = found.parsed.state;
+    if (s !== null && found.parsed.proto === 'tcp' && s.length <= 9) {
+      if (/^[sSEfFCR]+$/.test(s) && (/[a-z]/.test(s) || (/E/.test(s) && !/[PAU]/.test(s)))) this.lower = true;
+      if (s.includes('_') || /^[FSRPAUEC]*[PAU][FSRPAUEC]*\*?$/.test(s)) this.upper = true;
+    }
+    const rec = toRecord(found, line, this.hints);
+    if (rec) this.out.push(rec);
+    this.end = line + found.lineCount;
+  }
+
+  /** Ends the block: its records' flags again if its states are -z letters (what blockHints returns then). */
+  close(): void {
+    if (this.lower && !this.upper) {
+      const h: FlagHints = { zSide: null, lowerZ: true };
+      for (let k = this.start; k < this.out.length; k++) {
+        const rec = this.out[k] as ExtractedRecord;
+        const flags = flagsFromState(rec.state, rec.proto, h);
+        rec.srcFlags = flags.srcFlags;
+        rec.dstFlags = flags.dstFlags;
+      }
+    }
+    this.start = this.out.length;
+    this.end = -1;
+    this.lower = false;
+    this.upper = false;
+  }
 }
 
 function extract(lines: readonly string[]): ExtractedRecord[] {
-  const hints = commandHints(lines);
-  const placed: Placed[] = [];
+  const writer = new BlockWriter(commandHints(lines));
   let header: Header | null = null;
   let sinceRecord = 0;
   for (let i = 0; i < lines.length;) {
@@ -818,7 +843,7 @@ function extract(lines: readonly string[]): ExtractedRecord[] {
       if (x) {
         sinceRecord = 0;
         const parsed = x.kind === 'flow' ? parsedFromXml(x.attrs) : null;
-        if (parsed) placed.push({ found: { parsed, lineCount: x.lineCount, format: 'argus-xml' }, line: i });
+        if (parsed) writer.add({ parsed, lineCount: x.lineCount, format: 'argus-xml' }, i);
         i += x.lineCount;
         continue;
       }
@@ -838,27 +863,11 @@ function extract(lines: readonly string[]): ExtractedRecord[] {
       continue;
     }
     sinceRecord = 0;
-    if (found.parsed.kind === 'record') placed.push({ found, line: i });
+    if (found.parsed.kind === 'record') writer.add(found, i);
     i += found.lineCount;
   }
-  // blocks: records no more than two lines apart
-  const out: ExtractedRecord[] = [];
-  for (let b = 0; b < placed.length;) {
-    let e = b + 1;
-    while (e < placed.length) {
-      const prev = placed[e - 1] as Placed;
-      if ((placed[e] as Placed).line - (prev.line + prev.found.lineCount) > 2) break;
-      e += 1;
-    }
-    const block = placed.slice(b, e);
-    const h = blockHints(block.map((p) => p.found), hints);
-    for (const p of block) {
-      const rec = toRecord(p.found, p.line, h);
-      if (rec) out.push(rec);
-    }
-    b = e;
-  }
-  return out;
+  writer.close();
+  return writer.out;
 }
 
 /** The extractor without its safety net: the property tests run this, so a bug cannot hide behind the catch. */
