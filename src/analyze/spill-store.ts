@@ -102,7 +102,8 @@ export function hash32(s: string): number {
 
 /**
  * An open-addressing table from 96-bit key hashes to small ints (-1: absent). Keys are never
- * removed. Memory: 16 bytes a slot, at most 3/4 full.
+ * removed. Memory: 16 bytes a slot, at most 3/4 full; it grows by half (not doubling), so it is
+ * at most ~2× the keys' 12 bytes, and a growth holds the old and new tables at once for less.
  */
 export class HashIntTable {
   private cap = 1 << 12;
@@ -112,16 +113,17 @@ export class HashIntTable {
 
   /** the slot of the key: where it is, or the empty slot it would go in */
   find(k: Int32Array): number {
-    const mask = this.cap - 1;
+    const cap = this.cap;
     const k0 = k[0] as number;
     const k1 = k[1] as number;
     const k2 = k[2] as number;
-    let i = k0 & mask;
+    // the first lane scaled to the table (any size, not only powers of two)
+    let i = Math.floor((k0 >>> 0) * (cap / 4294967296));
     for (;;) {
       if (this.v[i] === -1) return i;
       const j = i * 3;
       if (this.h[j] === k0 && this.h[j + 1] === k1 && this.h[j + 2] === k2) return i;
-      i = (i + 1) & mask;
+      if (++i === cap) i = 0;
     }
   }
 
@@ -145,7 +147,7 @@ export class HashIntTable {
     const oldH = this.h;
     const oldV = this.v;
     const oldCap = this.cap;
-    this.cap *= 2;
+    this.cap = Math.ceil(Math.max(this.cap * 1.5, ((this.size + n) * 4) / 3 + 1));
     this.h = new Int32Array(this.cap * 3);
     this.v = new Int32Array(this.cap).fill(-1);
     this.size = 0;

@@ -61,7 +61,6 @@ export class SpillCorpus {
   private disposed = false;
 
   private readonly postIds: string[] = [];
-  private readonly postIndex = new Map<string, number>();
   private readonly postFrom = new Int32List();
   private readonly parentOf = new Map<string, string>();
   private threads = new ThreadIndex();
@@ -126,24 +125,25 @@ export class SpillCorpus {
   /** false when a post with the same id was already added (recorded under errors, not analysed twice) */
   add(pa: PostAnalysis): boolean {
     const post = pa.post;
-    if (this.postIndex.has(post.id)) {
+    if (this.threads.has(post.id)) {
       this.errors.push({ input: pa.mail.input, message: `same Message-ID <${post.id}> as a message read earlier; skipped as a copy` });
       return false;
     }
     // what is kept is copied flat: a slice of a header or body would keep the whole string alive
     const p = this.postIds.length;
     const id = flatCopy(post.id);
-    const inReplyTo = pa.mail.inReplyTo === null ? null : flatCopy(pa.mail.inReplyTo);
     this.postIds.push(id);
-    this.postIndex.set(id, p);
     this.postFrom.push(this.partyId(post.from));
+    const inReplyTo = pa.mail.inReplyTo === null ? null : flatCopy(pa.mail.inReplyTo);
+    // the thread index keeps the post at position p (every post added here goes to it once)
     this.threads.add({ id, inReplyTo, references: pa.mail.references.map(flatCopy), subject: pa.mail.subject, date: pa.mail.date });
-    if (inReplyTo) this.parentOf.set(id, inReplyTo);
+    // the parent's id as the thread index keeps it: one string for both
+    if (inReplyTo) this.parentOf.set(id, this.threads.idOf(inReplyTo));
     this.postFile.append(JSON.stringify(post));
     for (const o of pa.observations) this.addObservation(o, p);
     for (const s of pa.statements) {
-      s.post = flatCopy(s.post);
-      s.thread = flatCopy(s.thread);
+      s.post = s.post === id ? id : flatCopy(s.post);
+      s.thread = s.thread === id ? id : flatCopy(s.thread);
       s.quote = flatCopy(s.quote);
       if (s.org !== null) s.org = flatCopy(s.org);
       this.statements.push(s);
@@ -307,12 +307,11 @@ export class SpillCorpus {
     const threadOf: string[] = new Array<string>(postCount);
     for (let p = 0; p < postCount; p++) threadOf[p] = this.threads.threadOf(this.postIds[p] as string);
     for (const s of this.statements) {
-      const p = this.postIndex.get(s.post);
+      const p = this.threads.indexOf(s.post);
       if (p !== undefined) s.thread = threadOf[p] as string;
     }
     // what only the corpus-wide steps needed is let go before the document is written
     this.threads = new ThreadIndex();
-    this.postIndex.clear();
 
     // quoted reporters: a name known from the corpus, or the author of the post replied to
     const reporter = this.obsReporter;

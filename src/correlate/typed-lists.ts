@@ -1,8 +1,9 @@
 // Growable typed arrays: correlate's GroupAccumulator keeps its members in them, and the spilling
 // corpus (src/analyze/spill.ts) its per-observation index. Three classes rather than one generic
-// one, so each stays monomorphic on the hot paths that push and read them.
+// one, so each stays monomorphic on the hot paths that push and read them. They grow by half, not
+// doubling: a large index overshoots its length by less, and a growth holds less twice.
 
-/** An Int32Array that grows by doubling. */
+/** An Int32Array that grows as pushed. */
 export class Int32List {
   private a: Int32Array;
   length = 0;
@@ -13,7 +14,7 @@ export class Int32List {
 
   push(v: number): number {
     if (this.length === this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
+      const b = new Int32Array(grown(this.a.length));
       b.set(this.a);
       this.a = b;
     }
@@ -35,7 +36,7 @@ export class Int32List {
   }
 }
 
-/** A Float64Array that grows by doubling (byte offsets past 4 GB). */
+/** A Float64Array that grows as pushed (byte offsets past 4 GB). */
 export class Float64List {
   private a: Float64Array;
   length = 0;
@@ -46,7 +47,7 @@ export class Float64List {
 
   push(v: number): void {
     if (this.length === this.a.length) {
-      const b = new Float64Array(this.a.length * 2);
+      const b = new Float64Array(grown(this.a.length));
       b.set(this.a);
       this.a = b;
     }
@@ -58,7 +59,7 @@ export class Float64List {
   }
 }
 
-/** A Uint8Array that grows by doubling. */
+/** A Uint8Array that grows as pushed. */
 export class Uint8List {
   private a: Uint8Array;
   length = 0;
@@ -69,7 +70,7 @@ export class Uint8List {
 
   push(v: number): void {
     if (this.length === this.a.length) {
-      const b = new Uint8Array(this.a.length * 2);
+      const b = new Uint8Array(grown(this.a.length));
       b.set(this.a);
       this.a = b;
     }
@@ -79,4 +80,8 @@ export class Uint8List {
   get(i: number): number {
     return this.a[i] as number;
   }
+}
+
+function grown(capacity: number): number {
+  return Math.max(16, capacity + (capacity >>> 1));
 }

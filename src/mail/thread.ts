@@ -73,11 +73,15 @@ export class ThreadIndex {
     const refs = p.references.filter((r) => r && r !== p.id);
     const parent = p.inReplyTo && p.inReplyTo !== p.id ? p.inReplyTo : (refs[refs.length - 1] ?? null);
     const parsed = p.date ? Date.parse(p.date) : NaN;
-    const subjectKey = normalizeSubject(p.subject);
+    let subjectKey = normalizeSubject(p.subject);
+    let group = subjectKey ? this.bySubject.get(subjectKey) : undefined;
+    // kept once: the strings a post refers to are usually those of posts already added
+    if (group) subjectKey = group.key;
+    const oldestRef = refs[0] ?? parent;
     const node: Node = {
       id: p.id,
-      parent,
-      oldestRef: refs[0] ?? parent,
+      parent: parent === null ? null : this.idOf(parent),
+      oldestRef: oldestRef === null ? null : this.idOf(oldestRef),
       subjectKey,
       isReply: parent !== null || hasReplyPrefix(p.subject),
       time: Number.isFinite(parsed) ? parsed : Number.POSITIVE_INFINITY,
@@ -86,12 +90,26 @@ export class ThreadIndex {
     this.nodes.set(p.id, node);
     this.memo.clear();
     if (!subjectKey) return;
-    let group = this.bySubject.get(subjectKey);
-    if (!group) this.bySubject.set(subjectKey, (group = { starters: [], withRefs: [], sorted: true }));
+    if (!group) this.bySubject.set(subjectKey, (group = { key: subjectKey, starters: [], withRefs: [], sorted: true }));
     if (!node.isReply) group.starters.push(node);
     else if (node.parent !== null) group.withRefs.push(node);
     else return;
     group.sorted = false;
+  }
+
+  /** whether a post with this id was added */
+  has(id: string): boolean {
+    return this.nodes.has(id);
+  }
+
+  /** the position of a post among those added (0 for the first), or undefined */
+  indexOf(id: string): number | undefined {
+    return this.nodes.get(id)?.order;
+  }
+
+  /** the id as the index keeps it: the string of the post with that id when it was added, else the id given */
+  idOf(id: string): string {
+    return this.nodes.get(id)?.id ?? id;
   }
 
   /**
@@ -174,6 +192,8 @@ function hasReplyPrefix(s: string | null): boolean {
 }
 
 interface SubjectPosts {
+  /** the normalized subject, kept once for all its posts */
+  key: string;
   starters: Node[];
   withRefs: Node[];
   sorted: boolean;
