@@ -125,8 +125,8 @@ describe('feedInParallel', () => {
     }
     const expected = await inThread(items);
     expect(expected.some((o) => o.kind === 'error' && o.error.message !== 'message of 30000000 bytes skipped')).toBe(true);
-    for (const [batchMessages, mainThreadHelps] of [[1, false], [5, true], [3, false]] as const) {
-      const got = await parallel(items, { batchMessages, workers: 3, mainThreadHelps });
+    for (const batchMessages of [1, 5]) {
+      const got = await parallel(items, { batchMessages, workers: 3 });
       expect(got.read).toBe(items.length);
       expect(got.inputs).toEqual(items.map((i) => i.input));
       expect(got.outcomes.map(summary)).toEqual(expected.map(summary));
@@ -155,8 +155,7 @@ describe('feedInParallel', () => {
     const expected = (await inThread(items)).map(summary);
     expected[5] = 'error in#5: analysis stopped: worker crashed: injected crash in in#5';
     expected[14] = 'error in#14: analysis stopped: worker exited with code 7';
-    // (this thread analyses nothing itself here, so every message meets the faulty worker)
-    const got = await parallel(items, { workerUrl: FAULTY, batchMessages: 4, mainThreadHelps: false });
+    const got = await parallel(items, { workerUrl: FAULTY, batchMessages: 4 });
     expect(got.outcomes.map(summary)).toEqual(expected);
   }, 60_000);
 
@@ -168,7 +167,7 @@ describe('feedInParallel', () => {
     }));
     const expected = (await inThread(items)).map(summary);
     expected[2] = 'error in#2: analysis stopped: did not finish within 2 s; its worker was stopped';
-    const got = await parallel(items, { workerUrl: FAULTY, batchMessages: 3, workers: 1, batchTimeoutMs: 2000, mainThreadHelps: false });
+    const got = await parallel(items, { workerUrl: FAULTY, batchMessages: 3, workers: 1, batchTimeoutMs: 2000 });
     expect(got.outcomes.map(summary)).toEqual(expected);
   }, 60_000);
 

@@ -26,12 +26,6 @@ export interface ParallelOptions {
   window?: number;
   /** the worker module (tests start one that misbehaves); default the bundle's parallel-worker.js or, under tsx, parallel-worker.ts */
   workerUrl?: URL;
-  /**
-   * the main thread analyses a batch itself whenever every worker already holds its next one
-   * (default true): it reads and feeds the corpus in less time than a worker analyses, so it
-   * would otherwise wait. Such a message runs as with --jobs 1 (a crash there is the run's).
-   */
-  mainThreadHelps?: boolean;
   /** told when workers cannot be started and the messages are analysed on the main thread instead */
   onFallback?: (reason: string) => void;
 }
@@ -107,9 +101,6 @@ class Pool {
   private waiters: (() => void)[] = [];
   private fatal: unknown = null;
   private inThread = false;
-  /** this thread is analysing a batch itself */
-  private helping = false;
-  private readonly mainThreadHelps: boolean;
   private readonly jobOptions: { sinceMs?: number };
   private local: Promise<void> = Promise.resolve();
   private readonly batchMessages: number;
@@ -125,7 +116,6 @@ class Pool {
     this.batchBytes = opts.batchBytes ?? 1024 * 1024;
     this.window = Math.max(opts.window ?? 64 * opts.workers, 4 * this.batchMessages);
     this.timeoutMs = opts.batchTimeoutMs ?? 60_000;
-    this.mainThreadHelps = opts.mainThreadHelps ?? true;
     this.jobOptions = opts.settings.sinceMs === undefined ? {} : { sinceMs: opts.settings.sinceMs };
     try {
       for (let i = 0; i < Math.max(1, opts.workers); i++) this.slots.push(this.spawn());
@@ -196,24 +186,9 @@ class Pool {
         if (s.gone || s.outstanding.length >= BATCHES_PER_WORKER) continue;
         if (!best || s.outstanding.length < best.outstanding.length) best = s;
       }
-      if (best) {
-        this.send(best, this.queued.shift()!);
-        continue;
-      }
-      // every worker has its next batch: this thread analyses one itself meanwhile (never a
-      // batch being retried after a worker died on it)
-      if (this.helping || !this.mainThreadHelps || this.queued[0]!.isolated) return;
-      this.helpWith(this.queued.shift()!);
+      if (!best) return;
+      this.send(best, this.queued.shift()!);
     }
-  }
-
-  private helpWith(batch: Batch): void {
-    this.helping = true;
-    this.local = this.local.then(async () => {
-      for (const j of batch.jobs) this.settle(j.seq, j.input, await analyzeMessage(j.raw, j.input, this.jobOptions));
-      this.helping = false;
-      this.pump();
-    });
   }
 
   private send(slot: Slot, batch: Batch): void {
