@@ -29,4 +29,17 @@ describe('analyzePost', () => {
     expect(o.reporter.org).toBe('fjordnet.example');
     expect(pa.post.observations).toEqual([o.id]);
   });
+
+  it('keeps one observation per id when blocks repeat the same lines out of order, and all of them in order', async () => {
+    const mail = await parseMail(message('', `Seen here:\n${RA}${RA.replace('09:14:02', '09:14:03')}`), 'd.eml');
+    const inOrder = analyzePost(mail, 'p1@cert.fjordnet.example');
+    expect(inOrder.observations.map((o) => o.line)).toEqual([2, 3]);
+    // the same block twice and an earlier one after it (no MailPost from segmentBody looks like this)
+    const own = mail.blocks.find((b) => b.kind === 'own' && b.lines.some((l) => l.includes('09:14:03')))!;
+    const again = analyzePost({ ...mail, blocks: [own, own, { ...own, startLine: own.startLine - 1 }] }, 'p1@cert.fjordnet.example');
+    const ids = again.observations.map((o) => o.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.slice(0, 2)).toEqual(inOrder.observations.map((o) => o.id));
+    expect(again.observations.map((o) => o.line)).toEqual([2, 3, 1, 2]);
+  });
 });
