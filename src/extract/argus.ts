@@ -175,7 +175,11 @@ function headerAt(lines: readonly string[], i: number): { header: Header; lineCo
   const trimmed = line.trim();
   if (trimmed === '' || !/^[A-Za-z][A-Za-z0-9\s,;|]*$/.test(trimmed)) return null;
   for (const d of DELIMS) {
-    if (!trimmed.includes(d)) continue;
+    const cut = trimmed.indexOf(d);
+    if (cut < 0) continue;
+    // every field must be a label, and continuation lines only add to the end: a first field that
+    // is none (prose with a comma: `Hi all, ...`) rules this delimiter out before any splitting
+    if (screens.on && !LABEL_TOKEN.test(trimmed.slice(0, cut).trim())) continue;
     // a CSV header hard-wrapped at 80 columns (even inside a label) continues on lines of labels and commas
     let text = trimmed;
     let count = 1;

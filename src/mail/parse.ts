@@ -393,6 +393,9 @@ function emptyHeaders(): MailPost['headers'] {
 
 // ------------------------------------------------------------------ raw-byte checks
 
+/** a NUL or a control byte other than tab, LF, FF, CR and ESC */
+const NUL_OR_CONTROL = /[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]/;
+
 /** Why the bytes are not text at all (NUL bytes, mostly control bytes), or null. */
 export function binaryReason(raw: Buffer): string | null {
   if (raw.length >= 8 && raw.readUInt32BE(0) === 0xd0cf11e0 && raw.readUInt32BE(4) === 0xa1b11ae1) {
@@ -400,6 +403,8 @@ export function binaryReason(raw: Buffer): string | null {
   }
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) return 'gzip-compressed data; decompress it first';
   const n = Math.min(raw.length, 64 * 1024);
+  // the usual message has neither: one native scan answers (the loop below counts them when there are)
+  if (!NUL_OR_CONTROL.test(raw.toString('latin1', 0, n))) return null;
   let nul = 0;
   let control = 0;
   for (let i = 0; i < n; i++) {

@@ -3,12 +3,16 @@ import type { Tlp } from './types.js';
 const RANK: Record<Tlp, number> = { RED: 4, AMBER: 3, GREEN: 2, CLEAR: 1, WHITE: 1 };
 const COLOURS: Tlp[] = ['RED', 'AMBER', 'GREEN', 'CLEAR', 'WHITE'];
 const MAX_SCAN_CHARS = 4 * 1024 * 1024;
+const MAY_NAME_TLP = /tlp|[^\x00-\x7f]/i;
 
 /** The most restrictive Traffic Light Protocol label named in the subject or the text, or null. */
 export function detectTlp(subject: string | null, text: string): Tlp | null {
   let best: Tlp | null = null;
   for (const source of [subject ?? '', text]) {
     const hay = source.length > MAX_SCAN_CHARS ? source.slice(0, MAX_SCAN_CHARS) : source;
+    // ASCII text without "tlp" in any case has no label: one scan instead of an upper-cased copy
+    // (beyond ASCII, upper-casing can make letters of others, `ﬆ` → `ST`, so that text takes the long way)
+    if (!MAY_NAME_TLP.test(hay)) continue;
     const upper = hay.toUpperCase();
     let from = 0;
     for (;;) {
