@@ -4,7 +4,6 @@
 import ipaddr from 'ipaddr.js';
 import type { RecordTime } from './types.js';
 import { normalizeFlags } from './flags.js';
-import { isDecimalQuad } from '../net/ipv4.js';
 import { screens } from './screen.js';
 
 // ---------------------------------------------------------------- time
@@ -380,10 +379,6 @@ const MASK_PART = '(?:\\d{1,3}|[A-Za-z*#?]{1,3})';
 const MASKED = new RegExp(`^${MASK_PART}\\.${MASK_PART}\\.${MASK_PART}\\.${MASK_PART}(?:\\.[A-Za-z0-9*_-]{1,16})?$`);
 
 
-function validV4(s: string): boolean {
-  return isDecimalQuad(s);
-}
-
 function isPortStart(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
@@ -400,10 +395,14 @@ function isPortChar(c: number): boolean {
 function v4WithPort(token: string): AddrMatch | null {
   const n = token.length;
   let i = 0;
+  // isDecimalQuad's test read along: no part over 255, none with a leading zero
+  let valid = true;
   for (let part = 0; part < 4; part++) {
     const start = i;
-    while (i < n && i - start < 4 && digitAt(token, i) >= 0) i++;
+    let value = 0;
+    for (let d = digitAt(token, i); i < n && i - start < 4 && d >= 0; d = digitAt(token, ++i)) value = value * 10 + d;
     if (i === start || i - start > 3) return null;
+    if (value > 255 || (i - start > 1 && token.charCodeAt(start) === 48)) valid = false;
     if (part < 3) {
       if (token.charCodeAt(i) !== 46) return null;
       i++;
@@ -419,8 +418,8 @@ function v4WithPort(token: string): AddrMatch | null {
     for (let k = i + 2; k < end; k++) if (!isPortChar(token.charCodeAt(k))) return null;
     portText = token.slice(i + 1);
   }
-  const addr = addrEnd === n ? token : token.slice(0, addrEnd);
-  return validV4(addr) ? { kind: 'addr', addr, portText } : null;
+  if (!valid) return null;
+  return { kind: 'addr', addr: addrEnd === n ? token : token.slice(0, addrEnd), portText };
 }
 
 /** `addr`, `addr.port`, `addr.service` (IPv4 or IPv6) → address and the port text; masked forms flagged. */

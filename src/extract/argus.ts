@@ -121,13 +121,17 @@ function scoreOf(p: Parsed): number {
   return s;
 }
 
+/** line.trim().split(/\s+/) ([] for a blank line), null past MAX_TOKENS tokens. */
 function tokenize(line: string): string[] | null {
-  // trim + a regex split measured faster than a hand-written scan (V8 splits natively)
-  const trimmed = line.trim();
-  if (trimmed === '') return [];
-  const tokens = trimmed.split(/\s+/);
+  // a regex split measured faster than a hand-written scan (V8 splits natively); the untrimmed
+  // line splits the same but for an empty first and last piece, which come off (no trimmed copy)
+  const tokens = line.split(WHITESPACE_RUN);
+  if (tokens.length > 0 && tokens[0] === '') tokens.shift();
+  if (tokens.length > 0 && tokens[tokens.length - 1] === '') tokens.pop();
   return tokens.length > MAX_TOKENS ? null : tokens;
 }
+
+const WHITESPACE_RUN = /\s+/;
 
 // ---------------------------------------------------------------- headers
 
@@ -718,27 +722,20 @@ function toRecord(found: Found, line: number, hints: FlagHints): ExtractedRecord
   const split = p.spkts !== null || p.dpkts !== null || p.sbytes !== null || p.dbytes !== null;
   const totals = !split && (p.pkts !== null || p.bytes !== null);
   const flags = flagsFromState(p.state, p.proto, hints);
-  const rec: ExtractedRecord = {
-    source: 'argus',
-    format: found.format,
-    line,
-    lineCount: found.lineCount,
-    time: p.time,
-    proto: p.proto,
-    src: p.src,
-    sport: sport.port,
-    dst: p.dst,
-    dport: dport.port,
-    dir: shared(p.dir),
-    srcPkts: split ? p.spkts : totals ? p.pkts : null,
-    dstPkts: split ? p.dpkts : null,
-    srcBytes: split ? p.sbytes : totals ? p.bytes : null,
-    dstBytes: split ? p.dbytes : null,
-    srcFlags: flags.srcFlags,
-    dstFlags: flags.dstFlags,
-    state: shared(p.state),
-  };
-  if (totals) rec.totalsOnly = true;
+  // totalsOnly in the literal where it belongs (added afterwards it costs a second property store)
+  const rec: ExtractedRecord = totals
+    ? {
+      source: 'argus', format: found.format, line, lineCount: found.lineCount, time: p.time, proto: p.proto,
+      src: p.src, sport: sport.port, dst: p.dst, dport: dport.port, dir: shared(p.dir),
+      srcPkts: p.pkts, dstPkts: null, srcBytes: p.bytes, dstBytes: null,
+      srcFlags: flags.srcFlags, dstFlags: flags.dstFlags, state: shared(p.state), totalsOnly: true,
+    }
+    : {
+      source: 'argus', format: found.format, line, lineCount: found.lineCount, time: p.time, proto: p.proto,
+      src: p.src, sport: sport.port, dst: p.dst, dport: dport.port, dir: shared(p.dir),
+      srcPkts: split ? p.spkts : null, dstPkts: split ? p.dpkts : null, srcBytes: split ? p.sbytes : null, dstBytes: split ? p.dbytes : null,
+      srcFlags: flags.srcFlags, dstFlags: flags.dstFlags, state: shared(p.state),
+    };
   if (sport.icmpType !== undefined) rec.icmpType = sport.icmpType;
   if (sport.icmpCode !== undefined) rec.icmpCode = sport.icmpCode;
   if (p.detail !== null) rec.detail = p.detail.slice(0, 512);
