@@ -30,7 +30,17 @@ function byKey(findings: Finding[]): Map<string, Finding> {
   return out;
 }
 
+/** Each group's lowest and highest actor kept on its grp_stats row equal what its members give (migration 7). */
+function expectActorEnds(store: Store): void {
+  const kept = store.db.prepare('SELECT grp, actor_lo AS lo, actor_hi AS hi FROM grp_stats ORDER BY grp').all();
+  const fromMembers = store.db
+    .prepare("SELECT s.grp, (SELECT MIN(sort) FROM grp_members m WHERE m.grp = s.grp AND m.kind = 'a') AS lo, (SELECT MAX(sort) FROM grp_members m WHERE m.grp = s.grp AND m.kind = 'a') AS hi FROM grp_stats s ORDER BY s.grp")
+    .all();
+  expect(kept).toEqual(fromMembers);
+}
+
 function expectSameAsFullRecompute(store: Store): { findings: number; observations: number } {
+  expectActorEnds(store);
   const full = byKey(analyzeThread(storedAnalyses(store)).doc.findings);
   const keys = (store.db.prepare('SELECT key FROM findings').all() as Array<{ key: string }>).map((r) => r.key);
   const stored = new Map(store.findingsByKeys(keys).map((f) => [f.key, f.finding]));
@@ -160,5 +170,36 @@ describe('incremental findings equal a full recompute', () => {
     expect(observations).toBeGreaterThan(500);
     expect(findings).toBeGreaterThan(5);
     h.close();
+  });
+
+  it('upgrades a store written before migration 7: actor ends filled from the members, findings still those of a full recompute', async () => {
+    const h = makeBot({ autoReply: false });
+    const factory = new PostFactory(23, undefined, 'm7');
+    for (let i = 0; i < 60; i++) {
+      const p = factory.next({ forceRecords: i % 2 === 0 });
+      await h.bot.handle(Buffer.from(p.raw), `gen#${i}`, { answer: false });
+    }
+    const stats = () => h.store.db.prepare('SELECT * FROM grp_stats ORDER BY grp').all();
+    const before = stats() as Array<{ actor_lo: string | null }>;
+    expect(before.filter((r) => r.actor_lo !== null).length).toBeGreaterThan(3);
+    // back to migration 6's shape: no actor ends, the actor order index, the full group index
+    h.store.db.exec(`
+      ALTER TABLE grp_stats DROP COLUMN actor_lo;
+      ALTER TABLE grp_stats DROP COLUMN actor_hi;
+      CREATE INDEX grp_members_actor_sort ON grp_members(grp, sort) WHERE kind = 'a';
+      DROP INDEX observations_group;
+      CREATE INDEX observations_group ON observations(group_key, seq);
+      PRAGMA user_version = 6;
+    `);
+    const path = h.config.db;
+    h.close();
+    const { Store: StoreClass } = await import('../src/store/store.js');
+    const reopened = new StoreClass(path);
+    expect(reopened.db.prepare('SELECT * FROM grp_stats ORDER BY grp').all()).toEqual(before);
+    const indexes = (reopened.db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index'").all() as Array<{ name: string; sql: string | null }>);
+    expect(indexes.map((i) => i.name)).not.toContain('grp_members_actor_sort');
+    expect(indexes.find((i) => i.name === 'observations_group')?.sql).toMatch(/WHERE counted = 1 AND join_flow IS NULL/);
+    expectSameAsFullRecompute(reopened);
+    reopened.close();
   });
 });

@@ -135,14 +135,16 @@ const SQL = {
   memberDel: 'DELETE FROM grp_members WHERE grp = ? AND kind = ? AND value = ?',
   members: 'SELECT value FROM grp_members WHERE grp = ? AND kind = ?',
   membersTwo: 'SELECT value FROM grp_members WHERE grp = ? AND kind = ? LIMIT 2',
-  minActor: "SELECT sort FROM grp_members WHERE grp = ? AND kind = 'a' AND sort IS NOT NULL ORDER BY sort LIMIT 1",
-  maxActor: "SELECT sort FROM grp_members WHERE grp = ? AND kind = 'a' AND sort IS NOT NULL ORDER BY sort DESC LIMIT 1",
+  // a group's lowest and highest actor, read again only when an actor left it (rare: a copy's original moved, a join changed)
+  actorSpan: "SELECT MIN(sort) AS lo, MAX(sort) AS hi FROM grp_members WHERE grp = ? AND kind = 'a'",
+  actorEnds: 'SELECT actor_lo AS lo, actor_hi AS hi FROM grp_stats WHERE grp = ?',
+  setActorEnds: 'UPDATE grp_stats SET actor_lo = ?, actor_hi = ? WHERE grp = ?',
   portsUpTo3: "SELECT COUNT(*) AS n FROM (SELECT 1 FROM grp_members WHERE grp = ? AND kind = 'p' LIMIT 3)",
   groupsOfThread: "SELECT grp FROM grp_members WHERE kind = 'h' AND value = ?",
   statAdd: `INSERT INTO grp_stats(grp, n, actors, targets) VALUES (?, ?, ?, ?)
           ON CONFLICT(grp) DO UPDATE SET n = n + excluded.n, actors = actors + excluded.actors, targets = targets + excluded.targets RETURNING n`,
   statDel: 'DELETE FROM grp_stats WHERE grp = ?',
-  stat: 'SELECT n, actors, targets, first_ms, first_seq, first_time, last_ms, last_seq, last_time FROM grp_stats WHERE grp = ?',
+  stat: 'SELECT n, actors, targets, first_ms, first_seq, first_time, last_ms, last_seq, last_time, actor_lo, actor_hi FROM grp_stats WHERE grp = ?',
   setSpan: 'UPDATE grp_stats SET first_ms = ?, first_seq = ?, first_time = ?, last_ms = ?, last_seq = ?, last_time = ? WHERE grp = ?',
   // a group's counted rows: its own (eff_group is group_key unless joined) and the alerts joined into it
   groupTimes: `SELECT seq, time, time_ms FROM observations WHERE group_key = ? AND counted = 1 AND join_flow IS NULL AND time_ms IS NOT NULL
@@ -173,6 +175,8 @@ interface StatRow {
   last_ms: number | null;
   last_seq: number | null;
   last_time: string | null;
+  actor_lo: string | null;
+  actor_hi: string | null;
 }
 
 interface SpanEnd {
@@ -309,9 +313,12 @@ export class Aggregates {
     };
     for (const [g, n] of this.pendingN) if (n !== 0) statOf(g).n += n;
     const portMoves = new Map<string, { added: number; removed: number }>();
+    // per group: the lowest and highest actor that joined it, or null when one left (read them all again)
+    const actorMoves = new Map<string, { lo: string | null; hi: string | null } | null>();
     for (const { g, kind, value, delta } of this.pending.values()) {
       if (delta === 0) continue;
-      const n = (this.s.memberAdd.get(g, kind, value, delta, kind === 'a' ? actorHex(value) : null) as { n: number }).n;
+      const hex = kind === 'a' ? actorHex(value) : null;
+      const n = (this.s.memberAdd.get(g, kind, value, delta, hex) as { n: number }).n;
       if (n <= 0) this.s.memberDel.run(g, kind, value);
       const before = n - delta;
       const appeared = before <= 0 && n > 0;
@@ -320,6 +327,15 @@ export class Aggregates {
       const step = appeared ? 1 : -1;
       if (kind === 'a') {
         statOf(g).actors += step;
+        if (left) actorMoves.set(g, null);
+        else if (hex !== null && actorMoves.get(g) !== null) {
+          const m = actorMoves.get(g);
+          if (!m) actorMoves.set(g, { lo: hex, hi: hex });
+          else {
+            if (m.lo === null || hex < m.lo) m.lo = hex;
+            if (m.hi === null || hex > m.hi) m.hi = hex;
+          }
+        }
         if (appeared) {
           const set = t.newActors.get(g);
           if (set) set.add(value);
@@ -336,6 +352,17 @@ export class Aggregates {
     }
     for (const [g, x] of stats) {
       if ((this.s.statAdd.get(g, x.n, x.actors, x.targets) as { n: number }).n <= 0) this.s.statDel.run(g);
+    }
+    for (const [g, moved] of actorMoves) {
+      const ends = this.s.actorEnds.get(g) as { lo: string | null; hi: string | null } | undefined;
+      if (!ends) continue;
+      let { lo, hi } = ends;
+      if (moved === null) ({ lo, hi } = this.s.actorSpan.get(g) as { lo: string | null; hi: string | null });
+      else {
+        if (moved.lo !== null && (lo === null || moved.lo < lo)) lo = moved.lo;
+        if (moved.hi !== null && (hi === null || moved.hi > hi)) hi = moved.hi;
+      }
+      if (lo !== ends.lo || hi !== ends.hi) this.s.setActorEnds.run(lo, hi, g);
     }
     // first and last time as correlate's span: the earliest (latest) time, the first such row on a tie
     for (const [g, sp] of this.pendingSpan) {
@@ -539,9 +566,9 @@ export class Aggregates {
     const kind = groupFindingKind(reporters.length, corroborating.length, stat.actors, stat.targets);
     if (!kind) return null;
 
-    const lo = this.s.minActor.get(g) as { sort: string } | undefined;
-    const hi = this.s.maxActor.get(g) as { sort: string } | undefined;
-    const actorPrefix = (lo && hi ? coveringPrefix([hexToAddress(lo.sort), hexToAddress(hi.sort)]) : null) ?? parts.prefix16;
+    const lo = stat.actor_lo;
+    const hi = stat.actor_hi;
+    const actorPrefix = (lo !== null && hi !== null ? coveringPrefix([hexToAddress(lo), hexToAddress(hi)]) : null) ?? parts.prefix16;
     const families = this.s.membersTwo.all(g, 'f') as Array<{ value: string }>;
     const family = families.length === 1 ? families[0]!.value : undefined;
     const dport = this.groupPort(g);

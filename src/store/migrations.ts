@@ -285,6 +285,23 @@ export const MIGRATIONS: Array<(db: Database) => void> = [
       CREATE INDEX observations_actor_other ON observations(actor) WHERE actor_num IS NULL;
     `);
   },
+  // 7: fewer random index pages per new observation, and two fewer index reads per group finding:
+  // a group's lowest and highest actor (the bytes in hex, which sort like the addresses) are kept
+  // on its grp_stats row instead of read through an index on (grp, sort) that every new actor
+  // wrote to; the group index holds only the rows its queries ask for (counted, not joined; ~15%
+  // of the rows are copies). Filled here from the members, before their index goes.
+  (db) => {
+    db.exec(`
+      ALTER TABLE grp_stats ADD COLUMN actor_lo TEXT;
+      ALTER TABLE grp_stats ADD COLUMN actor_hi TEXT;
+      UPDATE grp_stats SET
+        actor_lo = (SELECT MIN(m.sort) FROM grp_members m WHERE m.grp = grp_stats.grp AND m.kind = 'a'),
+        actor_hi = (SELECT MAX(m.sort) FROM grp_members m WHERE m.grp = grp_stats.grp AND m.kind = 'a');
+      DROP INDEX grp_members_actor_sort;
+      DROP INDEX observations_group;
+      CREATE INDEX observations_group ON observations(group_key, seq) WHERE counted = 1 AND join_flow IS NULL;
+    `);
+  },
 ];
 
 export function runMigrations(db: Database): number {
