@@ -6,7 +6,7 @@ import ipaddr from 'ipaddr.js';
 import { isDecimalQuad } from '../net/ipv4.js';
 import { normalizeFlags } from './flags.js';
 import { parseHexDump, printableStrings } from './hexdump.js';
-import { screens } from './screen.js';
+import { isSpaceCode, screens } from './screen.js';
 import type { ExtractedRecord, RecordTime } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -555,15 +555,35 @@ function mayBePacketLine(text: string): boolean {
  * Could joining this line's continuations make a packet line? The join adds only single spaces,
  * so ` > ` or `IP` must come from a piece, or from a piece's edge next to a join (`... >`, `> ...`).
  */
-function mayJoinToPacketLine(lines: readonly string[], i: number): boolean {
+function mayJoinToPacketLine(lines: readonly string[], i: number, pieces: Uint8Array): boolean {
   if (!screens.on) return true;
   const text = lines[i] ?? '';
-  if (mayBePacketLine(text) || text.trimEnd().endsWith(' >')) return true;
+  if (mayBePacketLine(text) || endsWithSpacedArrow(text)) return true;
   for (let k = 1; k <= MAX_CONTINUATIONS && i + k < lines.length; k++) {
-    const piece = (lines[i + k] ?? '').trim();
-    if (mayBePacketLine(piece) || piece.startsWith('> ') || piece.endsWith(' >') || piece === '>') return true;
+    if (mayBePacketPiece(lines, i + k, pieces)) return true;
   }
   return false;
+}
+
+/** text.trimEnd().endsWith(' >') without the trimmed copy */
+function endsWithSpacedArrow(text: string): boolean {
+  let e = text.length - 1;
+  while (e >= 0 && isSpaceCode(text.charCodeAt(e))) e--;
+  return e >= 1 && text.charCodeAt(e) === 62 && text.charCodeAt(e - 1) === 32;
+}
+
+/**
+ * Could line j, trimmed, be a piece of a packet line? Each line is asked this as the continuation
+ * of the MAX_CONTINUATIONS lines before it: pieces (0 unknown, 1 yes, 2 no) keeps the answer.
+ */
+function mayBePacketPiece(lines: readonly string[], j: number, pieces: Uint8Array): boolean {
+  let known = pieces[j];
+  if (known === 0) {
+    const piece = (lines[j] ?? '').trim();
+    known = mayBePacketLine(piece) || piece.startsWith('> ') || piece.endsWith(' >') || piece === '>' ? 1 : 2;
+    pieces[j] = known;
+  }
+  return known === 1;
 }
 
 function isRecordStart(text: string): boolean {
@@ -576,6 +596,7 @@ const ORPHAN_V_RE = /^\s{1,12}\S{1,260} > \S{1,260}: Flags \[[A-Za-z.]{0,8}\],/;
 
 export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
   const out: ExtractedRecord[] = [];
+  const pieces = new Uint8Array(lines.length);
   let i = 0;
   while (i < lines.length) {
     const text = lines[i] ?? '';
@@ -605,7 +626,9 @@ export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
       // a record a mail client broke: join obvious continuations and try again
       let joined = text;
       let k = 1;
-      while (k <= MAX_CONTINUATIONS && i + k < lines.length && mayJoinToPacketLine(lines, i)) {
+      // the same answer for every k: asked once
+      let mayJoin: boolean | undefined;
+      while (k <= MAX_CONTINUATIONS && i + k < lines.length && (mayJoin ??= mayJoinToPacketLine(lines, i, pieces))) {
         const next = lines[i + k] ?? '';
         if (next.length > 300 || !CONTINUATION_RE.test(next) || isRecordStart(next)) break;
         joined = `${joined.trimEnd()} ${next.trim()}`;

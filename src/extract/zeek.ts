@@ -4,6 +4,7 @@ import { normalizeFlags } from './flags.js';
 import { blankRecord, isIPv4, isIPv6, isMaskedAddress, MAX_RECORD_LINE, recordTimeFromEpoch, recordTimeFromIso } from './tcpdump.js';
 import { readJsonObject, type JsonObjectOptions } from './suricata.js';
 import type { ExtractedRecord, RecordTime } from './types.js';
+import { isSpaceCode, screens } from './screen.js';
 
 const MAX_JSON = 64 * 1024;
 const MAX_JSON_LINES = 40;
@@ -156,8 +157,23 @@ function shapeRow(tokens: readonly string[]): Row | null {
 }
 
 function looksLikeRowStart(text: string): boolean {
+  // the first column is an epoch time: at most 8 blanks, then at least 9 digits (no match array for every other line)
+  if (screens.on && !opensWithEpochDigits(text)) return false;
   const m = /^\s{0,8}(\S{1,24})\s+(\S{1,24})\s/.exec(text);
   return m !== null && EPOCH_RE.test(m[1] as string) && UID_RE.test(m[2] as string);
+}
+
+/** Does the text start with at most 8 \s and then 9 digits (what EPOCH_RE needs of the first column)? */
+function opensWithEpochDigits(text: string): boolean {
+  let s = 0;
+  while (s < text.length && isSpaceCode(text.charCodeAt(s))) {
+    if (++s > 8) return false;
+  }
+  for (let k = s; k < s + 9; k++) {
+    const c = text.charCodeAt(k);
+    if (!(c >= 48 && c <= 57)) return false;
+  }
+  return true;
 }
 
 /** Does the line open a row: of the default layout, or fitting the first column of the `#fields` header? */
