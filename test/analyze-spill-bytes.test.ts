@@ -2,7 +2,7 @@
 // against renderElement (JSON.stringify), the duplicate-key hashes from parts against hash96 of the
 // key strings, and the record file's read-back.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -92,6 +92,20 @@ describe('ElementBytesRenderer', () => {
     }
     await writeJsonDocument({ schema: 'x', items: generated(), after: [1] }, out);
     expect(Buffer.concat(chunks).toString('utf8')).toBe(JSON.stringify({ schema: 'x', items, after: [1] }, null, 2) + '\n');
+  });
+});
+
+describe('writeJsonDocument to a file', () => {
+  it('reuses its chunk buffers only once the file has them: a document of many chunks comes out whole', async () => {
+    const items = Array.from({ length: 20_000 }, (_, i) => ({ i, text: `item ${i} ${'ü→'.repeat(i % 40)}`, list: [i, String(i)] }));
+    function* generated(): Generator<unknown> {
+      yield* items;
+    }
+    const file = join(work, 'doc.json');
+    const out = createWriteStream(file);
+    await writeJsonDocument({ schema: 'x', items: generated(), tail: [{ big: 'z'.repeat(600_000) }] }, out);
+    await new Promise<void>((resolve) => out.end(() => resolve()));
+    expect(readFileSync(file, 'utf8') === JSON.stringify({ schema: 'x', items, tail: [{ big: 'z'.repeat(600_000) }] }, null, 2) + '\n').toBe(true);
   });
 });
 

@@ -247,12 +247,28 @@ export function quotedReporterResolver(
   posts: Iterable<Pick<Post, 'id' | 'from'>>,
   parentOf: ReadonlyMap<string, string>,
 ): (o: Pick<Observation, 'quoted' | 'reporter' | 'post'>) => Party | undefined {
-  const byName = new Map<string, Party>();
   const authorOf = new Map<string, Party>();
+  const authors: Party[] = [];
   for (const p of posts) {
     authorOf.set(p.id, p.from);
-    const name = p.from.name?.trim().toLowerCase();
-    if (name && p.from.address && !byName.has(name)) byName.set(name, p.from);
+    authors.push(p.from);
+  }
+  return quotedReporterResolverOf(authors, (id) => authorOf.get(id), parentOf);
+}
+
+/**
+ * quotedReporterResolver from the posts' authors in order and a lookup of a post's author by id
+ * (the spilling corpus answers it from its index instead of a Map of every post).
+ */
+export function quotedReporterResolverOf(
+  authorsInOrder: Iterable<Party>,
+  authorOf: (postId: string) => Party | undefined,
+  parentOf: { get(postId: string): string | undefined },
+): (o: Pick<Observation, 'quoted' | 'reporter' | 'post'>) => Party | undefined {
+  const byName = new Map<string, Party>();
+  for (const from of authorsInOrder) {
+    const name = from.name?.trim().toLowerCase();
+    if (name && from.address && !byName.has(name)) byName.set(name, from);
   }
   return (o: Pick<Observation, 'quoted' | 'reporter' | 'post'>) => {
     if (!o.quoted || o.reporter.address) return undefined;
@@ -261,7 +277,7 @@ export function quotedReporterResolver(
     if (known) return known;
     if (!name) {
       const parent = parentOf.get(o.post);
-      return parent ? authorOf.get(parent) : undefined;
+      return parent ? authorOf(parent) : undefined;
     }
     return undefined;
   };

@@ -15,7 +15,7 @@ import { hashDuplicateKeys } from '../correlate/duplicates.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
 import { ElementBytesRenderer, RenderedBytes, writeJsonDocument } from '../cli/json-out.js';
-import { inheritsReporter, partyKey, quotedReporterResolver } from './corpus.js';
+import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
 import { flatCopy } from './post.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';
 import { HashIntTable, IdTable, LineFile, RecordFile } from './spill-store.js';
@@ -310,18 +310,20 @@ export class SpillCorpus {
       const p = this.threads.indexOf(s.post);
       if (p !== undefined) s.thread = threadOf[p] as string;
     }
-    // what only the corpus-wide steps needed is let go before the document is written
-    this.threads = new ThreadIndex();
-
     // quoted reporters: a name known from the corpus, or the author of the post replied to
     const reporter = this.obsReporter;
     const reporterAtAdd = new Int32Array(n);
     for (let i = 0; i < n; i++) reporterAtAdd[i] = reporter.get(i);
     const self = this;
-    function* posts(): Generator<{ id: string; from: Party }> {
-      for (let p = 0; p < postCount; p++) yield { id: self.postIds[p] as string, from: self.parties[self.postFrom.get(p)] as Party };
+    function* authors(): Generator<Party> {
+      for (let p = 0; p < postCount; p++) yield self.parties[self.postFrom.get(p)] as Party;
     }
-    const reporterOf = quotedReporterResolver(posts(), this.parentOf);
+    const threads = this.threads;
+    const authorOf = (id: string): Party | undefined => {
+      const p = threads.indexOf(id);
+      return p === undefined ? undefined : (this.parties[this.postFrom.get(p)] as Party);
+    };
+    const reporterOf = quotedReporterResolverOf(authors(), authorOf, this.parentOf);
     const probe = { quoted: true, reporter: this.parties[0] as Party, post: '' };
     for (let i = 0; i < n; i++) {
       if ((this.obsFlags.get(i) & QUOTED) === 0) continue;
@@ -331,7 +333,9 @@ export class SpillCorpus {
       const r = reporterOf(probe);
       if (r) reporter.set(i, this.partyId(r));
     }
+    // what only the corpus-wide steps needed is let go before the document is written
     this.parentOf.clear();
+    this.threads = new ThreadIndex();
 
     // duplicates (markDuplicates), then reporters inherited from the originals
     const duplicateOf = new Int32Array(n);

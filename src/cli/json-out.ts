@@ -1,3 +1,6 @@
+import { WriteStream } from 'node:fs';
+import { Socket } from 'node:net';
+
 /**
  * Writes `JSON.stringify(value, null, 2) + '\n'` to a stream piece by piece: the top-level object
  * and the arrays directly under it are opened here and each element is stringified on its own, so
@@ -330,10 +333,12 @@ async function writeStreamedArray(items: AsyncIterable<unknown> | Iterable<unkno
  * young generation, not promoted strings the old generation has to grow for.
  */
 class ChunkWriter {
-  private buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  private buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private used = 0;
 
-  constructor(private readonly out: NodeJS.WritableStream) {}
+  constructor(private readonly out: NodeJS.WritableStream) {
+    this.reuses = out === process.stdout || out instanceof WriteStream || out instanceof Socket;
+  }
 
   /** true when the buffer is nearly full and should be flushed */
   add(piece: string): boolean {
@@ -370,9 +375,23 @@ class ChunkWriter {
 
   private pending: Buffer[] = [];
 
+  /** chunk buffers the stream is done with (its write callback came), reused instead of allocated */
+  private readonly free: Buffer[] = [];
+  /**
+   * Whether the stream is done with a chunk once its write callback comes: files and sockets (stdout)
+   * are; a stream in general may keep the chunk (a PassThrough hands it on to its reader).
+   */
+  private readonly reuses: boolean;
+
+  /** the chunk buffer a queued chunk is a view of */
+  private readonly owners = new WeakMap<Buffer, Buffer>();
+
   private queue(): void {
-    this.pending.push(this.buf.subarray(0, this.used));
-    this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    const chunk = this.buf.subarray(0, this.used);
+    this.owners.set(chunk, this.buf);
+    this.pending.push(chunk);
+    // a new buffer per chunk left hundreds of MB of dead external memory for the GC to find
+    this.buf = this.free.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
     this.used = 0;
   }
 
@@ -381,7 +400,9 @@ class ChunkWriter {
     const chunks = this.pending;
     this.pending = [];
     for (const chunk of chunks) {
-      if (!this.out.write(chunk)) await new Promise<void>((resolve) => this.out.once('drain', () => resolve()));
+      const own = this.reuses ? this.owners.get(chunk) : undefined;
+      const written = own === undefined ? this.out.write(chunk) : this.out.write(chunk, () => this.free.push(own));
+      if (!written) await new Promise<void>((resolve) => this.out.once('drain', () => resolve()));
     }
   }
 }
