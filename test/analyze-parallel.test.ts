@@ -111,6 +111,10 @@ describe('analyze --jobs: the same document as one thread', () => {
     expect(two.mails).toEqual(one.mails);
     expect(two.mails.some((m) => m.text.length > 0 && m.blocks.length > 0)).toBe(true);
   }, 120_000);
+
+  it('a path that cannot be read still throws InputReadError (and the workers are stopped)', async () => {
+    await expect(json([join(work, 'no-such.mbox')], { jobs: 2 })).rejects.toMatchObject({ name: 'InputReadError' });
+  });
 });
 
 describe('feedInParallel', () => {

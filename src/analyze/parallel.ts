@@ -2,16 +2,10 @@
 // the input and feeds the corpus. The outcomes come back in whatever order the workers finish and
 // are handed on strictly in input order, so the document is the same bytes as with one thread.
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SourceItem } from '../source/index.js';
 import { analyzeMessage, type MessageOutcome, type WorkerBatch, type WorkerReply, type WorkerSettings } from './parallel-message.js';
-
-/** Threads that analyse posts by default: every core (the main thread reads and feeds; N-1 workers parse and analyse). */
-export function defaultJobs(): number {
-  return availableParallelism();
-}
 
 export interface ParallelOptions {
   /** worker threads (at least 1) */

@@ -7,8 +7,6 @@ import { analyzeMessage, type MessageOutcome, type WorkerSettings } from './para
 import { SpillCorpus } from './spill.js';
 import type { AnalysisResult, PostAnalysis } from './types.js';
 
-export { defaultJobs } from './parallel.js';
-
 export interface AnalyzeOptions {
   /** posts dated before this are skipped */
   since?: Date;
