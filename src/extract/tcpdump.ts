@@ -555,10 +555,10 @@ function mayBePacketLine(text: string): boolean {
  * Could joining this line's continuations make a packet line? The join adds only single spaces,
  * so ` > ` or `IP` must come from a piece, or from a piece's edge next to a join (`... >`, `> ...`).
  */
-function mayJoinToPacketLine(lines: readonly string[], i: number, pieces: Uint8Array): boolean {
+function mayJoinToPacketLine(lines: readonly string[], i: number, pieces: Uint8Array, packetish: boolean): boolean {
   if (!screens.on) return true;
   const text = lines[i] ?? '';
-  if (mayBePacketLine(text) || endsWithSpacedArrow(text)) return true;
+  if (packetish || endsWithSpacedArrow(text)) return true;
   for (let k = 1; k <= MAX_CONTINUATIONS && i + k < lines.length; k++) {
     if (mayBePacketPiece(lines, i + k, pieces)) return true;
   }
@@ -604,7 +604,9 @@ export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
       i++;
       continue;
     }
-    let parsed = mayBePacketLine(text) ? parseTcpdumpLine(text, i) : null;
+    // mayBePacketLine(text), asked once for the three places below
+    const packetish = mayBePacketLine(text);
+    let parsed = packetish ? parseTcpdumpLine(text, i) : null;
     let span = 1;
     if (parsed && parsed.needsNext) {
       // -v: the packet line follows, indented
@@ -618,7 +620,7 @@ export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
           span = 2;
         }
       }
-    } else if (!parsed && /^\s/.test(text) && mayBePacketLine(text) && ORPHAN_V_RE.test(text)) {
+    } else if (!parsed && /^\s/.test(text) && packetish && ORPHAN_V_RE.test(text)) {
       // the packet line of a -v record whose header line the paste cut off (packet lines under a
       // header that did parse were taken with it above)
       parsed = parsePacketPart(text.trim(), i, null, null, null, 'continuation');
@@ -628,7 +630,7 @@ export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
       let k = 1;
       // the same answer for every k: asked once
       let mayJoin: boolean | undefined;
-      while (k <= MAX_CONTINUATIONS && i + k < lines.length && (mayJoin ??= mayJoinToPacketLine(lines, i, pieces))) {
+      while (k <= MAX_CONTINUATIONS && i + k < lines.length && (mayJoin ??= mayJoinToPacketLine(lines, i, pieces, packetish))) {
         const next = lines[i + k] ?? '';
         if (next.length > 300 || !CONTINUATION_RE.test(next) || isRecordStart(next)) break;
         joined = `${joined.trimEnd()} ${next.trim()}`;
