@@ -189,6 +189,8 @@ describe('incremental findings equal a full recompute', () => {
       CREATE INDEX grp_members_actor_sort ON grp_members(grp, sort) WHERE kind = 'a';
       DROP INDEX observations_group;
       CREATE INDEX observations_group ON observations(group_key, seq);
+      DROP INDEX observations_ep;
+      CREATE INDEX observations_ep ON observations(ep_key, time_ms) WHERE ep_key IS NOT NULL;
       PRAGMA user_version = 6;
     `);
     const path = h.config.db;
@@ -199,6 +201,7 @@ describe('incremental findings equal a full recompute', () => {
     const indexes = (reopened.db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index'").all() as Array<{ name: string; sql: string | null }>);
     expect(indexes.map((i) => i.name)).not.toContain('grp_members_actor_sort');
     expect(indexes.find((i) => i.name === 'observations_group')?.sql).toMatch(/WHERE counted = 1 AND join_flow IS NULL/);
+    expect(indexes.find((i) => i.name === 'observations_ep')?.sql).toMatch(/WHERE ep_key IS NOT NULL AND counted = 1/);
     expectSameAsFullRecompute(reopened);
     reopened.close();
   });

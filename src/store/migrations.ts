@@ -288,8 +288,9 @@ export const MIGRATIONS: Array<(db: Database) => void> = [
   // 7: fewer random index pages per new observation, and two fewer index reads per group finding:
   // a group's lowest and highest actor (the bytes in hex, which sort like the addresses) are kept
   // on its grp_stats row instead of read through an index on (grp, sort) that every new actor
-  // wrote to; the group index holds only the rows its queries ask for (counted, not joined; ~15%
-  // of the rows are copies). Filled here from the members, before their index goes.
+  // wrote to; the group and join (5-tuple) indexes hold only the rows their queries ask for
+  // (counted, and for the group not joined; ~15% of the rows are copies). Filled here from the
+  // members, before their index goes.
   (db) => {
     db.exec(`
       ALTER TABLE grp_stats ADD COLUMN actor_lo TEXT;
@@ -300,6 +301,8 @@ export const MIGRATIONS: Array<(db: Database) => void> = [
       DROP INDEX grp_members_actor_sort;
       DROP INDEX observations_group;
       CREATE INDEX observations_group ON observations(group_key, seq) WHERE counted = 1 AND join_flow IS NULL;
+      DROP INDEX observations_ep;
+      CREATE INDEX observations_ep ON observations(ep_key, time_ms) WHERE ep_key IS NOT NULL AND counted = 1;
     `);
   },
 ];
