@@ -6,6 +6,7 @@ import { printableStrings } from './hexdump.js';
 import { blankRecord, isIPv4, isIPv6, isMaskedAddress, MAX_RECORD_LINE, recordTimeFromIso, validClock, validDate } from './tcpdump.js';
 import { syslogTime } from './netfilter.js';
 import type { ExtractedRecord, RecordTime } from './types.js';
+import { screens } from './screen.js';
 
 /** eve.json objects larger than this are not parsed */
 const MAX_JSON = 64 * 1024;
@@ -112,7 +113,10 @@ function parseAlertLine(text: string, line: number, lineCount: number): Extracte
 }
 
 function isAlertStart(text: string): boolean {
-  return text.length <= MAX_RECORD_LINE && (FAST_TIME_RE.test(text) || SYSLOG_ALERT_RE.test(text));
+  if (text.length > MAX_RECORD_LINE) return false;
+  // each regex needs its literal: `[**] ` or `suricata` (found natively, before either regex runs)
+  if (screens.on && !text.includes('[**]') && !text.includes('suricata')) return false;
+  return FAST_TIME_RE.test(text) || SYSLOG_ALERT_RE.test(text);
 }
 
 // ------------------------------------------------------------------ eve.json
@@ -366,8 +370,10 @@ export function extractSuricata(lines: readonly string[]): ExtractedRecord[] {
       continue;
     }
     // `grep`/`zgrep` over several files prefixes each line with its file name
-    const grepPrefix = /^[\w./-]{1,200}:(?=\{")/.exec(text);
-    const trimmed = grepPrefix ? text.slice(grepPrefix[0].length) : text.trimStart();
+    // an eve.json line holds a `{`: every other line skips the prefix regex and the trimmed copy
+    const mayBeJson = !screens.on || text.includes('{');
+    const grepPrefix = mayBeJson ? /^[\w./-]{1,200}:(?=\{")/.exec(text) : null;
+    const trimmed = !mayBeJson ? '' : grepPrefix ? text.slice(grepPrefix[0].length) : text.trimStart();
     if (trimmed.startsWith('{')) {
       const found = readJsonObject(grepPrefix ? [trimmed] : lines, grepPrefix ? 0 : i, EVE_JSON);
       const event = found ? obj(found.value) : null;
