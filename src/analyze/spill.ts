@@ -367,6 +367,11 @@ export class SpillCorpus {
       const parties = self.parties;
       const facts = self.facts;
       const families = self.families;
+      // one of each for all records: the loop allocates nothing per observation it passes through
+      const rendered = new RenderedBytes(Buffer.alloc(0), 0, 0);
+      const timeOfRecord = { bytes: rendered.bytes, at: 0, length: 0, time(): string | null {
+        return this.length === 0 ? null : this.bytes.toString('latin1', this.at, this.at + this.length);
+      } };
       for (const rec of self.obsFile.records()) {
         const i = rec.index;
         const b = rec.bytes;
@@ -387,8 +392,10 @@ export class SpillCorpus {
           if (kind === GROUP_QUAD) {
             const party = parties[rid] as Party;
             const familyId = b.readInt32LE(at + 16);
-            const timeLen = b[at + 1] as number;
             const ms = b.readDoubleLE(at + 24);
+            timeOfRecord.bytes = b;
+            timeOfRecord.at = at + HEADER;
+            timeOfRecord.length = b[at + 1] as number;
             acc.addQuadMember(
               facts[b.readInt32LE(at + 4)] as GroupFacts,
               b[at + 3] === 1 ? null : b.readInt32LE(at + 20),
@@ -396,13 +403,17 @@ export class SpillCorpus {
               b[at + 2] === 1 ? null : b.readInt32LE(at + 12),
               party.org ?? party.address ?? null,
               familyId < 0 ? undefined : families[familyId],
-              timeLen === 0 ? null : b.toString('latin1', at + HEADER, at + HEADER + timeLen),
               Number.isNaN(ms) ? null : ms,
+              timeOfRecord,
               threadOf[self.obsPost.get(i)] as string,
               i,
             );
           }
-          yield new RenderedBytes(b, body, rec.end);
+          rendered.bytes = b;
+          rendered.start = body;
+          rendered.end = rec.end;
+          rendered.tail = '';
+          yield rendered;
           continue;
         }
         const o = JSON.parse(b.toString('utf8', body, rec.end)) as Observation;

@@ -1,5 +1,6 @@
 import { WriteStream } from 'node:fs';
 import { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 
 /**
  * Writes `JSON.stringify(value, null, 2) + '\n'` to a stream piece by piece: the top-level object
@@ -48,15 +49,15 @@ const ELEMENT_INDENT = '    ';
 /**
  * An element of a streamed array already written out as UTF-8 bytes: `bytes[start, end)` holds
  * `renderElement(x)`. Read before the source advances (the spilling corpus hands out slices of its
- * read buffer).
+ * read buffer, and one RenderedBytes it sets anew for each element).
  */
 export class RenderedBytes {
   constructor(
-    readonly bytes: Buffer,
-    readonly start: number,
-    readonly end: number,
+    public bytes: Buffer,
+    public start: number,
+    public end: number,
     /** written after the bytes (e.g. a field appended to the rendered object) */
-    readonly tail = '',
+    public tail = '',
   ) {}
 }
 
@@ -375,13 +376,23 @@ class ChunkWriter {
 
   private pending: Buffer[] = [];
 
-  /** chunk buffers the stream is done with (its write callback came), reused instead of allocated */
+  /** chunk buffers the stream is done with, reused instead of allocated */
   private readonly free: Buffer[] = [];
+  /** chunk buffers written and maybe not yet written out */
+  private readonly inFlight: Buffer[] = [];
   /**
-   * Whether the stream is done with a chunk once its write callback comes: files and sockets (stdout)
-   * are; a stream in general may keep the chunk (a PassThrough hands it on to its reader).
+   * Whether the stream is done with every chunk once it holds nothing more to write: files and
+   * sockets (stdout) are; a stream in general may keep a chunk (a PassThrough hands it on to its
+   * reader). Not write callbacks: a synchronous stream (stdout to a file) defers them to ticks that
+   * do not run while the document is written, and each would hold its chunk until then.
    */
   private readonly reuses: boolean;
+
+  private recycle(): void {
+    if (this.inFlight.length === 0 || (this.out as Writable).writableLength !== 0) return;
+    for (const b of this.inFlight) this.free.push(b);
+    this.inFlight.length = 0;
+  }
 
   /** the chunk buffer a queued chunk is a view of */
   private readonly owners = new WeakMap<Buffer, Buffer>();
@@ -401,8 +412,9 @@ class ChunkWriter {
     this.pending = [];
     for (const chunk of chunks) {
       const own = this.reuses ? this.owners.get(chunk) : undefined;
-      const written = own === undefined ? this.out.write(chunk) : this.out.write(chunk, () => this.free.push(own));
-      if (!written) await new Promise<void>((resolve) => this.out.once('drain', () => resolve()));
+      if (own !== undefined) this.inFlight.push(own);
+      if (!this.out.write(chunk)) await new Promise<void>((resolve) => this.out.once('drain', () => resolve()));
+      this.recycle();
     }
   }
 }

@@ -252,17 +252,18 @@ export class GroupAccumulator {
     const behaviour = behaviourOfObservation(o);
     const target = o.target;
     const targetQuad = target ? quadNumber(target) : null;
-    this.addMember(groupKeyOf(o, behaviour, prefix16), behaviour, o.dport, prefix16, actor, actorQuad, target || null, targetQuad, orgOf(o), o.family, o.time, timeMs(o.time), thread, ref);
+    this.addMember(groupKeyOf(o, behaviour, prefix16), behaviour, o.dport, prefix16, actor, actorQuad, target || null, targetQuad, orgOf(o), o.family, o.time, null, timeMs(o.time), thread, ref);
   }
 
   /**
    * add() for a caller that worked out an observation's group facts beforehand (the spilling
    * corpus, when it stored the observation): its group's key, behaviour and /16 (groupFacts), a
    * dotted-quad actor as its number, the target as its number (null: none), the reporter's org,
-   * the family, the time and its instant. Same groups as add() of the observation.
+   * the family, the time's instant (null: none) and where to read the time itself, asked only when
+   * it becomes a group's first or last. Same groups as add() of the observation.
    */
-  addQuadMember(facts: GroupFacts, dport: number | null, actorQuad: number, targetQuad: number | null, org: string | null, family: string | undefined, time: string | null, ms: number | null, thread: string, ref: number): void {
-    this.addMember(facts.key, facts.behaviour, dport, facts.prefix16, null, actorQuad, null, targetQuad, org, family, time, ms, thread, ref);
+  addQuadMember(facts: GroupFacts, dport: number | null, actorQuad: number, targetQuad: number | null, org: string | null, family: string | undefined, ms: number | null, time: TimeSource, thread: string, ref: number): void {
+    this.addMember(facts.key, facts.behaviour, dport, facts.prefix16, null, actorQuad, null, targetQuad, org, family, null, time, ms, thread, ref);
   }
 
   /** The group facts of an observation whose actor is a dotted quad, given as its number: what addQuadMember takes. */
@@ -293,6 +294,7 @@ export class GroupAccumulator {
     org: string | null,
     family: string | undefined,
     time: string | null,
+    timeSource: TimeSource | null,
     t: number | null,
     thread: string,
     ref: number,
@@ -351,7 +353,8 @@ export class GroupAccumulator {
         g.familyConflict = true;
       }
     }
-    if (t !== null) {
+    if (t !== null && (t < g.firstMs || t > g.lastMs)) {
+      if (timeSource !== null) time = timeSource.time();
       if (t < g.firstMs) {
         g.firstMs = t;
         g.first = time && this.keep(time);
@@ -410,6 +413,11 @@ export class GroupAccumulator {
     if (g.otherActors) for (const s of g.otherActors) actorExtremes.push(s);
     return { actors: a.length + (g.otherActors?.size ?? 0), targets: t.length + (g.otherTargets?.size ?? 0), actorExtremes };
   }
+}
+
+/** An observation's time, read when a group needs it (GroupAccumulator.addQuadMember). */
+export interface TimeSource {
+  time(): string | null;
 }
 
 /** What an observation's group is, worked out once: see GroupAccumulator.groupFactsOf. */
