@@ -47,7 +47,21 @@ export function orgOf(address: string | null): string | null {
   const at = addr.lastIndexOf('@');
   const host = (at >= 0 ? addr.slice(at + 1) : addr).trim().toLowerCase().replace(/\.$/, '');
   if (!host || host.length > 253 || /[\s<>]/.test(host)) return null;
-  return getDomain(host) ?? null;
+  return registrableDomain(host);
+}
+
+// an archive's senders and attributions come from a few thousand hosts: tldts is asked once per host
+const MAX_CACHED_HOSTS = 4096;
+const domainsOfHosts = new Map<string, string | null>();
+
+function registrableDomain(host: string): string | null {
+  let domain = domainsOfHosts.get(host);
+  if (domain === undefined) {
+    domain = getDomain(host) ?? null;
+    if (domainsOfHosts.size >= MAX_CACHED_HOSTS) domainsOfHosts.clear();
+    domainsOfHosts.set(host, domain);
+  }
+  return domain;
 }
 
 function looksLikeAddress(s: string): boolean {

@@ -476,13 +476,18 @@ const MESSAGE_HEADERS = new Set(['from', 'date', 'subject', 'message-id', 'recei
 
 /** The bytes start with an RFC 822 header block naming at least one message header. */
 function hasHeaderBlock(raw: Buffer): boolean {
-  const head = raw.toString('latin1', 0, Math.min(raw.length, 256 * 1024));
+  // the loop below stops at the first blank line: only the bytes up to it are made a string
+  // (not the first 256 KB of every message, attachments and all)
+  const limit = Math.min(raw.length, 256 * 1024);
+  const blank = firstBlankLine(raw, limit);
+  const head = raw.toString('latin1', 0, blank < 0 ? limit : Math.min(limit, blank + 1));
   let pos = 0;
   let seen = false;
   for (let lines = 0; lines < 2000 && pos < head.length; lines++) {
     let nl = head.indexOf('\n', pos);
     if (nl < 0) nl = head.length;
-    const line = head.slice(pos, nl).replace(/\r$/, '');
+    let line = head.slice(pos, nl);
+    if (line.endsWith('\r')) line = line.slice(0, -1);
     pos = nl + 1;
     if (line === '') return seen;
     if (line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9) {
@@ -491,9 +496,18 @@ function hasHeaderBlock(raw: Buffer): boolean {
     }
     const m = FIELD_NAME.exec(line.slice(0, 80));
     if (!m) return false;
-    if (MESSAGE_HEADERS.has(m[0].slice(0, -1).toLowerCase())) seen = true;
+    if (!seen && MESSAGE_HEADERS.has(m[0].slice(0, -1).toLowerCase())) seen = true;
   }
   return seen;
+}
+
+/** Where the first empty line (`\n\n`, `\n\r\n`, or one at the very start) begins, within limit; -1 when none. */
+function firstBlankLine(raw: Buffer, limit: number): number {
+  if (raw[0] === 10 || (raw[0] === 13 && raw[1] === 10)) return 0;
+  const lf = raw.indexOf('\n\n');
+  const crlf = raw.indexOf('\n\r\n');
+  const at = lf < 0 ? crlf : crlf < 0 ? lf : Math.min(lf, crlf);
+  return at < 0 || at >= limit ? -1 : at + 1;
 }
 
 /**
