@@ -200,8 +200,10 @@ describe('listwatch analyze --jobs 2 (bin/listwatch.js)', () => {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    // wait for the spill's temp folder, then interrupt
-    while (!readdirSync(tmp).some((d) => d.startsWith('listwatch-analyze-'))) await new Promise((r) => setTimeout(r, 20));
+    // wait for the spill's files (its signal handlers are installed by then: the folder alone
+    // appears a moment before them, and a busy machine can stop the process in that moment), then interrupt
+    const spillFiles = (): string[] => readdirSync(tmp).filter((d) => d.startsWith('listwatch-analyze-')).flatMap((d) => readdirSync(join(tmp, d)));
+    while (spillFiles().length === 0) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGINT');
     const end = await ended;
     expect(end.signal).toBe('SIGINT');
