@@ -95,11 +95,6 @@ function monthOf(token: string | undefined): number | undefined {
   return MONTHS[token.slice(0, 3).toLowerCase()];
 }
 
-/** Is this token a weekday or a month name, as parseTimeAt reads them at the start of a date? */
-export function opensDate(token: string): boolean {
-  return monthOf(token) !== undefined || (token.length === 3 && WEEKDAYS.has(token.toLowerCase()));
-}
-
 /**
  * A time starting at tokens[i], in any of the shapes ra's time formats print:
  * `07:10:23[.ffffff]`, epoch `999760223.000000` (-u), `06 Sep 01 07:10:23`, `Thu 12/29 03:39:05`,

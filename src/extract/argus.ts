@@ -13,7 +13,6 @@ import {
   isPortText,
   isStateLike,
   isStateToken,
-  opensDate,
   parseAddr,
   parseTimeAt,
   portValue,
@@ -605,21 +604,27 @@ interface Found {
 }
 
 /**
- * Can parseByShape read anything but null from this line? Only when its first token starts with a
- * digit (a time, date, epoch, numeric protocol or dotted address), holds a dot or a colon (an
- * address, masked address or host name), names a protocol, or is a weekday or month that opens a date.
+ * Can parseByShape read anything but null from this line? Only when its first tokens open a time
+ * (parseTimeAt reads at most five), or name a protocol followed by an address (or by a cut one
+ * that ends the line, or `man`), or start with an address. Prose and hex dumps (most lines that
+ * reach here) are let go on their first tokens instead of the whole line tokenized.
  */
 function mayOpenShapedRecord(line: string): boolean {
-  const n = line.length;
-  let s = 0;
-  while (s < n && isSpaceCode(line.charCodeAt(s))) s++;
-  let e = s;
-  while (e < n && !isSpaceCode(line.charCodeAt(e))) e++;
-  if (e === s) return false;
-  const c = line.charCodeAt(s);
-  if (c >= 48 && c <= 57) return true;
-  const first = line.slice(s, e);
-  return first.includes('.') || first.includes(':') || protoOf(first) !== null || opensDate(first);
+  // the first five tokens as tokenize gives them: a split that stops after six pieces (the first
+  // may be the empty piece before leading blanks, the last the one after trailing blanks)
+  const head = line.split(WHITESPACE_RUN, 6);
+  if (head.length > 0 && head[0] === '') head.shift();
+  if (head.length > 0 && head[head.length - 1] === '') head.pop();
+  if (head.length > 5) head.length = 5;
+  if (head.length === 0) return false;
+  if (parseTimeAt(head, 0) !== null) return true;
+  const proto = protoOf(head[0]);
+  if (proto !== null) {
+    if (proto === 'man') return true;
+    if (head.length < 2) return false;
+    return parseAddr(head[1]) !== null || (head.length === 2 && isPartialV4(head[1]));
+  }
+  return parseAddr(head[0]) !== null;
 }
 
 /** line.trim() === '' without the trimmed copy */
@@ -685,8 +690,8 @@ function readRecord(lines: readonly string[], i: number, header: Header | null):
     return { parsed, lineCount: count, format: 'argus-csv' };
   }
   if (header?.delim) header = null;
-  // without a header only parseByShape reads the line, and its first token must open a time, name
-  // a protocol or be an address: prose (most lines that reach here) is let go before tokenizing
+  // without a header only parseByShape reads the line, and its first tokens decide whether it
+  // can read anything: prose and hex dumps (most lines that reach here) are let go before tokenizing
   if (screens.on && (header === null || header.kinds.length === 0) && !mayOpenShapedRecord(line)) return null;
   let tokens = tokenize(line);
   if (!tokens || tokens.length === 0) return null;
