@@ -174,3 +174,28 @@ describe('RecordFile', () => {
     file.close();
   });
 });
+
+describe('typed lists', () => {
+  it('keep every value pushed, across chunk boundaries, and take sets', async () => {
+    const { Float64List, Int32List, Uint8List } = await import('../src/correlate/typed-lists.js');
+    const ints = new Int32List();
+    const floats = new Float64List();
+    const bytes = new Uint8List();
+    const n = 300_000;
+    let indexes = 0;
+    for (let i = 0; i < n; i++) {
+      if (ints.push(i * 7 - 5) === i) indexes++;
+      floats.push(i * 4096.5);
+      bytes.push(i & 255);
+    }
+    expect(indexes).toBe(n);
+    expect(ints.length).toBe(n);
+    for (const i of [0, 255, 256, 65_535, 65_536, 131_071, 131_072, n - 1]) {
+      expect(ints.get(i)).toBe(i * 7 - 5);
+      expect(floats.get(i)).toBe(i * 4096.5);
+      expect(bytes.get(i)).toBe(i & 255);
+      ints.set(i, -i - 1);
+      expect(ints.get(i)).toBe(-i - 1);
+    }
+  });
+});

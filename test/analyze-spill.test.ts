@@ -141,7 +141,7 @@ describe('the spill store', () => {
     const k = new Int32Array(3);
     for (let i = 0; i < 50_000; i++) {
       hash96(`key-${i}`, 1, k);
-      table.reserve(1);
+      table.reserve(k, 1);
       const slot = table.find(k);
       expect(table.valueAt(slot)).toBe(-1);
       table.putAt(slot, k, i);

@@ -100,66 +100,93 @@ export function hash32(s: string): number {
   return Math.imul(a ^ (a >>> 16), 2246822507) | 0;
 }
 
+/** sub-tables of a HashIntTable, chosen by a key's top bits */
+const SUB_BITS = 8;
+const SUBS = 1 << SUB_BITS;
+/** slots of one sub-table: below 2^23, so a slot number (local << SUB_BITS | sub) stays an int32 */
+const MAX_SUB_CAP = 1 << 23;
+
 /**
  * An open-addressing table from 96-bit key hashes to small ints (-1: absent). Keys are never
- * removed. Memory: 16 bytes a slot, at most 3/4 full; it grows by half (not doubling), so it is
- * at most ~2× the keys' 12 bytes, and a growth holds the old and new tables at once for less.
+ * removed. Memory: 16 bytes a slot, at most 3/4 full. It is 256 tables, one per top byte of a
+ * key, each growing by half on its own: growing never copies the whole table (nor holds two whole
+ * copies at once), and the slots overshoot the keys by less than a table that doubles.
  */
 export class HashIntTable {
-  private cap = 1 << 12;
-  private h = new Int32Array(this.cap * 3);
-  private v = new Int32Array(this.cap).fill(-1);
-  private size = 0;
+  private readonly caps = new Int32Array(SUBS).fill(16);
+  private readonly sizes = new Int32Array(SUBS);
+  private readonly hs: Int32Array[] = [];
+  private readonly vs: Int32Array[] = [];
+
+  constructor() {
+    for (let t = 0; t < SUBS; t++) {
+      this.hs.push(new Int32Array(16 * 3));
+      this.vs.push(new Int32Array(16).fill(-1));
+    }
+  }
 
   /** the slot of the key: where it is, or the empty slot it would go in */
   find(k: Int32Array): number {
-    const cap = this.cap;
     const k0 = k[0] as number;
     const k1 = k[1] as number;
     const k2 = k[2] as number;
+    const t = k1 >>> (32 - SUB_BITS);
+    const cap = this.caps[t] as number;
+    const h = this.hs[t] as Int32Array;
+    const v = this.vs[t] as Int32Array;
     // the first lane scaled to the table (any size, not only powers of two)
     let i = Math.floor((k0 >>> 0) * (cap / 4294967296));
     for (;;) {
-      if (this.v[i] === -1) return i;
+      if (v[i] === -1) return (i << SUB_BITS) | t;
       const j = i * 3;
-      if (this.h[j] === k0 && this.h[j + 1] === k1 && this.h[j + 2] === k2) return i;
+      if (h[j] === k0 && h[j + 1] === k1 && h[j + 2] === k2) return (i << SUB_BITS) | t;
       if (++i === cap) i = 0;
     }
   }
 
   valueAt(slot: number): number {
-    return this.v[slot] as number;
+    return (this.vs[slot & (SUBS - 1)] as Int32Array)[slot >>> SUB_BITS] as number;
   }
 
   /** puts the key in an empty slot found by find() since the last put or reserve */
   putAt(slot: number, k: Int32Array, value: number): void {
-    const j = slot * 3;
-    this.h[j] = k[0] as number;
-    this.h[j + 1] = k[1] as number;
-    this.h[j + 2] = k[2] as number;
-    this.v[slot] = value;
-    this.size++;
+    const t = slot & (SUBS - 1);
+    const i = slot >>> SUB_BITS;
+    const h = this.hs[t] as Int32Array;
+    const j = i * 3;
+    h[j] = k[0] as number;
+    h[j + 1] = k[1] as number;
+    h[j + 2] = k[2] as number;
+    (this.vs[t] as Int32Array)[i] = value;
+    this.sizes[t] = (this.sizes[t] as number) + 1;
   }
 
-  /** makes room for n more keys (slots found before a reserve are stale) */
-  reserve(n: number): void {
-    if ((this.size + n) * 4 <= this.cap * 3) return;
-    const oldH = this.h;
-    const oldV = this.v;
-    const oldCap = this.cap;
-    this.cap = Math.ceil(Math.max(this.cap * 1.5, ((this.size + n) * 4) / 3 + 1));
-    this.h = new Int32Array(this.cap * 3);
-    this.v = new Int32Array(this.cap).fill(-1);
-    this.size = 0;
-    const k = new Int32Array(3);
+  /** makes room for n more keys in the table of key k (slots found before a reserve are stale) */
+  reserve(k: Int32Array, n: number): void {
+    const t = (k[1] as number) >>> (32 - SUB_BITS);
+    const size = this.sizes[t] as number;
+    const oldCap = this.caps[t] as number;
+    if ((size + n) * 4 <= oldCap * 3) return;
+    const cap = Math.ceil(Math.max(oldCap * 1.5, ((size + n) * 4) / 3 + 1));
+    if (cap > MAX_SUB_CAP) throw new Error('duplicate-key table full');
+    const oldH = this.hs[t] as Int32Array;
+    const oldV = this.vs[t] as Int32Array;
+    const h = new Int32Array(cap * 3);
+    const v = new Int32Array(cap).fill(-1);
     for (let i = 0; i < oldCap; i++) {
       const value = oldV[i] as number;
       if (value === -1) continue;
-      k[0] = oldH[i * 3] as number;
-      k[1] = oldH[i * 3 + 1] as number;
-      k[2] = oldH[i * 3 + 2] as number;
-      this.putAt(this.find(k), k, value);
+      const k0 = oldH[i * 3] as number;
+      let j = Math.floor((k0 >>> 0) * (cap / 4294967296));
+      while (v[j] !== -1) if (++j === cap) j = 0;
+      h[j * 3] = k0;
+      h[j * 3 + 1] = oldH[i * 3 + 1] as number;
+      h[j * 3 + 2] = oldH[i * 3 + 2] as number;
+      v[j] = value;
     }
+    this.hs[t] = h;
+    this.vs[t] = v;
+    this.caps[t] = cap;
   }
 }
 

@@ -261,7 +261,8 @@ export class SpillCorpus {
   private duplicateClass(o: Observation, i: number): number {
     const table = this.keyClasses as HashIntTable;
     const ms = hashDuplicateKeys(o, 0x75, this.keyU, 0x6c, this.keyL);
-    table.reserve(2);
+    table.reserve(this.keyU, 2);
+    table.reserve(this.keyL, 2);
     const su = table.find(this.keyU);
     let cls = table.valueAt(su);
     if (cls < 0) cls = table.valueAt(table.find(this.keyL));
