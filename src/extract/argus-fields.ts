@@ -544,7 +544,7 @@ const RA_TOOLS = new Set([
 export function commandHints(lines: readonly string[]): FlagHints {
   const hints: FlagHints = { zSide: null, lowerZ: false };
   for (const line of lines) {
-    if (line.length > 4096 || !line.includes('-') || !/\bra[a-z]*\b/.test(line)) continue;
+    if (line.length > 4096 || !line.includes('-') || !line.includes('ra') || !/\bra[a-z]*\b/.test(line)) continue;
     const tokens = line.trim().split(/\s+/, 64);
     const at = tokens.findIndex((t) => t.length <= 64 && RA_TOOLS.has(t.slice(t.lastIndexOf('/') + 1)));
     if (at < 0) continue;
