@@ -14,7 +14,7 @@ import { buildFindings, GroupAccumulator, quadNumber, resolveFinding, sameTraffi
 import { hashDuplicateKeys } from '../correlate/duplicates.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
-import { ElementBytesRenderer, RenderedBytes, writeJsonDocument } from '../cli/json-out.js';
+import { ElementBytesRenderer, RenderedBytes, renderElement, writeJsonDocument } from '../cli/json-out.js';
 import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
 import { flatCopy } from './post.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';
@@ -370,6 +370,7 @@ export class SpillCorpus {
       const families = self.families;
       // one of each for all records: the loop allocates nothing per observation it passes through
       const rendered = new RenderedBytes(Buffer.alloc(0), 0, 0);
+      const splicer = new ReporterSplicer();
       const timeOfRecord = { bytes: rendered.bytes, at: 0, length: 0, time(): string | null {
         return this.length === 0 ? null : this.bytes.toString('latin1', this.at, this.at + this.length);
       } };
@@ -379,15 +380,28 @@ export class SpillCorpus {
         const at = rec.start;
         const body = at + HEADER + (b[at + 1] as number);
         const rid = reporter.get(i);
-        const sameReporter = rid === reporterAtAdd[i];
+        let sameReporter = rid === reporterAtAdd[i];
         const orig = duplicateOf[i] as number;
-        if (orig >= 0 && sameReporter) {
-          // a copy takes no part in the groups: it only gains its duplicateOf, appended last
-          yield new RenderedBytes(b, body, rec.end - RENDERED_CLOSE.length, `,\n      "duplicateOf": ${JSON.stringify(self.ids.get(orig))}${RENDERED_CLOSE}`);
-          continue;
-        }
         const kind = b[at] as number;
         const flow = orig >= 0 ? undefined : flowOf.get(i);
+        let text = b;
+        let start = body;
+        let end = rec.end;
+        if (!sameReporter && flow === undefined && (orig >= 0 || kind !== GROUP_PARSE)) {
+          // a reporter found for a quoted record: its rendered reporter object replaced in the bytes
+          const spliced = splicer.splice(b, body, rec.end, self.parties[rid] as Party);
+          if (spliced >= 0) {
+            text = splicer.buf;
+            start = 0;
+            end = spliced;
+            sameReporter = true;
+          }
+        }
+        if (orig >= 0 && sameReporter) {
+          // a copy takes no part in the groups: it only gains its duplicateOf, appended last
+          yield new RenderedBytes(text, start, end - RENDERED_CLOSE.length, `,\n      "duplicateOf": ${JSON.stringify(self.ids.get(orig))}${RENDERED_CLOSE}`);
+          continue;
+        }
         if (sameReporter && flow === undefined && kind !== GROUP_PARSE) {
           // the common case: written out as stored, its group facts from the header
           if (kind === GROUP_QUAD) {
@@ -410,9 +424,9 @@ export class SpillCorpus {
               i,
             );
           }
-          rendered.bytes = b;
-          rendered.start = body;
-          rendered.end = rec.end;
+          rendered.bytes = text;
+          rendered.start = start;
+          rendered.end = end;
           rendered.tail = '';
           yield rendered;
           continue;
@@ -504,6 +518,44 @@ export class SpillCorpus {
       if (wanted.has(i)) flows.set(i, flowObs[k] as Observation);
     });
     return { flowOf, flows };
+  }
+}
+
+/** how a rendered observation's reporter starts: a key of the element itself (nested keys are indented further) */
+const REPORTER_KEY = Buffer.from('\n      "reporter": {\n');
+/** how it ends: the first line at the element's field indent that closes an object (a JSON string holds no raw newline) */
+const FIELD_CLOSE = Buffer.from('\n      }');
+
+/**
+ * A rendered observation with another reporter, from the bytes: what rendering the observation
+ * with that reporter gives, without parsing it back. The reporter is rendered once per party.
+ */
+class ReporterSplicer {
+  buf: Buffer = Buffer.allocUnsafe(1 << 14);
+  private readonly renderedParty = new Map<Party, Buffer>();
+
+  /** the new bytes' length in buf, or -1 when the reporter is not a non-empty object where it is looked for */
+  splice(b: Buffer, start: number, end: number, party: Party): number {
+    const key = b.indexOf(REPORTER_KEY, start);
+    if (key < 0 || key >= end) return -1;
+    const open = key + REPORTER_KEY.length - 2;
+    const close = b.indexOf(FIELD_CLOSE, open);
+    if (close < 0 || close + FIELD_CLOSE.length > end) return -1;
+    let value = this.renderedParty.get(party);
+    if (value === undefined) {
+      // the party as the value of an element's field: renderElement's layout one level in
+      const whole = renderElement({ reporter: party });
+      value = Buffer.from(whole.slice(whole.indexOf(': ') + 2, whole.length - RENDERED_CLOSE.length));
+      this.renderedParty.set(party, value);
+    }
+    const before = open - start;
+    const after = end - (close + FIELD_CLOSE.length);
+    const length = before + value.length + after;
+    if (length > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(length, this.buf.length * 2));
+    b.copy(this.buf, 0, start, open);
+    value.copy(this.buf, before);
+    b.copy(this.buf, before + value.length, close + FIELD_CLOSE.length, end);
+    return length;
   }
 }
 
