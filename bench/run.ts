@@ -159,6 +159,9 @@ async function archiveFigures(rows: Row[], results: Record<string, unknown>): Pr
   const o = await ours(big, P.runs);
   const counts = await oursRecords(join(OUT, `ours-${big.posts}-${process.pid}.json`));
   rmSync(join(OUT, `ours-${big.posts}-${process.pid}.json`), { force: true });
+  // the same with parseMail + analyzePost on a worker thread (--jobs 2): not the default, see the README
+  log(`archive: listwatch analyze --jobs 2 on ${big.posts} posts, ${P.runs} run(s)`);
+  const oJobs2 = await repeat(P.runs, () => timed('node', ['bin/listwatch.js', 'analyze', '--format', 'json', '--jobs', '2', big.path], { stdoutFile: '/dev/null' }));
   const base: Record<string, Awaited<ReturnType<typeof repeat>>> = {};
   for (const task of ['read', 'split', 'split-buffer', 'mailparser', 'lean', 'postal-mime']) {
     log(`archive: ${task} alone`);
@@ -197,6 +200,7 @@ async function archiveFigures(rows: Row[], results: Record<string, unknown>): Pr
     'mailparser-lean': 'split + MailParser stream, attachments released unread',
     'mailparser-strip': 'split + drop non-text part bodies + simpleParser',
   };
+  rows.push({ figure: 'archive', what: `listwatch analyze --format json --jobs 2 (one worker thread; ${big.posts} posts)`, runs: P.runs, wallS: oJobs2.wallS, cpuS: oJobs2.cpuS, maxRssMb: oJobs2.maxRssMb, rate: rate(oJobs2.wallS), ratio: ratio(oJobs2) });
   for (const [task, r] of Object.entries(base)) {
     rows.push({ figure: 'archive', what: names[task]!, runs: r.runs.length, wallS: r.wallS, cpuS: r.cpuS, maxRssMb: r.maxRssMb, rate: rate(r.wallS), ratio: ratio(r) });
   }
@@ -239,6 +243,7 @@ async function archiveFigures(rows: Row[], results: Record<string, unknown>): Pr
   results.archive = {
     input: { big, small },
     ours: { ...o, counts },
+    oursJobs2: oJobs2,
     baselines: base,
     mailparserByAttachments: mpTimes,
     stages,
