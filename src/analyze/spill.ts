@@ -466,18 +466,28 @@ export class SpillCorpus {
    */
   private joins(duplicateOf: Int32Array): { flowOf: Map<number, number>; flows: Map<number, Observation> } {
     const n = duplicateOf.length;
-    const alertEnds: number[] = [];
-    const flowEnds: number[] = [];
+    // counted first, so the two sets are typed arrays of their size (no growing JS arrays)
+    let alertCount = 0;
+    let flowCount = 0;
     for (let i = 0; i < n; i++) {
       if (duplicateOf[i] !== -1) continue;
       const f = this.obsFlags.get(i);
-      if (f & ALERT) alertEnds.push(this.obsEnds.get(i));
-      else if (f & FLOW) flowEnds.push(this.obsEnds.get(i));
+      if (f & ALERT) alertCount++;
+      else if (f & FLOW) flowCount++;
     }
-    const alertSet = Int32Array.from(alertEnds).sort();
-    const flowSet = Int32Array.from(flowEnds).sort();
-    alertEnds.length = 0;
-    flowEnds.length = 0;
+    if (alertCount === 0 || flowCount === 0) return { flowOf: new Map(), flows: new Map() };
+    const alertSet = new Int32Array(alertCount);
+    const flowSet = new Int32Array(flowCount);
+    alertCount = 0;
+    flowCount = 0;
+    for (let i = 0; i < n; i++) {
+      if (duplicateOf[i] !== -1) continue;
+      const f = this.obsFlags.get(i);
+      if (f & ALERT) alertSet[alertCount++] = this.obsEnds.get(i);
+      else if (f & FLOW) flowSet[flowCount++] = this.obsEnds.get(i);
+    }
+    alertSet.sort();
+    flowSet.sort();
     const alerts: number[] = [];
     const flowIdx: number[] = [];
     for (let i = 0; i < n; i++) {
