@@ -127,6 +127,24 @@ function dayBefore(year: number, month: number, day: number, hour: number, minut
   return lastDayBefore.before;
 }
 
+// the records of a post share their date: Date.UTC of the day once, the clock added by hand
+let lastDayMs: { year: number; month: number; day: number; ms: number } | null = null;
+
+/** Date.UTC(year, month - 1, day, hour, minute, second), the same number (exported for its property test). */
+export function utcMs(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  // only for integer clock fields in range: then the sum is exact and Date.UTC would carry nothing
+  // (and a day whose Date.UTC is a number well inside TimeClip's ±8.64e15 stays inside it)
+  if (!(isClockField(hour, 23) && isClockField(minute, 59) && isClockField(second, 60))) {
+    return Date.UTC(year, month - 1, day, hour, minute, second);
+  }
+  if (lastDayMs === null || lastDayMs.year !== year || lastDayMs.month !== month || lastDayMs.day !== day) {
+    lastDayMs = { year, month, day, ms: Date.UTC(year, month - 1, day) };
+  }
+  const dayMs = lastDayMs.ms;
+  if (!(Math.abs(dayMs) <= 8.6e15)) return Date.UTC(year, month - 1, day, hour, minute, second);
+  return dayMs + ((hour * 60 + minute) * 60 + second) * 1000;
+}
+
 /**
  * A record's time as ISO 8601, best effort: what the record lacks (year, date, zone) comes from the
  * post's Date: header. A log line without a year dated after the post by more than a day belongs to
@@ -148,7 +166,7 @@ export function resolveRecordTime(t: RecordTime | null, clock: PostClock): strin
   if (year === undefined || month === undefined || day === undefined) return null;
   const { hour, minute, second } = t;
   if (clock.ms !== null && t.year === undefined) {
-    const recordMs = Date.UTC(year, month - 1, day, hour, minute, second) - offset * 60_000;
+    const recordMs = utcMs(year, month, day, hour, minute, second) - offset * 60_000;
     if (t.month !== undefined && recordMs - clock.ms > 86_400_000) {
       year -= 1;
     } else if (t.month === undefined && t.day === undefined && recordMs - clock.ms > 5 * 60_000) {

@@ -8,6 +8,7 @@ import { snortFlagMap } from './flags.js';
 import { parseHexDump, printableStrings } from './hexdump.js';
 import { blankRecord } from './tcpdump.js';
 import type { ExtractedRecord, Extractor, RecordTime } from './types.js';
+import { isSpaceCode } from './screen.js';
 
 const MAX_LINE = 4096;
 /** lines after the header that can belong to one full alert before its hex dump */
@@ -574,6 +575,14 @@ function parseSyslog(lines: readonly string[], i: number): ExtractedRecord | nul
 /** the alert brackets `[**]` as Markdown (GitHub, forums, Markdown mail) escapes them */
 const ESCAPED_STARS = '[\\*\\*]';
 
+/** line.trimStart().startsWith('[**]') without the trimmed copy (record lines of other logs are indented) */
+function opensWithStars(line: string): boolean {
+  for (let k = 0; k < line.length; k++) {
+    if (!isSpaceCode(line.charCodeAt(k))) return line.startsWith('[**]', k);
+  }
+  return false;
+}
+
 /** Snort full, fast and syslog alerts in a run of de-quoted lines, in line order. Never throws. */
 export const extractSnort: Extractor = (rawLines) => {
   const lines = rawLines.some((l) => typeof l === 'string' && l.includes(ESCAPED_STARS))
@@ -587,8 +596,7 @@ export const extractSnort: Extractor = (rawLines) => {
       i++;
       continue;
     }
-    const trimmed = line.trimStart();
-    if (trimmed.startsWith('[**]')) {
+    if (opensWithStars(line)) {
       const full = parseFull(lines, i);
       if (full.record) records.push(full.record);
       i = Math.max(i + 1, full.next);

@@ -347,6 +347,18 @@ function stableId(subject: string | null, date: string | null, from: string | nu
   return `lw-${h.digest('hex').slice(0, 24)}`;
 }
 
+/** Is any '\n'-separated line of text longer than max characters? */
+function hasLineLongerThan(text: string, max: number): boolean {
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    if (end - start > max) return true;
+    if (nl < 0) return false;
+    start = nl + 1;
+  }
+}
+
 /** Truncates the body at a line boundary under the byte cap and cuts over-long lines. */
 function capText(text: string, maxBytes: number, warnings: string[]): string {
   let t = text;
@@ -360,7 +372,8 @@ function capText(text: string, maxBytes: number, warnings: string[]): string {
     warnings.push(`text body of ${bytes} bytes truncated to ${Buffer.byteLength(t, 'utf8')} bytes (limit ${maxBytes})`);
   }
   let longLines = 0;
-  if (t.length > MAX_LINE_CHARS) {
+  // the split copy only when some line is over the cap (a 100,000-line paste has none)
+  if (t.length > MAX_LINE_CHARS && hasLineLongerThan(t, MAX_LINE_CHARS)) {
     const parts = t.split('\n');
     for (let i = 0; i < parts.length; i++) {
       if (parts[i]!.length > MAX_LINE_CHARS) {
