@@ -98,6 +98,24 @@ describe('extractor screens are exact', () => {
     );
   });
 
+  it('on hex dump rows and lines that nearly are (argus lets rows go on their first two tokens)', () => {
+    const hex2 = fc.constantFrom('04', '01', '4E', 'ff', 'Ab', '12', '31', '06', '0x', 'g0', '1', '123', '::', '1.', '.2');
+    const token = fc.constantFrom('01', 'DC', 'Sep', 'sep', 'Thu', '07:10:23', '07:10:23.000000', '2001', '01', 'tcp', '1.2.3.4', '1.2.3.4.80', '130.216.', '130', '::1', 'man', '->', '....B...', 'E.P.', 'x');
+    const space = fc.constantFrom(' ', '  ', '\t', '\u00a0', '\u2003');
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(space, hex2, space, hex2, fc.array(fc.tuple(space, token), { maxLength: 5 }), fc.constantFrom('', ' ', '\t')).map(
+            ([s0, a, s1, b, rest, end]) => `${s0.length > 1 ? s0 : ''}${a}${s1}${b}${rest.map(([sp, t]) => sp + t).join('')}${end}`,
+          ),
+          { minLength: 1, maxLength: 6 },
+        ),
+        (lines) => same(lines),
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
   it('on random text built from the characters the screens look for', () => {
     const piece = fc.constantFrom(...EDIT_PIECES, 'a', 'Flags [S]', 'seq 1', ' win 512', ': ', 'ack 1', '10:00:00.1 ', 'udp 12', 'S 1:1(0)', 'CON', 'A_R', 'SRC=1.2.3.4', 'proto', ' saddr', ' daddr', ' state', 'stime ', 'Dir ');
     fc.assert(

@@ -610,6 +610,7 @@ interface Found {
  * reach here) are let go on their first tokens instead of the whole line tokenized.
  */
 function mayOpenShapedRecord(line: string): boolean {
+  if (opensHexRow(line)) return false;
   // the first five tokens as tokenize gives them: a split that stops after six pieces (the first
   // may be the empty piece before leading blanks, the last the one after trailing blanks)
   const head = line.split(WHITESPACE_RUN, 6);
@@ -625,6 +626,29 @@ function mayOpenShapedRecord(line: string): boolean {
     return parseAddr(head[1]) !== null || (head.length === 2 && isPartialV4(head[1]));
   }
   return parseAddr(head[0]) !== null;
+}
+
+function isHexCode(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+/**
+ * Does the line open with two tokens of exactly two hex digits and have a third token (a hex dump
+ * row: `04 01 01 ...`)? Then mayOpenShapedRecord is false, read without splitting the line: two hex
+ * digits are no clock, ISO time, epoch, month, weekday or m/d date, and a day (`04`) needs a month
+ * name after it; they are no protocol name (a number is: `04`) and no address (no dot, no colon), and
+ * a third token rules out a cut address ending the line.
+ */
+function opensHexRow(line: string): boolean {
+  const n = line.length;
+  let k = 0;
+  while (k < n && isSpaceCode(line.charCodeAt(k))) k++;
+  for (let t = 0; t < 2; t++) {
+    if (k + 2 >= n || !isHexCode(line.charCodeAt(k)) || !isHexCode(line.charCodeAt(k + 1)) || !isSpaceCode(line.charCodeAt(k + 2))) return false;
+    k += 3;
+    while (k < n && isSpaceCode(line.charCodeAt(k))) k++;
+  }
+  return k < n;
 }
 
 /** line.trim() === '' without the trimmed copy */
