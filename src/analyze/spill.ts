@@ -14,7 +14,7 @@ import { buildFindings, GroupAccumulator, quadNumber, resolveFinding, sameTraffi
 import { hashDuplicateKeys } from '../correlate/duplicates.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
-import { ElementBytesRenderer, RenderedBytes, renderElement, writeJsonDocument } from '../cli/json-out.js';
+import { ElementBytesRenderer, RenderedBytes, renderElement, StreamedStrings, writeJsonDocument } from '../cli/json-out.js';
 import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
 import { flatCopy } from './post.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';
@@ -371,9 +371,13 @@ export class SpillCorpus {
       // one of each for all records: the loop allocates nothing per observation it passes through
       const rendered = new RenderedBytes(Buffer.alloc(0), 0, 0);
       const splicer = new ReporterSplicer();
-      const timeOfRecord = { bytes: rendered.bytes, at: 0, length: 0, time(): string | null {
-        return this.length === 0 ? null : this.bytes.toString('latin1', this.at, this.at + this.length);
-      } };
+      const timeOfRecord = {
+        timeOf: (ref: number): string | null => {
+          const rec = self.obsFile.read(ref);
+          const length = rec[1] as number;
+          return length === 0 ? null : rec.toString('latin1', HEADER, HEADER + length);
+        },
+      };
       for (const rec of self.obsFile.records()) {
         const i = rec.index;
         const b = rec.bytes;
@@ -408,9 +412,6 @@ export class SpillCorpus {
             const party = parties[rid] as Party;
             const familyId = b.readInt32LE(at + 16);
             const ms = b.readDoubleLE(at + 24);
-            timeOfRecord.bytes = b;
-            timeOfRecord.at = at + HEADER;
-            timeOfRecord.length = b[at + 1] as number;
             acc.addQuadMember(
               facts[b.readInt32LE(at + 4)] as GroupFacts,
               b[at + 3] === 1 ? null : b.readInt32LE(at + 20),
@@ -451,9 +452,15 @@ export class SpillCorpus {
       const sameTraffic: Finding[] = [];
       for (const [alert, flow] of flowOf) sameTraffic.push(sameTrafficFinding(joinedAlerts.get(alert) as Observation, flows.get(flow) as Observation));
       for (const pending of buildFindings(acc, self.statements, sameTraffic)) {
-        yield resolveFinding(pending, (i) => self.ids.get(i));
-        // the id list was only needed for writing this finding
-        if (pending.members !== null) pending.finding.observations = [];
+        const each = pending.forEachMember;
+        if (each === null) {
+          yield resolveFinding(pending, (i) => self.ids.get(i));
+          continue;
+        }
+        // the ids written as they are read, in the place the key holds (a group may have 100,000 members)
+        pending.finding.observations = new StreamedStrings((emit) => each((ref) => emit(self.ids.get(ref)))) as unknown as string[];
+        yield pending.finding as Finding;
+        pending.finding.observations = [];
       }
     }
     return { schema: SCHEMA, posts: postsOut(), observations: observationsOut(), findings: findingsOut(), errors: this.errors };

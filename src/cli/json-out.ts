@@ -61,6 +61,21 @@ export class RenderedBytes {
   ) {}
 }
 
+/**
+ * An array of strings given by a callback instead of held: ElementBytesRenderer writes each string
+ * as it is given, so a long list (a finding's observation ids) never exists as an array of strings.
+ * Anything else serialises it through toJSON, as the array it stands for.
+ */
+export class StreamedStrings {
+  constructor(readonly forEach: (emit: (s: string) => void) => void) {}
+
+  toJSON(): string[] {
+    const all: string[] = [];
+    this.forEach((s) => all.push(s));
+    return all;
+  }
+}
+
 /** how deep the byte renderer follows nested values before handing the element to JSON.stringify */
 const MAX_RENDER_DEPTH = 64;
 const QUOTE = 34;
@@ -153,6 +168,7 @@ export class ElementBytesRenderer {
         }
         if (depth >= MAX_RENDER_DEPTH) return false;
         if (Array.isArray(v)) return this.array(v, depth);
+        if (v instanceof StreamedStrings) return this.streamed(v, depth);
         return this.object(v, depth);
       default:
         return false;
@@ -222,6 +238,23 @@ export class ElementBytesRenderer {
     }
     this.bytes(this.closeOf(depth));
     this.byte(0x5d);
+    return true;
+  }
+
+  /** what array() writes for the strings given */
+  private streamed(v: StreamedStrings, depth: number): boolean {
+    const open = this.closeOf(depth + 1);
+    let n = 0;
+    v.forEach((s) => {
+      this.byte(n++ === 0 ? 0x5b : 0x2c);
+      this.bytes(open);
+      this.string(s);
+    });
+    if (n === 0) this.ascii('[]');
+    else {
+      this.bytes(this.closeOf(depth));
+      this.byte(0x5d);
+    }
     return true;
   }
 
@@ -356,15 +389,13 @@ class ChunkWriter {
     return this.full;
   }
 
-  /** add() of bytes already encoded */
+  /** add() of bytes already encoded; a run longer than the buffer goes through it a buffer at a time (no copy of the whole) */
   addBytes(bytes: Buffer, start: number, end: number): boolean {
-    const n = end - start;
-    if (n > this.buf.length - this.used) {
-      if (this.used > 0) this.queue();
-      if (n > this.buf.length) {
-        this.pending.push(Buffer.from(bytes.subarray(start, end)));
-        return true;
-      }
+    while (end - start > this.buf.length - this.used) {
+      const room = this.buf.length - this.used;
+      this.used += bytes.copy(this.buf, this.used, start, start + room);
+      start += room;
+      this.queue();
     }
     this.used += bytes.copy(this.buf, this.used, start, end);
     return this.full;

@@ -259,8 +259,8 @@ export class GroupAccumulator {
    * add() for a caller that worked out an observation's group facts beforehand (the spilling
    * corpus, when it stored the observation): its group's key, behaviour and /16 (groupFacts), a
    * dotted-quad actor as its number, the target as its number (null: none), the reporter's org,
-   * the family, the time's instant (null: none) and where to read the time itself, asked only when
-   * it becomes a group's first or last. Same groups as add() of the observation.
+   * the family, the time's instant (null: none) and where to read the time itself (by `ref`, when
+   * the finding is built, for the member that ends up first or last). Same groups as add().
    */
   addQuadMember(facts: GroupFacts, dport: number | null, actorQuad: number, targetQuad: number | null, org: string | null, family: string | undefined, ms: number | null, time: TimeSource, thread: string, ref: number): void {
     this.addMember(facts.key, facts.behaviour, dport, facts.prefix16, null, actorQuad, null, targetQuad, org, family, null, time, ms, thread, ref);
@@ -317,8 +317,10 @@ export class GroupAccumulator {
         familyConflict: false,
         first: null,
         firstMs: Infinity,
+        firstRef: -1,
         last: null,
         lastMs: -Infinity,
+        lastRef: -1,
         thread: null,
         threads: null,
       };
@@ -353,16 +355,20 @@ export class GroupAccumulator {
         g.familyConflict = true;
       }
     }
-    if (t !== null && (t < g.firstMs || t > g.lastMs)) {
-      if (timeSource !== null) time = timeSource.time();
+    if (t !== null) {
+      // from a time source only the member is noted, and its time read when the finding is built:
+      // a string per new first or last would pile up (promoted before the next one replaces it)
       if (t < g.firstMs) {
         g.firstMs = t;
-        g.first = time && this.keep(time);
+        g.first = timeSource === null ? time && this.keep(time) : null;
+        g.firstRef = timeSource === null ? -1 : ref;
       }
       if (t > g.lastMs) {
         g.lastMs = t;
-        g.last = time && this.keep(time);
+        g.last = timeSource === null ? time && this.keep(time) : null;
+        g.lastRef = timeSource === null ? -1 : ref;
       }
+      if (timeSource !== null) this.timeSource = timeSource;
     }
     if (g.thread !== thread && !g.threads?.has(thread)) {
       const kept = this.keep(thread);
@@ -372,6 +378,29 @@ export class GroupAccumulator {
       if (!list) this.groupsOfThread.set(kept, (list = []));
       list.push(g);
     }
+  }
+
+  /** where members added with addQuadMember have their times read */
+  private timeSource: TimeSource | null = null;
+
+  /** A group's first and last times, read from the time source for members that came from one. */
+  timesOf(g: Group): { first: string | null; last: string | null } {
+    if (g.firstRef >= 0) {
+      const t = (this.timeSource as TimeSource).timeOf(g.firstRef);
+      g.first = t && this.keep(t);
+      g.firstRef = -1;
+    }
+    if (g.lastRef >= 0) {
+      const t = (this.timeSource as TimeSource).timeOf(g.lastRef);
+      g.last = t && this.keep(t);
+      g.lastRef = -1;
+    }
+    return { first: g.first, last: g.last };
+  }
+
+  /** The members' references of a group, in the order added, one at a time. */
+  forEachMember(g: Group, visit: (ref: number) => void): void {
+    for (let m = g.head; m >= 0; m = this.memberNext.get(m)) visit(this.memberRef.get(m));
   }
 
   /** The members' references of a group, in the order added. */
@@ -415,9 +444,9 @@ export class GroupAccumulator {
   }
 }
 
-/** An observation's time, read when a group needs it (GroupAccumulator.addQuadMember). */
+/** Members' times, read when a finding is built (GroupAccumulator.addQuadMember): the time of the member with this reference. */
 export interface TimeSource {
-  time(): string | null;
+  timeOf(ref: number): string | null;
 }
 
 /** What an observation's group is, worked out once: see GroupAccumulator.groupFactsOf. */
@@ -468,8 +497,11 @@ interface Group {
   familyConflict: boolean;
   first: string | null;
   firstMs: number;
+  /** the member whose time is first, when it came from a time source (first is read from it later); else -1 */
+  firstRef: number;
   last: string | null;
   lastMs: number;
+  lastRef: number;
   /** the one thread, until a second makes it a set */
   thread: string | null;
   threads: Set<string> | null;
@@ -482,6 +514,8 @@ export interface PendingFinding {
   finding: Omit<Finding, 'observations'> & { observations?: string[] };
   /** group findings: the members' references, listed when asked (one finding's at a time); same-traffic findings carry their ids already */
   members: (() => number[]) | null;
+  /** members, one at a time (a large group's list need not be held); null with members */
+  forEachMember: ((visit: (ref: number) => void) => void) | null;
 }
 
 /**
@@ -535,7 +569,7 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
 
     const actorPrefix = coveringPrefix(actorExtremes) ?? g.prefix16;
     const family = g.family;
-    const { first, last } = g;
+    const { first, last } = acc.timesOf(g);
     const summary = groupFindingSummary({
       kind,
       reporters,
@@ -564,9 +598,9 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
       summary,
     };
     if (family) f.family = family;
-    out.push({ finding: f, members: () => acc.membersOf(g) });
+    out.push({ finding: f, members: () => acc.membersOf(g), forEachMember: (visit) => acc.forEachMember(g, visit) });
   }
-  for (const f of sameTraffic) out.push({ finding: f, members: null });
+  for (const f of sameTraffic) out.push({ finding: f, members: null, forEachMember: null });
 
   const order: Record<FindingKind, number> = { 'cross-reporter': 0, campaign: 1, 'same-traffic': 2 };
   out.sort(
