@@ -809,6 +809,24 @@ function parsedFromXml(attrs: ReadonlyMap<string, string>): Parsed | null {
   return p;
 }
 
+const LOWER_Z = 1;
+const UPPER_Z = 2;
+// a paste's records print a handful of states: each is read once (three regexes per tcp record before)
+const stateLetterCache = new Map<string, number>();
+
+/** What a tcp state of up to 9 characters says of the block's letters: LOWER_Z (-z only), UPPER_Z (-Z only), both or neither. */
+function stateLetters(s: string): number {
+  let known = stateLetterCache.get(s);
+  if (known === undefined) {
+    known = 0;
+    if (/^[sSEfFCR]+$/.test(s) && (/[a-z]/.test(s) || (/E/.test(s) && !/[PAU]/.test(s)))) known |= LOWER_Z;
+    if (s.includes('_') || /^[FSRPAUEC]*[PAU][FSRPAUEC]*\*?$/.test(s)) known |= UPPER_Z;
+    if (stateLetterCache.size >= 4096) stateLetterCache.clear();
+    stateLetterCache.set(s, known);
+  }
+  return known;
+}
+
 /**
  * The records of one block of output (records no more than two lines apart), turned into
  * ExtractedRecords as they are read. Bare upper-case letters (`S`, `R`, `SA`) are ambiguous
@@ -832,8 +850,9 @@ class BlockWriter {
     // the state as read, with the protocol before toRecord completes a cut name
     const s = found.parsed.state;
     if (s !== null && found.parsed.proto === 'tcp' && s.length <= 9) {
-      if (/^[sSEfFCR]+$/.test(s) && (/[a-z]/.test(s) || (/E/.test(s) && !/[PAU]/.test(s)))) this.lower = true;
-      if (s.includes('_') || /^[FSRPAUEC]*[PAU][FSRPAUEC]*\*?$/.test(s)) this.upper = true;
+      const letters = stateLetters(s);
+      if (letters & LOWER_Z) this.lower = true;
+      if (letters & UPPER_Z) this.upper = true;
     }
     const rec = toRecord(found, line, this.hints);
     if (rec) this.out.push(rec);
