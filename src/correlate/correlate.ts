@@ -252,7 +252,7 @@ export class GroupAccumulator {
     const behaviour = behaviourOfObservation(o);
     const target = o.target;
     const targetQuad = target ? quadNumber(target) : null;
-    this.addMember(groupKeyOf(o, behaviour, prefix16), behaviour, o.dport, prefix16, actor, actorQuad, target || null, targetQuad, orgOf(o), o.family, o.time, null, timeMs(o.time), thread, ref);
+    this.addMember(groupKeyOf(o, behaviour, prefix16), behaviour, o.dport, prefix16, actor, actorQuad, target || null, targetQuad, orgOf(o), o.family, o.time, null, timeMs(o.time), thread, ref, this.keep);
   }
 
   /**
@@ -263,7 +263,8 @@ export class GroupAccumulator {
    * the finding is built, for the member that ends up first or last). Same groups as add().
    */
   addQuadMember(facts: GroupFacts, dport: number | null, actorQuad: number, targetQuad: number | null, org: string | null, family: string | undefined, ms: number | null, time: TimeSource, thread: string, ref: number): void {
-    this.addMember(facts.key, facts.behaviour, dport, facts.prefix16, null, actorQuad, null, targetQuad, org, family, null, time, ms, thread, ref);
+    // the caller's strings are its own kept copies (one per party, thread, family, group): held as they are
+    this.addMember(facts.key, facts.behaviour, dport, facts.prefix16, null, actorQuad, null, targetQuad, org, family, null, time, ms, thread, ref, asGiven);
   }
 
   /** The group facts of an observation whose actor is a dotted quad, given as its number: what addQuadMember takes. */
@@ -298,14 +299,15 @@ export class GroupAccumulator {
     t: number | null,
     thread: string,
     ref: number,
+    keep: (s: string) => string,
   ): void {
     let g = this.groups.get(key);
     if (!g) {
       g = {
-        key: this.keep(key),
+        key: keep(key),
         behaviour,
         dport,
-        prefix16: this.keep(prefix16),
+        prefix16: keep(prefix16),
         head: -1,
         tail: -1,
         count: 0,
@@ -335,21 +337,21 @@ export class GroupAccumulator {
     g.count++;
     let kind = 0;
     if (actorQuad !== null) kind |= ACTOR_QUAD;
-    else if (!g.otherActors?.has(actor as string)) (g.otherActors ??= new Set()).add(this.keep(actor as string));
+    else if (!g.otherActors?.has(actor as string)) (g.otherActors ??= new Set()).add(keep(actor as string));
     if (targetQuad !== null) kind |= TARGET_QUAD;
     else if (target !== null) {
-      if (!g.otherTargets?.has(target)) (g.otherTargets ??= new Set()).add(this.keep(target));
+      if (!g.otherTargets?.has(target)) (g.otherTargets ??= new Set()).add(keep(target));
     } else kind |= NO_TARGET;
     this.memberActor.push(actorQuad ?? 0);
     this.memberTarget.push(targetQuad ?? 0);
     this.memberKind.push(kind);
 
     if (org && g.reporter !== org && !g.reporters?.has(org)) {
-      if (g.reporter === null) g.reporter = this.keep(org);
-      else (g.reporters ??= new Set([g.reporter])).add(this.keep(org));
+      if (g.reporter === null) g.reporter = keep(org);
+      else (g.reporters ??= new Set([g.reporter])).add(keep(org));
     }
     if (family && !g.familyConflict) {
-      if (g.family === undefined) g.family = this.keep(family);
+      if (g.family === undefined) g.family = keep(family);
       else if (g.family !== family) {
         g.family = undefined;
         g.familyConflict = true;
@@ -360,18 +362,18 @@ export class GroupAccumulator {
       // a string per new first or last would pile up (promoted before the next one replaces it)
       if (t < g.firstMs) {
         g.firstMs = t;
-        g.first = timeSource === null ? time && this.keep(time) : null;
+        g.first = timeSource === null ? time && keep(time) : null;
         g.firstRef = timeSource === null ? -1 : ref;
       }
       if (t > g.lastMs) {
         g.lastMs = t;
-        g.last = timeSource === null ? time && this.keep(time) : null;
+        g.last = timeSource === null ? time && keep(time) : null;
         g.lastRef = timeSource === null ? -1 : ref;
       }
       if (timeSource !== null) this.timeSource = timeSource;
     }
     if (g.thread !== thread && !g.threads?.has(thread)) {
-      const kept = this.keep(thread);
+      const kept = keep(thread);
       if (g.thread === null) g.thread = kept;
       else (g.threads ??= new Set([g.thread])).add(kept);
       let list = this.groupsOfThread.get(kept);
@@ -455,6 +457,8 @@ export interface GroupFacts {
   behaviour: Behaviour;
   prefix16: string;
 }
+
+const asGiven = (s: string): string => s;
 
 const ACTOR_QUAD = 1;
 const TARGET_QUAD = 2;
