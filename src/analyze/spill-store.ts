@@ -1,6 +1,7 @@
 // The pieces a spilling corpus keeps its per-observation facts in, besides the growable typed
 // arrays of src/correlate/typed-lists.ts: a table of id strings packed into one buffer, a hash
-// table of 96-bit key hashes, and append-only record files read back in order or at an offset.
+// table of 96-bit key hashes, and append-only files read back in order or at an offset (records
+// ended by a NUL, or binary records found by their offsets).
 
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { Float64List, Int32List, Uint8List } from '../correlate/typed-lists.js';
@@ -91,13 +92,6 @@ function hexWord(s: string, at: number): number | null {
     v = (v << 4) | d;
   }
   return v;
-}
-
-/** 32 bits of a string (the first lane of hash96). */
-export function hash32(s: string): number {
-  let a = 0xdeadbeef;
-  for (let i = 0; i < s.length; i++) a = Math.imul(a ^ s.charCodeAt(i), 2654435761);
-  return Math.imul(a ^ (a >>> 16), 2246822507) | 0;
 }
 
 /** sub-tables of a HashIntTable, chosen by a key's top bits */

@@ -3,7 +3,9 @@
 // table of duplicate keys) stays on the heap. At the end the corpus-wide steps run on the index —
 // quoted reporters, duplicates, reporter inheritance, alert↔flow joins — and the document is
 // streamed out by re-reading the files in order; the groups and findings are built by correlate's
-// GroupAccumulator and buildFindings while the observations go by. Same bytes as Corpus.finish.
+// GroupAccumulator and buildFindings while the observations go by. An observation is stored as the
+// bytes the document shows (rendered once, never parsed back unless a join changes it) behind a
+// header with what its group needs. Same bytes as Corpus.finish.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
