@@ -48,7 +48,8 @@ export function syslogTime(text: string): RecordTime | null {
 }
 
 function isNetfilterStart(text: string): boolean {
-  return text.length <= MAX_RECORD_LINE && NETFILTER_START_RE.test(text);
+  // the regex has no literal to start its scan from: lines without its `IN=` (nearly all) skip it
+  return text.length <= MAX_RECORD_LINE && text.includes('IN=') && NETFILTER_START_RE.test(text);
 }
 
 function isIpchainsStart(text: string): boolean {

@@ -579,11 +579,33 @@ function endsWithSpacedArrow(text: string): boolean {
 function mayBePacketPiece(lines: readonly string[], j: number, pieces: Uint8Array): boolean {
   let known = pieces[j];
   if (known === 0) {
-    const piece = (lines[j] ?? '').trim();
-    known = mayBePacketLine(piece) || piece.startsWith('> ') || piece.endsWith(' >') || piece === '>' ? 1 : 2;
+    known = mayBePacketPieceText(lines[j] ?? '') ? 1 : 2;
     pieces[j] = known;
   }
   return known === 1;
+}
+
+/**
+ * With piece = text.trim(): mayBePacketLine(piece) || piece.startsWith('> ') || piece.endsWith(' >')
+ * || piece === '>', read within the trimmed bounds instead of on a trimmed copy (every line near a
+ * `->` of an Argus paste is asked this). Exported for its property test.
+ */
+export function mayBePacketPieceText(text: string): boolean {
+  if (!screens.on) return true;
+  let a = 0;
+  let b = text.length;
+  while (a < b && isSpaceCode(text.charCodeAt(a))) a++;
+  while (b > a && isSpaceCode(text.charCodeAt(b - 1))) b--;
+  for (let k = text.indexOf('>', a); k >= 0 && k < b; k = text.indexOf('>', k + 1)) {
+    // ` > ` inside the piece
+    if (k > a && k + 1 < b && text.charCodeAt(k - 1) === 32 && text.charCodeAt(k + 1) === 32) return true;
+    // the piece is `>` or starts with `> `
+    if (k === a && (b - a === 1 || text.charCodeAt(k + 1) === 32)) return true;
+    // the piece ends with ` >`
+    if (k === b - 1 && k > a && text.charCodeAt(k - 1) === 32) return true;
+  }
+  // `IP` holds no blank: in the piece exactly when in the line
+  return text.includes('IP');
 }
 
 function isRecordStart(text: string): boolean {
