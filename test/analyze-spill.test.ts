@@ -135,6 +135,15 @@ describe('analyze --format json through the spill', () => {
   });
 });
 
+describe('the spill folder', () => {
+  it('a temp folder that cannot be made throws naming it, and leaves no exit or signal handlers behind', () => {
+    const before = ['exit', 'SIGINT', 'SIGTERM'].map((e) => process.listenerCount(e));
+    const missing = join(tmpdir(), `listwatch-no-such-dir-${process.pid}`, 'deeper');
+    expect(() => new SpillCorpus({ tmpDir: missing })).toThrow(/ENOENT.*listwatch-no-such-dir/);
+    expect(['exit', 'SIGINT', 'SIGTERM'].map((e) => process.listenerCount(e))).toEqual(before);
+  });
+});
+
 describe('the spill store', () => {
   it('hash table finds each key again and tells different keys apart', () => {
     const table = new HashIntTable();

@@ -51,7 +51,8 @@ const GROUP_PARSE = 2;
 const RENDERED_CLOSE = '\n    }';
 
 export class SpillCorpus {
-  private readonly dir: string;
+  /** undefined only when the folder could not be made */
+  private readonly dir: string | undefined;
   private readonly postFile: LineFile;
   private readonly obsFile: RecordFile;
   private readonly onExit = (): void => this.dispose();
@@ -99,10 +100,17 @@ export class SpillCorpus {
   /** tmpDir: where the temp folder goes (os.tmpdir()); joinChunk: alerts read back at once when joining (tests make it small) */
   constructor(opts: { tmpDir?: string; joinChunk?: number } = {}) {
     this.joinChunk = opts.joinChunk ?? JOIN_CHUNK;
-    this.dir = mkdtempSync(join(opts.tmpDir ?? tmpdir(), 'listwatch-analyze-'));
+    // the handlers go first: until a listener exists, Ctrl-C ends the process at once, which
+    // between mkdtemp and the listeners would leave the folder behind
     process.once('exit', this.onExit);
     process.once('SIGINT', this.onSignal);
     process.once('SIGTERM', this.onSignal);
+    try {
+      this.dir = mkdtempSync(join(opts.tmpDir ?? tmpdir(), 'listwatch-analyze-'));
+    } catch (err) {
+      this.dispose();
+      throw err;
+    }
     try {
       this.postFile = new LineFile(join(this.dir, 'posts.jsonl'));
       this.obsFile = new RecordFile(join(this.dir, 'observations.bin'));
@@ -296,7 +304,7 @@ export class SpillCorpus {
     process.removeListener('SIGTERM', this.onSignal);
     this.postFile?.close();
     this.obsFile?.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** The corpus-wide steps of Corpus.finish on the index; the document's arrays are generators over the spill. */
