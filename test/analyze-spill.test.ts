@@ -11,7 +11,7 @@ import { DEFAULT_SHAPE, writeArchive } from '../bench/generate.js';
 import { analyzePost } from '../src/analyze/post.js';
 import { analyzeInputs, analyzeInputsToJson, type AnalyzeOptions } from '../src/analyze/run.js';
 import { SpillCorpus } from '../src/analyze/spill.js';
-import { hash96, HashIntTable, IdTable, LineFile, StringTable } from '../src/analyze/spill-store.js';
+import { hash96, HashIntTable, IdTable, RecordFile, StringTable } from '../src/analyze/spill-store.js';
 import { writeJsonDocument } from '../src/cli/json-out.js';
 import { parseMail } from '../src/mail/parse.js';
 import { seedArchive } from './helpers/seed-archive.js';
@@ -163,18 +163,21 @@ describe('the spill store', () => {
     }
   });
 
-  it('line file gives back every record in order and by index, across chunk boundaries, with newlines and in UTF-8', () => {
+  it('a record file of strings gives back every string in order and by index, across chunk boundaries, with newlines and in UTF-8', () => {
     const dir = mkdtempSync(join(work, 'lines-'));
-    const file = new LineFile(join(dir, 'x.jsonl'));
+    const file = new RecordFile(join(dir, 'x.jsonl'));
     const lines: string[] = [];
     // pretty-printed every third: a record may hold newlines
     for (let i = 0; i < 3000; i++) lines.push(JSON.stringify({ i, s: 'ü→\n'.repeat(i % 50), pad: 'x'.repeat(i === 1500 ? 300_000 : (i * 7919) % 4000) }, null, i % 3 === 0 ? 2 : 0));
-    for (const l of lines) file.append(l);
+    // one larger than the write buffer (1 MB): written past it
+    lines[2000] = 'ü'.repeat(400_000);
+    for (const l of lines) file.appendString(l);
     file.finishWrites();
-    expect([...file.lines()]).toEqual(lines);
-    expect(file.read(0)).toBe(lines[0]);
-    expect(file.read(1234)).toBe(lines[1234]);
-    expect(file.read(2999)).toBe(lines[2999]);
+    expect([...file.strings()]).toEqual(lines);
+    expect(file.read(0).toString('utf8')).toBe(lines[0]);
+    expect(file.read(1234).toString('utf8')).toBe(lines[1234]);
+    expect(file.read(2000).toString('utf8')).toBe(lines[2000]);
+    expect(file.read(2999).toString('utf8')).toBe(lines[2999]);
     file.close();
     const table = new StringTable();
     for (let i = 0; i < 20_000; i++) table.push(`obs-${i}-ü`);

@@ -1,9 +1,9 @@
 // The pieces a spilling corpus keeps its per-observation facts in, besides the growable typed
 // arrays of src/correlate/typed-lists.ts: a table of id strings packed into one buffer, a hash
-// table of 96-bit key hashes, and append-only files read back in order or at an offset (records
-// ended by a NUL, or binary records found by their offsets).
+// table of 96-bit key hashes, and an append-only file of records (bytes or UTF-8 strings) read back
+// in order or by index, found by their offsets.
 
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { Float64List, Int32List, Uint8List } from '../correlate/typed-lists.js';
 
 export { hash96 } from '../correlate/hash96.js';
@@ -184,121 +184,9 @@ export class HashIntTable {
   }
 }
 
-/** bytes written at once; lines are encoded into it as they come, so their strings die young */
+/** bytes written at once; records are copied or encoded into it as they come, so their strings die young */
 const WRITE_CHUNK = 1 << 20;
-/** bytes read at once when reading back in order: small enough that the decoded text is young-generation garbage */
-const READ_CHUNK = 64 << 10;
-
-/**
- * An append-only file of records ("lines"), written in large sequential chunks; remembers each
- * record's byte offset. Records end with a NUL byte, not a newline, so a record may hold the
- * document's own layout newlines: JSON.stringify never writes a raw U+0000.
- */
-export class LineFile {
-  private readonly fd: number;
-  private buf = Buffer.allocUnsafe(WRITE_CHUNK);
-  private used = 0;
-  private bytes = 0;
-  private readonly offsets = new Float64List();
-  private closedForWrite = false;
-
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'w+');
-  }
-
-  get count(): number {
-    return this.offsets.length;
-  }
-
-  /** `line` must not contain U+0000 (JSON.stringify output never does) */
-  append(line: string): void {
-    this.offsets.push(this.bytes);
-    // UTF-8 takes at most 3 bytes per UTF-16 unit
-    const room = line.length * 3 + 1;
-    if (this.used + room > this.buf.length) {
-      this.flush();
-      if (room > this.buf.length) this.buf = Buffer.allocUnsafe(room);
-    }
-    const n = this.buf.write(line, this.used);
-    this.buf[this.used + n] = 0;
-    this.used += n + 1;
-    this.bytes += n + 1;
-  }
-
-  flush(): void {
-    let off = 0;
-    while (off < this.used) off += writeSync(this.fd, this.buf, off, this.used - off);
-    this.used = 0;
-  }
-
-  /** The line at index i (after finishWrites). */
-  read(i: number): string {
-    const start = this.offsets.get(i);
-    const end = i + 1 < this.offsets.length ? this.offsets.get(i + 1) : this.bytes;
-    const buf = Buffer.allocUnsafe(end - start - 1);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(this.fd, buf, got, buf.length - got, start + got);
-      if (n === 0) throw new Error(`spill file ${this.path} is shorter than written`);
-      got += n;
-    }
-    return buf.toString('utf8');
-  }
-
-  finishWrites(): void {
-    if (this.closedForWrite) return;
-    this.flush();
-    this.closedForWrite = true;
-    this.buf = Buffer.alloc(0);
-  }
-
-  /** Every line in order, read in large chunks. */
-  *lines(): Generator<string> {
-    if (!this.closedForWrite) this.finishWrites();
-    const size = fstatSync(this.fd).size;
-    const buf = Buffer.allocUnsafe(READ_CHUNK);
-    let carry: Buffer | null = null;
-    let pos = 0;
-    while (pos < size) {
-      const n = readSync(this.fd, buf, 0, buf.length, pos);
-      if (n === 0) break;
-      pos += n;
-      let chunk = buf.subarray(0, n);
-      if (carry) {
-        chunk = Buffer.concat([carry, chunk]);
-        carry = null;
-      }
-      const lastNl = chunk.lastIndexOf(0);
-      if (lastNl < 0) {
-        carry = Buffer.from(chunk);
-        continue;
-      }
-      const text = chunk.toString('utf8', 0, lastNl);
-      if (lastNl + 1 < chunk.length) carry = Buffer.from(chunk.subarray(lastNl + 1));
-      let from = 0;
-      for (;;) {
-        const nl = text.indexOf('\u0000', from);
-        if (nl < 0) {
-          yield text.slice(from);
-          break;
-        }
-        yield text.slice(from, nl);
-        from = nl + 1;
-      }
-    }
-    if (carry && carry.length > 0) yield carry.toString('utf8');
-  }
-
-  close(): void {
-    try {
-      closeSync(this.fd);
-    } catch {
-      // already closed
-    }
-  }
-}
-
-/** bytes read at once when records are read back in order (no strings are made of them, so larger is fine) */
+/** bytes read at once when records are read back in order (strings() decodes one record at a time, so the chunk makes no large string) */
 const RECORD_READ_CHUNK = 1 << 20;
 
 /** A record as read back: bytes[start, end), valid until the reader moves on. */
@@ -343,6 +231,26 @@ export class RecordFile {
     this.buf.set(src.subarray(0, length), this.used);
     this.used += length;
     this.bytes += length;
+  }
+
+  /** A string as one record, in UTF-8, encoded straight into the write buffer. */
+  appendString(s: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit
+    const room = s.length * 3;
+    if (this.used + room > this.buf.length) {
+      this.flush();
+      if (room > this.buf.length) {
+        const bytes = Buffer.from(s, 'utf8');
+        this.offsets.push(this.bytes);
+        writeAll(this.fd, bytes, bytes.length);
+        this.bytes += bytes.length;
+        return;
+      }
+    }
+    this.offsets.push(this.bytes);
+    const n = this.buf.write(s, this.used);
+    this.used += n;
+    this.bytes += n;
   }
 
   private flush(): void {
@@ -399,6 +307,11 @@ export class RecordFile {
         yield view;
       }
     }
+  }
+
+  /** Every record in order as a string (records written with appendString). */
+  *strings(): Generator<string> {
+    for (const r of this.records()) yield r.bytes.toString('utf8', r.start, r.end);
   }
 
   close(): void {

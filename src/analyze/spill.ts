@@ -20,7 +20,7 @@ import { ElementBytesRenderer, RenderedBytes, renderElement, StreamedStrings, wr
 import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
 import { flatCopy } from './post.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';
-import { HashIntTable, IdTable, LineFile, RecordFile } from './spill-store.js';
+import { HashIntTable, IdTable, RecordFile } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
 const QUOTED = 1;
@@ -53,7 +53,7 @@ const RENDERED_CLOSE = '\n    }';
 export class SpillCorpus {
   /** undefined only when the folder could not be made */
   private readonly dir: string | undefined;
-  private readonly postFile: LineFile;
+  private readonly postFile: RecordFile;
   private readonly obsFile: RecordFile;
   private readonly onExit = (): void => this.dispose();
   /** Ctrl-C or kill: the temp files go, then the signal is raised again so the process ends as it would have */
@@ -112,7 +112,7 @@ export class SpillCorpus {
       throw err;
     }
     try {
-      this.postFile = new LineFile(join(this.dir, 'posts.jsonl'));
+      this.postFile = new RecordFile(join(this.dir, 'posts.jsonl'));
       this.obsFile = new RecordFile(join(this.dir, 'observations.bin'));
     } catch (err) {
       this.dispose();
@@ -149,7 +149,7 @@ export class SpillCorpus {
     this.threads.add({ id, inReplyTo, references: pa.mail.references.map(flatCopy), subject: pa.mail.subject, date: pa.mail.date });
     // the parent's id as the thread index keeps it: one string for both
     if (inReplyTo) this.parentOf.set(id, this.threads.idOf(inReplyTo));
-    this.postFile.append(JSON.stringify(post));
+    this.postFile.appendString(JSON.stringify(post));
     for (const o of pa.observations) this.addObservation(o, p);
     for (const s of pa.statements) {
       s.post = s.post === id ? id : flatCopy(s.post);
@@ -366,7 +366,7 @@ export class SpillCorpus {
     const joinedAlerts = new Map<number, Observation>();
     function* postsOut(): Generator<Post> {
       let p = 0;
-      for (const line of self.postFile.lines()) {
+      for (const line of self.postFile.strings()) {
         const post = JSON.parse(line) as Post;
         post.thread = threadOf[p] as string;
         post.from = self.parties[self.postFrom.get(p)] as Party;
