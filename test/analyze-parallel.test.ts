@@ -7,28 +7,17 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SHAPE, writeArchive } from '../bench/generate.js';
 import { feedInParallel, type ParallelOptions } from '../src/analyze/parallel.js';
 import { analyzeMessage, type MessageOutcome } from '../src/analyze/parallel-message.js';
 import { analyzeInputs, analyzeInputsToJson, type AnalyzeOptions } from '../src/analyze/run.js';
 import type { SourceItem } from '../src/source/index.js';
+import { Collect } from './helpers/collect.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const FAULTY = new URL('./helpers/analyze-worker-faulty.ts', import.meta.url);
 const BROKEN = new URL('./helpers/analyze-worker-broken.ts', import.meta.url);
-
-class Collect extends Writable {
-  chunks: Buffer[] = [];
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
-    this.chunks.push(Buffer.from(chunk));
-    cb();
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
 
 let work: string;
 let archive: string;

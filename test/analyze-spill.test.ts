@@ -5,7 +5,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SHAPE, writeArchive } from '../bench/generate.js';
 import { analyzePost } from '../src/analyze/post.js';
@@ -15,17 +15,7 @@ import { hash96, HashIntTable, IdTable, RecordFile, StringTable } from '../src/a
 import { writeJsonDocument } from '../src/cli/json-out.js';
 import { parseMail } from '../src/mail/parse.js';
 import { seedArchive } from './helpers/seed-archive.js';
-
-class Collect extends Writable {
-  chunks: Buffer[] = [];
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
-    this.chunks.push(Buffer.from(chunk));
-    cb();
-  }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
+import { Collect } from './helpers/collect.js';
 
 let work: string;
 let spillDir: string;
