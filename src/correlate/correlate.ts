@@ -235,7 +235,7 @@ export class GroupAccumulator {
    * JSON passes a flat copy (V8 keeps a parsed string of 13+ characters as a slice of the text it
    * came from, so one kept address would keep its whole chunk of the file alive).
    */
-  constructor(private readonly keep: (s: string) => string = (s) => s) {}
+  constructor(readonly keep: (s: string) => string = (s) => s) {}
 
   /** Adds an observation that is not a duplicate; `ref` names it in the finding's observations. */
   add(o: Observation, thread: string, ref: number): void {
@@ -423,7 +423,7 @@ export class GroupAccumulator {
   }
 
   /** How many distinct actors and targets a group has, and the addresses its actors' covering prefix depends on. */
-  addressesOf(g: Group): { actors: number; targets: number; actorExtremes: string[] } {
+  addressesOf(g: Group): { actors: number; targets: number; actorPrefix: string | null } {
     let n = 0;
     for (let m = g.head; m >= 0; m = this.memberNext.get(m)) n++;
     const actors = new Uint32Array(n);
@@ -442,7 +442,10 @@ export class GroupAccumulator {
     const actorExtremes: string[] = [];
     if (a.length > 0) actorExtremes.push(quadString(a[0] as number), quadString(a[a.length - 1] as number));
     if (g.otherActors) for (const s of g.otherActors) actorExtremes.push(s);
-    return { actors: a.length + (g.otherActors?.size ?? 0), targets: t.length + (g.otherTargets?.size ?? 0), actorExtremes };
+    // only dotted quads: coveringPrefix worked out from the two numbers (parsing the two strings
+    // would leave them in prefix.ts's parse cache, two entries per finding, up to 50,000 held)
+    const actorPrefix = a.length > 0 && !g.otherActors ? quadsCoveringPrefix(a[0] as number, a[a.length - 1] as number) : coveringPrefix(actorExtremes);
+    return { actors: a.length + (g.otherActors?.size ?? 0), targets: t.length + (g.otherTargets?.size ?? 0), actorPrefix };
   }
 }
 
@@ -472,6 +475,14 @@ export function quadNumber(s: string): number | null {
 
 function quadString(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** coveringPrefix of two dotted quads (low <= high, as numbers): /32, /24 or /16 of the leading bytes they share (/16 when fewer), the rest zero. */
+function quadsCoveringPrefix(low: number, high: number): string {
+  const x = (low ^ high) >>> 0;
+  const bits = x === 0 ? 32 : x < 0x100 ? 24 : 16;
+  const keep = bits === 32 ? low : bits === 24 ? low & 0xffffff00 : low & 0xffff0000;
+  return `${quadString(keep >>> 0)}/${bits}`;
 }
 
 function distinctSorted(v: Uint32Array): Uint32Array {
@@ -567,14 +578,15 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
       corroboratingOrgs.add(org);
       corroborating.push({ org, post: s.post, quote: s.quote, via: s.via });
     }
-    const { actors, targets, actorExtremes } = acc.addressesOf(g);
+    const { actors, targets, actorPrefix: covering } = acc.addressesOf(g);
     const kind = groupFindingKind(reporters.length, corroborating.length, actors, targets);
     if (!kind) continue;
 
-    const actorPrefix = coveringPrefix(actorExtremes) ?? g.prefix16;
+    const actorPrefix = covering ?? g.prefix16;
     const family = g.family;
     const { first, last } = acc.timesOf(g);
-    const summary = groupFindingSummary({
+    // a template literal's tree of cons strings is several times the flat text, and every pending finding is held until they are sorted
+    const summary = acc.keep(groupFindingSummary({
       kind,
       reporters,
       corroborating,
@@ -587,7 +599,7 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
       family,
       first,
       last,
-    });
+    }));
     const f: PendingFinding['finding'] = {
       id: findingId([kind, g.behaviour, g.prefix16, g.dport, family]),
       kind,
