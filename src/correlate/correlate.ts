@@ -8,7 +8,7 @@ import { behaviourOf } from '../contract.js';
 import type { Behaviour, Corroboration, Finding, FindingKind, Observation, Post } from '../contract.js';
 import { Int32List, Uint8List } from './typed-lists.js';
 import { decimalQuadBytes } from '../net/ipv4.js';
-import { coveringPrefix, groupPrefix } from './prefix.js';
+import { coveringPrefix, coveringPrefixOfQuads, groupPrefix } from './prefix.js';
 import { victimSentence } from './roles.js';
 import type { ProseStatement } from './types.js';
 
@@ -439,12 +439,16 @@ export class GroupAccumulator {
     const t = distinctSorted(targets.subarray(0, nt));
     // The dotted quads' common leading bytes are those of the lowest and the highest (numerically
     // sorted, big-endian), so coveringPrefix of those two and the other actors is that of them all.
-    const actorExtremes: string[] = [];
-    if (a.length > 0) actorExtremes.push(quadString(a[0] as number), quadString(a[a.length - 1] as number));
-    if (g.otherActors) for (const s of g.otherActors) actorExtremes.push(s);
-    // only dotted quads: coveringPrefix worked out from the two numbers (parsing the two strings
-    // would leave them in prefix.ts's parse cache, two entries per finding, up to 50,000 held)
-    const actorPrefix = a.length > 0 && !g.otherActors ? quadsCoveringPrefix(a[0] as number, a[a.length - 1] as number) : coveringPrefix(actorExtremes);
+    // Only dotted quads: from the two numbers (parsing two strings would leave them in prefix.ts's
+    // parse cache, two entries per finding, up to 50,000 held).
+    let actorPrefix: string | null;
+    if (a.length > 0 && !g.otherActors) actorPrefix = coveringPrefixOfQuads(a[0] as number, a[a.length - 1] as number);
+    else {
+      const actorExtremes: string[] = [];
+      if (a.length > 0) actorExtremes.push(quadString(a[0] as number), quadString(a[a.length - 1] as number));
+      if (g.otherActors) for (const s of g.otherActors) actorExtremes.push(s);
+      actorPrefix = coveringPrefix(actorExtremes);
+    }
     return { actors: a.length + (g.otherActors?.size ?? 0), targets: t.length + (g.otherTargets?.size ?? 0), actorPrefix };
   }
 }
@@ -475,14 +479,6 @@ export function quadNumber(s: string): number | null {
 
 function quadString(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-}
-
-/** coveringPrefix of two dotted quads (low <= high, as numbers): /32, /24 or /16 of the leading bytes they share (/16 when fewer), the rest zero. */
-function quadsCoveringPrefix(low: number, high: number): string {
-  const x = (low ^ high) >>> 0;
-  const bits = x === 0 ? 32 : x < 0x100 ? 24 : 16;
-  const keep = bits === 32 ? low : bits === 24 ? low & 0xffffff00 : low & 0xffff0000;
-  return `${quadString(keep >>> 0)}/${bits}`;
 }
 
 function distinctSorted(v: Uint32Array): Uint32Array {

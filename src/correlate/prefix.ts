@@ -93,3 +93,16 @@ export function coveringPrefix(addrs: Iterable<string | null>): string | null {
   for (const bits of steps) if (common * 8 >= bits) return format(first, bits);
   return format(first, steps[steps.length - 1] as number);
 }
+
+/**
+ * coveringPrefix of IPv4 addresses given as 32-bit numbers, low and high the least and the
+ * greatest of them: no address string is made, parsed or cached.
+ */
+export function coveringPrefixOfQuads(low: number, high: number): string {
+  const differ = (low ^ high) >>> 0;
+  let common = 0;
+  while (common < 4 && differ >>> (24 - common * 8) === 0) common++;
+  const first: Parsed = { v6: false, bytes: [low >>> 24, (low >>> 16) & 255, (low >>> 8) & 255, low & 255] };
+  for (const bits of V4_STEPS) if (common * 8 >= bits) return format(first, bits);
+  return format(first, V4_STEPS[2]);
+}
