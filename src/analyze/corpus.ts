@@ -226,23 +226,11 @@ function buildResult(
 }
 
 /**
- * Attribution lines often give only a name ("On Tue, Aroha Ngata wrote:"). The corpus knows who
- * posted under that name, so the quoted records get the poster's address and organisation; a
+ * Who a quoted observation without an address is attributed to, or undefined to leave it.
+ * Attribution lines often give only a name ("On Tue, Aroha Ngata wrote:"): the corpus knows who
+ * posted under that name, so the quoted record gets the poster's address and organisation; a
  * quotation with no attribution at all in a reply is taken to quote the post it replies to.
  */
-export function completeQuotedReporters(
-  observations: readonly Observation[],
-  posts: readonly Post[],
-  parentOf: ReadonlyMap<string, string>,
-): Observation[] {
-  const reporterOf = quotedReporterResolver(posts, parentOf);
-  return observations.map((o) => {
-    const reporter = reporterOf(o);
-    return reporter ? { ...o, reporter } : o;
-  });
-}
-
-/** Who a quoted observation without an address is attributed to (completeQuotedReporters), or undefined to leave it. */
 export function quotedReporterResolver(
   posts: Iterable<Pick<Post, 'id' | 'from'>>,
   parentOf: ReadonlyMap<string, string>,

@@ -30,15 +30,6 @@ export async function writeJsonDocument(value: unknown, out: NodeJS.WritableStre
   await w.flush();
 }
 
-/**
- * An element of a streamed array already written out: `renderElement(x)`, the bytes `pieces` would
- * make for x at that place. The spilling corpus stores observations this way and passes most of
- * them through unparsed and unchanged.
- */
-export class RenderedElement {
-  constructor(readonly text: string) {}
-}
-
 /** JSON.stringify(x, null, 2) laid out as an element of an array directly under the top-level object. */
 export function renderElement(value: unknown): string {
   return (JSON.stringify(value, null, 2) as string).replace(/\n/g, `\n${ELEMENT_INDENT}`);
@@ -331,9 +322,7 @@ async function writeStreamedArray(items: AsyncIterable<unknown> | Iterable<unkno
   let n = 0;
   const one = async (item: unknown): Promise<void> => {
     if (w.add(n++ === 0 ? `[\n${inner}` : `,\n${inner}`)) await w.flush();
-    if (item instanceof RenderedElement) {
-      if (w.add(item.text)) await w.flush();
-    } else if (item instanceof RenderedBytes) {
+    if (item instanceof RenderedBytes) {
       w.addBytes(item.bytes, item.start, item.end);
       if (w.add(item.tail)) await w.flush();
     } else for (const piece of pieces(item, inner, 2)) if (w.add(piece)) await w.flush();
@@ -343,8 +332,7 @@ async function writeStreamedArray(items: AsyncIterable<unknown> | Iterable<unkno
     const renderer = new ElementBytesRenderer();
     for (const item of items) {
       const full = w.add(n++ === 0 ? `[\n${inner}` : `,\n${inner}`);
-      if (item instanceof RenderedElement) w.add(item.text);
-      else if (item instanceof RenderedBytes) {
+      if (item instanceof RenderedBytes) {
         w.addBytes(item.bytes, item.start, item.end);
         if (item.tail) w.add(item.tail);
       } else {

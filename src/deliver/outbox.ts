@@ -566,7 +566,7 @@ function errorText(err: unknown): string {
 }
 
 /** Runs one write with synchronous=FULL, so its commit is on the disk when it returns (WAL: the log is synced). */
-export function durably<T>(db: Database, write: () => T): T {
+function durably<T>(db: Database, write: () => T): T {
   const level = db.pragma('synchronous', { simple: true }) as number;
   // 2 = FULL; the level cannot be raised for part of an open transaction, whose commit decides
   if (level >= 2 || db.inTransaction) return write();
