@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Observation } from '../src/contract.js';
-import { ElementBytesRenderer, renderElement, writeJsonDocument } from '../src/cli/json-out.js';
+import { ElementBytesRenderer, renderElement, writeJsonDocument } from '../src/analyze/json-out.js';
 import { duplicateKey, hashDuplicateKeys, wallClockDuplicateKey } from '../src/correlate/duplicates.js';
 import { hash96 } from '../src/correlate/hash96.js';
 import { RecordFile } from '../src/analyze/spill-store.js';

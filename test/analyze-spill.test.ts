@@ -12,7 +12,7 @@ import { analyzePost } from '../src/analyze/post.js';
 import { analyzeInputs, analyzeInputsToJson, type AnalyzeOptions } from '../src/analyze/run.js';
 import { SpillCorpus } from '../src/analyze/spill.js';
 import { hash96, HashIntTable, IdTable, RecordFile, StringTable } from '../src/analyze/spill-store.js';
-import { writeJsonDocument } from '../src/cli/json-out.js';
+import { writeJsonDocument } from '../src/analyze/json-out.js';
 import { parseMail } from '../src/mail/parse.js';
 import { seedArchive } from './helpers/seed-archive.js';
 import { Collect } from './helpers/collect.js';

@@ -18,7 +18,7 @@ import { buildFindings, GroupAccumulator, quadNumber, resolveFinding, sameTraffi
 import { hashDuplicateKeys } from '../correlate/duplicates.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
-import { ElementBytesRenderer, RenderedBytes, renderElement, StreamedStrings, writeJsonDocument } from '../cli/json-out.js';
+import { ElementBytesRenderer, RenderedBytes, renderElement, StreamedStrings, writeJsonDocument } from './json-out.js';
 import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
 import { flatCopy } from './post.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';

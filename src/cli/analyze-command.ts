@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeInputs, analyzeInputsToJson } from '../analyze/run.js';
 import type { AnalysisResult } from '../analyze/types.js';
 import { InputReadError } from '../source/index.js';
-import { writeJsonDocument } from './json-out.js';
+import { writeJsonDocument } from '../analyze/json-out.js';
 
 export type ReportFormat = 'text' | 'json' | 'markdown';
 
