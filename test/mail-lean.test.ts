@@ -196,6 +196,45 @@ describe('lean reader = mailparser, on hand-made shapes', () => {
   });
 });
 
+describe('lean reader = mailparser, when part headers recur (its caches)', () => {
+  // the lean reader reads each distinct part header block once, and what MimeNode makes of a
+  // Content-Type/-Disposition/-Transfer-Encoding triple once: blocks that differ only in order, in
+  // a second line of a key, in the case of a key or in one of the three must still read as mailparser reads them
+  const heads = [
+    'Content-Type: text/plain; charset=us-ascii\n',
+    'Content-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: quoted-printable\n',
+    'Content-Transfer-Encoding: base64\nContent-Type: text/plain; charset=us-ascii\n',
+    'Content-Type: text/plain; charset=us-ascii\nContent-Disposition: attachment; filename="a.txt"\n',
+    'Content-Disposition: inline\nContent-Type: text/plain; charset=us-ascii\n',
+    'Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n',
+    'Content-Type: text/plain; charset=us-ascii\nContent-Type: text/html\n',
+    'Content-Type: text/html\nContent-Type: text/plain; charset=us-ascii\n',
+    'Content-Type: text/plain; format=flowed; delsp=yes\n',
+    'Content-type: TEXT/PLAIN; charset="utf-8"\nContent-Transfer-Encoding: 8bit\n',
+    'Content-Type: application/octet-stream; name="x.txt"\nContent-Disposition: attachment\n',
+    'X-Note: no content type at all\n',
+  ];
+  const body = 'aGVsbG8gPUMzPUE5IHRoZXJl \nsecond =3D line\n';
+  it('every pair of part header blocks, each message read twice', async () => {
+    let lean = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const [i, a] of heads.entries()) {
+        for (const [j, b] of heads.entries()) {
+          const raw = Buffer.from(
+            `From: a@example.org\nSubject: s\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b${i}"\n\n` +
+              `--b${i}\n${a}\n${body}--b${i}\n${b}\n${body}--b${i}--\n`,
+          );
+          if ((await same(raw, `pair-${i}-${j}-${round}.eml`)) === 'lean') lean++;
+        }
+        // the same lines as the message's own headers (not cached as a block, the triple is)
+        const single = Buffer.from(`From: a@example.org\nSubject: s\n${a}\n${body}`);
+        await same(single, `single-${i}-${round}.eml`);
+      }
+    }
+    expect(lean).toBeGreaterThan(heads.length * heads.length);
+  });
+});
+
 // ------------------------------------------------------------------ generated messages
 
 const lineArb = fc.oneof(

@@ -19,8 +19,31 @@ import { decode as qpDecode } from 'libqp';
  * input in one chunk (parse.ts hands mailparser one Buffer).
  */
 
-const { MimeNode } = mailsplit;
-type Node = InstanceType<typeof MimeNode>;
+const { MimeNode, Headers } = mailsplit;
+
+/**
+ * What the reader uses of a part's headers, as mailsplit's MimeNode reads them (parseHeaders):
+ * the header lines, and what MimeNode makes of the first Content-Type, Content-Disposition and
+ * Content-Transfer-Encoding lines.
+ */
+interface Node extends MimeFacts {
+  lines: HeaderLine[];
+}
+
+interface MimeFacts {
+  contentType: string | false;
+  multipart: string | false;
+  boundary: Buffer | false;
+  charset: string | false;
+  encoding: string | false;
+  disposition: string | false;
+  filename: string | false;
+  flowed: boolean;
+  delSp: boolean;
+  /** the parsed Content-Type's parameters, and the ones given in RFC 2231 form */
+  params: Record<string, string>;
+  decodedParams: string[];
+}
 
 interface Address {
   name?: string;
@@ -98,11 +121,11 @@ function read(raw: Buffer): MailParts {
   const headEnd = headerBlockEnd(raw, 0);
   if (headEnd < 0) unhandled();
   const root = nodeOf(raw.subarray(0, headEnd), false);
-  const headerLines = (root.headers as unknown as { getList(): HeaderLine[] }).getList();
+  const headerLines = root.lines;
   const leaves: Leaf[] = [];
   if (root.multipart) walkMultipart(raw, headEnd, root, leaves);
   else {
-    if (root._boundary) unhandled();
+    if (root.boundary) unhandled();
     const body = raw.subarray(headEnd);
     const nl = body.lastIndexOf(10);
     let pieces: Buffer[];
@@ -129,13 +152,75 @@ function read(raw: Buffer): MailParts {
   };
 }
 
-function nodeOf(header: Buffer, parent: Node | false): Node {
+/**
+ * A part's headers read as MimeNode reads them. MimeNode's reading (two libmime header parses,
+ * encoded-word decoding, its part numbering) was most of the lean reader's time, and what it makes
+ * of a part depends only on three header lines that recur across a list's messages; so it is
+ * worked out once per distinct triple of lines, and a part's whole header block, which recurs
+ * too, is read once.
+ */
+function nodeOf(header: Buffer, isPart: boolean): Node {
   if (header.length > MAX_HEADER_BYTES) unhandled();
-  const node = new MimeNode(parent);
-  node.addHeaderChunk(header);
-  node.parseHeaders();
+  const blockKey = isPart && header.length <= MAX_CACHED_BLOCK ? header.toString('latin1') : null;
+  let node = blockKey === null ? undefined : blockCache.get(blockKey);
+  if (!node) {
+    const lines = (new Headers(header) as unknown as { getList(): HeaderLine[] }).getList();
+    node = { lines, ...mimeFacts(header, lines) };
+    if (blockKey !== null) {
+      if (blockCache.size >= MAX_CACHED) blockCache.clear();
+      blockCache.set(blockKey, node);
+    }
+  }
   if (!node.contentType || node.contentType.startsWith('message/')) unhandled();
   return node;
+}
+
+const MAX_CACHED = 2000;
+const MAX_CACHED_BLOCK = 2048;
+/** part header blocks (latin1) → their reading; a block's lines are shared by every part that has it (read only) */
+const blockCache = new Map<string, Node>();
+/** the first Content-Type, Content-Disposition and Content-Transfer-Encoding lines → MimeNode's reading of them */
+const factsCache = new Map<string, MimeFacts>();
+
+function mimeFacts(header: Buffer, lines: readonly HeaderLine[]): MimeFacts {
+  // MimeNode.parseHeaders reads getFirst() of these three (the first line of each key) and whether a Content-Type exists
+  let type: string | undefined;
+  let disposition: string | undefined;
+  let encoding: string | undefined;
+  for (const l of lines) {
+    if (l.key === 'content-type') type ??= l.line;
+    else if (l.key === 'content-disposition') disposition ??= l.line;
+    else if (l.key === 'content-transfer-encoding') encoding ??= l.line;
+  }
+  const key =
+    (type?.length ?? 0) + (disposition?.length ?? 0) + (encoding?.length ?? 0) > MAX_CACHED_BLOCK
+      ? null
+      : `${type === undefined ? '-' : `${type.length}:${type}`}|${disposition === undefined ? '-' : `${disposition.length}:${disposition}`}|${encoding ?? ''}`;
+  let facts = key === null ? undefined : factsCache.get(key);
+  if (!facts) {
+    const node = new MimeNode(false);
+    node.addHeaderChunk(header);
+    node.parseHeaders();
+    const ct = (node as unknown as { _parsedContentType: { params: Record<string, string>; decodedParams: string[] } })._parsedContentType;
+    facts = {
+      contentType: node.contentType,
+      multipart: node.multipart,
+      boundary: node._boundary,
+      charset: node.charset,
+      encoding: node.encoding,
+      disposition: node.disposition,
+      filename: node.filename,
+      flowed: node.flowed,
+      delSp: node.delSp,
+      params: ct.params,
+      decodedParams: ct.decodedParams,
+    };
+    if (key !== null) {
+      if (factsCache.size >= MAX_CACHED) factsCache.clear();
+      factsCache.set(key, facts);
+    }
+  }
+  return facts;
 }
 
 function leafOf(node: Node, pieces: Buffer[], alternative: boolean, lines: HeaderLine[]): Leaf {
@@ -164,8 +249,8 @@ function headerBlockEnd(raw: Buffer, from: number): number {
  * to mailparser.
  */
 function walkMultipart(raw: Buffer, start: number, root: Node, leaves: Leaf[]): void {
-  if (!root._boundary) unhandled();
-  const stack: Open[] = [{ node: root, boundary: root._boundary, alternative: root.contentType === 'multipart/alternative' }];
+  if (!root.boundary) unhandled();
+  const stack: Open[] = [{ node: root, boundary: root.boundary, alternative: root.contentType === 'multipart/alternative' }];
   // where we are: in a multipart's preamble or epilogue (`leaf` null), or in a leaf's body
   let leaf: { node: Node; bodyStart: number; alternative: boolean; lines: HeaderLine[] } | null = null;
   let epilogue = false;
@@ -225,14 +310,14 @@ function walkMultipart(raw: Buffer, start: number, root: Node, leaves: Leaf[]): 
       if (raw[p] === 13) unhandled();
       p = e;
     }
-    const node = nodeOf(raw.subarray(pos, headEnd), parent.node);
-    const lines = (node.headers as unknown as { getList(): HeaderLine[] }).getList();
+    const node = nodeOf(raw.subarray(pos, headEnd), true);
+    const lines = node.lines;
     pos = headEnd;
     if (node.multipart) {
-      if (!node._boundary || stack.length >= MAX_NESTING) unhandled();
-      stack.push({ node, boundary: node._boundary, alternative: parent.alternative || node.contentType === 'multipart/alternative' });
+      if (!node.boundary || stack.length >= MAX_NESTING) unhandled();
+      stack.push({ node, boundary: node.boundary, alternative: parent.alternative || node.contentType === 'multipart/alternative' });
     } else {
-      if (node._boundary) unhandled();
+      if (node.boundary) unhandled();
       leaf = { node, bodyStart: headEnd, alternative: parent.alternative, lines };
     }
   }
@@ -305,9 +390,8 @@ function readLeaf(leaf: Leaf, texts: string[], attachments: MailParts['attachmen
     let charset: string | undefined;
     if (leaf.hasContentTypeHeader) {
       if (/[^\x00-\x7f]/.test(leaf.contentTypeLine ?? '')) unhandled();
-      const params = (node as unknown as { _parsedContentType: { params: Record<string, string>; decodedParams: string[] } })._parsedContentType;
-      charset = params.params.charset;
-      if (charset !== undefined && (!SAFE_CHARSET.test(charset) || params.decodedParams.includes('charset'))) unhandled();
+      charset = node.params.charset;
+      if (charset !== undefined && (!SAFE_CHARSET.test(charset) || node.decodedParams.includes('charset'))) unhandled();
     }
     attachments.push({ contentType: type, filename: node.filename || undefined, content: transferDecode(leaf.pieces, encoding), charset });
     return;
@@ -380,28 +464,44 @@ function headerValue(line: string): string {
 function subjectOf(lines: readonly HeaderLine[]): string | undefined {
   for (const l of lines) {
     if (l.key !== 'subject') continue;
-    let v = headerValue(l.line);
-    try {
-      v = libmime.decodeWords(v);
-    } catch {
-      // kept as is, as mailparser does
+    // a list's subjects recur (a thread's replies): each distinct line is decoded once
+    let v = subjectCache.get(l.line);
+    if (v === undefined) {
+      v = decodeSubject(l.line);
+      if (l.line.length <= MAX_CACHED_BLOCK) {
+        if (subjectCache.size >= MAX_CACHED) subjectCache.clear();
+        subjectCache.set(l.line, v);
+      }
     }
     if (v) return v;
   }
   return undefined;
 }
 
+const subjectCache = new Map<string, string>();
+
+function decodeSubject(line: string): string {
+  let v = headerValue(line);
+  try {
+    v = libmime.decodeWords(v);
+  } catch {
+    // kept as is, as mailparser does
+  }
+  return v;
+}
+
 /** The first address of the first From header, when it is a plain address; anything else is mailparser's. */
 function fromOf(lines: readonly HeaderLine[]): MailParts['from'] {
   const l = lines.find((x) => x.key === 'from');
   if (!l) return undefined;
-  const value = headerValue(l.line);
-  let first = fromCache.get(value);
+  // a list's posters recur: addressparser was a quarter of the lean reader's time
+  let first = fromCache.get(l.line);
   if (first === undefined) {
-    first = firstAddress(value);
-    // a list's posters recur: addressparser was a quarter of the lean reader's time
-    if (fromCache.size >= 2000) fromCache.clear();
-    fromCache.set(value, first);
+    first = firstAddress(headerValue(l.line));
+    if (l.line.length <= MAX_CACHED_BLOCK) {
+      if (fromCache.size >= MAX_CACHED) fromCache.clear();
+      fromCache.set(l.line, first);
+    }
   }
   if (first === null) unhandled();
   return { first: { name: first.name, address: first.address }, text: undefined };

@@ -409,8 +409,21 @@ function emptyHeaders(): MailPost['headers'] {
 /** a NUL or a control byte other than tab, LF, FF, CR and ESC */
 const NUL_OR_CONTROL = /[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]/;
 
+/**
+ * Buffers binaryReason found to be text: the source layer checks every message and parseMail
+ * checks what it is given, so a message read from an mbox was scanned twice (up to 64 KB each).
+ */
+const knownText = new WeakSet<Buffer>();
+
 /** Why the bytes are not text at all (NUL bytes, mostly control bytes), or null. */
 export function binaryReason(raw: Buffer): string | null {
+  if (knownText.has(raw)) return null;
+  const reason = binaryReasonOf(raw);
+  if (reason === null) knownText.add(raw);
+  return reason;
+}
+
+function binaryReasonOf(raw: Buffer): string | null {
   if (raw.length >= 8 && raw.readUInt32BE(0) === 0xd0cf11e0 && raw.readUInt32BE(4) === 0xa1b11ae1) {
     return 'an Outlook .msg (OLE compound file); save the message as .eml instead';
   }
@@ -518,7 +531,8 @@ function hasHeaderBlock(raw: Buffer): boolean {
 function firstBlankLine(raw: Buffer, limit: number): number {
   if (raw[0] === 10 || (raw[0] === 13 && raw[1] === 10)) return 0;
   const lf = raw.indexOf('\n\n');
-  const crlf = raw.indexOf('\n\r\n');
+  // only a CRLF blank line before the LF one matters (searching the whole message for one was a full scan of every LF message)
+  const crlf = (lf < 0 ? raw : raw.subarray(0, lf + 1)).indexOf('\n\r\n');
   const at = lf < 0 ? crlf : crlf < 0 ? lf : Math.min(lf, crlf);
   return at < 0 || at >= limit ? -1 : at + 1;
 }
@@ -528,25 +542,25 @@ function firstBlankLine(raw: Buffer, limit: number): number {
  * lets a hostile 200-level message be refused before mailparser recurses into it.
  */
 export function mimeDepth(raw: Buffer): number {
-  const text = raw.toString('latin1');
+  // read on the bytes: only header lines and `--` lines become (latin1) strings, not the whole message
   const stack: string[] = [];
   let maxDepth = 0;
   let inHeaders = true;
   let contentType = '';
   let inContentType = false;
   let pos = 0;
-  while (pos < text.length) {
-    let nl = text.indexOf('\n', pos);
-    if (nl < 0) nl = text.length;
+  while (pos < raw.length) {
+    let nl = raw.indexOf(10, pos);
+    if (nl < 0) nl = raw.length;
     if (!inHeaders) {
       // in a body only a boundary line of an open multipart changes anything; with none open, nothing can
       if (stack.length === 0) return maxDepth;
-      if (text.charCodeAt(pos) !== 45 || text.charCodeAt(pos + 1) !== 45 || pos + 1 >= nl) {
+      if (raw[pos] !== 45 || raw[pos + 1] !== 45 || pos + 1 >= nl) {
         pos = nl + 1;
         continue;
       }
     }
-    let line = text.slice(pos, Math.min(nl, pos + 2000));
+    let line = raw.toString('latin1', pos, Math.min(nl, pos + 2000));
     if (line.endsWith('\r')) line = line.slice(0, -1);
     pos = nl + 1;
     if (inHeaders) {
