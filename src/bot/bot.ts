@@ -27,6 +27,7 @@ export interface HandleResult {
   reason?: string;
   thread?: string;
   observations?: number;
+  /** the findings the post changed; absent when its correlation was deferred (BotOptions.deferCorrelation) */
   findingChanges?: number;
   /** Message-IDs of the mail this post caused (queued in the outbox) */
   queued: string[];
@@ -42,6 +43,13 @@ export interface BotOptions {
   llm?: LlmLayer | null;
   /** the most an answer waits for the LLM layer before going out with what it has (default 20 s) */
   llmBudgetMs?: number;
+  /**
+   * A post that cannot be answered from its findings (no command, no auto-reply due) is stored at
+   * once and correlated (observation rows, aggregates, findings) when the bot is idle, soon after
+   * (Store.stageAnalysis / mergeStaged); every read of the store merges first, so answers are the
+   * same. Off by default: then each post is correlated inside its own commit.
+   */
+  deferCorrelation?: boolean;
 }
 
 interface Asker {
@@ -70,8 +78,11 @@ export class Bot {
   readonly llm: LlmLayer | null;
   private readonly llmBudgetMs: number;
   private readonly allowlist: Set<string>;
+  private readonly deferCorrelation: boolean;
+  private mergeTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(opts: BotOptions) {
+    this.deferCorrelation = opts.deferCorrelation ?? false;
     this.llm = opts.llm ?? null;
     this.llmBudgetMs = opts.llmBudgetMs ?? 20_000;
     this.config = opts.config;
@@ -125,7 +136,12 @@ export class Bot {
       const asker = this.askerOf(mail);
       // the LLM works before the transaction (it is slow and may fail); its text is used if it came
       const enriched = answer && verdict.kind === 'ok' ? await this.enrichIfWanted(mail, analysis, asker) : null;
-      plan = this.store.transaction(() => this.commitPost(mail, analysis, verdict, asker, input, at, answer, enriched));
+      // a post that may be answered from what it changes is correlated now; the rest when idle
+      const defer = this.deferCorrelation && !(answer && verdict.kind === 'ok' && (asker.commands.length > 0 || (this.config.autoReply && analysis.observations.length > 0)));
+      // what waits is merged before, outside the post's transaction (a staged post that fails is dropped alone)
+      if (!defer) this.store.mergeStaged();
+      plan = this.store.transaction(() => this.commitPost(mail, analysis, verdict, asker, input, at, answer, enriched, defer));
+      if (defer) this.scheduleMerge();
     } catch (err) {
       const message = err instanceof Error ? `${err.message}` : String(err);
       if (!this.store.db.open) throw err;
@@ -139,6 +155,31 @@ export class Bot {
     }
     for (const [msg, fields] of plan.logLines) this.log.info(fields, msg);
     return plan.result;
+  }
+
+  /** Correlates the staged posts one per turn of the event loop, so a post that comes meanwhile waits for one merge at most. */
+  private scheduleMerge(): void {
+    if (this.mergeTimer) return;
+    this.mergeTimer = setTimeout(() => {
+      this.mergeTimer = null;
+      if (!this.store.db.open) return;
+      try {
+        if (this.store.mergeStaged(1) > 0) this.scheduleMerge();
+      } catch (err) {
+        // the staged posts stay; the next post or read merges them
+        this.log.error({ err: (err as Error).message }, 'correlating staged posts failed');
+      }
+    }, 0);
+    this.mergeTimer.unref?.();
+  }
+
+  /** Correlates every staged post now (for a caller that wants the idle work done, e.g. before exit or a measurement); how many. */
+  mergeStaged(): number {
+    if (this.mergeTimer) {
+      clearTimeout(this.mergeTimer);
+      this.mergeTimer = null;
+    }
+    return this.store.mergeStaged();
   }
 
   /** Who sent the post and what it asks; membership is judged before this post counts, so a stranger's first mail cannot command. */
@@ -181,6 +222,7 @@ export class Bot {
     at: Date,
     answer: boolean,
     enriched: AnalysisResult | null = null,
+    defer = false,
   ): Plan {
     const atIso = at.toISOString();
     const day = dayIn(at, this.config.timeZone);
@@ -191,7 +233,9 @@ export class Bot {
 
     // the store keeps per group key aggregates up to date with the post (duplicates, joins, prose
     // corroboration of its thread); the findings it touched are rebuilt from them, whatever the history's size
-    const touched = this.store.saveAnalysis(analysis, groupKey, day, atIso);
+    // (deferred: the post is stored now and correlated when the bot is idle; nothing below reads its changes)
+    const touched = defer ? null : this.store.saveAnalysis(analysis, groupKey, day, atIso);
+    if (defer) this.store.stageAnalysis(analysis, day, atIso);
     const changes = touched ? this.store.refreshFindings(touched, day) : [];
     if (sender && verdict.kind === 'ok') this.store.addMember(sender, atIso);
     logLines.push([
@@ -203,8 +247,7 @@ export class Bot {
         subject: mail.subject,
         thread,
         observations: analysis.observations.length,
-        findingsNew: changes.filter((c) => c.added).length,
-        findingsGrown: changes.filter((c) => !c.added).length,
+        ...(defer ? { correlation: 'when idle' } : { findingsNew: changes.filter((c) => c.added).length, findingsGrown: changes.filter((c) => !c.added).length }),
       },
     ]);
 
@@ -234,7 +277,7 @@ export class Bot {
         outcome: 'analyzed',
         thread,
         observations: analysis.observations.length,
-        findingChanges: changes.length,
+        ...(defer ? {} : { findingChanges: changes.length }),
         queued,
       },
       logLines,
