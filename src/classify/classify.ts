@@ -476,6 +476,10 @@ function cmdExeNote(rec: ExtractedRecord): string {
 }
 
 export function classifyRecord(rec: ExtractedRecord): Classification {
+  if (shapes.on) {
+    const known = classifyByShape(rec);
+    if (known !== null) return known;
+  }
   try {
     return classifyUnsafe(rec);
   } catch (err) {
@@ -556,4 +560,218 @@ function classifyUnsafe(rec: ExtractedRecord): Classification {
   const out: Classification = { class: d.class, actor: actor ?? null, target: target ?? null, evidence };
   if (fam) out.family = fam.family;
   return out;
+}
+
+// ---------------------------------------------------------------- classes by shape
+
+// A flow record without text (no signature, payload or user data) is classified from a handful of
+// fields: protocol, direction, counts, flags, state. Its addresses only name the actor and the
+// target and appear in the evidence. A paste repeats a few dozen shapes with ever new addresses,
+// so each shape is classified once with stand-ins for the two addresses, and a record of that
+// shape gets that classification with its own addresses put in (byte for byte what classifyUnsafe
+// gives: checked against it when the shape is first seen, and by a property test).
+
+/** The cache's switch, for the tests that hold it to classifyUnsafe. */
+export const shapes = { on: true };
+
+/** Runs fn with every record classified by classifyUnsafe itself. */
+export function withoutShapeCache<T>(fn: () => T): T {
+  const was = shapes.on;
+  shapes.on = false;
+  try {
+    return fn();
+  } finally {
+    shapes.on = was;
+  }
+}
+
+// private-use characters: no whitespace, no full stop, in no address that isPlainAddress lets through
+const SRC_STAND_IN = '\uE000';
+const DST_STAND_IN = '\uE001';
+const STAND_INS = /(\uE000|\uE001)/;
+const MAX_SHAPES = 4096;
+
+/** A shape's classification: actor and target as 0 (null), 1 (the record's src) or 2 (its dst). */
+interface ShapeClass {
+  class: FlowClass;
+  actor: 0 | 1 | 2;
+  target: 0 | 1 | 2;
+  /** the evidence when it names no address, else null */
+  evidence: string | null;
+  /** the evidence cut at the stand-ins: text, stand-in, text, ... */
+  pieces: string[] | null;
+  family: string | undefined;
+}
+
+/**
+ * An address that stands in the evidence as the stand-in does: not empty, no whitespace (which
+ * tidyEvidence would collapse), no closing stop, none of the stand-in characters.
+ */
+function isPlainAddress(a: string): boolean {
+  const n = a.length;
+  if (n === 0 || n > 64) return false;
+  for (let k = 0; k < n; k++) {
+    const c = a.charCodeAt(k);
+    // 0-9 : . and letters, '-', '_', '%' (IPv6 zones)
+    if (!((c >= 48 && c <= 58) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 45 || c === 95 || c === 37)) return false;
+  }
+  const last = a.charCodeAt(n - 1);
+  return last !== 46;
+}
+
+/** One shape seen: the fields classifyUnsafe (and detectFamily) read of a record without text, but its addresses' values. */
+interface ShapeEntry {
+  source: string;
+  proto: string | null;
+  dir: string | null;
+  totalsOnly: boolean | undefined;
+  singlePacket: boolean | undefined;
+  srcPkts: number | null;
+  dstPkts: number | null;
+  srcBytes: number | null;
+  dstBytes: number | null;
+  srcFlags: string | null;
+  dstFlags: string | null;
+  state: string | null;
+  icmpType: number | undefined;
+  slammerPort: boolean;
+  hasSrc: boolean;
+  hasDst: boolean;
+  shape: ShapeClass | null;
+  /** the next shape with the same hash */
+  next: ShapeEntry | null;
+}
+
+/** shapes by hash (a string key per record cost more than classifying: it is built, flattened and hashed every time) */
+const shapeTable = new Map<number, ShapeEntry>();
+let shapeCount = 0;
+/** a small number per field string seen (their hashes are V8's, cached in the string) */
+const fieldIds = new Map<string, number>();
+
+function idOf(s: string | null): number {
+  if (s === null) return 0;
+  let id = fieldIds.get(s);
+  if (id === undefined) {
+    id = fieldIds.size + 1;
+    fieldIds.set(s, id);
+  }
+  return id;
+}
+
+function mix(h: number, v: number): number {
+  return Math.imul(h ^ v, 0x9e3779b1) ^ (h >>> 15);
+}
+
+function numberBits(n: number | null | undefined): number {
+  if (n === null) return -1;
+  if (n === undefined) return -2;
+  return (n | 0) ^ ((n / 4294967296) | 0);
+}
+
+function shapeHash(rec: ExtractedRecord): number {
+  let h = idOf(rec.source);
+  h = mix(h, idOf(rec.proto));
+  h = mix(h, idOf(rec.dir));
+  h = mix(h, idOf(rec.srcFlags));
+  h = mix(h, idOf(rec.dstFlags));
+  h = mix(h, idOf(rec.state));
+  h = mix(h, numberBits(rec.srcPkts));
+  h = mix(h, numberBits(rec.dstPkts));
+  h = mix(h, numberBits(rec.srcBytes));
+  h = mix(h, numberBits(rec.dstBytes));
+  h = mix(h, numberBits(rec.icmpType));
+  return h;
+}
+
+function isShapeOf(e: ShapeEntry, rec: ExtractedRecord): boolean {
+  return e.source === rec.source && e.proto === rec.proto && e.dir === rec.dir && e.totalsOnly === rec.totalsOnly
+    && e.singlePacket === rec.singlePacket && e.srcPkts === rec.srcPkts && e.dstPkts === rec.dstPkts && e.srcBytes === rec.srcBytes
+    && e.dstBytes === rec.dstBytes && e.srcFlags === rec.srcFlags && e.dstFlags === rec.dstFlags && e.state === rec.state
+    && e.icmpType === rec.icmpType && e.slammerPort === (rec.dport === 1434) && e.hasSrc === (rec.src !== null) && e.hasDst === (rec.dst !== null);
+}
+
+function sideOf(addr: string | null, rec: ExtractedRecord, src: string | null, dst: string | null): 0 | 1 | 2 | -1 {
+  if (addr === null) return 0;
+  if (addr === src && rec.src !== null) return 1;
+  if (addr === dst && rec.dst !== null) return 2;
+  return -1;
+}
+
+function addressOf(side: 0 | 1 | 2, rec: ExtractedRecord): string | null {
+  return side === 0 ? null : side === 1 ? rec.src : rec.dst;
+}
+
+function fromShape(shape: ShapeClass, rec: ExtractedRecord): Classification {
+  let evidence = shape.evidence;
+  if (evidence === null) {
+    const pieces = shape.pieces as string[];
+    const parts: string[] = [];
+    for (const piece of pieces) parts.push(piece === SRC_STAND_IN ? (rec.src as string) : piece === DST_STAND_IN ? (rec.dst as string) : piece);
+    evidence = parts.join('');
+  }
+  const out: Classification = { class: shape.class, actor: addressOf(shape.actor, rec), target: addressOf(shape.target, rec), evidence };
+  if (shape.family !== undefined) out.family = shape.family;
+  return out;
+}
+
+function sameClassification(a: Classification, b: Classification): boolean {
+  return a.class === b.class && a.actor === b.actor && a.target === b.target && a.evidence === b.evidence && a.family === b.family
+    && ('family' in a) === ('family' in b);
+}
+
+/** The record's classification from its shape's, or null when the record has text, odd addresses or a shape the cache cannot hold. */
+function classifyByShape(rec: ExtractedRecord): Classification | null {
+  if (rec.signature !== undefined || rec.payload !== undefined || rec.detail !== undefined || rec.singlePacket === true
+    || rec.payloadLen !== undefined || rec.dgmLen !== undefined || rec.discarded !== undefined) return null;
+  if ((rec.src !== null && !isPlainAddress(rec.src)) || (rec.dst !== null && !isPlainAddress(rec.dst))) return null;
+  const h = shapeHash(rec);
+  const first = shapeTable.get(h) ?? null;
+  let entry = first;
+  while (entry !== null && !isShapeOf(entry, rec)) entry = entry.next;
+  if (entry === null) {
+    if (shapeCount >= MAX_SHAPES || fieldIds.size >= MAX_SHAPES) {
+      shapeTable.clear();
+      fieldIds.clear();
+      shapeCount = 0;
+      return classifyByShape(rec);
+    }
+    entry = {
+      source: rec.source, proto: rec.proto, dir: rec.dir, totalsOnly: rec.totalsOnly, singlePacket: rec.singlePacket,
+      srcPkts: rec.srcPkts, dstPkts: rec.dstPkts, srcBytes: rec.srcBytes, dstBytes: rec.dstBytes,
+      srcFlags: rec.srcFlags, dstFlags: rec.dstFlags, state: rec.state, icmpType: rec.icmpType,
+      slammerPort: rec.dport === 1434, hasSrc: rec.src !== null, hasDst: rec.dst !== null,
+      shape: learnShape(rec), next: first,
+    };
+    shapeTable.set(h, entry);
+    shapeCount++;
+  }
+  const shape = entry.shape;
+  return shape === null ? null : fromShape(shape, rec);
+}
+
+/** The shape's classification from the record with stand-ins for its addresses, if it gives the record's own. */
+function learnShape(rec: ExtractedRecord): ShapeClass | null {
+  let own: Classification;
+  let stood: Classification;
+  const src = rec.src === null ? null : SRC_STAND_IN;
+  const dst = rec.dst === null ? null : DST_STAND_IN;
+  try {
+    own = classifyUnsafe(rec);
+    stood = classifyUnsafe({ ...rec, src, dst });
+  } catch {
+    return null;
+  }
+  const actor = sideOf(stood.actor, rec, src, dst);
+  const target = sideOf(stood.target, rec, src, dst);
+  if (actor < 0 || target < 0) return null;
+  const named = stood.evidence.includes(SRC_STAND_IN) || stood.evidence.includes(DST_STAND_IN);
+  const shape: ShapeClass = {
+    class: stood.class,
+    actor: actor as 0 | 1 | 2,
+    target: target as 0 | 1 | 2,
+    evidence: named ? null : stood.evidence,
+    pieces: named ? stood.evidence.split(STAND_INS).filter((p) => p !== '') : null,
+    family: stood.family,
+  };
+  return sameClassification(fromShape(shape, rec), own) ? shape : null;
 }

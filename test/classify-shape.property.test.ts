@@ -1,0 +1,89 @@
+// classifyRecord classifies a text-less flow record once per shape (its fields but its addresses)
+// and puts each record's own addresses into that classification: held here to classifyUnsafe
+// itself (withoutShapeCache), field for field and in the same key order.
+import { readdirSync, readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { classifyRecord, withoutShapeCache } from '../src/classify/classify.js';
+import { extractRecords } from '../src/extract/index.js';
+import type { ExtractedRecord } from '../src/extract/types.js';
+
+function expectSameAsUncached(r: ExtractedRecord): void {
+  const cached = classifyRecord(r);
+  const plain = withoutShapeCache(() => classifyRecord(r));
+  expect(cached).toStrictEqual(plain);
+  expect(JSON.stringify(cached)).toBe(JSON.stringify(plain));
+}
+
+const flags = fc.option(fc.constantFrom('S', 'SA', 'R', 'RA', 'FSPA', 'PA', 'A', 'F', ''), { nil: null });
+const count = fc.option(fc.constantFrom(0, 1, 2, 3, 4, 54, 60, 108, 376, 404, 418, 1514, 99999), { nil: null });
+const shape = fc.record({
+  source: fc.constantFrom('argus', 'zeek', 'snort', 'tcpdump', 'netfilter', 'suricata'),
+  format: fc.constant('x'),
+  line: fc.constant(0),
+  lineCount: fc.constant(1),
+  time: fc.constant(null),
+  proto: fc.option(fc.constantFrom('tcp', 'udp', 'icmp', 'ipv6-icmp', 'TCP', '6', '17', 'gre', ''), { nil: null }),
+  sport: fc.option(fc.constantFrom(80, 1025), { nil: null }),
+  dport: fc.option(fc.constantFrom(80, 1434, 31337), { nil: null }),
+  dir: fc.option(fc.constantFrom('->', '?>', '<-', '<?', '<->', '<?>', '<|', '|>', 'o>', 'who', '', ' -> '), { nil: null }),
+  srcPkts: count,
+  dstPkts: count,
+  srcBytes: count,
+  dstBytes: count,
+  totalsOnly: fc.option(fc.boolean(), { nil: undefined }),
+  srcFlags: flags,
+  dstFlags: flags,
+  state: fc.option(fc.constantFrom('CON', 'REQ', 'RST', 'ACC', 'FIN', 'INT', 'ECO', 'ECR', 'URP', 'TXD', 'S0', 'REJ', 'SF', 's', 'sSE', 'E', 'ER', 'R', 'f', 'A_RPA', 'S_', '_RA', 'x y', '\uE000'), { nil: null }),
+  singlePacket: fc.option(fc.constant(false), { nil: undefined }),
+  icmpType: fc.option(fc.constantFrom(0, 3, 8, 11), { nil: undefined }),
+});
+// addresses of every kind, including ones the cache must not take (blanks, a closing stop, the stand-ins)
+const address = fc.option(
+  fc.oneof(
+    fc.ipV4(),
+    fc.ipV6(),
+    fc.constantFrom('i.qosient.com', 'fe80::1%eth0', 'host-1_a', '', 'a b', 'x.', '1.2.3.4.', '\uE000', '\uE001', 'a\u00a0b', 'end?', 'end!'),
+    fc.string({ maxLength: 12 }),
+  ),
+  { nil: null },
+);
+
+describe('classifyRecord by shape', () => {
+  it('gives what classifyUnsafe gives, for records of one shape with all kinds of addresses', () => {
+    fc.assert(
+      fc.property(shape, fc.array(fc.tuple(address, address), { minLength: 1, maxLength: 8 }), (s, pairs) => {
+        for (const [src, dst] of pairs) expectSameAsUncached({ ...s, src, dst } as ExtractedRecord);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('stays exact after its table fills and starts again', () => {
+    for (let n = 0; n < 9000; n++) {
+      const r: ExtractedRecord = {
+        source: 'argus', format: 'argus-ra', line: 0, lineCount: 1, time: null, proto: n % 3 === 0 ? 'udp' : 'tcp',
+        src: `10.0.${n % 250}.1`, sport: 1025, dst: `192.0.2.${n % 200}`, dport: n % 7 === 0 ? 1434 : 80, dir: n % 2 ? '->' : '?>',
+        srcPkts: n % 4500, dstPkts: null, srcBytes: 404 * (n % 4500), dstBytes: null, srcFlags: null, dstFlags: null, state: n % 5 ? 'CON' : 'RST',
+        totalsOnly: true,
+      };
+      expectSameAsUncached(r);
+    }
+  });
+
+  it('gives what classifyUnsafe gives on every argus fixture', () => {
+    const dir = new URL('../fixtures/argus/ra/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.txt'));
+    expect(files.length).toBeGreaterThanOrEqual(14);
+    let n = 0;
+    for (const f of files) {
+      const lines = readFileSync(new URL(f, dir), 'utf8').split('\n');
+      for (const r of extractRecords(lines).records) {
+        expectSameAsUncached(r);
+        expectSameAsUncached(r);
+        n++;
+      }
+    }
+    expect(n).toBeGreaterThan(100);
+  });
+});
