@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { MailParseError, mimeDepth, parseMail } from '../src/mail/parse.js';
 import { readInputs } from '../src/source/index.js';
 import type { MailPost } from '../src/mail/types.js';
@@ -155,5 +156,132 @@ describe('parseMail: legacy and foreign formats', () => {
     const ole = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(512)]);
     await expect(parseMail(ole, 'a.msg')).rejects.toThrow(/a\.msg: an Outlook \.msg/);
     await expect(parseMail(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0]), 'x.gz')).rejects.toThrow(/gzip-compressed/);
+  });
+});
+
+/** mimeDepth as it was written on a latin1 copy of the whole message, line by line: the reference the Buffer version is held to */
+function mimeDepthOnText(raw: Buffer): number {
+  const text = raw.toString('latin1');
+  const stack: string[] = [];
+  let maxDepth = 0;
+  let inHeaders = true;
+  let contentType = '';
+  let inContentType = false;
+  let pos = 0;
+  const boundaryOf = (ct: string): string | null => {
+    const i = ct.indexOf('boundary=');
+    if (i < 0) return null;
+    let v = ct.slice(i + 9).trim();
+    if (v.startsWith('"')) {
+      const end = v.indexOf('"', 1);
+      v = end > 0 ? v.slice(1, end) : v.slice(1);
+    } else {
+      const end = v.search(/[;\s]/);
+      if (end >= 0) v = v.slice(0, end);
+    }
+    return v || null;
+  };
+  while (pos < text.length) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    if (!inHeaders) {
+      if (stack.length === 0) return maxDepth;
+      if (text.charCodeAt(pos) !== 45 || text.charCodeAt(pos + 1) !== 45 || pos + 1 >= nl) {
+        pos = nl + 1;
+        continue;
+      }
+    }
+    let line = text.slice(pos, Math.min(nl, pos + 2000));
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    pos = nl + 1;
+    if (inHeaders) {
+      if (line === '') {
+        inHeaders = false;
+        inContentType = false;
+        const ct = contentType.toLowerCase();
+        contentType = '';
+        if (ct.startsWith('multipart/')) {
+          const b = boundaryOf(ct);
+          if (b) {
+            stack.push(b);
+            if (stack.length > maxDepth) maxDepth = stack.length;
+            if (maxDepth > 50) return maxDepth;
+          }
+        } else if (ct.startsWith('message/rfc822') || ct.startsWith('message/global')) {
+          inHeaders = true;
+        }
+        continue;
+      }
+      const first = line.charCodeAt(0);
+      if (first === 32 || first === 9) {
+        if (inContentType && contentType.length < 2000) contentType += line;
+        continue;
+      }
+      inContentType = line.slice(0, 13).toLowerCase() === 'content-type:';
+      if (inContentType) contentType = line.slice(13).trim();
+      continue;
+    }
+    if (line.startsWith('--') && stack.length > 0) {
+      const lower = line.toLowerCase().trimEnd();
+      for (let k = stack.length - 1; k >= 0; k--) {
+        const b = stack[k]!;
+        if (lower === `--${b}--`) {
+          stack.length = k;
+          break;
+        }
+        if (lower === `--${b}`) {
+          stack.length = k + 1;
+          inHeaders = true;
+          break;
+        }
+      }
+    }
+  }
+  return maxDepth;
+}
+
+describe('mimeDepth reads the bytes as the line-by-line reading of a latin1 copy did', () => {
+  it('any message made of header, delimiter and body lines (property)', () => {
+    // single lines, and runs that open a nested multipart or end one, so that some messages nest several deep
+    const line = fc.constantFrom(
+      ['Content-Type: multipart/mixed; boundary=a'],
+      ['Content-Type: multipart/alternative; boundary="B"'],
+      ['content-type: Multipart/Related;', ' boundary=c'],
+      [' boundary=c'],
+      ['Content-Type: message/rfc822'],
+      ['Content-Type: text/plain'],
+      ['From: x@example.org'],
+      [''],
+      ['\r'],
+      ['--a'],
+      ['--a--'],
+      ['--A'],
+      ['--b '],
+      ['--B--'],
+      ['--c'],
+      ['--'],
+      ['-'],
+      ['-a'],
+      ['x--a'],
+      ['\r--a'],
+      ['body text'],
+      ['--a', 'Content-Type: multipart/alternative; boundary="B"', ''],
+      ['--b', 'Content-Type: multipart/related; boundary=c', '', 'preamble', ''],
+      ['--c', 'Content-Type: text/plain', '', 'text', ''],
+      ['--a', 'Content-Type: message/rfc822', '', 'Content-Type: multipart/mixed; boundary=b', ''],
+    );
+    const depths = new Set<number>();
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(line, { maxLength: 30 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), (opens, runs, eol, lastEol) => {
+        const lines = [...(opens ? ['Content-Type: multipart/mixed; boundary=a', ''] : []), ...runs.flat()];
+        const raw = Buffer.from(lines.join(eol) + (lastEol ? eol : ''), 'latin1');
+        const depth = mimeDepth(raw);
+        depths.add(depth);
+        expect(depth).toBe(mimeDepthOnText(raw));
+      }),
+      { numRuns: 3000, seed: 20261126 },
+    );
+    // the messages nest: the comparison is not all depth 0
+    expect(Math.max(...depths)).toBeGreaterThanOrEqual(3);
   });
 });

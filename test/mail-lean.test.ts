@@ -109,6 +109,10 @@ const b64 = (s: string | Buffer): string => (Buffer.isBuffer(s) ? s : Buffer.fro
 
 const SHAPES: Record<string, string | Buffer> = {
   plain: `${HEAD}Subject: plain\n\nHello\n${RECORD}\n`,
+  // the walk jumps from one `--` line to the next only when no line starts with CR and '-'; these have such lines
+  'CR-dash line in a part': `${HEAD}Subject: x\nContent-Type: multipart/mixed; boundary="B"\n\n--B\nContent-Type: text/plain\n\nhi\n\r--B\nmore\n--B--\n`,
+  'CR-dash line in the epilogue': `${HEAD}Subject: x\nContent-Type: multipart/mixed; boundary="B"\n\n--B\nContent-Type: text/plain\n\nhi\n--B--\n\r-x\n`,
+  'dash lines that are no delimiter': `${HEAD}Subject: x\nContent-Type: multipart/mixed; boundary="B"\n\n-\n--\n--C\n--B\nContent-Type: text/plain\n\n--\n---\n--Bx\n-- B\nhi\n--B--\n--\n`,
   'no final newline': `${HEAD}Subject: x\n\nHello\n${RECORD}`,
   'base64 root without final newline': `${HEAD}Subject: x\nContent-Transfer-Encoding: base64\n\n${b64(`Hi\n${RECORD}\n`).trimEnd()}`,
   'qp latin-1': `${HEAD}Subject: =?iso-8859-1?Q?caf=E9?=\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nCaf=E9 is soft=\nly broken   \n${RECORD}\n`,

@@ -256,7 +256,16 @@ function walkMultipart(raw: Buffer, start: number, root: Node, leaves: Leaf[]): 
   let epilogue = false;
   let parts = 0;
   let pos = start;
+  // Only lines that start with `--` (a delimiter) or with CR and `-` (refused below) matter. Without
+  // any of the latter the walk goes from one `--` line to the next with one search each, instead of
+  // one search per line of every part body and attachment.
+  const dashLinesOnly = raw.indexOf(NL_CR_DASH, start - 1) < 0;
   while (pos < raw.length) {
+    if (dashLinesOnly && (raw[pos] !== 45 || raw[pos + 1] !== 45)) {
+      const next = raw.indexOf(NL_DASHES, pos);
+      if (next < 0) break;
+      pos = next + 1;
+    }
     const nl = raw.indexOf(10, pos);
     const end = nl < 0 ? raw.length : nl + 1;
     const lineStart = pos;
@@ -324,6 +333,9 @@ function walkMultipart(raw: Buffer, start: number, root: Node, leaves: Leaf[]): 
   // the input ended inside the message (no closing delimiter of the root)
   unhandled();
 }
+
+const NL_DASHES = Buffer.from('\n--');
+const NL_CR_DASH = Buffer.from('\n\r-');
 
 /**
  * A part body ends before the line ending in front of its delimiter. mailsplit keeps a body that

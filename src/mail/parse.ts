@@ -541,6 +541,8 @@ function firstBlankLine(raw: Buffer, limit: number): number {
  * How deep multipart bodies nest, from the raw text alone (boundary stack, linear, bounded):
  * lets a hostile 200-level message be refused before mailparser recurses into it.
  */
+const NL_DASHES = Buffer.from('\n--');
+
 export function mimeDepth(raw: Buffer): number {
   // read on the bytes: only header lines and `--` lines become (latin1) strings, not the whole message
   const stack: string[] = [];
@@ -556,7 +558,10 @@ export function mimeDepth(raw: Buffer): number {
       // in a body only a boundary line of an open multipart changes anything; with none open, nothing can
       if (stack.length === 0) return maxDepth;
       if (raw[pos] !== 45 || raw[pos + 1] !== 45 || pos + 1 >= nl) {
-        pos = nl + 1;
+        // on to the next line that starts with `--` (one search, not one per line of an attachment)
+        const next = raw.indexOf(NL_DASHES, pos);
+        if (next < 0) return maxDepth;
+        pos = next + 1;
         continue;
       }
     }
