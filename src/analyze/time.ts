@@ -70,15 +70,29 @@ function anchorOf(ms: number, offsetMinutes: number): WallClock {
 
 const FRACTION = /^\d{1,9}$/;
 
-// The records of a post share its date and their fraction and zone (a paste prints `.000000`
-// on every line): those pieces of the ISO text are made once, and each time is joined from three.
-let lastDate: { year: number; month: number; day: number; text: string } | null = null;
+// The records of a post share a date or two (bare times later than the post are the day before)
+// and their fraction and zone (a paste prints `.000000` on every line): those pieces of the ISO
+// text are made once each, and each time is joined from four.
+const MAX_DATE_TEXTS = 4096;
+const dateTexts = new Map<number, string>();
 
 function datePart(year: number, month: number, day: number): string {
-  if (lastDate === null || lastDate.year !== year || lastDate.month !== month || lastDate.day !== day) {
-    lastDate = { year, month, day, text: [pad4(year), '-', pad2(month), '-', pad2(day), 'T'].join('') };
+  // one number per in-range integer date; anything else is built each time
+  if (!(Number.isInteger(year) && Number.isInteger(month) && Number.isInteger(day) && year >= 0 && year <= 9999 && month >= 0 && month <= 99 && day >= 0 && day <= 99)) {
+    return dateText(year, month, day);
   }
-  return lastDate.text;
+  const key = (year * 100 + month) * 100 + day;
+  let text = dateTexts.get(key);
+  if (text === undefined) {
+    text = dateText(year, month, day);
+    if (dateTexts.size >= MAX_DATE_TEXTS) dateTexts.clear();
+    dateTexts.set(key, text);
+  }
+  return text;
+}
+
+function dateText(year: number, month: number, day: number): string {
+  return [pad4(year), '-', pad2(month), '-', pad2(day), 'T'].join('');
 }
 
 let lastTail: { fraction: string | undefined; offsetMinutes: number; text: string } | null = null;
@@ -91,9 +105,24 @@ function tailPart(fraction: string | undefined, offsetMinutes: number): string {
   return lastTail.text;
 }
 
+/** `hh:mm:` for each minute of the day, made as first asked for (at most 1,440 short strings) */
+const HOUR_MINUTE_TEXTS: Array<string | undefined> = new Array<string | undefined>(24 * 60).fill(undefined);
+
+function hourMinutePart(hour: number, minute: number): string {
+  if (!(Number.isInteger(hour) && Number.isInteger(minute) && hour >= 0 && hour < 24 && minute >= 0 && minute < 60)) {
+    return pad2(hour) + ':' + pad2(minute) + ':';
+  }
+  const k = hour * 60 + minute;
+  let text = HOUR_MINUTE_TEXTS[k];
+  if (text === undefined) {
+    text = pad2(hour) + ':' + pad2(minute) + ':';
+    HOUR_MINUTE_TEXTS[k] = text;
+  }
+  return text;
+}
+
 function iso(year: number, month: number, day: number, hour: number, minute: number, second: number, fraction: string | undefined, offsetMinutes: number): string {
-  // the clock part is short enough (8 characters) that + makes it flat
-  return [datePart(year, month, day), pad2(hour) + ':' + pad2(minute) + ':' + pad2(second), tailPart(fraction, offsetMinutes)].join('');
+  return [datePart(year, month, day), hourMinutePart(hour, minute), pad2(second), tailPart(fraction, offsetMinutes)].join('');
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
