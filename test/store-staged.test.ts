@@ -241,6 +241,21 @@ describe('staged posts (deferred correlation)', () => {
     later.close();
   });
 
+  it('a deferring bot started on a store with posts left staged merges them on its own', async () => {
+    const h = makeBot({ autoReply: false });
+    const at = new Date(Date.UTC(2026, 10, 25, 9));
+    for (const [id, from, net] of [['y1@harbour.example', AROHA, '100.64'], ['y2@fjord.example', SIGRID, '100.65']] as const)
+      h.store.stageAnalysis(await analysed(h.store, recordsPost(id, from, 'bare ACKs', net, '192.0.2'), at), '2026-11-25', at.toISOString());
+    const path = h.config.db;
+    h.close();
+    const store = new Store(path);
+    expect(store.stagedCount()).toBe(2);
+    new Bot({ config: h.config, store, outbox: h.outbox, log: quietLog(), deferCorrelation: true });
+    await vi.waitFor(() => expect(store.stagedCount()).toBe(0));
+    expect((store.db.prepare('SELECT COUNT(*) AS n FROM observations').get() as { n: number }).n).toBe(8);
+    store.close();
+  });
+
   it('a staged post whose correlation fails is dropped with an error row; the posts after it are merged', async () => {
     const h = makeBot({ autoReply: false });
     const store = h.store;

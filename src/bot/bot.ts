@@ -79,7 +79,7 @@ export class Bot {
   private readonly llmBudgetMs: number;
   private readonly allowlist: Set<string>;
   private readonly deferCorrelation: boolean;
-  private mergeTimer: ReturnType<typeof setTimeout> | null = null;
+  private mergeTimer: ReturnType<typeof setImmediate> | null = null;
 
   constructor(opts: BotOptions) {
     this.deferCorrelation = opts.deferCorrelation ?? false;
@@ -91,6 +91,14 @@ export class Bot {
     this.log = opts.log;
     this.now = opts.now ?? (() => new Date());
     this.allowlist = new Set(opts.config.allowlist.map((a) => a.toLowerCase()));
+    // posts a stopped or crashed process staged and never merged
+    if (this.deferCorrelation && this.store.stagedCount() > 0) this.scheduleMerge();
+    // the zone's Intl formatter (~20 ms the first time, ICU's data) is made here, not in the first post's answer
+    try {
+      dayIn(this.now(), this.config.timeZone);
+    } catch {
+      // an unknown zone fails where the day is asked for, as before
+    }
   }
 
   private killSwitch(): string | null {
@@ -160,7 +168,7 @@ export class Bot {
   /** Correlates the staged posts one per turn of the event loop, so a post that comes meanwhile waits for one merge at most. */
   private scheduleMerge(): void {
     if (this.mergeTimer) return;
-    this.mergeTimer = setTimeout(() => {
+    this.mergeTimer = setImmediate(() => {
       this.mergeTimer = null;
       if (!this.store.db.open) return;
       try {
@@ -169,14 +177,14 @@ export class Bot {
         // the staged posts stay; the next post or read merges them
         this.log.error({ err: (err as Error).message }, 'correlating staged posts failed');
       }
-    }, 0);
+    });
     this.mergeTimer.unref?.();
   }
 
   /** Correlates every staged post now (for a caller that wants the idle work done, e.g. before exit or a measurement); how many. */
   mergeStaged(): number {
     if (this.mergeTimer) {
-      clearTimeout(this.mergeTimer);
+      clearImmediate(this.mergeTimer);
       this.mergeTimer = null;
     }
     return this.store.mergeStaged();
