@@ -524,10 +524,15 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
     globalPerHour: 1000,
     log,
   });
-  const bot = new Bot({ config, store, outbox, log });
+  // as the running bot is made (src/bot/run.ts): a post no command or auto-reply answers is stored at once
+  // and correlated when the bot is idle (Store.mergeStaged)
+  const bot = new Bot({ config, store, outbox, log, deferCorrelation: true });
   const times: number[] = [];
   // CPU of the process (all threads) during each post: on a shared, loaded machine the wall time also holds the wait for a core
   const cpuTimes: number[] = [];
+  // the post's deferred correlation, run right after it as the idle bot runs it: wall and CPU
+  const mergeTimes: number[] = [];
+  const mergeCpuTimes: number[] = [];
   const obsCounts: number[] = [];
   for (let i = 0; i < newPosts; i++) {
     const p = factory.next({ forceRecords: true });
@@ -539,7 +544,15 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
     cpuTimes.push((c.user + c.system) / 1000);
     obsCounts.push(r.observations ?? 0);
     if (r.outcome !== 'analyzed') throw new Error(`post ${i}: ${r.outcome} ${r.reason ?? ''}`);
+    const m0 = process.cpuUsage();
+    const mt0 = performance.now();
+    bot.mergeStaged();
+    mergeTimes.push(performance.now() - mt0);
+    const mc = process.cpuUsage(m0);
+    mergeCpuTimes.push((mc.user + mc.system) / 1000);
   }
+  const sortedNum = (xs: number[]) => [...xs].sort((x, y) => x - y);
+  const allCpu = cpuTimes.map((x, i) => x + mergeCpuTimes[i]!);
   const counts = store.counts();
   store.close();
   rmSync(cwd, { recursive: true, force: true });
@@ -557,8 +570,17 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
     cpuP50Ms: quantile([...cpuTimes].sort((x, y) => x - y), 0.5),
     cpuP95Ms: quantile([...cpuTimes].sort((x, y) => x - y), 0.95),
     cpuMaxMs: Math.max(...cpuTimes),
-    // each new post: its observations, wall and CPU ms (which posts make the tail)
-    perPost: obsCounts.map((n, i) => [n, Math.round(times[i]! * 10) / 10, Math.round(cpuTimes[i]! * 10) / 10]),
+    mergeP50Ms: quantile(sortedNum(mergeTimes), 0.5),
+    mergeP95Ms: quantile(sortedNum(mergeTimes), 0.95),
+    mergeMaxMs: Math.max(...mergeTimes),
+    mergeCpuP50Ms: quantile(sortedNum(mergeCpuTimes), 0.5),
+    mergeCpuP95Ms: quantile(sortedNum(mergeCpuTimes), 0.95),
+    // the post and its deferred correlation together
+    allCpuP50Ms: quantile(sortedNum(allCpu), 0.5),
+    allCpuP95Ms: quantile(sortedNum(allCpu), 0.95),
+    allCpuMeanMs: allCpu.reduce((a, x) => a + x, 0) / Math.max(1, allCpu.length),
+    // each new post: its observations, wall and CPU ms, then its deferred correlation's wall and CPU ms (which posts make the tail)
+    perPost: obsCounts.map((n, i) => [n, Math.round(times[i]! * 10) / 10, Math.round(cpuTimes[i]! * 10) / 10, Math.round(mergeTimes[i]! * 10) / 10, Math.round(mergeCpuTimes[i]! * 10) / 10]),
   };
 }
 
