@@ -2,7 +2,7 @@
 // arrays); here they are held to the regular expressions they replaced, on random and edge tokens.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseAddr, parseTimeAt, portValue, protoOf } from '../src/extract/argus-fields.js';
+import { mayOpenTime, parseAddr, parseTimeAt, portValue, protoOf } from '../src/extract/argus-fields.js';
 import { isDecimalQuad } from '../src/net/ipv4.js';
 
 const HMS = /^(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
@@ -91,5 +91,29 @@ describe('argus token readers read what the regular expressions read', () => {
     }
     expect(protoOf('TCP')).toBe('tcp');
     expect(protoOf('x')).toBeNull();
+  });
+});
+
+describe('mayOpenTime', () => {
+  // first tokens of every time shape, of prose, and near misses (non-ASCII letters that lower-case to ASCII)
+  const first = fc.oneof(
+    fc.constantFrom('Thu', 'thu', 'THU', 'Sep', 'Sept', 'sep', 'Jan', 'June', 'Jun', 'Fri', 'Fr\u0130', '\u212Aan', 'The', 'From', 'Hi', 'We',
+      '06', '6', '12/29', '12/29/01', '2001/09/06', '2001-09-06', '2001-09-06T07:10:23.000000', '999760223.000000', '07:10:23', '٣', ''),
+    fc.string({ unit: fc.constantFrom('0', '1', '9', '/', '-', ':', '.', 'T', 'a', 'S', 'e', 'p', 'u', 'h', 'J', 'n', ' '), maxLength: 12 }),
+    fc.string({ maxLength: 6 }),
+  );
+  const rest = fc.constantFrom('Sep', '06', '01', '07:10:23', '07:10:23.5', '2001', 'x', '12/29', '03:39:05');
+  it('is true wherever parseTimeAt reads a time from the first token', () => {
+    fc.assert(
+      fc.property(first, fc.array(rest, { maxLength: 5 }), (a, more) => {
+        const tokens = [a, ...more];
+        if (!mayOpenTime(a)) expect(parseTimeAt(tokens, 0)).toBeNull();
+      }),
+      { numRuns: 20000 },
+    );
+  });
+  it('lets prose words go', () => {
+    for (const w of ['Hi', 'We', 'Thanks', 'Please', 'Handshake', 'network,']) expect(mayOpenTime(w)).toBe(false);
+    for (const w of ['Thu', 'Sept', '07:10:23', '2001-09-06']) expect(mayOpenTime(w)).toBe(true);
   });
 });

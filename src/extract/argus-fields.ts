@@ -96,6 +96,19 @@ function monthOf(token: string | undefined): number | undefined {
 }
 
 /**
+ * false when parseTimeAt(tokens, i) is null whatever the tokens after this first one: every time
+ * shape opens with an ASCII digit, or with a weekday or month name of three or four characters.
+ * Prose's first words are let go here without the full parse.
+ */
+export function mayOpenTime(a: string | undefined): boolean {
+  if (a === undefined) return false;
+  const n = a.length;
+  const c = a.charCodeAt(0);
+  if (c >= 48 && c <= 57) return true;
+  return n === 3 || n === 4;
+}
+
+/**
  * A time starting at tokens[i], in any of the shapes ra's time formats print:
  * `07:10:23[.ffffff]`, epoch `999760223.000000` (-u), `06 Sep 01 07:10:23`, `Thu 12/29 03:39:05`,
  * `12/29 03:39:05`, `12/29/01 03:39:05`, `2001/09/06 07:10:23`, `2001-09-06 07:10:23`,
@@ -502,18 +515,20 @@ export interface FlagHints {
   lowerZ: boolean;
 }
 
+const NO_FLAGS: { readonly srcFlags: null; readonly dstFlags: null } = Object.freeze({ srcFlags: null, dstFlags: null });
+
 /**
  * -Z states → per-side flags. `A_RPA` → A / RPA; `S_` → S / ''; `_` → '' / ''; `FSPA*` (cut by the
  * column width) → the letters seen so far for the source, unknown destination; a bare `RA` is the
  * side the command asked for (-Zs/-Zd), else the source. Default state words, -z letters and
- * non-TCP records give no flags.
+ * non-TCP records give no flags. (The object returned is shared when there are none: read it, do not change it.)
  */
 export function flagsFromState(
   state: string | null,
   proto: string | null,
   hints: FlagHints,
 ): { srcFlags: string | null; dstFlags: string | null } {
-  const none = { srcFlags: null, dstFlags: null };
+  const none = NO_FLAGS;
   if (state === null || (proto !== null && proto !== 'tcp')) return none;
   if (STATE_WORDS.has(state)) return none;
   const truncated = state.endsWith('*');

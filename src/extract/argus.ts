@@ -13,6 +13,7 @@ import {
   isPortText,
   isStateLike,
   isStateToken,
+  mayOpenTime,
   parseAddr,
   parseTimeAt,
   portValue,
@@ -618,7 +619,7 @@ function mayOpenShapedRecord(line: string): boolean {
   if (head.length > 0 && head[head.length - 1] === '') head.pop();
   if (head.length > 5) head.length = 5;
   if (head.length === 0) return false;
-  if (parseTimeAt(head, 0) !== null) return true;
+  if (mayOpenTime(head[0]) && parseTimeAt(head, 0) !== null) return true;
   const proto = protoOf(head[0]);
   if (proto !== null) {
     if (proto === 'man') return true;
