@@ -230,6 +230,9 @@ const READ_HEADERS = new Set([
   'x-loop', 'return-path', 'reply-to', 'archived-at', ...AUTO_REPLY_HEADERS,
 ]);
 
+/** whitespace that /\s+/g → ' ' changes: two in a row, or one that is not a space */
+const WHITESPACE_TO_FOLD = /\s\s|[^\S ]/;
+
 function headerMap(headerLines: readonly HeaderLine[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const hl of headerLines) {
@@ -237,7 +240,9 @@ function headerMap(headerLines: readonly HeaderLine[]): Map<string, string[]> {
     if (!READ_HEADERS.has(key)) continue;
     const colon = hl.line.indexOf(':');
     if (!key || colon < 0) continue;
-    const value = hl.line.slice(colon + 1, colon + 1 + MAX_HEADER_VALUE).replace(/\s+/g, ' ').trim();
+    const raw = hl.line.slice(colon + 1, colon + 1 + MAX_HEADER_VALUE);
+    // (the replacement is the identity unless some whitespace is not a single space)
+    const value = (WHITESPACE_TO_FOLD.test(raw) ? raw.replace(/\s+/g, ' ') : raw).trim();
     const list = m.get(key);
     if (list) {
       if (list.length < 100) list.push(value);
@@ -565,11 +570,12 @@ export function mimeDepth(raw: Buffer): number {
         continue;
       }
     }
-    let line = raw.toString('latin1', pos, Math.min(nl, pos + 2000));
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    pos = nl + 1;
+    const lineEnd = Math.min(nl, pos + 2000);
     if (inHeaders) {
-      if (line === '') {
+      // header lines are read on the bytes: only a Content-Type line and its continuations become strings
+      const start = pos;
+      pos = nl + 1;
+      if (lineEnd === start || (lineEnd === start + 1 && raw[start] === 13)) {
         inHeaders = false;
         inContentType = false;
         const ct = contentType.toLowerCase();
@@ -586,15 +592,17 @@ export function mimeDepth(raw: Buffer): number {
         }
         continue;
       }
-      const first = line.charCodeAt(0);
+      const first = raw[start];
       if (first === 32 || first === 9) {
-        if (inContentType && contentType.length < 2000) contentType += line;
+        if (inContentType && contentType.length < 2000) contentType += lineText(raw, start, lineEnd);
         continue;
       }
-      inContentType = line.slice(0, 13).toLowerCase() === 'content-type:';
-      if (inContentType) contentType = line.slice(13).trim();
+      inContentType = lineEnd - start >= 13 && isContentTypeField(raw, start);
+      if (inContentType) contentType = raw.toString('latin1', start + 13, lineEnd).trim();
       continue;
     }
+    const line = lineText(raw, pos, lineEnd);
+    pos = nl + 1;
     if (line.startsWith('--') && stack.length > 0) {
       const lower = line.toLowerCase().trimEnd();
       for (let k = stack.length - 1; k >= 0; k--) {
@@ -612,6 +620,24 @@ export function mimeDepth(raw: Buffer): number {
     }
   }
   return maxDepth;
+}
+
+/** raw[start, end) as latin1 without one trailing CR */
+function lineText(raw: Buffer, start: number, end: number): string {
+  return raw.toString('latin1', start, end > start && raw[end - 1] === 13 ? end - 1 : end);
+}
+
+const CONTENT_TYPE_FIELD = Buffer.from('content-type:');
+
+/** The 13 bytes at start lower-case (as a latin1 string's toLowerCase) to `content-type:`. */
+function isContentTypeField(raw: Buffer, start: number): boolean {
+  for (let k = 0; k < 13; k++) {
+    const want = CONTENT_TYPE_FIELD[k]!;
+    const b = raw[start + k]!;
+    // only ASCII capitals lower-case to ASCII letters in latin1
+    if (b !== want && !(want >= 97 && want <= 122 && b === want - 32)) return false;
+  }
+  return true;
 }
 
 function boundaryOf(ct: string): string | null {
