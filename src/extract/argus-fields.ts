@@ -42,7 +42,7 @@ function digitAt(s: string, i: number): number {
 // the fractions a paste prints are a handful (`000000`, or none): one string each, not one per record
 const fractions = new Map<string, string>();
 
-function sharedFraction(text: string): string {
+export function sharedFraction(text: string): string {
   const known = fractions.get(text);
   if (known !== undefined) return known;
   if (fractions.size < 1024) fractions.set(text, text);

@@ -22,6 +22,18 @@ import {
   type FlagHints,
 } from './argus-fields.js';
 import { readXmlRecord } from './argus-xml.js';
+import {
+  blockBytes,
+  clockBytes,
+  digitsBytes,
+  dirBytes,
+  isFlagsBytes,
+  isSpaceByte,
+  protoBytes,
+  readV4Bytes,
+  v4Bytes,
+  type BlockBytes,
+} from './argus-bytes.js';
 import { shared } from './shared.js';
 import { firstCharIs, isSpaceCode, screens } from './screen.js';
 
@@ -69,6 +81,8 @@ interface Header {
   kinds: Kind[];
   /** null: whitespace columns */
   delim: string | null;
+  /** can readAligned read its lines (worked out on first use) */
+  aligned?: boolean;
 }
 
 /** What one attempt at reading a record produced. */
@@ -401,6 +415,164 @@ function alignToHeader(fields: readonly string[], header: Header): Parsed | null
   return p;
 }
 
+// ---------------------------------------------------------------- the aligned reader
+
+/** Readers' switches, for the tests that hold the aligned reader to the general one. */
+export const argusReaders = { aligned: true };
+
+/** Runs fn with the aligned reader off: every line goes through tokenize and alignToHeader. */
+export function withGeneralReader<T>(fn: () => T): T {
+  const was = argusReaders.aligned;
+  argusReaders.aligned = false;
+  try {
+    return fn();
+  } finally {
+    argusReaders.aligned = was;
+  }
+}
+
+/** The lines extract reads, and their bytes once readAligned asks (undefined: not yet made; null: not Latin-1). */
+interface Block {
+  lines: readonly string[];
+  bytes: BlockBytes | null | undefined;
+}
+
+/**
+ * Can readAligned take the lines under these whitespace columns? Not with user data (it may hold
+ * blanks) nor with a Flgs column that is not followed by Proto (the column after the flags
+ * decides where they end).
+ */
+function alignedReadable(kinds: readonly Kind[]): boolean {
+  for (let k = 0; k < kinds.length; k++) {
+    const kind = kinds[k] as Kind;
+    if (kind === 'suser' || kind === 'duser') return false;
+    if (kind === 'flgs' && kinds[k + 1] !== 'proto') return false;
+  }
+  return kinds.length > 0;
+}
+
+function skipSpaces(b: Uint8Array, pos: number, end: number): number {
+  while (pos < end && isSpaceByte(b[pos] as number)) pos++;
+  return pos;
+}
+
+function tokenEnd(b: Uint8Array, pos: number, end: number): number {
+  while (pos < end && !isSpaceByte(b[pos] as number)) pos++;
+  return pos;
+}
+
+/**
+ * alignToHeader(tokenize(line), header) read from the block's bytes where each token stands, for
+ * the lines of whitespace columns (alignedReadable) in their usual shape: a bare clock time,
+ * dotted-quad addresses, whole counts, every column filled and nothing after the last. It gives
+ * the same complete Parsed that alignToHeader would, or null whenever anything is otherwise
+ * (another time or address form, a scaled count, a short or long line, a line that does not fit):
+ * then the general reader reads the line from the start. No token strings and no token array, only
+ * the fields kept. The line is bytes[lineStart, lineStart + line.length).
+ */
+function readAligned(bb: BlockBytes, line: string, lineStart: number, kinds: readonly Kind[]): Parsed | null {
+  const b = bb.bytes;
+  const end = lineStart + line.length;
+  let pos = skipSpaces(b, lineStart, end);
+  let used = 0;
+  const p = emptyParsed();
+  let skipPort = false;
+  let k = 0;
+  for (; k < kinds.length; k++) {
+    if (pos >= end) break;
+    const kind = kinds[k] as Kind;
+    let e = tokenEnd(b, pos, end);
+    switch (kind) {
+      case 'time':
+      case 'ltime': {
+        const t = clockBytes(b, pos, e, line, lineStart);
+        if (t === null) return null;
+        if (kind === 'time') p.time = t;
+        break;
+      }
+      case 'flgs': {
+        // alignedReadable: Proto comes next, and the flags end where a protocol name stands
+        let n = 0;
+        while (n < 5 && protoBytes(b, pos, e, line, lineStart) === null) {
+          if (!isFlagsBytes(b, pos, e)) return null;
+          used++;
+          pos = skipSpaces(b, e, end);
+          n += 1;
+          if (pos >= end) break;
+          e = tokenEnd(b, pos, end);
+        }
+        continue;
+      }
+      case 'proto': {
+        const proto = protoBytes(b, pos, e, line, lineStart);
+        if (proto === null || proto === 'man') return null;
+        p.proto = proto;
+        break;
+      }
+      case 'saddr':
+      case 'daddr': {
+        if (e - pos > 64 || !readV4Bytes(b, pos, e, line, lineStart)) return null;
+        const portText = v4Bytes.portText;
+        if (kind === 'saddr') {
+          p.src = v4Bytes.addr;
+          if (portText !== null) p.sportText = portText;
+        } else {
+          p.dst = v4Bytes.addr;
+          if (portText !== null) p.dportText = portText;
+        }
+        skipPort = portText !== null && kinds[k + 1] === (kind === 'saddr' ? 'sport' : 'dport');
+        break;
+      }
+      case 'sport':
+      case 'dport': {
+        if (skipPort) {
+          skipPort = false;
+          continue;
+        }
+        const text = line.slice(pos - lineStart, e - lineStart);
+        if (!isPortText(text)) return null;
+        if (kind === 'sport') p.sportText = text; else p.dportText = text;
+        break;
+      }
+      case 'dir': {
+        const d = dirBytes(b, pos, e, line, lineStart);
+        if (d === null) continue;
+        p.dir = d;
+        break;
+      }
+      case 'state':
+        p.state = line.slice(pos - lineStart, e - lineStart);
+        break;
+      case 'other':
+        break;
+      case 'suser':
+      case 'duser':
+        return null;
+      default: {
+        const v = digitsBytes(b, pos, e);
+        if (v < 0) return null;
+        switch (kind) {
+          case 'pkts': p.pkts = v; break;
+          case 'bytes': p.bytes = v; break;
+          case 'spkts': p.spkts = v; break;
+          case 'dpkts': p.dpkts = v; break;
+          case 'sbytes': p.sbytes = v; break;
+          case 'dbytes': p.dbytes = v; break;
+          default: break;
+        }
+      }
+    }
+    // the column took its token: on to the next
+    used++;
+    pos = skipSpaces(b, e, end);
+  }
+  // tokens left over, columns left unfilled (a wrapped record) or more tokens than tokenize takes
+  if (pos < end || k < kinds.length || used > MAX_TOKENS) return null;
+  p.complete = true;
+  p.score = scoreOf(p);
+  return p;
+}
+
 /**
  * Without a header: time, [flags], [proto], saddr[.sport] [sport], [dir], daddr[.dport] [dport],
  * counts, extras, state, by the shape of each token. Anything else on the line (prose) → null.
@@ -679,7 +851,8 @@ function splitFields(text: string, delim: string): string[] {
   return text.split(delim).map((f) => f.trim());
 }
 
-function readRecord(lines: readonly string[], i: number, header: Header | null): Found | null {
+function readRecord(block: Block, i: number, header: Header | null): Found | null {
+  const lines = block.lines;
   const line = lines[i] as string;
   const delim = header?.delim ?? (countOf1(line, ',', 5) >= 5 ? ',' : null);
   if (delim !== null && line.includes(delim)) {
@@ -718,6 +891,16 @@ function readRecord(lines: readonly string[], i: number, header: Header | null):
   // without a header only parseByShape reads the line, and its first tokens decide whether it
   // can read anything: prose and hex dumps (most lines that reach here) are let go before tokenizing
   if (screens.on && (header === null || header.kinds.length === 0) && !mayOpenShapedRecord(line)) return null;
+  if (header !== null && argusReaders.aligned) {
+    header.aligned ??= alignedReadable(header.kinds);
+    if (header.aligned) {
+      if (block.bytes === undefined) block.bytes = blockBytes(block.lines);
+      if (block.bytes !== null) {
+        const aligned = readAligned(block.bytes, line, block.bytes.starts[i] as number, header.kinds);
+        if (aligned !== null) return { parsed: aligned, lineCount: 1, format: 'argus-ra' };
+      }
+    }
+  }
   let tokens = tokenize(line);
   if (!tokens || tokens.length === 0) return null;
   let parsed = parseFields(tokens, header, null);
@@ -880,6 +1063,7 @@ class BlockWriter {
 
 function extract(lines: readonly string[]): ExtractedRecord[] {
   const writer = new BlockWriter(commandHints(lines));
+  const block: Block = { lines, bytes: undefined };
   let header: Header | null = null;
   let sinceRecord = 0;
   for (let i = 0; i < lines.length;) {
@@ -905,7 +1089,7 @@ function extract(lines: readonly string[]): ExtractedRecord[] {
       i += h.lineCount;
       continue;
     }
-    const found = MAYBE_RECORD.test(line) ? readRecord(lines, i, header) : null;
+    const found = MAYBE_RECORD.test(line) ? readRecord(block, i, header) : null;
     if (!found) {
       sinceRecord += 1;
       if (sinceRecord >= HEADER_TTL) header = null;

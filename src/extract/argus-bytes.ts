@@ -1,0 +1,182 @@
+// Byte-level readers for the argus aligned reader (argus.ts readAligned): a block's text as
+// Latin-1 bytes, read where each token stands instead of split into token strings. Each reader
+// gives exactly what its token-string counterpart in argus-fields.ts gives for the same token
+// (test/extract-argus-aligned.property.test.ts), and keeps no state but what it returns.
+import type { RecordTime } from './types.js';
+import { protoOf, sharedFraction } from './argus-fields.js';
+
+/** A run of lines as Latin-1 bytes: lines[i] is bytes[starts[i], starts[i] + lines[i].length). */
+export interface BlockBytes {
+  bytes: Uint8Array;
+  starts: Int32Array;
+}
+
+const PAST_LATIN1 = /[^\u0000-\u00ff]/;
+
+/** The lines' bytes, or null when a line holds a character past U+00FF (then the lines are read as strings). */
+export function blockBytes(lines: readonly string[]): BlockBytes | null {
+  const text = lines.join('\n');
+  if (PAST_LATIN1.test(text)) return null;
+  const starts = new Int32Array(lines.length);
+  let at = 0;
+  for (let i = 0; i < lines.length; i++) {
+    starts[i] = at;
+    at += (lines[i] as string).length + 1;
+  }
+  return { bytes: Buffer.from(text, 'latin1'), starts };
+}
+
+/** JavaScript's \s within Latin-1: tab to CR, space, no-break space. */
+export function isSpaceByte(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
+}
+
+function digitOf(b: Uint8Array, i: number, end: number): number {
+  if (i >= end) return -1;
+  const c = b[i] as number;
+  return c >= 48 && c <= 57 ? c - 48 : -1;
+}
+
+function byteOf(b: Uint8Array, i: number, end: number): number {
+  return i < end ? (b[i] as number) : -1;
+}
+
+/**
+ * parseTimeAt's clock (`h:mm:ss[.fffffffff]`) on the token b[start, end) of line (which begins at
+ * lineStart in b), or null.
+ */
+export function clockBytes(b: Uint8Array, start: number, end: number, line: string, lineStart: number): RecordTime | null {
+  if (end - start > 20) return null;
+  let hour = digitOf(b, start, end);
+  if (hour < 0) return null;
+  let i = start + 1;
+  const h1 = digitOf(b, start + 1, end);
+  if (h1 >= 0) {
+    hour = hour * 10 + h1;
+    i = start + 2;
+  }
+  if (byteOf(b, i, end) !== 58) return null;
+  const m0 = digitOf(b, i + 1, end);
+  const m1 = digitOf(b, i + 2, end);
+  if (m0 < 0 || m1 < 0 || byteOf(b, i + 3, end) !== 58) return null;
+  const s0 = digitOf(b, i + 4, end);
+  const s1 = digitOf(b, i + 5, end);
+  if (s0 < 0 || s1 < 0) return null;
+  const stop = i + 6;
+  let fraction: string | undefined;
+  if (stop < end) {
+    if (b[stop] !== 46 || end - stop - 1 < 1 || end - stop - 1 > 9) return null;
+    for (let k = stop + 1; k < end; k++) if (digitOf(b, k, end) < 0) return null;
+    fraction = sharedFraction(line.slice(stop + 1 - lineStart, end - lineStart));
+  }
+  const minute = m0 * 10 + m1;
+  const second = s0 * 10 + s1;
+  if (hour > 23 || minute > 59 || second > 60) return null;
+  const t: RecordTime = { hour, minute, second };
+  if (fraction !== undefined) t.fraction = fraction;
+  return t;
+}
+
+function isPortStart(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function isPortChar(c: number): boolean {
+  return isPortStart(c) || c === 95 || c === 45;
+}
+
+/** What v4Bytes read (valid until its next call). */
+export const v4Bytes: { addr: string; portText: string | null } = { addr: '', portText: null };
+
+/**
+ * parseAddr's dotted-quad reading (v4WithPort) on the token b[start, end): true with v4Bytes set
+ * to the address and the port text, false where v4WithPort gives null.
+ */
+export function readV4Bytes(b: Uint8Array, start: number, end: number, line: string, lineStart: number): boolean {
+  let i = start;
+  let valid = true;
+  for (let part = 0; part < 4; part++) {
+    const from = i;
+    let value = 0;
+    for (let d = digitOf(b, i, end); i < end && i - from < 4 && d >= 0; d = digitOf(b, ++i, end)) value = value * 10 + d;
+    if (i === from || i - from > 3) return false;
+    if (value > 255 || (i - from > 1 && b[from] === 48)) valid = false;
+    if (part < 3) {
+      if (byteOf(b, i, end) !== 46) return false;
+      i++;
+    }
+  }
+  const addrEnd = i;
+  let portText: string | null = null;
+  if (i < end) {
+    if (b[i] !== 46 || !isPortStart(byteOf(b, i + 1, end))) return false;
+    let stop = end;
+    if (b[end - 1] === 42) stop = end - 1;
+    if (stop - (i + 1) > 16 || stop <= i + 1) return false;
+    for (let k = i + 2; k < stop; k++) if (!isPortChar(b[k] as number)) return false;
+    portText = line.slice(i + 1 - lineStart, end - lineStart);
+  }
+  if (!valid) return false;
+  v4Bytes.addr = line.slice(start - lineStart, addrEnd - lineStart);
+  v4Bytes.portText = portText;
+  return true;
+}
+
+/** protoOf on the token b[start, end): tcp, udp and icmp read from the bytes, the rest from the token's text. */
+export function protoBytes(b: Uint8Array, start: number, end: number, line: string, lineStart: number): string | null {
+  const n = end - start;
+  if (n === 3) {
+    const c0 = b[start];
+    if (c0 === 116 && b[start + 1] === 99 && b[start + 2] === 112) return 'tcp';
+    if (c0 === 117 && b[start + 1] === 100 && b[start + 2] === 112) return 'udp';
+  } else if (n === 4 && b[start] === 105 && b[start + 1] === 99 && b[start + 2] === 109 && b[start + 3] === 112) {
+    return 'icmp';
+  }
+  if (n > 12) return null;
+  return protoOf(line.slice(start - lineStart, end - lineStart));
+}
+
+/** Every token isDir accepts (DIR has no repetition: these are all of them). */
+export const DIR_MARKS: readonly string[] = [
+  '<-', '<?', '<|', '<o', '<->', '<?>', '<|>', '<o>', '->', '?>', '|>', 'o>', 'who', 'tel', 'who-has', 'is-at',
+];
+const DIR_MARK_OF = new Map(DIR_MARKS.map((d) => [d, d]));
+
+/** isDir(token) ? token : null on the token b[start, end), one shared string per mark. */
+export function dirBytes(b: Uint8Array, start: number, end: number, line: string, lineStart: number): string | null {
+  const n = end - start;
+  if (n < 2 || n > 7) return null;
+  if (n === 2 && b[start + 1] === 62) {
+    switch (b[start]) {
+      case 45: return '->';
+      case 63: return '?>';
+      case 124: return '|>';
+      case 111: return 'o>';
+      default: return null;
+    }
+  }
+  return DIR_MARK_OF.get(line.slice(start - lineStart, end - lineStart)) ?? null;
+}
+
+function isFlagsByte(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 42 || c === 38 || c === 43 || c === 64 || c === 37 || c === 126 || c === 94 || c === 45;
+}
+
+/** FLGS_TOKEN on a (blank-free) token b[start, end): 1-12 flag characters. */
+export function isFlagsBytes(b: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 1 || end - start > 12) return false;
+  for (let k = start; k < end; k++) if (!isFlagsByte(b[k] as number)) return false;
+  return true;
+}
+
+/** A count of 1-15 digits on b[start, end) as its value, -1 for anything else. */
+export function digitsBytes(b: Uint8Array, start: number, end: number): number {
+  if (end - start < 1 || end - start > 15) return -1;
+  let v = 0;
+  for (let k = start; k < end; k++) {
+    const c = b[k] as number;
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
+  }
+  return v;
+}
