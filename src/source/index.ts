@@ -188,7 +188,7 @@ async function readStdin(stream: NodeJS.ReadableStream, maxBytes: number): Promi
 // ------------------------------------------------------------------ mbox
 
 async function* readMbox(path: string, maxBytes: number): AsyncGenerator<SourceItem> {
-  const file = createReadStream(path);
+  const file = createReadStream(path, { highWaterMark: 1024 * 1024 });
   const state = { endedMidLine: false };
   let n = 0;
   // one message of look-ahead: only the last one can be cut off by a truncated file
