@@ -241,6 +241,30 @@ describe('staged posts (deferred correlation)', () => {
     later.close();
   });
 
+  it('two connections on one file (the bot and a CLI read) merging in turn correlate each post once', async () => {
+    const h = makeBot({ autoReply: false });
+    const sync = tempStore(h, 'sync.db');
+    const path = join(h.dir, 'shared.db');
+    const bot = new Store(path);
+    const cli = new Store(path);
+    const posts = traffic().slice(0, 30);
+    for (const [i, { raw, at }] of posts.entries()) {
+      const day = dayOf(at);
+      const touched = sync.saveAnalysis(await analysed(sync, raw, at), groupKey, day, at.toISOString());
+      if (touched) sync.refreshFindings(touched, day);
+      bot.stageAnalysis(await analysed(bot, raw, at), day, at.toISOString());
+      if (i % 10 === 4) cli.counts();
+      if (i % 4 === 3) bot.mergeStaged(1);
+    }
+    expect(bot.stagedCount()).toBeGreaterThan(0);
+    expect(cli.mergeStaged(3)).toBe(3);
+    bot.mergeStaged();
+    expect(cli.mergeStaged()).toBe(0);
+    expect(state(bot)).toEqual(state(sync));
+    for (const s of [sync, bot, cli]) s.close();
+    h.close();
+  });
+
   it('a deferring bot started on a store with posts left staged merges them on its own', async () => {
     const h = makeBot({ autoReply: false });
     const at = new Date(Date.UTC(2026, 10, 25, 9));

@@ -352,24 +352,37 @@ export class Store {
   mergeStaged(maxPosts = Infinity): number {
     if (this.mergingStaged) return 0;
     const next = this.prepare('SELECT seq, post, thread, day, stmt_horizon, has_statements, observations FROM staged_posts ORDER BY seq LIMIT 1');
+    // the write lock is taken before the staged row is read: a second process on the same file
+    // (a CLI read while the bot runs) waits, then finds the row gone, and never merges it twice
+    let current: StagedRow | null = null;
+    const mergeNext = this.db.transaction((): StagedRow | null => {
+      current = (next.get() as StagedRow | undefined) ?? null;
+      if (current) this.mergeOne(current);
+      return current;
+    });
     let merged = 0;
     this.mergingStaged = true;
     try {
       while (merged < maxPosts) {
-        const row = next.get() as StagedRow | undefined;
-        if (!row) break;
+        let row: StagedRow | null = null;
         try {
-          this.transaction(() => this.mergeOne(row));
+          // (inside a caller's transaction this is a savepoint in it)
+          row = this.db.inTransaction ? mergeNext() : mergeNext.immediate();
         } catch (err) {
           // inside a caller's transaction, or the database itself failing: not this post's fault
           const code = (err as { code?: unknown }).code;
           if (!this.db.open || this.db.inTransaction || (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_FULL') || code.startsWith('SQLITE_IOERR')))) throw err;
+          const failed = current as StagedRow | null;
+          if (!failed) throw err;
           const message = err instanceof Error ? err.message : String(err);
           this.transaction(() => {
-            this.prepare('DELETE FROM staged_posts WHERE seq = ?').run(row.seq);
-            this.recordError(`staged:${row.post}`, `correlation failed: ${message}`, new Date().toISOString());
+            if (this.prepare('DELETE FROM staged_posts WHERE seq = ?').run(failed.seq).changes > 0)
+              this.recordError(`staged:${failed.post}`, `correlation failed: ${message}`, new Date().toISOString());
           });
+          row = failed;
         }
+        if (!row) break;
+        if (this.checkpointer && !this.db.inTransaction) this.checkpointer.poke();
         merged++;
       }
     } finally {
