@@ -1,4 +1,4 @@
-// classifyRecord classifies a text-less flow record once per shape (its fields but its addresses)
+// classifyRecord classifies a record without a payload once per shape (its fields but its addresses)
 // and puts each record's own addresses into that classification: held here to classifyUnsafe
 // itself (withoutShapeCache), field for field and in the same key order.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -35,8 +35,18 @@ const shape = fc.record({
   srcFlags: flags,
   dstFlags: flags,
   state: fc.option(fc.constantFrom('CON', 'REQ', 'RST', 'ACC', 'FIN', 'INT', 'ECO', 'ECR', 'URP', 'TXD', 'S0', 'REJ', 'SF', 's', 'sSE', 'E', 'ER', 'R', 'f', 'A_RPA', 'S_', '_RA', 'x y', '\uE000'), { nil: null }),
-  singlePacket: fc.option(fc.constant(false), { nil: undefined }),
+  singlePacket: fc.option(fc.boolean(), { nil: undefined }),
   icmpType: fc.option(fc.constantFrom(0, 3, 8, 11), { nil: undefined }),
+  signature: fc.option(fc.record({
+    id: fc.constantFrom('1:1243', '111:13'),
+    message: fc.option(fc.constantFrom('WEB-IIS ISAPI .ida attempt', 'WEB-IIS CodeRed v2 root.exe access', 'WEB-IIS cmd.exe access', 'MS-SQL Worm propagation attempt',
+      'SQL Slammer', 'spp_stream4: STEALTH ACTIVITY (SYN FIN scan) detection', '', 'x'.repeat(201), 'say "\uE000"'), { nil: undefined }),
+  }, { requiredKeys: ['id'] }), { nil: undefined }),
+  detail: fc.option(fc.constantFrom('.ida', 'root.exe', '/scripts/..%c0%af../', 'GET /default.ida?XXXX', 'NNNN', '', 'y'.repeat(33)), { nil: undefined }),
+  dgmLen: fc.option(fc.constantFrom(40, 60, 61, 404, 1500), { nil: undefined }),
+  payloadLen: fc.option(fc.constantFrom(0, 10, 376), { nil: undefined }),
+  discarded: fc.option(fc.constant(true), { nil: undefined }),
+  payload: fc.option(fc.record({ bytes: fc.constantFrom(0, 376, 1000), strings: fc.constantFrom([], ['GET /default.ida?NNNN']) }), { freq: 5, nil: undefined }),
 });
 // addresses of every kind, including ones the cache must not take (blanks, a closing stop, the stand-ins)
 const address = fc.option(

@@ -564,9 +564,9 @@ function classifyUnsafe(rec: ExtractedRecord): Classification {
 
 // ---------------------------------------------------------------- classes by shape
 
-// A flow record without text (no signature, payload or user data) is classified from a handful of
-// fields: protocol, direction, counts, flags, state. Its addresses only name the actor and the
-// target and appear in the evidence. A paste repeats a few dozen shapes with ever new addresses,
+// A record without a payload is classified from a handful of fields: protocol, direction, counts,
+// flags, state, an alert's message and short request text. Its addresses only name the actor and
+// the target and appear in the evidence. A paste repeats a few dozen shapes with ever new addresses,
 // so each shape is classified once with stand-ins for the two addresses, and a record of that
 // shape gets that classification with its own addresses put in (byte for byte what classifyUnsafe
 // gives: checked against it when the shape is first seen, and by a property test).
@@ -619,9 +619,15 @@ function isPlainAddress(a: string): boolean {
   return last !== 46;
 }
 
-/** One shape seen: the fields classifyUnsafe (and detectFamily) read of a record without text, but its addresses' values. */
+/** One shape seen: the fields classifyUnsafe (and detectFamily) read of a record without a payload, but its addresses' values. */
 interface ShapeEntry {
   source: string;
+  hasSignature: boolean;
+  message: string | undefined;
+  detail: string | undefined;
+  dgmLen: number | undefined;
+  payloadLen: number | undefined;
+  discarded: boolean | undefined;
   proto: string | null;
   dir: string | null;
   totalsOnly: boolean | undefined;
@@ -648,8 +654,8 @@ let shapeCount = 0;
 /** a small number per field string seen (their hashes are V8's, cached in the string) */
 const fieldIds = new Map<string, number>();
 
-function idOf(s: string | null): number {
-  if (s === null) return 0;
+function idOf(s: string | null | undefined): number {
+  if (s === null || s === undefined) return 0;
   let id = fieldIds.get(s);
   if (id === undefined) {
     id = fieldIds.size + 1;
@@ -680,6 +686,8 @@ function shapeHash(rec: ExtractedRecord): number {
   h = mix(h, numberBits(rec.srcBytes));
   h = mix(h, numberBits(rec.dstBytes));
   h = mix(h, numberBits(rec.icmpType));
+  if (rec.signature !== undefined) h = mix(h, idOf(rec.signature.message));
+  if (rec.detail !== undefined) h = mix(h, idOf(rec.detail));
   return h;
 }
 
@@ -687,7 +695,9 @@ function isShapeOf(e: ShapeEntry, rec: ExtractedRecord): boolean {
   return e.source === rec.source && e.proto === rec.proto && e.dir === rec.dir && e.totalsOnly === rec.totalsOnly
     && e.singlePacket === rec.singlePacket && e.srcPkts === rec.srcPkts && e.dstPkts === rec.dstPkts && e.srcBytes === rec.srcBytes
     && e.dstBytes === rec.dstBytes && e.srcFlags === rec.srcFlags && e.dstFlags === rec.dstFlags && e.state === rec.state
-    && e.icmpType === rec.icmpType && e.slammerPort === (rec.dport === 1434) && e.hasSrc === (rec.src !== null) && e.hasDst === (rec.dst !== null);
+    && e.icmpType === rec.icmpType && e.hasSignature === (rec.signature !== undefined) && e.message === rec.signature?.message
+    && e.detail === rec.detail && e.dgmLen === rec.dgmLen && e.payloadLen === rec.payloadLen && e.discarded === rec.discarded
+    && e.slammerPort === (rec.dport === 1434) && e.hasSrc === (rec.src !== null) && e.hasDst === (rec.dst !== null);
 }
 
 function sideOf(addr: string | null, rec: ExtractedRecord, src: string | null, dst: string | null): 0 | 1 | 2 | -1 {
@@ -719,10 +729,15 @@ function sameClassification(a: Classification, b: Classification): boolean {
     && ('family' in a) === ('family' in b);
 }
 
-/** The record's classification from its shape's, or null when the record has text, odd addresses or a shape the cache cannot hold. */
+/** longer alert messages and request texts are classified record by record (a shape per text would rarely be met again) */
+const MAX_SHAPE_MESSAGE = 200;
+const MAX_SHAPE_DETAIL = 32;
+
+/** The record's classification from its shape's, or null when the record has a payload, long text, odd addresses or a shape the cache cannot hold. */
 function classifyByShape(rec: ExtractedRecord): Classification | null {
-  if (rec.signature !== undefined || rec.payload !== undefined || rec.detail !== undefined || rec.singlePacket === true
-    || rec.payloadLen !== undefined || rec.dgmLen !== undefined || rec.discarded !== undefined) return null;
+  if (rec.payload !== undefined) return null;
+  if (rec.signature !== undefined && rec.signature.message !== undefined && rec.signature.message.length > MAX_SHAPE_MESSAGE) return null;
+  if (rec.detail !== undefined && rec.detail.length > MAX_SHAPE_DETAIL) return null;
   if ((rec.src !== null && !isPlainAddress(rec.src)) || (rec.dst !== null && !isPlainAddress(rec.dst))) return null;
   const h = shapeHash(rec);
   const first = shapeTable.get(h) ?? null;
@@ -736,7 +751,8 @@ function classifyByShape(rec: ExtractedRecord): Classification | null {
       return classifyByShape(rec);
     }
     entry = {
-      source: rec.source, proto: rec.proto, dir: rec.dir, totalsOnly: rec.totalsOnly, singlePacket: rec.singlePacket,
+      source: rec.source, hasSignature: rec.signature !== undefined, message: rec.signature?.message, detail: rec.detail,
+      dgmLen: rec.dgmLen, payloadLen: rec.payloadLen, discarded: rec.discarded, proto: rec.proto, dir: rec.dir, totalsOnly: rec.totalsOnly, singlePacket: rec.singlePacket,
       srcPkts: rec.srcPkts, dstPkts: rec.dstPkts, srcBytes: rec.srcBytes, dstBytes: rec.dstBytes,
       srcFlags: rec.srcFlags, dstFlags: rec.dstFlags, state: rec.state, icmpType: rec.icmpType,
       slammerPort: rec.dport === 1434, hasSrc: rec.src !== null, hasDst: rec.dst !== null,
