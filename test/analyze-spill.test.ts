@@ -12,7 +12,8 @@ import { analyzePost } from '../src/analyze/post.js';
 import { analyzeInputs, analyzeInputsToJson, type AnalyzeOptions } from '../src/analyze/run.js';
 import { SpillCorpus } from '../src/analyze/spill.js';
 import { Corpus } from '../src/analyze/corpus.js';
-import { hash96, HashIntTable, IdTable, RecordFile, StringTable } from '../src/analyze/spill-store.js';
+import { firstOfEqualKeys, hash96, IdTable, Int32File, RecordFile, StringTable } from '../src/analyze/spill-store.js';
+import fc from 'fast-check';
 import { writeJsonDocument } from '../src/analyze/json-out.js';
 import { parseMail } from '../src/mail/parse.js';
 import { seedArchive } from './helpers/seed-archive.js';
@@ -173,22 +174,62 @@ describe('the spill folder', () => {
 });
 
 describe('the spill store', () => {
-  it('hash table finds each key again and tells different keys apart', () => {
-    const table = new HashIntTable();
+  it('finds the first of equal 96-bit keys, also when first lanes collide between different keys', () => {
+    fc.assert(
+      fc.property(
+        // small lane domains: equal keys, keys that share only a first lane, and runs of both
+        fc.array(fc.tuple(fc.integer({ min: -3, max: 3 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 1 })), { maxLength: 300 }),
+        fc.integer({ min: 0, max: 0x7fffffff }),
+        (lanes, spread) => {
+          const keys = new Int32Array(lanes.length * 3);
+          // first lanes spread over both radix digits (and negative), so both passes sort
+          lanes.forEach(([a, b, c], i) => keys.set([Math.imul(a, spread) | 0, b, c], i * 3));
+          const first = firstOfEqualKeys(keys, lanes.length);
+          const seen = new Map<string, number>();
+          for (let i = 0; i < lanes.length; i++) {
+            const k = `${keys[i * 3]},${keys[i * 3 + 1]},${keys[i * 3 + 2]}`;
+            if (!seen.has(k)) seen.set(k, i);
+            expect(first[i]).toBe(seen.get(k));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // at scale: 96-bit hashes of 100,000 keys, every tenth a repeat of an earlier one
+    const n = 100_000;
+    const keys = new Int32Array(n * 3);
     const k = new Int32Array(3);
-    for (let i = 0; i < 50_000; i++) {
-      hash96(`key-${i}`, 1, k);
-      table.reserve(k, 1);
-      const slot = table.find(k);
-      expect(table.valueAt(slot)).toBe(-1);
-      table.putAt(slot, k, i);
+    for (let i = 0; i < n; i++) {
+      hash96(`key-${i % 10 === 9 ? i >> 1 : i}`, 1, k);
+      keys.set(k, i * 3);
     }
-    for (let i = 0; i < 50_000; i += 997) {
-      hash96(`key-${i}`, 1, k);
-      expect(table.valueAt(table.find(k))).toBe(i);
-      hash96(`key-${i}`, 2, k);
-      expect(table.valueAt(table.find(k))).toBe(-1);
+    const first = firstOfEqualKeys(keys, n);
+    const firstOfName = new Map<number, number>();
+    let repeats = 0;
+    for (let i = 0; i < n; i++) {
+      const name = i % 10 === 9 ? i >> 1 : i;
+      if (!firstOfName.has(name)) firstOfName.set(name, i);
+      else repeats++;
+      expect(first[i]).toBe(firstOfName.get(name));
     }
+    expect(repeats).toBe(5_000);
+  });
+
+  it('an Int32File gives back every value appended, across its write chunks', () => {
+    const dir = mkdtempSync(join(work, 'ints-'));
+    const file = new Int32File(join(dir, 'ints.bin'));
+    const v = new Int32Array(3);
+    const n = 100_000;
+    for (let i = 0; i < n; i++) {
+      v.set([i, -i | 0, i * 65_537]);
+      file.append(v, 3);
+    }
+    expect(file.length).toBe(n * 3);
+    const all = file.readAll();
+    expect(all.length).toBe(n * 3);
+    for (const i of [0, 1, 21_845, 21_846, n - 1]) expect([...all.subarray(i * 3, i * 3 + 3)]).toEqual([i, -i | 0, (i * 65_537) | 0]);
+    expect(new Int32File(join(dir, 'empty.bin')).readAll().length).toBe(0);
+    file.close();
   });
 
   it('a record file of strings gives back every string in order and by index, across chunk boundaries, with newlines and in UTF-8', () => {

@@ -1,7 +1,7 @@
 // The pieces a spilling corpus keeps its per-observation facts in, besides the growable typed
-// arrays of src/correlate/typed-lists.ts: a table of id strings packed into one buffer, a hash
-// table of 96-bit key hashes, and an append-only file of records (bytes or UTF-8 strings) read back
-// in order or by index, found by their offsets.
+// arrays of src/correlate/typed-lists.ts: a table of id strings packed into one buffer, an
+// append-only file of records (bytes or UTF-8 strings) read back in order or by index, found by
+// their offsets, a file of 32-bit integers read back whole, and the first-of-equal-keys step.
 
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { Float64List, Int32List, Uint8List } from '../correlate/typed-lists.js';
@@ -94,94 +94,119 @@ function hexWord(s: string, at: number): number | null {
   return v;
 }
 
-/** sub-tables of a HashIntTable, chosen by a key's top bits */
-const SUB_BITS = 8;
-const SUBS = 1 << SUB_BITS;
-/** slots of one sub-table: below 2^23, so a slot number (local << SUB_BITS | sub) stays an int32 */
-const MAX_SUB_CAP = 1 << 23;
+/**
+ * An append-only file of 32-bit integers, written in large chunks and read back whole: what a
+ * spilling corpus needs only once all is added (the duplicate keys) waits on disk, not the heap.
+ */
+export class Int32File {
+  private readonly fd: number;
+  private buf = new Int32Array(INT_CHUNK);
+  private used = 0;
+  private count = 0;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w+');
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** the first n values of v */
+  append(v: Int32Array, n: number): void {
+    if (this.used + n > this.buf.length) this.flush();
+    for (let i = 0; i < n; i++) this.buf[this.used + i] = v[i] as number;
+    this.used += n;
+    this.count += n;
+  }
+
+  private flush(): void {
+    writeAll(this.fd, new Uint8Array(this.buf.buffer, 0, this.used * 4), this.used * 4);
+    this.used = 0;
+  }
+
+  /** every value written, in order (the file stays as it is) */
+  readAll(): Int32Array {
+    this.flush();
+    const all = new Int32Array(this.count);
+    if (this.count > 0) readAll(this.fd, Buffer.from(all.buffer, 0, this.count * 4), 0, this.path);
+    return all;
+  }
+
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** values per write of an Int32File */
+const INT_CHUNK = 1 << 16;
 
 /**
- * An open-addressing table from 96-bit key hashes to small ints (-1: absent). Keys are never
- * removed. Memory: 16 bytes a slot, at most 3/4 full. It is 256 tables, one per top byte of a
- * key, each growing by half on its own: growing never copies the whole table (nor holds two whole
- * copies at once), and the slots overshoot the keys by less than a table that doubles.
+ * For each of n 96-bit keys (three lanes each, key i at 3i), the index of the first key equal to
+ * it (itself when none before it is). A stable radix sort of the indexes on the first lane, then
+ * each run of equal first lanes split by the other two: linear, plus the rare runs whose first
+ * lanes collide with others'.
  */
-export class HashIntTable {
-  private readonly caps = new Int32Array(SUBS).fill(16);
-  private readonly sizes = new Int32Array(SUBS);
-  private readonly hs: Int32Array[] = [];
-  private readonly vs: Int32Array[] = [];
-
-  constructor() {
-    for (let t = 0; t < SUBS; t++) {
-      this.hs.push(new Int32Array(16 * 3));
-      this.vs.push(new Int32Array(16).fill(-1));
+export function firstOfEqualKeys(keys: Int32Array, n: number): Int32Array {
+  let order = new Int32Array(n);
+  let next = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const counts = new Int32Array(1 << 16);
+  for (const shift of [0, 16]) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) {
+      const d = ((keys[i * 3] as number) >>> shift) & 0xffff;
+      counts[d] = (counts[d] as number) + 1;
     }
-  }
-
-  /** the slot of the key: where it is, or the empty slot it would go in */
-  find(k: Int32Array): number {
-    const k0 = k[0] as number;
-    const k1 = k[1] as number;
-    const k2 = k[2] as number;
-    const t = k1 >>> (32 - SUB_BITS);
-    const cap = this.caps[t] as number;
-    const h = this.hs[t] as Int32Array;
-    const v = this.vs[t] as Int32Array;
-    // the first lane scaled to the table (any size, not only powers of two)
-    let i = Math.floor((k0 >>> 0) * (cap / 4294967296));
-    for (;;) {
-      if (v[i] === -1) return (i << SUB_BITS) | t;
-      const j = i * 3;
-      if (h[j] === k0 && h[j + 1] === k1 && h[j + 2] === k2) return (i << SUB_BITS) | t;
-      if (++i === cap) i = 0;
+    let sum = 0;
+    for (let d = 0; d < counts.length; d++) {
+      const c = counts[d] as number;
+      counts[d] = sum;
+      sum += c;
     }
-  }
-
-  valueAt(slot: number): number {
-    return (this.vs[slot & (SUBS - 1)] as Int32Array)[slot >>> SUB_BITS] as number;
-  }
-
-  /** puts the key in an empty slot found by find() since the last put or reserve */
-  putAt(slot: number, k: Int32Array, value: number): void {
-    const t = slot & (SUBS - 1);
-    const i = slot >>> SUB_BITS;
-    const h = this.hs[t] as Int32Array;
-    const j = i * 3;
-    h[j] = k[0] as number;
-    h[j + 1] = k[1] as number;
-    h[j + 2] = k[2] as number;
-    (this.vs[t] as Int32Array)[i] = value;
-    this.sizes[t] = (this.sizes[t] as number) + 1;
-  }
-
-  /** makes room for n more keys in the table of key k (slots found before a reserve are stale) */
-  reserve(k: Int32Array, n: number): void {
-    const t = (k[1] as number) >>> (32 - SUB_BITS);
-    const size = this.sizes[t] as number;
-    const oldCap = this.caps[t] as number;
-    if ((size + n) * 4 <= oldCap * 3) return;
-    const cap = Math.ceil(Math.max(oldCap * 1.5, ((size + n) * 4) / 3 + 1));
-    if (cap > MAX_SUB_CAP) throw new Error('duplicate-key table full');
-    const oldH = this.hs[t] as Int32Array;
-    const oldV = this.vs[t] as Int32Array;
-    const h = new Int32Array(cap * 3);
-    const v = new Int32Array(cap).fill(-1);
-    for (let i = 0; i < oldCap; i++) {
-      const value = oldV[i] as number;
-      if (value === -1) continue;
-      const k0 = oldH[i * 3] as number;
-      let j = Math.floor((k0 >>> 0) * (cap / 4294967296));
-      while (v[j] !== -1) if (++j === cap) j = 0;
-      h[j * 3] = k0;
-      h[j * 3 + 1] = oldH[i * 3 + 1] as number;
-      h[j * 3 + 2] = oldH[i * 3 + 2] as number;
-      v[j] = value;
+    for (let j = 0; j < n; j++) {
+      const i = order[j] as number;
+      const d = ((keys[i * 3] as number) >>> shift) & 0xffff;
+      const at = counts[d] as number;
+      next[at] = i;
+      counts[d] = at + 1;
     }
-    this.hs[t] = h;
-    this.vs[t] = v;
-    this.caps[t] = cap;
+    const t = order;
+    order = next;
+    next = t;
   }
+  const first = next;
+  let start = 0;
+  while (start < n) {
+    const head = order[start] as number;
+    const k0 = keys[head * 3] as number;
+    let end = start + 1;
+    let same = true;
+    while (end < n && keys[(order[end] as number) * 3] === k0) {
+      const i = order[end] as number;
+      if (keys[i * 3 + 1] !== keys[head * 3 + 1] || keys[i * 3 + 2] !== keys[head * 3 + 2]) same = false;
+      end++;
+    }
+    if (same) {
+      // one key (the common case): the run is in index order, its head is everyone's first
+      for (let j = start; j < end; j++) first[order[j] as number] = head;
+    } else {
+      // first lanes that collide: the run by its other lanes, then by index
+      const run = Array.from(order.subarray(start, end));
+      run.sort((a, b) => (keys[a * 3 + 1] as number) - (keys[b * 3 + 1] as number) || (keys[a * 3 + 2] as number) - (keys[b * 3 + 2] as number) || a - b);
+      let lead = run[0] as number;
+      for (const i of run) {
+        if (keys[i * 3 + 1] !== keys[lead * 3 + 1] || keys[i * 3 + 2] !== keys[lead * 3 + 2]) lead = i;
+        first[i] = lead;
+      }
+    }
+    start = end;
+  }
+  return first;
 }
 
 /** bytes written at once; records are copied or encoded into it as they come, so their strings die young */

@@ -22,7 +22,7 @@ import { ElementBytesRenderer, RenderedBytes, renderElement, StreamedStrings, wr
 import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
 import { flatCopy } from './post.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';
-import { HashIntTable, IdTable, RecordFile } from './spill-store.js';
+import { firstOfEqualKeys, IdTable, Int32File, RecordFile } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
 const QUOTED = 1;
@@ -81,11 +81,11 @@ export class SpillCorpus {
   private readonly obsFlags = new Uint8List();
   private readonly obsReporter = new Int32List();
   /** duplicate class: records with the same UTC-second key or the same wall-clock-second key */
-  private readonly obsClass = new Int32List();
   /** a hash of protocol and the two ends, either orientation (what a join needs equal); alerts and flows only */
   private readonly obsEnds = new Int32List();
-  private readonly classOriginal = new Int32List();
-  private keyClasses: HashIntTable | null = new HashIntTable();
+  /** the duplicate keys, as 96-bit hashes: UTC-second keys and wall-clock-second keys, three lanes each */
+  private readonly keyFileU: Int32File;
+  private readonly keyFileL: Int32File;
   private readonly keyU = new Int32Array(3);
   private readonly keyL = new Int32Array(3);
 
@@ -125,6 +125,8 @@ export class SpillCorpus {
     try {
       this.postFile = new RecordFile(join(this.dir, 'posts.jsonl'));
       this.obsFile = new RecordFile(join(this.dir, 'observations.bin'));
+      this.keyFileU = new Int32File(join(this.dir, 'keys-utc.bin'));
+      this.keyFileL = new Int32File(join(this.dir, 'keys-wall.bin'));
     } catch (err) {
       this.dispose();
       throw err;
@@ -193,7 +195,7 @@ export class SpillCorpus {
   }
 
   private addObservation(o: Observation, post: number): void {
-    const i = this.obsPost.push(post);
+    this.obsPost.push(post);
     this.ids.push(o.id);
     // an alert or flow without both addresses has no join key
     const ends = !!o.src && !!o.dst;
@@ -203,8 +205,7 @@ export class SpillCorpus {
     const reporter = this.partyId(o.reporter);
     this.obsReporter.push(reporter);
     this.obsEnds.push(alert || flow ? endsHash(o) : 0);
-    // pushes the class
-    const ms = this.duplicateClass(o, i);
+    const ms = this.duplicateKeys(o);
     // stored as the document will show it, so an observation the corpus-wide steps leave alone is
     // written out as it stands (a copy only gains its duplicateOf at the end)
     o.reporter = this.parties[reporter] as Party;
@@ -284,28 +285,48 @@ export class SpillCorpus {
   }
 
   /**
-   * markDuplicates' equivalence classes, one record at a time: a record joins the class of its
+   * The record's two duplicate keys (UTC second, wall-clock second) hashed to the key files: the
+   * classes are worked out from them when all is added (duplicateClasses). Returns Date.parse of
+   * the time (NaN: none).
+   */
+  private duplicateKeys(o: Observation): number {
+    const ms = hashDuplicateKeys(o, 0x75, this.keyU, 0x6c, this.keyL);
+    this.keyFileU.append(this.keyU, 3);
+    this.keyFileL.append(this.keyL, 3);
+    return ms;
+  }
+
+  /**
+   * markDuplicates' equivalence classes, in corpus order: a record joins the class of its
    * UTC-second key, else of its wall-clock-second key, else starts one; each of its keys not yet
-   * known is then taken by that class. The original is the class's first non-quoted member, else
-   * its first. Returns Date.parse of the time (NaN: none). Keys are kept as 96-bit hashes: two different keys with the same hash would be
+   * known is then taken by that class (so a key's class is that of the first record with it). The
+   * original is the class's first non-quoted member, else its first. For each record, its class's
+   * original. Keys are compared as 96-bit hashes: two different keys with the same hash would be
    * taken for one (probability ~n²/2⁹⁷, ~10⁻¹⁷ for a million keys); nothing else is approximate.
    */
-  private duplicateClass(o: Observation, i: number): number {
-    const table = this.keyClasses as HashIntTable;
-    const ms = hashDuplicateKeys(o, 0x75, this.keyU, 0x6c, this.keyL);
-    table.reserve(this.keyU, 2);
-    table.reserve(this.keyL, 2);
-    const su = table.find(this.keyU);
-    let cls = table.valueAt(su);
-    if (cls < 0) cls = table.valueAt(table.find(this.keyL));
-    if (cls < 0) cls = this.classOriginal.push(i);
-    else if (o.quoted === false && (this.obsFlags.get(this.classOriginal.get(cls)) & QUOTED) !== 0) this.classOriginal.set(cls, i);
-    if (table.valueAt(su) < 0) table.putAt(su, this.keyU, cls);
-    // found again: the UTC key may have just taken the slot the wall-clock key would go in
-    const sl = table.find(this.keyL);
-    if (table.valueAt(sl) < 0) table.putAt(sl, this.keyL, cls);
-    this.obsClass.push(cls);
-    return ms;
+  private duplicateClasses(n: number): Int32Array {
+    // one key file at a time on the heap
+    const firstU = firstOfEqualKeys(this.keyFileU.readAll(), n);
+    const firstL = firstOfEqualKeys(this.keyFileL.readAll(), n);
+    const classOf = firstL;
+    const original = new Int32Array(n);
+    let classes = 0;
+    for (let i = 0; i < n; i++) {
+      const u = firstU[i] as number;
+      const l = firstL[i] as number;
+      let cls: number;
+      if (u < i) cls = classOf[u] as number;
+      else if (l < i) cls = classOf[l] as number;
+      else {
+        cls = classes++;
+        original[cls] = i;
+      }
+      // (firstL[i] is read above before its slot takes the class)
+      classOf[i] = cls;
+      if ((this.obsFlags.get(i) & QUOTED) === 0 && (this.obsFlags.get(original[cls] as number) & QUOTED) !== 0) original[cls] = i;
+    }
+    for (let i = 0; i < n; i++) classOf[i] = original[classOf[i] as number] as number;
+    return classOf;
   }
 
   /** Writes the listwatch.analysis/1 document; the temp files are removed afterwards (and on error). */
@@ -326,6 +347,8 @@ export class SpillCorpus {
     process.removeListener('SIGTERM', this.onSignal);
     this.postFile?.close();
     this.obsFile?.close();
+    this.keyFileU?.close();
+    this.keyFileL?.close();
     if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -333,7 +356,6 @@ export class SpillCorpus {
   private finish(): { schema: typeof SCHEMA; posts: Iterable<Post>; observations: Iterable<Observation | RenderedBytes>; findings: Iterable<Finding>; errors: InputError[] } {
     this.postFile.finishWrites();
     this.obsFile.finishWrites();
-    this.keyClasses = null;
     const manyPosts = this.postIds.length >= FORCED_GC_MIN_POSTS;
     if (manyPosts) collectGarbage();
     const n = this.obsPost.length;
@@ -373,9 +395,9 @@ export class SpillCorpus {
     this.threads = new ThreadIndex();
 
     // duplicates (markDuplicates), then reporters inherited from the originals
-    const duplicateOf = new Int32Array(n);
+    const duplicateOf = this.duplicateClasses(n);
     for (let i = 0; i < n; i++) {
-      const orig = this.classOriginal.get(this.obsClass.get(i));
+      const orig = duplicateOf[i] as number;
       const same = orig === i || (this.obsPost.get(orig) === this.obsPost.get(i) && (this.obsFlags.get(orig) & QUOTED) === (this.obsFlags.get(i) & QUOTED));
       duplicateOf[i] = same ? -1 : orig;
     }
