@@ -784,6 +784,16 @@ interface Found {
  */
 function mayOpenShapedRecord(line: string): boolean {
   if (opensHexRow(line)) return false;
+  // a first token that opens no time and names no protocol leaves only the address test on it:
+  // read it without splitting the line (most prose lines end here)
+  const n = line.length;
+  let start = 0;
+  while (start < n && isSpaceCode(line.charCodeAt(start))) start++;
+  if (start >= n) return false;
+  let end = start + 1;
+  while (end < n && !isSpaceCode(line.charCodeAt(end))) end++;
+  const first = line.slice(start, end);
+  if (!mayOpenTime(first) && protoOf(first) === null) return parseAddr(first) !== null;
   // the first five tokens as tokenize gives them: a split that stops after six pieces (the first
   // may be the empty piece before leading blanks, the last the one after trailing blanks)
   const head = line.split(WHITESPACE_RUN, 6);
