@@ -241,6 +241,37 @@ describe('staged posts (deferred correlation)', () => {
     later.close();
   });
 
+  it('a post whose text is too long to keep stages its observations; one whose text is kept is analysed again from it: both end as correlated at once', async () => {
+    const h = makeBot({ autoReply: false });
+    const sync = tempStore(h, 'sync.db');
+    const staged = tempStore(h, 'staged.db');
+    const at = new Date(Date.UTC(2026, 10, 25, 9));
+    // argusMidstream's layout, 3,000 lines (~330 KB): more text than a post row keeps
+    const lines = ['StartTime      Flgs  Proto            SrcAddr  Sport   Dir            DstAddr  Dport  TotPkts   TotBytes State'];
+    for (let i = 0; i < 3000; i++) {
+      const t = `${String(10 + Math.floor(i / 360)).padStart(2, '0')}:${String(Math.floor(i / 6) % 60).padStart(2, '0')}:${String((i % 6) * 10).padStart(2, '0')}.000000`;
+      lines.push(`${t}  e           tcp     100.64.${10 + (i % 200)}.${20 + (i % 97)}.${3300 + (i % 500)}      ?>         192.0.2.${40 + (i % 50)}.80            1       1514    A_`);
+    }
+    const long = recordsPost('long@harbour.example', AROHA, 'a long paste', '100.64', '192.0.2', { body: `argus:\n\n${lines.join('\n')}\n` });
+    const short = recordsPost('short@fjord.example', SIGRID, 'Re: a long paste', '100.64', '198.51.100', { inReplyTo: 'long@harbour.example' });
+    for (const raw of [long, short]) {
+      const touched = sync.saveAnalysis(await analysed(sync, raw, at), groupKey, '2026-11-25', at.toISOString());
+      if (touched) sync.refreshFindings(touched, '2026-11-25');
+      staged.stageAnalysis(await analysed(staged, raw, at), '2026-11-25', at.toISOString());
+    }
+    const rows = staged.db.prepare('SELECT post, length(observations) AS n FROM staged_posts ORDER BY seq').all() as Array<{ post: string; n: number }>;
+    expect(rows[0]!.post).toBe('long@harbour.example');
+    expect(rows[0]!.n).toBeGreaterThan(100_000);
+    expect(rows[1]!.n).toBe(0);
+    expect((staged.db.prepare("SELECT mail FROM posts WHERE id = 'long@harbour.example'").get() as { mail: string | null }).mail).toBeNull();
+    expect(staged.mergeStaged()).toBe(2);
+    expect((state(sync).observations as unknown[]).length).toBeGreaterThan(2000);
+    expect(state(staged)).toEqual(state(sync));
+    sync.close();
+    staged.close();
+    h.close();
+  });
+
   it('two connections on one file (the bot and a CLI read) merging in turn correlate each post once', async () => {
     const h = makeBot({ autoReply: false });
     const sync = tempStore(h, 'sync.db');

@@ -5,6 +5,7 @@ import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import ipaddr from 'ipaddr.js';
 import type { Finding, Observation, Post } from '../contract.js';
 import type { PostAnalysis } from '../analyze/types.js';
+import { analyzePost } from '../analyze/post.js';
 import type { ProseStatement, Question } from '../correlate/types.js';
 import type { MailPost } from '../mail/types.js';
 import { normalizeSubject } from '../mail/thread.js';
@@ -74,6 +75,11 @@ export function ipv4Number(addr: string | null): number | null {
   if (!ipaddr.IPv4.isValidFourPartDecimal(addr)) return null;
   const b = ipaddr.IPv4.parse(addr).octets;
   return ((b[0]! << 24) >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!;
+}
+
+/** Whether a post's text (and blocks) are kept on its row. */
+function keptText(text: string): boolean {
+  return text.length <= MAX_STORED_TEXT;
 }
 
 interface StagedRow {
@@ -332,8 +338,12 @@ export class Store {
     if (!this.storePostRow(pa, day, at)) return false;
     this.storePostProse(pa, at);
     const horizon = (this.prepare('SELECT COALESCE(MAX(rowid), 0) AS n FROM statements').get() as { n: number }).n;
+    // the observations are written out only when the post's text is not kept: otherwise the merge
+    // reads them again from the stored post (analyzePost of the same MailPost and thread), which
+    // takes a post of 300 records ~1.5-2 ms less here (JSON and ~250 KB written) for ~5 ms in the merge
+    const observations = keptText(pa.mail.text) ? '' : JSON.stringify(pa.observations);
     this.prepare('INSERT INTO staged_posts(post, thread, day, stmt_horizon, has_statements, observations) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(pa.post.id, pa.post.thread, day, horizon, pa.statements.length > 0 ? 1 : 0, JSON.stringify(pa.observations));
+      .run(pa.post.id, pa.post.thread, day, horizon, pa.statements.length > 0 ? 1 : 0, observations);
     return true;
   }
 
@@ -394,7 +404,7 @@ export class Store {
   private mergingStaged = false;
 
   private mergeOne(row: StagedRow): void {
-    const observations = json<Observation[]>(row.observations);
+    const observations = row.observations === '' ? this.analysedAgain(row.post, row.thread) : json<Observation[]>(row.observations);
     const touched = emptyTouched();
     const threads = new Set<string>();
     this.agg.discard();
@@ -409,6 +419,16 @@ export class Store {
     }
     this.refreshFindings(touched, row.day);
     this.prepare('DELETE FROM staged_posts WHERE seq = ?').run(row.seq);
+  }
+
+  /** A staged post's observations from its stored MailPost (its text kept: stageAnalysis wrote none). */
+  private analysedAgain(id: string, thread: string): Observation[] {
+    const row = this.prepare('SELECT analysis, mail FROM posts WHERE id = ?').get(id) as { analysis: string; mail: string | null } | undefined;
+    if (!row?.mail) throw new Error(`staged post ${id}: neither its observations nor its text are stored`);
+    const slim = json<Omit<PostAnalysis, 'observations'>>(row.analysis).mail;
+    // the warnings the first analysis added are the stored post's; this copy's are dropped
+    const mail: MailPost = { ...slim, ...json<Pick<MailPost, 'text' | 'blocks'>>(row.mail), warnings: [] };
+    return analyzePost(mail, thread).observations;
   }
 
   /** The post's row; false if it was stored before. */
@@ -429,7 +449,7 @@ export class Store {
       day,
       at,
       JSON.stringify(slimAnalysis(pa)),
-      pa.mail.text.length <= MAX_STORED_TEXT ? JSON.stringify({ text: pa.mail.text, blocks: pa.mail.blocks }) : null,
+      keptText(pa.mail.text) ? JSON.stringify({ text: pa.mail.text, blocks: pa.mail.blocks }) : null,
     );
     return inserted.changes > 0;
   }
