@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCHEMA, type Finding, type InputError, type Observation, type Party, type Post } from '../contract.js';
 import { applyJoinInPlace, isAlertObservation, isFlowObservation, joinAlertsToFlows } from '../classify/join.js';
-import { buildFindings, GroupAccumulator, quadNumber, resolveFinding, sameTrafficFinding, type GroupFacts } from '../correlate/correlate.js';
+import { buildFindings, GroupAccumulator, quadNumber, resolveFinding, sameTrafficFinding, threadsAskedBy, type GroupFacts } from '../correlate/correlate.js';
 import { hashDuplicateKeys } from '../correlate/duplicates.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
@@ -409,6 +409,7 @@ export class SpillCorpus {
     const { flowOf, flows } = this.joins(duplicateOf);
 
     const acc = this.acc;
+    acc.threadsAsked = threadsAskedBy(this.statements);
     const joinedAlerts = new Map<number, Observation>();
     function* postsOut(): Generator<Post> {
       let p = 0;

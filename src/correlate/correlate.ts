@@ -237,6 +237,13 @@ export class GroupAccumulator {
    */
   constructor(readonly keep: (s: string) => string = (s) => s) {}
 
+  /**
+   * The threads whose groups buildFindings asks for (groupsOfThread): those of the "same"
+   * statements with an organisation. Null: every thread. A large corpus's groups otherwise list
+   * every thread they span, for the few threads anyone comments on.
+   */
+  threadsAsked: ReadonlySet<string> | null = null;
+
   /** Adds an observation that is not a duplicate; `ref` names it in the finding's observations. */
   add(o: Observation, thread: string, ref: number): void {
     const actor = o.actor;
@@ -372,7 +379,7 @@ export class GroupAccumulator {
       }
       if (timeSource !== null) this.timeSource = timeSource;
     }
-    if (g.thread !== thread && !g.threads?.has(thread)) {
+    if ((this.threadsAsked === null || this.threadsAsked.has(thread)) && g.thread !== thread && !g.threads?.has(thread)) {
       const kept = keep(thread);
       if (g.thread === null) g.thread = kept;
       else (g.threads ??= new Set([g.thread])).add(kept);
@@ -520,6 +527,13 @@ interface Group {
   needles?: Needles;
 }
 
+/** The threads buildFindings asks GroupAccumulator.groupsOfThread for: those of "same" statements with an organisation. */
+export function threadsAskedBy(statements: readonly ProseStatement[]): Set<string> {
+  const threads = new Set<string>();
+  for (const s of statements) if (s.polarity === 'same' && s.org) threads.add(s.thread);
+  return threads;
+}
+
 /** A finding whose observation ids are still references into the caller's corpus. */
 export interface PendingFinding {
   finding: Omit<Finding, 'observations'> & { observations?: string[] };
@@ -540,6 +554,7 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
   const corroborationOf = new Map<Group, ProseStatement[]>();
   const coveredFor = new Map<string, Set<Group>>();
   for (const s of statements) {
+    // (threadsAskedBy names the threads that get past this test)
     if (s.polarity !== 'same' || !s.org) continue;
     const candidates = acc.groupsOfThread.get(s.thread);
     if (!candidates || candidates.length === 0) continue;
@@ -638,6 +653,7 @@ export function correlate(input: {
   for (const p of input.posts) threadOfPost.set(p.id, p.thread);
 
   const acc = new GroupAccumulator();
+  acc.threadsAsked = threadsAskedBy(input.statements);
   const byId = new Map<string, Observation>();
   const observations = input.observations;
   for (let i = 0; i < observations.length; i++) {
