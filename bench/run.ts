@@ -329,6 +329,8 @@ async function historyFigure(rows: Row[], results: Record<string, unknown>): Pro
     maxMs: number;
     cpuP50Ms: number;
     cpuP95Ms: number;
+    mainCpuP50Ms: number;
+    mainCpuP95Ms: number;
     mergeP50Ms: number;
     mergeP95Ms: number;
     mergeMaxMs: number;
@@ -351,7 +353,7 @@ async function historyFigure(rows: Row[], results: Record<string, unknown>): Pro
     maxRssMb: r.maxRssMb,
     rate: `p50 ${o.p50Ms.toFixed(1)} ms, p95 ${o.p95Ms.toFixed(1)} ms per post`,
     note:
-      `CPU per post p50 ${o.cpuP50Ms.toFixed(1)} ms, p95 ${o.cpuP95Ms.toFixed(1)} ms; max ${o.maxMs.toFixed(0)} ms; ` +
+      `CPU per post p50 ${o.cpuP50Ms.toFixed(1)} ms, p95 ${o.cpuP95Ms.toFixed(1)} ms (main thread on a CPU p50 ${o.mainCpuP50Ms.toFixed(1)}, p95 ${o.mainCpuP95Ms.toFixed(1)} ms); max ${o.maxMs.toFixed(0)} ms; ` +
       `deferred correlation (idle) per post p50 ${o.mergeP50Ms.toFixed(1)} ms, p95 ${o.mergeP95Ms.toFixed(1)} ms, max ${o.mergeMaxMs.toFixed(0)} ms (CPU p50 ${o.mergeCpuP50Ms.toFixed(1)}, p95 ${o.mergeCpuP95Ms.toFixed(1)} ms); ` +
       `CPU per post with its correlation p50 ${o.allCpuP50Ms.toFixed(1)}, p95 ${o.allCpuP95Ms.toFixed(1)}, mean ${o.allCpuMeanMs.toFixed(1)} ms; ` +
       `fill ${(o.fillMs / 1000).toFixed(0)} s; ${o.findings} findings stored; median ${o.newObservationsMedian} observations per new post`,

@@ -542,15 +542,29 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
   // the post's deferred correlation, run right after it as the idle bot runs it: wall and CPU
   const mergeTimes: number[] = [];
   const mergeCpuTimes: number[] = [];
+  // the main thread's own time on a CPU (Linux schedstat): the wall time the post would take on an idle
+  // machine; on a shared one the wall also holds the wait for a core, and the process CPU the other threads'
+  const schedstat = `/proc/self/task/${process.pid}/schedstat`;
+  const onCpuNs = (): number | null => {
+    try {
+      return Number(readFileSync(schedstat, 'utf8').split(' ')[0]);
+    } catch {
+      return null;
+    }
+  };
+  const mainCpuTimes: number[] = [];
   const obsCounts: number[] = [];
   for (let i = 0; i < newPosts; i++) {
     const p = factory.next({ forceRecords: true });
     const c0 = process.cpuUsage();
+    const s0 = onCpuNs();
     const t0 = performance.now();
     const r = await bot.handle(Buffer.from(p.raw), `new#${i}`);
     times.push(performance.now() - t0);
+    const s1 = onCpuNs();
     const c = process.cpuUsage(c0);
     cpuTimes.push((c.user + c.system) / 1000);
+    if (s0 !== null && s1 !== null) mainCpuTimes.push((s1 - s0) / 1e6);
     obsCounts.push(r.observations ?? 0);
     if (r.outcome !== 'analyzed') throw new Error(`post ${i}: ${r.outcome} ${r.reason ?? ''}`);
     const m0 = process.cpuUsage();
@@ -582,6 +596,8 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
     cpuP50Ms: quantile([...cpuTimes].sort((x, y) => x - y), 0.5),
     cpuP95Ms: quantile([...cpuTimes].sort((x, y) => x - y), 0.95),
     cpuMaxMs: Math.max(...cpuTimes),
+    mainCpuP50Ms: quantile(sortedNum(mainCpuTimes), 0.5),
+    mainCpuP95Ms: quantile(sortedNum(mainCpuTimes), 0.95),
     mergeP50Ms: quantile(sortedNum(mergeTimes), 0.5),
     mergeP95Ms: quantile(sortedNum(mergeTimes), 0.95),
     mergeMaxMs: Math.max(...mergeTimes),
