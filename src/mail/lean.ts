@@ -166,7 +166,8 @@ function nodeOf(header: Buffer, isPart: boolean): Node {
   if (!node) {
     const lines = (new Headers(header) as unknown as { getList(): HeaderLine[] }).getList();
     node = { lines, ...mimeFacts(header, lines) };
-    if (blockKey !== null) {
+    // a multipart's block names its boundary, which no other message shares
+    if (blockKey !== null && node.boundary === false) {
       if (blockCache.size >= MAX_CACHED) blockCache.clear();
       blockCache.set(blockKey, node);
     }
@@ -175,7 +176,16 @@ function nodeOf(header: Buffer, isPart: boolean): Node {
   return node;
 }
 
-const MAX_CACHED = 2000;
+/**
+ * A flat copy of a latin1 string: header lines are slices of their header block's string, and a
+ * slice (or a key joined from slices) kept in a cache would keep each message's whole block alive.
+ */
+function flat(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
+
+// (the blocks, lines and triples that recur are few; unique ones, e.g. attachments named in their headers, fill it)
+const MAX_CACHED = 500;
 const MAX_CACHED_BLOCK = 2048;
 /** part header blocks (latin1) → their reading; a block's lines are shared by every part that has it (read only) */
 const blockCache = new Map<string, Node>();
@@ -215,9 +225,11 @@ function mimeFacts(header: Buffer, lines: readonly HeaderLine[]): MimeFacts {
       params: ct.params,
       decodedParams: ct.decodedParams,
     };
-    if (key !== null) {
+    // (a multipart's Content-Type names its boundary, which no other message shares; and its boundary
+    // Buffer, cut from the shared pool, would hold an 8 KB slab of other messages' bytes alive)
+    if (key !== null && facts.boundary === false) {
       if (factsCache.size >= MAX_CACHED) factsCache.clear();
-      factsCache.set(key, facts);
+      factsCache.set(flat(key), facts);
     }
   }
   return facts;
@@ -482,7 +494,7 @@ function subjectOf(lines: readonly HeaderLine[]): string | undefined {
       v = decodeSubject(l.line);
       if (l.line.length <= MAX_CACHED_BLOCK) {
         if (subjectCache.size >= MAX_CACHED) subjectCache.clear();
-        subjectCache.set(l.line, v);
+        subjectCache.set(flat(l.line), v);
       }
     }
     if (v) return v;
@@ -506,14 +518,13 @@ function decodeSubject(line: string): string {
 function fromOf(lines: readonly HeaderLine[]): MailParts['from'] {
   const l = lines.find((x) => x.key === 'from');
   if (!l) return undefined;
-  // a list's posters recur: addressparser was a quarter of the lean reader's time
-  let first = fromCache.get(l.line);
+  const value = headerValue(l.line);
+  let first = fromCache.get(value);
   if (first === undefined) {
-    first = firstAddress(headerValue(l.line));
-    if (l.line.length <= MAX_CACHED_BLOCK) {
-      if (fromCache.size >= MAX_CACHED) fromCache.clear();
-      fromCache.set(l.line, first);
-    }
+    first = firstAddress(value);
+    // a list's posters recur: addressparser was a quarter of the lean reader's time
+    if (fromCache.size >= 2000) fromCache.clear();
+    fromCache.set(value, first);
   }
   if (first === null) unhandled();
   return { first: { name: first.name, address: first.address }, text: undefined };

@@ -414,21 +414,8 @@ function emptyHeaders(): MailPost['headers'] {
 /** a NUL or a control byte other than tab, LF, FF, CR and ESC */
 const NUL_OR_CONTROL = /[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]/;
 
-/**
- * Buffers binaryReason found to be text: the source layer checks every message and parseMail
- * checks what it is given, so a message read from an mbox was scanned twice (up to 64 KB each).
- */
-const knownText = new WeakSet<Buffer>();
-
 /** Why the bytes are not text at all (NUL bytes, mostly control bytes), or null. */
 export function binaryReason(raw: Buffer): string | null {
-  if (knownText.has(raw)) return null;
-  const reason = binaryReasonOf(raw);
-  if (reason === null) knownText.add(raw);
-  return reason;
-}
-
-function binaryReasonOf(raw: Buffer): string | null {
   if (raw.length >= 8 && raw.readUInt32BE(0) === 0xd0cf11e0 && raw.readUInt32BE(4) === 0xa1b11ae1) {
     return 'an Outlook .msg (OLE compound file); save the message as .eml instead';
   }
