@@ -72,9 +72,9 @@ export function clockBytes(b: Uint8Array, start: number, end: number, line: stri
   const minute = m0 * 10 + m1;
   const second = s0 * 10 + s1;
   if (hour > 23 || minute > 59 || second > 60) return null;
-  const t: RecordTime = { hour, minute, second };
-  if (fraction !== undefined) t.fraction = fraction;
-  return t;
+  // the fraction in the literal: added afterwards it goes to a second, out-of-object store (one
+  // more object per record, kept as long as the record)
+  return fraction !== undefined ? { hour, minute, second, fraction } : { hour, minute, second };
 }
 
 function isPortStart(c: number): boolean {

@@ -78,9 +78,9 @@ function clock(token: string | undefined): RecordTime | null {
   const minute = m0 * 10 + m1;
   const second = s0 * 10 + s1;
   if (hour > 23 || minute > 59 || second > 60) return null;
-  const t: RecordTime = { hour, minute, second };
-  if (fraction !== undefined) t.fraction = fraction;
-  return t;
+  // the fraction in the literal: added afterwards it goes to a second, out-of-object store (one
+  // more object per record, kept as long as the record)
+  return fraction !== undefined ? { hour, minute, second, fraction } : { hour, minute, second };
 }
 
 function withDate(t: RecordTime, year: number | undefined, month: number, day: number): RecordTime | null {
