@@ -272,6 +272,39 @@ describe('staged posts (deferred correlation)', () => {
     h.close();
   });
 
+  it('aggregates rebuilt on open (after a migration) while posts wait staged: merged after, the same as correlated at once', async () => {
+    const h = makeBot({ autoReply: false });
+    const sync = tempStore(h, 'sync.db');
+    const path = join(h.dir, 'staged.db');
+    const staged = new Store(path);
+    const posts = traffic().slice(0, 24);
+    for (const [i, { raw, at }] of posts.entries()) {
+      const day = dayOf(at);
+      const touched = sync.saveAnalysis(await analysed(sync, raw, at), groupKey, day, at.toISOString());
+      if (touched) sync.refreshFindings(touched, day);
+      const pa = await analysed(staged, raw, at);
+      // the first posts correlated at once, the rest (the prose that corroborates them among them) staged
+      if (i < 4) {
+        const t = staged.saveAnalysis(pa, groupKey, day, at.toISOString());
+        if (t) staged.refreshFindings(t, day);
+      } else staged.stageAnalysis(pa, day, at.toISOString());
+    }
+    // as migrations 4 and 5 did: the aggregates emptied, to be rebuilt from the observations on open
+    staged.db.exec(`DELETE FROM grp_members; DELETE FROM grp_stats; DELETE FROM dup_keys; DELETE FROM dup_classes; DELETE FROM stmt_apply;
+      UPDATE observations SET cls = NULL, counted = 0, eff_group = NULL, join_flow = NULL; DELETE FROM meta WHERE key = 'aggregates'`);
+    staged.close();
+    const reopened = new Store(path);
+    expect(reopened.stagedCount()).toBe(posts.length - 4);
+    reopened.mergeStaged();
+    const want = state(sync);
+    const got = state(reopened);
+    for (const t of ['observations', 'dup_keys', 'dup_classes', 'grp_members', 'grp_stats', 'stmt_apply', 'findings']) expect(got[t], t).toEqual(want[t]);
+    expect((want.stmt_apply as unknown[]).length).toBeGreaterThan(0);
+    reopened.close();
+    sync.close();
+    h.close();
+  });
+
   it('two connections on one file (the bot and a CLI read) merging in turn correlate each post once', async () => {
     const h = makeBot({ autoReply: false });
     const sync = tempStore(h, 'sync.db');

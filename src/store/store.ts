@@ -151,11 +151,18 @@ export class Store {
       });
       after = rows[rows.length - 1]!.seq;
     }
-    this.transaction(() => {
-      const t = emptyTouched();
-      for (const { thread } of this.prepare('SELECT DISTINCT thread FROM statements').all() as Array<{ thread: string }>) this.agg.checkThread(thread, t);
-      this.setMeta('aggregates', '1');
-    });
+    // statements of staged posts (a suffix of arrival order) are applied when those posts are merged
+    const firstStaged = (this.prepare('SELECT MIN(rowid) AS r FROM statements WHERE post IN (SELECT post FROM staged_posts)').get() as { r: number | null }).r;
+    this.agg.statementHorizon = firstStaged === null ? Number.MAX_SAFE_INTEGER : firstStaged - 1;
+    try {
+      this.transaction(() => {
+        const t = emptyTouched();
+        for (const { thread } of this.prepare('SELECT DISTINCT thread FROM statements').all() as Array<{ thread: string }>) this.agg.checkThread(thread, t);
+        this.setMeta('aggregates', '1');
+      });
+    } finally {
+      this.agg.statementHorizon = Number.MAX_SAFE_INTEGER;
+    }
   }
 
   /** Copies the WAL back into the database without waiting for readers (for idle moments, off the per-post path). */
