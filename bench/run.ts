@@ -331,14 +331,6 @@ async function historyFigure(rows: Row[], results: Record<string, unknown>): Pro
     cpuP95Ms: number;
     mainCpuP50Ms: number;
     mainCpuP95Ms: number;
-    mergeP50Ms: number;
-    mergeP95Ms: number;
-    mergeMaxMs: number;
-    mergeCpuP50Ms: number;
-    mergeCpuP95Ms: number;
-    allCpuP50Ms: number;
-    allCpuP95Ms: number;
-    allCpuMeanMs: number;
     fillMs: number;
     storedObservations: number;
     findings: number;
@@ -346,7 +338,7 @@ async function historyFigure(rows: Row[], results: Record<string, unknown>): Pro
   };
   rows.push({
     figure: 'history',
-    what: `one more post with ${o.storedObservations} observations stored (${P.historyPosts} posts; its correlation deferred to idle time)`,
+    what: `one more post with ${o.storedObservations} observations stored (${P.historyPosts} posts)`,
     runs: 1,
     wallS: r.wallS,
     cpuS: r.cpuS,
@@ -354,8 +346,6 @@ async function historyFigure(rows: Row[], results: Record<string, unknown>): Pro
     rate: `p50 ${o.p50Ms.toFixed(1)} ms, p95 ${o.p95Ms.toFixed(1)} ms per post`,
     note:
       `CPU per post p50 ${o.cpuP50Ms.toFixed(1)} ms, p95 ${o.cpuP95Ms.toFixed(1)} ms (main thread on a CPU p50 ${o.mainCpuP50Ms.toFixed(1)}, p95 ${o.mainCpuP95Ms.toFixed(1)} ms); max ${o.maxMs.toFixed(0)} ms; ` +
-      `deferred correlation (idle) per post p50 ${o.mergeP50Ms.toFixed(1)} ms, p95 ${o.mergeP95Ms.toFixed(1)} ms, max ${o.mergeMaxMs.toFixed(0)} ms (CPU p50 ${o.mergeCpuP50Ms.toFixed(1)}, p95 ${o.mergeCpuP95Ms.toFixed(1)} ms); ` +
-      `CPU per post with its correlation p50 ${o.allCpuP50Ms.toFixed(1)}, p95 ${o.allCpuP95Ms.toFixed(1)}, mean ${o.allCpuMeanMs.toFixed(1)} ms; ` +
       `fill ${(o.fillMs / 1000).toFixed(0)} s; ${o.findings} findings stored; median ${o.newObservationsMedian} observations per new post`,
   });
   results.history = r;

@@ -533,15 +533,10 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
   } catch {
     // no gc to call: measured as it comes
   }
-  // as the running bot is made (src/bot/run.ts): a post no command or auto-reply answers is stored at once
-  // and correlated when the bot is idle (Store.mergeStaged)
-  const bot = new Bot({ config, store, outbox, log, deferCorrelation: true });
+  const bot = new Bot({ config, store, outbox, log });
   const times: number[] = [];
   // CPU of the process (all threads) during each post: on a shared, loaded machine the wall time also holds the wait for a core
   const cpuTimes: number[] = [];
-  // the post's deferred correlation, run right after it as the idle bot runs it: wall and CPU
-  const mergeTimes: number[] = [];
-  const mergeCpuTimes: number[] = [];
   // the main thread's own time on a CPU (Linux schedstat): the wall time the post would take on an idle
   // machine; on a shared one the wall also holds the wait for a core, and the process CPU the other threads'
   const schedstat = `/proc/self/task/${process.pid}/schedstat`;
@@ -567,18 +562,8 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
     if (s0 !== null && s1 !== null) mainCpuTimes.push((s1 - s0) / 1e6);
     obsCounts.push(r.observations ?? 0);
     if (r.outcome !== 'analyzed') throw new Error(`post ${i}: ${r.outcome} ${r.reason ?? ''}`);
-    const m0 = process.cpuUsage();
-    const mt0 = performance.now();
-    bot.mergeStaged();
-    // and the WAL it wrote copied back, as the idle bot's checkpoint does (here on this thread, so that
-    // work is counted with the correlation, not with the next post it would otherwise overlap)
-    store.db.pragma('wal_checkpoint(PASSIVE)');
-    mergeTimes.push(performance.now() - mt0);
-    const mc = process.cpuUsage(m0);
-    mergeCpuTimes.push((mc.user + mc.system) / 1000);
   }
   const sortedNum = (xs: number[]) => [...xs].sort((x, y) => x - y);
-  const allCpu = cpuTimes.map((x, i) => x + mergeCpuTimes[i]!);
   const counts = store.counts();
   store.close();
   rmSync(cwd, { recursive: true, force: true });
@@ -598,17 +583,8 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
     cpuMaxMs: Math.max(...cpuTimes),
     mainCpuP50Ms: quantile(sortedNum(mainCpuTimes), 0.5),
     mainCpuP95Ms: quantile(sortedNum(mainCpuTimes), 0.95),
-    mergeP50Ms: quantile(sortedNum(mergeTimes), 0.5),
-    mergeP95Ms: quantile(sortedNum(mergeTimes), 0.95),
-    mergeMaxMs: Math.max(...mergeTimes),
-    mergeCpuP50Ms: quantile(sortedNum(mergeCpuTimes), 0.5),
-    mergeCpuP95Ms: quantile(sortedNum(mergeCpuTimes), 0.95),
-    // the post and its deferred correlation together
-    allCpuP50Ms: quantile(sortedNum(allCpu), 0.5),
-    allCpuP95Ms: quantile(sortedNum(allCpu), 0.95),
-    allCpuMeanMs: allCpu.reduce((a, x) => a + x, 0) / Math.max(1, allCpu.length),
-    // each new post: its observations, wall and CPU ms, then its deferred correlation's wall and CPU ms (which posts make the tail)
-    perPost: obsCounts.map((n, i) => [n, Math.round(times[i]! * 10) / 10, Math.round(cpuTimes[i]! * 10) / 10, Math.round(mergeTimes[i]! * 10) / 10, Math.round(mergeCpuTimes[i]! * 10) / 10]),
+    // each new post: its observations, wall, process CPU and main-thread CPU ms (which posts make the tail)
+    perPost: obsCounts.map((n, i) => [n, Math.round(times[i]! * 10) / 10, Math.round(cpuTimes[i]! * 10) / 10, Math.round((mainCpuTimes[i] ?? NaN) * 10) / 10]),
   };
 }
 

@@ -27,7 +27,6 @@ export interface HandleResult {
   reason?: string;
   thread?: string;
   observations?: number;
-  /** the findings the post changed; absent when its correlation was deferred (BotOptions.deferCorrelation) */
   findingChanges?: number;
   /** Message-IDs of the mail this post caused (queued in the outbox) */
   queued: string[];
@@ -43,13 +42,6 @@ export interface BotOptions {
   llm?: LlmLayer | null;
   /** the most an answer waits for the LLM layer before going out with what it has (default 20 s) */
   llmBudgetMs?: number;
-  /**
-   * A post that cannot be answered from its findings (no command, no auto-reply due) is stored at
-   * once and correlated (observation rows, aggregates, findings) when the bot is idle, soon after
-   * (Store.stageAnalysis / mergeStaged); every read of the store merges first, so answers are the
-   * same. Off by default: then each post is correlated inside its own commit.
-   */
-  deferCorrelation?: boolean;
 }
 
 interface Asker {
@@ -78,11 +70,8 @@ export class Bot {
   readonly llm: LlmLayer | null;
   private readonly llmBudgetMs: number;
   private readonly allowlist: Set<string>;
-  private readonly deferCorrelation: boolean;
-  private mergeTimer: ReturnType<typeof setImmediate> | null = null;
 
   constructor(opts: BotOptions) {
-    this.deferCorrelation = opts.deferCorrelation ?? false;
     this.llm = opts.llm ?? null;
     this.llmBudgetMs = opts.llmBudgetMs ?? 20_000;
     this.config = opts.config;
@@ -91,8 +80,6 @@ export class Bot {
     this.log = opts.log;
     this.now = opts.now ?? (() => new Date());
     this.allowlist = new Set(opts.config.allowlist.map((a) => a.toLowerCase()));
-    // posts a stopped or crashed process staged and never merged
-    if (this.deferCorrelation && this.store.stagedCount() > 0) this.scheduleMerge();
     // the zone's Intl formatter (~20 ms the first time, ICU's data) is made here, not in the first post's answer
     try {
       dayIn(this.now(), this.config.timeZone);
@@ -144,12 +131,7 @@ export class Bot {
       const asker = this.askerOf(mail);
       // the LLM works before the transaction (it is slow and may fail); its text is used if it came
       const enriched = answer && verdict.kind === 'ok' ? await this.enrichIfWanted(mail, analysis, asker) : null;
-      // a post that may be answered from what it changes is correlated now; the rest when idle
-      const defer = this.deferCorrelation && !(answer && verdict.kind === 'ok' && (asker.commands.length > 0 || (this.config.autoReply && analysis.observations.length > 0)));
-      // what waits is merged before, outside the post's transaction (a staged post that fails is dropped alone)
-      if (!defer) this.store.mergeStaged();
-      plan = this.store.transaction(() => this.commitPost(mail, analysis, verdict, asker, input, at, answer, enriched, defer));
-      if (defer) this.scheduleMerge();
+      plan = this.store.transaction(() => this.commitPost(mail, analysis, verdict, asker, input, at, answer, enriched));
     } catch (err) {
       const message = err instanceof Error ? `${err.message}` : String(err);
       if (!this.store.db.open) throw err;
@@ -163,31 +145,6 @@ export class Bot {
     }
     for (const [msg, fields] of plan.logLines) this.log.info(fields, msg);
     return plan.result;
-  }
-
-  /** Correlates the staged posts one per turn of the event loop, so a post that comes meanwhile waits for one merge at most. */
-  private scheduleMerge(): void {
-    if (this.mergeTimer) return;
-    this.mergeTimer = setImmediate(() => {
-      this.mergeTimer = null;
-      if (!this.store.db.open) return;
-      try {
-        if (this.store.mergeStaged(1) > 0) this.scheduleMerge();
-      } catch (err) {
-        // the staged posts stay; the next post or read merges them
-        this.log.error({ err: (err as Error).message }, 'correlating staged posts failed');
-      }
-    });
-    this.mergeTimer.unref?.();
-  }
-
-  /** Correlates every staged post now (for a caller that wants the idle work done, e.g. before exit or a measurement); how many. */
-  mergeStaged(): number {
-    if (this.mergeTimer) {
-      clearImmediate(this.mergeTimer);
-      this.mergeTimer = null;
-    }
-    return this.store.mergeStaged();
   }
 
   /** Who sent the post and what it asks; membership is judged before this post counts, so a stranger's first mail cannot command. */
@@ -230,7 +187,6 @@ export class Bot {
     at: Date,
     answer: boolean,
     enriched: AnalysisResult | null = null,
-    defer = false,
   ): Plan {
     const atIso = at.toISOString();
     const day = dayIn(at, this.config.timeZone);
@@ -241,9 +197,7 @@ export class Bot {
 
     // the store keeps per group key aggregates up to date with the post (duplicates, joins, prose
     // corroboration of its thread); the findings it touched are rebuilt from them, whatever the history's size
-    // (deferred: the post is stored now and correlated when the bot is idle; nothing below reads its changes)
-    const touched = defer ? null : this.store.saveAnalysis(analysis, groupKey, day, atIso);
-    if (defer) this.store.stageAnalysis(analysis, day, atIso);
+    const touched = this.store.saveAnalysis(analysis, groupKey, day, atIso);
     const changes = touched ? this.store.refreshFindings(touched, day) : [];
     if (sender && verdict.kind === 'ok') this.store.addMember(sender, atIso);
     logLines.push([
@@ -255,7 +209,8 @@ export class Bot {
         subject: mail.subject,
         thread,
         observations: analysis.observations.length,
-        ...(defer ? { correlation: 'when idle' } : { findingsNew: changes.filter((c) => c.added).length, findingsGrown: changes.filter((c) => !c.added).length }),
+        findingsNew: changes.filter((c) => c.added).length,
+        findingsGrown: changes.filter((c) => !c.added).length,
       },
     ]);
 
@@ -285,7 +240,7 @@ export class Bot {
         outcome: 'analyzed',
         thread,
         observations: analysis.observations.length,
-        ...(defer ? {} : { findingChanges: changes.length }),
+        findingChanges: changes.length,
         queued,
       },
       logLines,

@@ -151,7 +151,7 @@ const SQL = {
                UNION ALL SELECT seq, time, time_ms FROM observations WHERE eff_group = ? AND join_flow IS NOT NULL AND counted = 1 AND time_ms IS NOT NULL`,
   flowsNear: `SELECT seq, post, time_ms FROM observations WHERE ep_key = ? AND role = 'f' AND counted = 1 AND time_ms BETWEEN ? AND ? ORDER BY time_ms, seq`,
   alertsNear: `SELECT seq FROM observations WHERE ep_key = ? AND role = 'a' AND counted = 1 AND time_ms BETWEEN ? AND ? ORDER BY seq`,
-  stmtsOfThread: 'SELECT rowid AS id, json FROM statements WHERE thread = ? AND rowid <= ? ORDER BY rowid',
+  stmtsOfThread: 'SELECT rowid AS id, json FROM statements WHERE thread = ? ORDER BY rowid',
   applied: 'SELECT stmt, grp FROM stmt_apply WHERE thread = ?',
   apply: 'INSERT INTO stmt_apply(stmt, grp, org, thread) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
   unapply: 'DELETE FROM stmt_apply WHERE stmt = ? AND grp = ?',
@@ -214,13 +214,6 @@ export class Aggregates {
   ) {
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<keyof typeof SQL, Statement>;
   }
-
-  /**
-   * The last statement (rowid) checkThread takes into account: a staged post is merged after later
-   * posts' statements were written (Store.mergeStaged), and is correlated with its thread's
-   * statements as they stood when it came.
-   */
-  statementHorizon = Number.MAX_SAFE_INTEGER;
 
   /** Member count changes of this post, applied at once by flush(): one statement per distinct value, not per observation. */
   private pending = new Map<string, { g: string; kind: Kind; value: string; delta: number }>();
@@ -513,7 +506,7 @@ export class Aggregates {
    */
   checkThread(thread: string, t: Touched): void {
     const same: Array<{ id: number; s: ProseStatement }> = [];
-    for (const row of this.s.stmtsOfThread.all(thread, this.statementHorizon) as Array<{ id: number; json: string }>) {
+    for (const row of this.s.stmtsOfThread.all(thread) as Array<{ id: number; json: string }>) {
       const s = JSON.parse(row.json) as ProseStatement;
       if (s.polarity === 'same' && s.org) same.push({ id: row.id, s });
     }

@@ -305,23 +305,6 @@ export const MIGRATIONS: Array<(db: Database) => void> = [
       CREATE INDEX observations_ep ON observations(ep_key, time_ms) WHERE ep_key IS NOT NULL AND counted = 1;
     `);
   },
-  // 8: posts whose correlation waits for an idle moment (Store.stageAnalysis, Store.mergeStaged):
-  // the post's own rows are written at once; its observations wait here, one row per post, and go
-  // into the observation table, the aggregates and the findings in arrival order. stmt_horizon is
-  // the last statement rowid when the post came, so its thread's statements are applied as then.
-  (db) => {
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS staged_posts (
-        seq INTEGER PRIMARY KEY,
-        post TEXT NOT NULL,
-        thread TEXT NOT NULL,
-        day TEXT NOT NULL,
-        stmt_horizon INTEGER NOT NULL,
-        has_statements INTEGER NOT NULL,
-        observations TEXT NOT NULL
-      );
-    `);
-  },
 ];
 
 export function runMigrations(db: Database): number {

@@ -5,7 +5,6 @@ import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import ipaddr from 'ipaddr.js';
 import type { Finding, Observation, Post } from '../contract.js';
 import type { PostAnalysis } from '../analyze/types.js';
-import { analyzePost } from '../analyze/post.js';
 import type { ProseStatement, Question } from '../correlate/types.js';
 import type { MailPost } from '../mail/types.js';
 import { normalizeSubject } from '../mail/thread.js';
@@ -77,21 +76,6 @@ export function ipv4Number(addr: string | null): number | null {
   return ((b[0]! << 24) >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!;
 }
 
-/** Whether a post's text (and blocks) are kept on its row. */
-function keptText(text: string): boolean {
-  return text.length <= MAX_STORED_TEXT;
-}
-
-interface StagedRow {
-  seq: number;
-  post: string;
-  thread: string;
-  day: string;
-  stmt_horizon: number;
-  has_statements: number;
-  observations: string;
-}
-
 function json<T>(text: string): T {
   return JSON.parse(text) as T;
 }
@@ -151,18 +135,11 @@ export class Store {
       });
       after = rows[rows.length - 1]!.seq;
     }
-    // statements of staged posts (a suffix of arrival order) are applied when those posts are merged
-    const firstStaged = (this.prepare('SELECT MIN(rowid) AS r FROM statements WHERE post IN (SELECT post FROM staged_posts)').get() as { r: number | null }).r;
-    this.agg.statementHorizon = firstStaged === null ? Number.MAX_SAFE_INTEGER : firstStaged - 1;
-    try {
-      this.transaction(() => {
-        const t = emptyTouched();
-        for (const { thread } of this.prepare('SELECT DISTINCT thread FROM statements').all() as Array<{ thread: string }>) this.agg.checkThread(thread, t);
-        this.setMeta('aggregates', '1');
-      });
-    } finally {
-      this.agg.statementHorizon = Number.MAX_SAFE_INTEGER;
-    }
+    this.transaction(() => {
+      const t = emptyTouched();
+      for (const { thread } of this.prepare('SELECT DISTINCT thread FROM statements').all() as Array<{ thread: string }>) this.agg.checkThread(thread, t);
+      this.setMeta('aggregates', '1');
+    });
   }
 
   /** Copies the WAL back into the database without waiting for readers (for idle moments, off the per-post path). */
@@ -285,8 +262,6 @@ export class Store {
    * (for refreshFindings), or null if the post was stored before.
    */
   saveAnalysis(pa: PostAnalysis, groupKeyOf: (o: Observation) => string, day: string, at: string): Touched | null {
-    // posts staged before this one are correlated first, in their order
-    this.mergeStaged();
     const touched = emptyTouched();
     const threads = new Set<string>();
     // what an earlier post left unflushed when its transaction failed was rolled back with it
@@ -305,7 +280,6 @@ export class Store {
    * many posts were new. Batches of a few thousand posts keep the transaction's memory bounded.
    */
   savePosts(items: Iterable<{ analysis: PostAnalysis; day: string; at: string }>, groupKeyOf: (o: Observation) => string): number {
-    this.mergeStaged();
     const saved = this.db.transaction(() => {
       const touched = emptyTouched();
       const threads = new Set<string>();
@@ -324,122 +298,6 @@ export class Store {
 
   /** The post's own rows and its observations' shares (left pending for agg.flush); false if it was stored before. */
   private storePost(pa: PostAnalysis, groupKeyOf: (o: Observation) => string, day: string, at: string, touched: Touched, threads: Set<string>): boolean {
-    if (!this.storePostRow(pa, day, at)) return false;
-    const p = pa.post;
-    for (const o of pa.observations) this.agg.insert(o, p.thread, groupKeyOf(o), ipv4Number(o.actor), day, touched, threads);
-    this.storePostProse(pa, at);
-    if (pa.statements.length > 0) threads.add(p.thread);
-    return true;
-  }
-
-  /**
-   * Stores a post's own rows now (the post, its statements and questions, its thread: what
-   * threading, commands and the digest's questions read) and stages its observations: their
-   * rows, the aggregates and the findings they touch are written by mergeStaged, in arrival order,
-   * when the bot is idle or before anything reads them. Every read of observations, aggregates or
-   * findings merges what is staged first, so it sees what saveAnalysis + refreshFindings would
-   * have left. False if the post was stored before. A crash after the commit loses nothing: the
-   * staged row is merged after the restart.
-   */
-  stageAnalysis(pa: PostAnalysis, day: string, at: string): boolean {
-    if (!this.storePostRow(pa, day, at)) return false;
-    this.storePostProse(pa, at);
-    const horizon = (this.prepare('SELECT COALESCE(MAX(rowid), 0) AS n FROM statements').get() as { n: number }).n;
-    // the observations are written out only when the post's text is not kept: otherwise the merge
-    // reads them again from the stored post (analyzePost of the same MailPost and thread), which
-    // takes a post of 300 records ~1.5-2 ms less here (JSON and ~250 KB written) for ~5 ms in the merge
-    const observations = keptText(pa.mail.text) ? '' : JSON.stringify(pa.observations);
-    this.prepare('INSERT INTO staged_posts(post, thread, day, stmt_horizon, has_statements, observations) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(pa.post.id, pa.post.thread, day, horizon, pa.statements.length > 0 ? 1 : 0, observations);
-    return true;
-  }
-
-  /** How many posts wait for mergeStaged. */
-  stagedCount(): number {
-    return (this.prepare('SELECT COUNT(*) AS n FROM staged_posts').get() as { n: number }).n;
-  }
-
-  /**
-   * Correlates staged posts, oldest first, each in its own transaction: its observations go in
-   * as saveAnalysis would have put them when the post came (same groups, duplicates, joins, with
-   * its thread's statements as they stood then) and refreshFindings runs with the post's day.
-   * At most `maxPosts`; returns how many were merged. A post whose merge fails (a bug) is dropped
-   * with an error row, as a post whose analysis fails is skipped, so one bad post cannot stop the rest.
-   */
-  mergeStaged(maxPosts = Infinity): number {
-    if (this.mergingStaged) return 0;
-    const next = this.prepare('SELECT seq, post, thread, day, stmt_horizon, has_statements, observations FROM staged_posts ORDER BY seq LIMIT 1');
-    // the write lock is taken before the staged row is read: a second process on the same file
-    // (a CLI read while the bot runs) waits, then finds the row gone, and never merges it twice
-    let current: StagedRow | null = null;
-    const mergeNext = this.db.transaction((): StagedRow | null => {
-      current = (next.get() as StagedRow | undefined) ?? null;
-      if (current) this.mergeOne(current);
-      return current;
-    });
-    let merged = 0;
-    this.mergingStaged = true;
-    try {
-      while (merged < maxPosts) {
-        let row: StagedRow | null = null;
-        try {
-          // (inside a caller's transaction this is a savepoint in it)
-          row = this.db.inTransaction ? mergeNext() : mergeNext.immediate();
-        } catch (err) {
-          // inside a caller's transaction, or the database itself failing: not this post's fault
-          const code = (err as { code?: unknown }).code;
-          if (!this.db.open || this.db.inTransaction || (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_FULL') || code.startsWith('SQLITE_IOERR')))) throw err;
-          const failed = current as StagedRow | null;
-          if (!failed) throw err;
-          const message = err instanceof Error ? err.message : String(err);
-          this.transaction(() => {
-            if (this.prepare('DELETE FROM staged_posts WHERE seq = ?').run(failed.seq).changes > 0)
-              this.recordError(`staged:${failed.post}`, `correlation failed: ${message}`, new Date().toISOString());
-          });
-          row = failed;
-        }
-        if (!row) break;
-        if (this.checkpointer && !this.db.inTransaction) this.checkpointer.poke();
-        merged++;
-      }
-    } finally {
-      this.mergingStaged = false;
-    }
-    return merged;
-  }
-
-  private mergingStaged = false;
-
-  private mergeOne(row: StagedRow): void {
-    const observations = row.observations === '' ? this.analysedAgain(row.post, row.thread) : json<Observation[]>(row.observations);
-    const touched = emptyTouched();
-    const threads = new Set<string>();
-    this.agg.discard();
-    for (const o of observations) this.agg.insert(o, row.thread, groupKey(o), ipv4Number(o.actor), row.day, touched, threads);
-    if (row.has_statements) threads.add(row.thread);
-    this.agg.statementHorizon = row.stmt_horizon;
-    try {
-      this.agg.flush(touched, threads);
-      for (const thread of threads) this.agg.checkThread(thread, touched);
-    } finally {
-      this.agg.statementHorizon = Number.MAX_SAFE_INTEGER;
-    }
-    this.refreshFindings(touched, row.day);
-    this.prepare('DELETE FROM staged_posts WHERE seq = ?').run(row.seq);
-  }
-
-  /** A staged post's observations from its stored MailPost (its text kept: stageAnalysis wrote none). */
-  private analysedAgain(id: string, thread: string): Observation[] {
-    const row = this.prepare('SELECT analysis, mail FROM posts WHERE id = ?').get(id) as { analysis: string; mail: string | null } | undefined;
-    if (!row?.mail) throw new Error(`staged post ${id}: neither its observations nor its text are stored`);
-    const slim = json<Omit<PostAnalysis, 'observations'>>(row.analysis).mail;
-    // the warnings the first analysis added are the stored post's; this copy's are dropped
-    const mail: MailPost = { ...slim, ...json<Pick<MailPost, 'text' | 'blocks'>>(row.mail), warnings: [] };
-    return analyzePost(mail, thread).observations;
-  }
-
-  /** The post's row; false if it was stored before. */
-  private storePostRow(pa: PostAnalysis, day: string, at: string): boolean {
     const p = pa.post;
     const inserted = this.prepare(
       `INSERT INTO posts(id, thread, subject, subject_key, date, from_address, from_org, tlp, day, received_at, analysis, mail)
@@ -456,27 +314,24 @@ export class Store {
       day,
       at,
       JSON.stringify(slimAnalysis(pa)),
-      keptText(pa.mail.text) ? JSON.stringify({ text: pa.mail.text, blocks: pa.mail.blocks }) : null,
+      pa.mail.text.length <= MAX_STORED_TEXT ? JSON.stringify({ text: pa.mail.text, blocks: pa.mail.blocks }) : null,
     );
-    return inserted.changes > 0;
-  }
-
-  /** The post's statements, questions and thread row (after its observations, as they always were). */
-  private storePostProse(pa: PostAnalysis, at: string): void {
-    const p = pa.post;
+    if (inserted.changes === 0) return false;
+    for (const o of pa.observations) this.agg.insert(o, p.thread, groupKeyOf(o), ipv4Number(o.actor), day, touched, threads);
     const insSt = this.prepare('INSERT INTO statements(post, thread, json) VALUES (?, ?, ?)');
     for (const s of pa.statements) insSt.run(s.post, p.thread, JSON.stringify({ ...s, thread: p.thread }));
+    if (pa.statements.length > 0) threads.add(p.thread);
     const insQ = this.prepare('INSERT INTO questions(post, thread, text, from_address, received_at) VALUES (?, ?, ?, ?, ?)');
     for (const q of pa.questions) insQ.run(q.post, p.thread, q.text, p.from.address?.toLowerCase() ?? null, at);
     this.prepare(
       `INSERT INTO threads(id, subject, last_post_at) VALUES (?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET last_post_at = excluded.last_post_at`,
     ).run(p.thread, p.subject, at);
+    return true;
   }
 
   /** The thread's posts as PostAnalysis (bodies not kept), in arrival order. */
   threadAnalyses(thread: string, limit = 500): PostAnalysis[] {
-    this.mergeStaged();
     const rows = this.prepare('SELECT id, analysis FROM posts WHERE thread = ? ORDER BY received_at, rowid LIMIT ?')
       .all(thread, limit) as Array<{ id: string; analysis: string }>;
     const obsStmt = this.prepare('SELECT json FROM observations WHERE post = ? ORDER BY seq');
@@ -517,14 +372,12 @@ export class Store {
   }
 
   observation(id: string): Observation | null {
-    this.mergeStaged();
     const row = this.prepare('SELECT json FROM observations WHERE id = ?').get(id) as { json: string } | undefined;
     return row ? json<Observation>(row.json) : null;
   }
 
   /** The post of each observation id that exists, without reading the observations themselves. */
   postsOfObservations(ids: Iterable<string>): Map<string, string> {
-    this.mergeStaged();
     const stmt = this.prepare('SELECT post FROM observations WHERE id = ?');
     const out = new Map<string, string>();
     for (const id of new Set(ids)) {
@@ -536,7 +389,6 @@ export class Store {
 
   /** Observations whose id starts with `prefix` (ids are long hashes; people type a few characters). */
   observationsByIdPrefix(prefix: string, limit = 5): Observation[] {
-    this.mergeStaged();
     const rows = this.prepare('SELECT json FROM observations WHERE id >= ? AND id < ? ORDER BY id LIMIT ?')
       .all(prefix, `${prefix}\uffff`, limit) as Array<{ json: string }>;
     return rows.map((r) => json<Observation>(r.json));
@@ -552,14 +404,12 @@ export class Store {
 
   /** Observations whose IPv4 actor lies in [first, last] (inclusive), newest first. */
   observationsByActorRange(first: number, last: number, limit = 2000): Observation[] {
-    this.mergeStaged();
     const rows = this.prepare('SELECT json FROM observations WHERE actor_num BETWEEN ? AND ? ORDER BY seq DESC LIMIT ?')
       .all(first, last, limit) as Array<{ json: string }>;
     return rows.map((r) => json<Observation>(r.json));
   }
 
   observationsByActor(actor: string, limit = 2000): Observation[] {
-    this.mergeStaged();
     // an IPv4 actor is indexed by its number only (migration 6)
     const num = ipv4Number(actor);
     const rows = (
@@ -576,7 +426,6 @@ export class Store {
   }
 
   observationsOfDay(day: string, limit = 50_000): Observation[] {
-    this.mergeStaged();
     const rows = this.prepare('SELECT json FROM observations WHERE day = ? ORDER BY seq LIMIT ?').all(day, limit) as Array<{ json: string }>;
     return rows.map((r) => json<Observation>(r.json));
   }
@@ -596,7 +445,6 @@ export class Store {
 
   // ---- findings
   storedFinding(key: string): StoredFinding | null {
-    this.mergeStaged();
     const row = this.prepare('SELECT key, json, first_day, last_day, obs_group FROM findings WHERE key = ?').get(key) as
       | { key: string; json: string; first_day: string; last_day: string; obs_group: string | null }
       | undefined;
@@ -696,7 +544,6 @@ export class Store {
 
   /** Findings that changed on `day`, with whether they are new, growing or recurring that day. */
   findingsOfDay(day: string): Array<{ finding: Finding; status: FindingStatus; firstDay: string }> {
-    this.mergeStaged();
     const rows = this.prepare('SELECT key, json, first_day, obs_group FROM findings WHERE last_day = ? ORDER BY first_day, key').all(day) as Array<{
       key: string;
       json: string;
@@ -733,7 +580,6 @@ export class Store {
   }
 
   findingKeysOfGroups(groupKeys: Iterable<string>): string[] {
-    this.mergeStaged();
     const stmt = this.prepare('SELECT finding_key FROM finding_groups WHERE group_key = ?');
     const out = new Set<string>();
     for (const g of new Set(groupKeys)) for (const r of stmt.all(g) as Array<{ finding_key: string }>) out.add(r.finding_key);
@@ -742,7 +588,6 @@ export class Store {
 
   /** The group keys of these observations: as stored and as correlated (a joined alert counts in its flow's group). */
   groupKeysOfObservations(ids: Iterable<string>): string[] {
-    this.mergeStaged();
     const stmt = this.prepare('SELECT group_key, eff_group FROM observations WHERE id = ?');
     const out = new Set<string>();
     for (const id of new Set(ids)) {
@@ -812,7 +657,6 @@ export class Store {
   }
 
   counts(): { posts: number; observations: number; findings: number; members: number } {
-    this.mergeStaged();
     const n = (sql: string) => (this.prepare(sql).get() as { n: number }).n;
     return {
       posts: n('SELECT COUNT(*) AS n FROM posts'),
