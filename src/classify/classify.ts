@@ -659,9 +659,17 @@ function idOf(s: string | null | undefined): number {
   let id = fieldIds.get(s);
   if (id === undefined) {
     id = fieldIds.size + 1;
-    fieldIds.set(s, id);
+    fieldIds.set(ownCopy(s), id);
   }
   return id;
+}
+
+/**
+ * The characters of s in a string of their own: a record's fields are often slices of its post's
+ * text, and a slice kept in the module's tables would keep that whole post alive.
+ */
+function ownCopy<T extends string | null | undefined>(s: T): T {
+  return (typeof s === 'string' ? JSON.parse(JSON.stringify(s)) : s) as T;
 }
 
 function mix(h: number, v: number): number {
@@ -751,10 +759,10 @@ function classifyByShape(rec: ExtractedRecord): Classification | null {
       return classifyByShape(rec);
     }
     entry = {
-      source: rec.source, hasSignature: rec.signature !== undefined, message: rec.signature?.message, detail: rec.detail,
-      dgmLen: rec.dgmLen, payloadLen: rec.payloadLen, discarded: rec.discarded, proto: rec.proto, dir: rec.dir, totalsOnly: rec.totalsOnly, singlePacket: rec.singlePacket,
-      srcPkts: rec.srcPkts, dstPkts: rec.dstPkts, srcBytes: rec.srcBytes, dstBytes: rec.dstBytes,
-      srcFlags: rec.srcFlags, dstFlags: rec.dstFlags, state: rec.state, icmpType: rec.icmpType,
+      source: ownCopy(rec.source), hasSignature: rec.signature !== undefined, message: ownCopy(rec.signature?.message), detail: ownCopy(rec.detail),
+      dgmLen: rec.dgmLen, payloadLen: rec.payloadLen, discarded: rec.discarded, proto: ownCopy(rec.proto), dir: ownCopy(rec.dir),
+      totalsOnly: rec.totalsOnly, singlePacket: rec.singlePacket, srcPkts: rec.srcPkts, dstPkts: rec.dstPkts, srcBytes: rec.srcBytes, dstBytes: rec.dstBytes,
+      srcFlags: ownCopy(rec.srcFlags), dstFlags: ownCopy(rec.dstFlags), state: ownCopy(rec.state), icmpType: rec.icmpType,
       slammerPort: rec.dport === 1434, hasSrc: rec.src !== null, hasDst: rec.dst !== null,
       shape: learnShape(rec), next: first,
     };
