@@ -1,16 +1,16 @@
 // classifyRecord classifies a record without a payload once per shape (its fields but its addresses)
-// and puts each record's own addresses into that classification: held here to classifyUnsafe
-// itself (withoutShapeCache), field for field and in the same key order.
+// and puts each record's own addresses into that classification: held here to the record classified
+// alone (classifyRecordUncached), field for field and in the same key order.
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyRecord, withoutShapeCache } from '../src/classify/classify.js';
+import { classifyRecord, classifyRecordUncached } from '../src/classify/classify.js';
 import { extractRecords } from '../src/extract/index.js';
 import type { ExtractedRecord } from '../src/extract/types.js';
 
 function expectSameAsUncached(r: ExtractedRecord): void {
   const cached = classifyRecord(r);
-  const plain = withoutShapeCache(() => classifyRecord(r));
+  const plain = classifyRecordUncached(r);
   expect(cached).toStrictEqual(plain);
   expect(JSON.stringify(cached)).toBe(JSON.stringify(plain));
 }

@@ -476,10 +476,11 @@ function cmdExeNote(rec: ExtractedRecord): string {
 }
 
 export function classifyRecord(rec: ExtractedRecord): Classification {
-  if (shapes.on) {
-    const known = classifyByShape(rec);
-    if (known !== null) return known;
-  }
+  return classifyByShape(rec) ?? classifyRecordUncached(rec);
+}
+
+/** classifyRecord worked out for this record alone, without the shape cache (its tests compare the two). */
+export function classifyRecordUncached(rec: ExtractedRecord): Classification {
   try {
     return classifyUnsafe(rec);
   } catch (err) {
@@ -570,20 +571,6 @@ function classifyUnsafe(rec: ExtractedRecord): Classification {
 // so each shape is classified once with stand-ins for the two addresses, and a record of that
 // shape gets that classification with its own addresses put in (byte for byte what classifyUnsafe
 // gives: checked against it when the shape is first seen, and by a property test).
-
-/** The cache's switch, for the tests that hold it to classifyUnsafe. */
-export const shapes = { on: true };
-
-/** Runs fn with every record classified by classifyUnsafe itself. */
-export function withoutShapeCache<T>(fn: () => T): T {
-  const was = shapes.on;
-  shapes.on = false;
-  try {
-    return fn();
-  } finally {
-    shapes.on = was;
-  }
-}
 
 // private-use characters: no whitespace, no full stop, in no address that isPlainAddress lets through
 const SRC_STAND_IN = '\uE000';
