@@ -69,6 +69,61 @@ describe('classifyRecord by shape', () => {
     );
   });
 
+  // Every field classifyRecord reads but the addresses, with values that change some class, family
+  // or evidence: each base record is classified first, then the same record with one field changed
+  // (a field the cache failed to tell apart would give the variant the base's classification).
+  const VALUES: Record<string, readonly unknown[]> = {
+    source: ['argus', 'snort', 'netfilter', 'tcpdump'],
+    proto: ['tcp', 'udp', 'icmp', '17', null],
+    dir: ['->', '<-', '<->', '?>', null],
+    sport: [80, null],
+    dport: [1434, 80, null],
+    srcPkts: [0, 1, 2, 4, null],
+    dstPkts: [0, 1, null],
+    srcBytes: [60, 404, 418, 1000, null],
+    dstBytes: [0, 60, null],
+    totalsOnly: [true, false, undefined],
+    srcFlags: ['S', 'SA', 'A', '', null],
+    dstFlags: ['SA', 'R', null],
+    state: ['CON', 'INT', 'RST', 'REQ', 'S_', null],
+    singlePacket: [true, false, undefined],
+    icmpType: [0, 3, 8, undefined],
+    signature: [{ id: '1:1' }, { id: '1:2', message: 'MS-SQL Worm propagation attempt' }, { id: '1:3', message: 'WEB-IIS cmd.exe access' }, undefined],
+    detail: ['GET /default.ida?XXXX', 'root.exe', undefined],
+    dgmLen: [40, 404, undefined],
+    payloadLen: [0, 376, undefined],
+    discarded: [true, undefined],
+  };
+  const base = (over: Partial<ExtractedRecord>): ExtractedRecord => ({
+    source: 'argus', format: 'x', line: 0, lineCount: 1, time: null, proto: 'udp', src: '10.0.0.1', sport: 1025, dst: '192.0.2.1', dport: 1434,
+    dir: '->', srcPkts: 1, dstPkts: 0, srcBytes: 404, dstBytes: 0, srcFlags: null, dstFlags: null, state: 'INT', ...over,
+  });
+  const BASES: ExtractedRecord[] = [
+    base({}),
+    base({ totalsOnly: true, dstPkts: null, dstBytes: null }),
+    base({ source: 'netfilter', singlePacket: true, dir: null, srcPkts: null, dstPkts: null, srcBytes: null, dstBytes: null, state: null, dgmLen: 404, discarded: true }),
+    base({ source: 'netfilter', singlePacket: true, proto: 'tcp', dport: 80, dir: null, srcPkts: null, dstPkts: null, srcBytes: null, dstBytes: null, state: null, srcFlags: 'S', discarded: true }),
+    base({ source: 'snort', singlePacket: true, signature: { id: '1:2', message: 'MS-SQL Worm propagation attempt' }, payloadLen: 376, dir: null, state: null }),
+    base({ proto: 'tcp', dport: 80, srcPkts: 2, dstPkts: 1, srcBytes: 120, dstBytes: 60, srcFlags: 'S', dstFlags: 'SA', state: 'CON' }),
+    base({ proto: 'icmp', dport: null, sport: null, icmpType: 8, state: 'ECO', dstPkts: 1, dstBytes: 60 }),
+  ];
+  it('tells apart records that differ in one field', () => {
+    const addresses: Array<[string | null, string | null]> = [['10.0.0.1', '192.0.2.1'], ['10.9.9.9', '192.0.2.77'], [null, '192.0.2.1']];
+    let n = 0;
+    for (const b of BASES) {
+      for (const [field, values] of Object.entries(VALUES)) {
+        for (const v of values) {
+          for (const [src, dst] of addresses) {
+            expectSameAsUncached({ ...b, src, dst });
+            expectSameAsUncached({ ...b, [field]: v, src, dst } as ExtractedRecord);
+            n++;
+          }
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(1000);
+  });
+
   it('stays exact after its table fills and starts again', () => {
     for (let n = 0; n < 9000; n++) {
       const r: ExtractedRecord = {
