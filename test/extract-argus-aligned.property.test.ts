@@ -77,6 +77,17 @@ describe('argus aligned reader', () => {
     fc.assert(fc.property(sample, (lines) => { expectSameAsGeneral(lines); }), { numRuns: 4000 });
   });
 
+  it('reads lines with each Latin-1 blank between or after their tokens as the general reader does', () => {
+    for (const name of NAMES) {
+      const lines = FIXTURES.get(name) as string[];
+      for (const blank of ['\t', '\u00a0', '\v', '\f', '\r', '\u0085', '\u00ad']) {
+        expectSameAsGeneral(lines.map((l) => l.replace(/ +/g, (run) => (run.length > 1 ? run.slice(1) + blank : blank))));
+        expectSameAsGeneral(lines.map((l) => l + blank + 'x'));
+        expectSameAsGeneral(lines.map((l) => l + blank));
+      }
+    }
+  });
+
   it('byte readers read what the token readers read', () => {
     const check = (t: string): void => {
       if (/[^\u0000-\u00ff]/.test(t) || /\s/.test(t) || t === '') return;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import ipaddr from 'ipaddr.js';
 import { extractArgusUnguarded as extractArgus } from '../src/extract/argus.js';
 import { normalizeFlags } from '../src/extract/flags.js';
+import { withoutScreens } from '../src/extract/screen.js';
 import type { ExtractedRecord } from '../src/extract/types.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'argus');
@@ -139,5 +140,17 @@ describe('linear in the size of the input', () => {
     const recs = extractArgus(lines);
     checkRecords(lines, recs);
     expect(recs).toHaveLength(0);
+  });
+});
+
+describe('screens', () => {
+  it('let no record go that is indented or spaced by any blank /\\s/ matches', () => {
+    for (const name of NAMES) {
+      for (const blank of ['\t', '\u00a0', '\u2003', '\v', '\f', '\ufeff', ' \t']) {
+        for (const lines of [fixture(name).map((l) => blank + l), fixture(name).map((l) => l.replace(/ +/g, blank))]) {
+          expect(extractArgus(lines), `${name} ${JSON.stringify(blank)}`).toStrictEqual(withoutScreens(() => extractArgus(lines)));
+        }
+      }
+    }
   });
 });
