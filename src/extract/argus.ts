@@ -417,17 +417,17 @@ function alignToHeader(fields: readonly string[], header: Header): Parsed | null
 
 // ---------------------------------------------------------------- the aligned reader
 
-/** Readers' switches, for the tests that hold the aligned reader to the general one. */
-export const argusReaders = { aligned: true };
+/** false while withGeneralReader runs */
+let alignedReaderOn = true;
 
-/** Runs fn with the aligned reader off: every line goes through tokenize and alignToHeader. */
+/** Runs fn with the aligned reader off: every line goes through tokenize and alignToHeader (its tests compare the two). */
 export function withGeneralReader<T>(fn: () => T): T {
-  const was = argusReaders.aligned;
-  argusReaders.aligned = false;
+  const was = alignedReaderOn;
+  alignedReaderOn = false;
   try {
     return fn();
   } finally {
-    argusReaders.aligned = was;
+    alignedReaderOn = was;
   }
 }
 
@@ -901,7 +901,7 @@ function readRecord(block: Block, i: number, header: Header | null): Found | nul
   // without a header only parseByShape reads the line, and its first tokens decide whether it
   // can read anything: prose and hex dumps (most lines that reach here) are let go before tokenizing
   if (screens.on && (header === null || header.kinds.length === 0) && !mayOpenShapedRecord(line)) return null;
-  if (header !== null && argusReaders.aligned) {
+  if (header !== null && alignedReaderOn) {
     header.aligned ??= alignedReadable(header.kinds);
     if (header.aligned) {
       if (block.bytes === undefined) block.bytes = blockBytes(block.lines);
