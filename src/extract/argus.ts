@@ -287,6 +287,12 @@ function countOf(token: string): number | null {
 function setNumber(p: Parsed, kind: Kind, token: string): boolean {
   const n = countOf(token);
   if (n === null) return false;
+  setCount(p, kind, n);
+  return true;
+}
+
+/** The count n in its column's field (columns of other numbers are read but not kept). */
+function setCount(p: Parsed, kind: Kind, n: number): void {
   switch (kind) {
     case 'pkts': p.pkts = n; break;
     case 'bytes': p.bytes = n; break;
@@ -296,7 +302,6 @@ function setNumber(p: Parsed, kind: Kind, token: string): boolean {
     case 'dbytes': p.dbytes = n; break;
     default: break;
   }
-  return true;
 }
 
 /**
@@ -551,15 +556,7 @@ function readAligned(bb: BlockBytes, line: string, lineStart: number, kinds: rea
       default: {
         const v = digitsBytes(b, pos, e);
         if (v < 0) return null;
-        switch (kind) {
-          case 'pkts': p.pkts = v; break;
-          case 'bytes': p.bytes = v; break;
-          case 'spkts': p.spkts = v; break;
-          case 'dpkts': p.dpkts = v; break;
-          case 'sbytes': p.sbytes = v; break;
-          case 'dbytes': p.dbytes = v; break;
-          default: break;
-        }
+        setCount(p, kind, v);
       }
     }
     // the column took its token: on to the next
