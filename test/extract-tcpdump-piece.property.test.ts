@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mayBePacketPieceText } from '../src/extract/tcpdump.js';
+import { mayBePacketPieceFromLine, mayBePacketPieceText } from '../src/extract/tcpdump.js';
 
 // the definition mayBePacketPieceText reads without a trimmed copy
 function byDefinition(text: string): boolean {
@@ -18,6 +18,8 @@ describe('mayBePacketPieceText', () => {
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 10 }).map((p) => p.join('')), (text) => {
         expect(mayBePacketPieceText(text), JSON.stringify(text)).toBe(byDefinition(text));
+        // what the extractor asks: the untrimmed line's packet test (shared with the main loop) or an edge arrow
+        expect(mayBePacketPieceFromLine(text), JSON.stringify(text)).toBe(byDefinition(text));
       }),
       { numRuns: 20000 },
     );
@@ -25,6 +27,7 @@ describe('mayBePacketPieceText', () => {
   it('on the edge cases', () => {
     for (const t of ['', ' ', '>', ' > ', '>x', '> x', 'x >', 'x>', ' x > y ', '\t> ', ' >\t', 'a -> b', 'IP', ' I P ']) {
       expect(mayBePacketPieceText(t), JSON.stringify(t)).toBe(byDefinition(t));
+      expect(mayBePacketPieceFromLine(t), JSON.stringify(t)).toBe(byDefinition(t));
     }
   });
 });

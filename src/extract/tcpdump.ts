@@ -555,12 +555,12 @@ function mayBePacketLine(text: string): boolean {
  * Could joining this line's continuations make a packet line? The join adds only single spaces,
  * so ` > ` or `IP` must come from a piece, or from a piece's edge next to a join (`... >`, `> ...`).
  */
-function mayJoinToPacketLine(lines: readonly string[], i: number, pieces: Uint8Array, packetish: boolean): boolean {
+function mayJoinToPacketLine(lines: readonly string[], i: number, pieces: Uint8Array, packetishLines: Uint8Array, packetish: boolean): boolean {
   if (!screens.on) return true;
   const text = lines[i] ?? '';
   if (packetish || endsWithSpacedArrow(text)) return true;
   for (let k = 1; k <= MAX_CONTINUATIONS && i + k < lines.length; k++) {
-    if (mayBePacketPiece(lines, i + k, pieces)) return true;
+    if (mayBePacketPiece(lines, i + k, pieces, packetishLines)) return true;
   }
   return false;
 }
@@ -575,14 +575,46 @@ function endsWithSpacedArrow(text: string): boolean {
 /**
  * Could line j, trimmed, be a piece of a packet line? Each line is asked this as the continuation
  * of the MAX_CONTINUATIONS lines before it: pieces (0 unknown, 1 yes, 2 no) keeps the answer.
+ * It is mayBePacketLine of the untrimmed line (kept in packetish for when the loop reaches line j,
+ * so each line is searched for ` > ` and `IP` once) or an arrow at a trimmed edge.
  */
-function mayBePacketPiece(lines: readonly string[], j: number, pieces: Uint8Array): boolean {
+function mayBePacketPiece(lines: readonly string[], j: number, pieces: Uint8Array, packetish: Uint8Array): boolean {
   let known = pieces[j];
   if (known === 0) {
-    known = mayBePacketPieceText(lines[j] ?? '') ? 1 : 2;
+    const text = lines[j] ?? '';
+    known = mayBePacketLineAt(lines, j, packetish) || hasEdgeArrow(text) ? 1 : 2;
     pieces[j] = known;
   }
   return known === 1;
+}
+
+/** mayBePacketLine(lines[j]), remembered in known (0 unknown, 1 yes, 2 no) */
+function mayBePacketLineAt(lines: readonly string[], j: number, known: Uint8Array): boolean {
+  let k = known[j];
+  if (k === 0) {
+    k = mayBePacketLine(lines[j] ?? '') ? 1 : 2;
+    known[j] = k;
+  }
+  return k === 1;
+}
+
+/** With piece = text.trim(): piece.startsWith('> ') || piece.endsWith(' >') || piece === '>' */
+function hasEdgeArrow(text: string): boolean {
+  let a = 0;
+  let b = text.length;
+  while (a < b && isSpaceCode(text.charCodeAt(a))) a++;
+  while (b > a && isSpaceCode(text.charCodeAt(b - 1))) b--;
+  if (a === b) return false;
+  if (text.charCodeAt(a) === 62 && (b - a === 1 || text.charCodeAt(a + 1) === 32)) return true;
+  return b - a >= 2 && text.charCodeAt(b - 1) === 62 && text.charCodeAt(b - 2) === 32;
+}
+
+/**
+ * mayBePacketPieceText(text) answered as mayBePacketPiece does (mayBePacketLine of the untrimmed
+ * line, or an arrow at a trimmed edge); exported for its property test.
+ */
+export function mayBePacketPieceFromLine(text: string): boolean {
+  return mayBePacketLine(text) || hasEdgeArrow(text);
 }
 
 /**
@@ -619,6 +651,7 @@ const ORPHAN_V_RE = /^\s{1,12}\S{1,260} > \S{1,260}: Flags \[[A-Za-z.]{0,8}\],/;
 export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
   const out: ExtractedRecord[] = [];
   const pieces = new Uint8Array(lines.length);
+  const packetishLines = new Uint8Array(lines.length);
   let i = 0;
   while (i < lines.length) {
     const text = lines[i] ?? '';
@@ -627,7 +660,7 @@ export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
       continue;
     }
     // mayBePacketLine(text), asked once for the three places below
-    const packetish = mayBePacketLine(text);
+    const packetish = mayBePacketLineAt(lines, i, packetishLines);
     let parsed = packetish ? parseTcpdumpLine(text, i) : null;
     let span = 1;
     if (parsed && parsed.needsNext) {
@@ -652,7 +685,7 @@ export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
       let k = 1;
       // the same answer for every k: asked once
       let mayJoin: boolean | undefined;
-      while (k <= MAX_CONTINUATIONS && i + k < lines.length && (mayJoin ??= mayJoinToPacketLine(lines, i, pieces, packetish))) {
+      while (k <= MAX_CONTINUATIONS && i + k < lines.length && (mayJoin ??= mayJoinToPacketLine(lines, i, pieces, packetishLines, packetish))) {
         const next = lines[i + k] ?? '';
         if (next.length > 300 || !CONTINUATION_RE.test(next) || isRecordStart(next)) break;
         joined = `${joined.trimEnd()} ${next.trim()}`;
