@@ -240,34 +240,83 @@ const REQUEST = /^\s*(?:if|please|let\s+(?:me|us)\s+know|anyone|does|has|have\s+
 const BUT = /\bbut\b/i;
 
 /**
- * Whether any pattern matches `s`; `lower` is s.toLowerCase(). The patterns' case folding (/i
- * without u) and toLowerCase agree on the ASCII words in `needs`, so a match implies one of them.
+ * The words the patterns are gated on (`needs`) and POLARITY_HINT's words, one bit each. 'nothing'
+ * holds 'not' and is the only such word that starts with another, so it is tried first and sets
+ * both bits; every other pair of words differs before either ends, so at a given position at most
+ * one can occur.
  */
-function anyMatches(patterns: readonly PolarityPattern[], s: string, lower: string): boolean {
-  for (const p of patterns) {
-    let possible = false;
-    for (const w of p.needs) {
-      if (lower.includes(w)) {
-        possible = true;
-        break;
-      }
-    }
-    if (possible && p.re.test(s)) return true;
+const HINT_WORD_BITS: ReadonlyMap<string, number> = new Map(
+  ['nothing', 'too', 'well', 'same', 'similar', 'also', 'not', "n't", 'dont', 'didnt', 'havent', 'never', 'sign', 'none'].map((w, i) => [w, 1 << i]),
+);
+const NOTHING_BITS = HINT_WORD_BITS.get('nothing')! | HINT_WORD_BITS.get('not')!;
+
+/** Every occurrence of a word above (the same case folding as the patterns'); lastIndex is moved one past each match's start. */
+const HINT_WORDS = /nothing|too|well|same|similar|also|not|n['\u2018\u2019]t|dont|didnt|havent|never|sign|none/gi;
+
+function bitOfHintWord(w: string): number {
+  // the word as matched: ASCII letters in any case, and for n't one of three apostrophes
+  if (w.length === 3 && w.charCodeAt(1) !== 111 && w.charCodeAt(1) !== 79 /* o */) {
+    const a = w.charCodeAt(1);
+    if (a === 39 || a === 0x2018 || a === 0x2019) return HINT_WORD_BITS.get("n't")!;
+  }
+  const lower = w.toLowerCase();
+  if (lower === 'nothing') return NOTHING_BITS;
+  return HINT_WORD_BITS.get(lower) ?? 0;
+}
+
+/**
+ * The set of HINT_WORD_BITS' words found in `s`, each word found where s.toLowerCase() (with
+ * U+2018/U+2019 read as an apostrophe) includes it: /i without u folds ASCII letters only, and the
+ * two non-ASCII characters toLowerCase maps into ASCII (U+0130 to 'i' + U+0307, U+212A to 'k')
+ * can complete none of the words. 0: no POLARITY_HINT either. Linear: one search per occurrence.
+ */
+export function hintWordsIn(s: string): number {
+  let mask = 0;
+  HINT_WORDS.lastIndex = 0;
+  for (let m = HINT_WORDS.exec(s); m !== null; m = HINT_WORDS.exec(s)) {
+    mask |= bitOfHintWord(m[0]);
+    HINT_WORDS.lastIndex = m.index + 1;
+  }
+  return mask;
+}
+
+/** a pattern's needs as bits of HINT_WORD_BITS */
+function needsMask(p: PolarityPattern): number {
+  let mask = 0;
+  for (const w of p.needs) {
+    const bit = HINT_WORD_BITS.get(w);
+    if (bit === undefined) throw new Error(`polarity pattern needs ${w}, which hintWordsIn does not look for`);
+    mask |= bit;
+  }
+  return mask;
+}
+
+const SAME_NEEDS = SAME_PATTERNS.map(needsMask);
+const NOT_SAME_NEEDS = NOT_SAME_PATTERNS.map(needsMask);
+
+/**
+ * Whether any pattern matches `s`; `words` is hintWordsIn(s). A pattern none of whose needs the
+ * sentence holds cannot match (the polarity patterns test holds every match to its needs).
+ */
+function anyMatches(patterns: readonly PolarityPattern[], needs: readonly number[], s: string, words: number): boolean {
+  for (let i = 0; i < patterns.length; i++) {
+    if ((needs[i]! & words) !== 0 && patterns[i]!.re.test(s)) return true;
   }
   return false;
 }
 
 function polarityOf(raw: string): 'same' | 'not-same' | null {
-  if (isQuestion(raw) || !POLARITY_HINT.test(raw)) return null;
+  if (isQuestion(raw)) return null;
+  const words = hintWordsIn(raw);
+  if (words === 0) return null;
   const sentence = raw.includes('\u2018') || raw.includes('\u2019') ? raw.replace(/[\u2018\u2019]/g, "'") : raw;
   // "If you see the same ..." is a request, not a report
   if (REQUEST.test(sentence)) return null;
-  const lower = sentence.toLowerCase();
-  if (anyMatches(NOT_SAME_PATTERNS, sentence, lower)) {
+  if (anyMatches(NOT_SAME_PATTERNS, NOT_SAME_NEEDS, sentence, words)) {
     // "I haven't seen this before, but we see the same now" still reports the traffic
-    return anyMatches(SAME_PATTERNS, sentence, lower) && BUT.test(sentence) ? 'same' : 'not-same';
+    return anyMatches(SAME_PATTERNS, SAME_NEEDS, sentence, words) && BUT.test(sentence) ? 'same' : 'not-same';
   }
-  if (anyMatches(SAME_PATTERNS, sentence, lower)) return 'same';
+  if (anyMatches(SAME_PATTERNS, SAME_NEEDS, sentence, words)) return 'same';
   return null;
 }
 
