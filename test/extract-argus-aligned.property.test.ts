@@ -88,6 +88,19 @@ describe('argus aligned reader', () => {
     }
   });
 
+  it('dirBytes knows every mark isDir accepts', () => {
+    const marks = ['who', 'tel', 'who-has', 'is-at', 'whom', 'is-a', 'tel>'];
+    const units = ['<', '>', '-', '?', '|', 'o', 'x'];
+    for (const a of units) for (const b of units) for (const c of ['', ...units]) marks.push(a + b + c);
+    let known = 0;
+    for (const t of marks) {
+      const line = ` ${t}`;
+      expect(dirBytes(Buffer.from(line, 'latin1'), 1, line.length, line, 0), t).toBe(isDir(t) ? t : null);
+      if (isDir(t)) known++;
+    }
+    expect(known).toBe(16);
+  });
+
   it('byte readers read what the token readers read', () => {
     const check = (t: string): void => {
       if (/[^\u0000-\u00ff]/.test(t) || /\s/.test(t) || t === '') return;

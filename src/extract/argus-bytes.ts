@@ -137,7 +137,7 @@ export function protoBytes(b: Uint8Array, start: number, end: number, line: stri
 }
 
 /** Every token isDir accepts (DIR has no repetition: these are all of them). */
-export const DIR_MARKS: readonly string[] = [
+const DIR_MARKS: readonly string[] = [
   '<-', '<?', '<|', '<o', '<->', '<?>', '<|>', '<o>', '->', '?>', '|>', 'o>', 'who', 'tel', 'who-has', 'is-at',
 ];
 const DIR_MARK_OF = new Map(DIR_MARKS.map((d) => [d, d]));
