@@ -43,13 +43,22 @@ interface Voice {
 }
 
 export function segmentBody(text: string): BodyBlock[] {
+  return segment(text, true);
+}
+
+/** segmentBody without isOrdinaryLine's shortcut: every line goes through every test (for tests: the same blocks) */
+export function segmentBodyUnscreened(text: string): BodyBlock[] {
+  return segment(text, false);
+}
+
+function segment(text: string, screened: boolean): BodyBlock[] {
   const lines = splitLines(text);
   if (lines.length === 0) return [];
   const labels: (Label | undefined)[] = new Array(lines.length);
   const items: Item[] = new Array(lines.length);
   for (let idx = 0; idx < lines.length; idx++) items[idx] = { idx, text: lines[idx]! };
   try {
-    processRegion(items, { kind: 'own', depth: 0, author: null }, labels);
+    processRegion(items, { kind: 'own', depth: 0, author: null }, labels, screened);
   } catch {
     // never throw on a post: whatever was not labelled stays the author's own text
   }
@@ -156,7 +165,7 @@ function trimEndAt(s: string): number {
   return k;
 }
 
-function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[]): void {
+function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[], screened: boolean): void {
   const top = voice.depth === 0 && voice.kind === 'own';
   const canNest = voice.depth < MAX_DEPTH;
   // the voice of the last labelled line: a blank line stays with it
@@ -175,6 +184,13 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
       continue;
     }
 
+    if (screened && isOrdinaryLine(items, i, s, canNest)) {
+      last = put(labels, it, voice.kind, voice.depth, voice.author, it.text);
+      sawContent = true;
+      i++;
+      continue;
+    }
+
     if (isMarked(s, top)) {
       let j = i;
       while (j < items.length && isMarked(head(items[j]!.text), top)) j++;
@@ -185,6 +201,7 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
           run.map((x) => ({ idx: x.idx, text: stripOneLevel(x.text) })),
           { kind: 'quoted', depth: voice.depth + 1, author },
           labels,
+          screened,
         );
       } else {
         for (const x of run) put(labels, x, 'quoted', voice.depth, voice.author, stripAllLevels(x.text));
@@ -228,7 +245,7 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
         // everything from the header line on is the quoted post, unprefixed
         const inner: Voice = { kind: 'quoted', depth: innerDepth, author: gw };
         put(labels, it, 'quoted', inner.depth, gw, it.text);
-        processRegion(items.slice(i + 1), inner, labels);
+        processRegion(items.slice(i + 1), inner, labels, screened);
         return;
       }
 
@@ -240,11 +257,11 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
         for (let k = i; k < outlook.end; k++) last = put(labels, items[k]!, 'quoted', inner.depth, outlook.author, items[k]!.text);
         const close = forwardEnd(items, i, outlook.end);
         if (close < 0) {
-          processRegion(items.slice(outlook.end), inner, labels);
+          processRegion(items.slice(outlook.end), inner, labels, screened);
           return;
         }
         // mutt: the forwarded post ends at "----- End forwarded message -----"
-        processRegion(items.slice(outlook.end, close + 1), inner, labels);
+        processRegion(items.slice(outlook.end, close + 1), inner, labels, screened);
         i = close + 1;
         sawContent = true;
         continue;
@@ -261,6 +278,7 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
           run.map((x) => ({ idx: x.idx, text: dedent(x.text, mirror.indent) })),
           { kind: 'quoted', depth: voice.depth + 1, author: mirror.author },
           labels,
+          screened,
         );
         last = labels[run[run.length - 1]!.idx] ?? null;
         i = mirror.end;
@@ -272,6 +290,38 @@ function processRegion(items: Item[], voice: Voice, labels: (Label | undefined)[
     sawContent = true; // (a blank line was taken above)
     i++;
   }
+}
+
+/**
+ * First trimmed characters with which a line can be more than the voice's own text: a `>` marker
+ * (also `>From `), `--` (signature), a rule's character, '-' '_' 'b' 'B' (isOriginalMessageLine),
+ * the keys of an Outlook sender line.
+ */
+const SPECIAL_STARTS = new CodeSet(
+  [62, 45, ...Array.from('-_=*~#bB', (c) => c.charCodeAt(0)), ...Array.from('fFvVdD*', (c) => c.charCodeAt(0))],
+);
+
+/**
+ * A line that processRegion would label as the voice's own text after trying every test: decided
+ * on its first and last characters (each test needs one of them), the next line's first character
+ * (a Lotus header) and, after a blank line, the footer openers. `s` is head(items[i].text).
+ */
+function isOrdinaryLine(items: Item[], i: number, s: string, canNest: boolean): boolean {
+  const a = trimStartAt(s);
+  if (a === s.length) return false; // blank
+  if (SPECIAL_STARTS.has(s.charCodeAt(a)) || s.charCodeAt(0) === 62) return false;
+  if (canNest) {
+    const z = s.charCodeAt(trimEndAt(s) - 1);
+    // groupWiseAuthor ends in '>>>', every attribution of indentedMirrorAt in ':'
+    if (z === 62 || z === 58) return false;
+    // lotusHeaderAt (outlookHeaderAt's fallback) reads on only if the next line opens a To:/Subject: block
+    if (i + 1 < items.length) {
+      const next = head(items[i + 1]!.text);
+      if (LOTUS_NEXT_STARTS.has(next.charCodeAt(trimStartAt(next))) && LOTUS_FIELD.test(next)) return false;
+    }
+  }
+  // footerEndAt without a rule: a footer opener right after a blank line
+  return !((i === 0 || isBlank(items[i - 1]!.text)) && hasPhrase(s, FOOTER_OPENER));
 }
 
 function put(labels: (Label | undefined)[], it: Item, kind: Kind, depth: number, author: Party | null, text: string): Label {
