@@ -675,7 +675,7 @@ export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
           span = 2;
         }
       }
-    } else if (!parsed && /^\s/.test(text) && packetish && ORPHAN_V_RE.test(text)) {
+    } else if (!parsed && packetish && /^\s/.test(text) && ORPHAN_V_RE.test(text)) {
       // the packet line of a -v record whose header line the paste cut off (packet lines under a
       // header that did parse were taken with it above)
       parsed = parsePacketPart(text.trim(), i, null, null, null, 'continuation');

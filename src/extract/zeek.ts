@@ -233,8 +233,12 @@ export function extractZeek(lines: readonly string[]): ExtractedRecord[] {
       i++;
       continue;
     }
-    const trimmed = text.trimStart();
-    if (trimmed.startsWith('#')) {
+    // the first character after leading \s (what text.trimStart() starts with), without the trimmed copy
+    let lead = 0;
+    while (lead < text.length && isSpaceCode(text.charCodeAt(lead))) lead++;
+    const opening = text.charCodeAt(lead);
+    if (opening === 35 /* # */) {
+      const trimmed = text.slice(lead);
       if (trimmed.length <= MAX_RECORD_LINE) {
         const m = /^#(separator|path|fields|close|open)\b[ \t]?(.{0,2000})$/.exec(trimmed.trimEnd());
         if (m) {
@@ -254,7 +258,7 @@ export function extractZeek(lines: readonly string[]): ExtractedRecord[] {
       i++;
       continue;
     }
-    if (trimmed.startsWith('{')) {
+    if (opening === 123 /* { */) {
       const found = parseJsonLines(lines, i);
       if (found) {
         const rec = rowRecord(found.row, i, found.span);
