@@ -85,41 +85,33 @@ function isPortChar(c: number): boolean {
   return isPortStart(c) || c === 95 || c === 45;
 }
 
-/** What v4Bytes read (valid until its next call). */
-export const v4Bytes: { addr: string; portText: string | null } = { addr: '', portText: null };
-
 /**
- * parseAddr's dotted-quad reading (v4WithPort) on the token b[start, end): true with v4Bytes set
- * to the address and the port text, false where v4WithPort gives null.
+ * parseAddr's dotted-quad reading (v4WithPort) on the token b[start, end): where the address ends
+ * (a port text, if any, runs from one past it to the token's end), or -1 where v4WithPort gives null.
  */
-export function readV4Bytes(b: Uint8Array, start: number, end: number, line: string, lineStart: number): boolean {
+export function v4AddrEnd(b: Uint8Array, start: number, end: number): number {
   let i = start;
   let valid = true;
   for (let part = 0; part < 4; part++) {
     const from = i;
     let value = 0;
     for (let d = digitOf(b, i, end); i < end && i - from < 4 && d >= 0; d = digitOf(b, ++i, end)) value = value * 10 + d;
-    if (i === from || i - from > 3) return false;
+    if (i === from || i - from > 3) return -1;
     if (value > 255 || (i - from > 1 && b[from] === 48)) valid = false;
     if (part < 3) {
-      if (byteOf(b, i, end) !== 46) return false;
+      if (byteOf(b, i, end) !== 46) return -1;
       i++;
     }
   }
   const addrEnd = i;
-  let portText: string | null = null;
   if (i < end) {
-    if (b[i] !== 46 || !isPortStart(byteOf(b, i + 1, end))) return false;
+    if (b[i] !== 46 || !isPortStart(byteOf(b, i + 1, end))) return -1;
     let stop = end;
     if (b[end - 1] === 42) stop = end - 1;
-    if (stop - (i + 1) > 16 || stop <= i + 1) return false;
-    for (let k = i + 2; k < stop; k++) if (!isPortChar(b[k] as number)) return false;
-    portText = line.slice(i + 1 - lineStart, end - lineStart);
+    if (stop - (i + 1) > 16 || stop <= i + 1) return -1;
+    for (let k = i + 2; k < stop; k++) if (!isPortChar(b[k] as number)) return -1;
   }
-  if (!valid) return false;
-  v4Bytes.addr = line.slice(start - lineStart, addrEnd - lineStart);
-  v4Bytes.portText = portText;
-  return true;
+  return valid ? addrEnd : -1;
 }
 
 /** protoOf on the token b[start, end): tcp, udp and icmp read from the bytes, the rest from the token's text. */

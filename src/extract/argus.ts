@@ -30,8 +30,7 @@ import {
   isFlagsBytes,
   isSpaceByte,
   protoBytes,
-  readV4Bytes,
-  v4Bytes,
+  v4AddrEnd,
   type BlockBytes,
 } from './argus-bytes.js';
 import { shared } from './shared.js';
@@ -516,13 +515,15 @@ function readAligned(bb: BlockBytes, line: string, lineStart: number, kinds: rea
       }
       case 'saddr':
       case 'daddr': {
-        if (e - pos > 64 || !readV4Bytes(b, pos, e, line, lineStart)) return null;
-        const portText = v4Bytes.portText;
+        const addrEnd = e - pos > 64 ? -1 : v4AddrEnd(b, pos, e);
+        if (addrEnd < 0) return null;
+        const addr = line.slice(pos - lineStart, addrEnd - lineStart);
+        const portText = addrEnd < e ? line.slice(addrEnd + 1 - lineStart, e - lineStart) : null;
         if (kind === 'saddr') {
-          p.src = v4Bytes.addr;
+          p.src = addr;
           if (portText !== null) p.sportText = portText;
         } else {
-          p.dst = v4Bytes.addr;
+          p.dst = addr;
           if (portText !== null) p.dportText = portText;
         }
         skipPort = portText !== null && kinds[k + 1] === (kind === 'saddr' ? 'sport' : 'dport');
