@@ -10,6 +10,9 @@ export function shared<T extends string | null>(value: T): T {
   if (value === null || value.length > 32) return value;
   const known = sharedStrings.get(value);
   if (known !== undefined) return known as T;
-  if (sharedStrings.size < MAX_SHARED) sharedStrings.set(value, value);
-  return value;
+  if (sharedStrings.size >= MAX_SHARED) return value;
+  // a copy of its own: the value is often a slice of its post's text, which the table would keep alive
+  const own = JSON.parse(JSON.stringify(value)) as T & string;
+  sharedStrings.set(own, own);
+  return own;
 }
