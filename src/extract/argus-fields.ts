@@ -5,6 +5,7 @@ import ipaddr from 'ipaddr.js';
 import type { RecordTime } from './types.js';
 import { normalizeFlags } from './flags.js';
 import { screens } from './screen.js';
+import { ownCopy } from './shared.js';
 
 // ---------------------------------------------------------------- time
 
@@ -288,7 +289,7 @@ export function servicePort(name: string, proto: string | null): number | null {
   if (port === undefined) {
     port = lookUpService(name, proto);
     if (cache.size >= 4096) cache.clear();
-    cache.set(name, port);
+    cache.set(ownCopy(name), port);
   }
   return port;
 }

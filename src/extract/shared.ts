@@ -11,8 +11,16 @@ export function shared<T extends string | null>(value: T): T {
   const known = sharedStrings.get(value);
   if (known !== undefined) return known as T;
   if (sharedStrings.size >= MAX_SHARED) return value;
-  // a copy of its own: the value is often a slice of its post's text, which the table would keep alive
-  const own = JSON.parse(JSON.stringify(value)) as T & string;
+  const own = ownCopy(value);
   sharedStrings.set(own, own);
   return own;
+}
+
+/**
+ * The characters of s in a string of their own. A record's fields are often slices of their
+ * post's text (V8 slices strings of 13 characters or more): kept in a table that outlives the
+ * post, a slice keeps the whole post alive.
+ */
+export function ownCopy<T extends string>(s: T): T {
+  return JSON.parse(JSON.stringify(s)) as T;
 }
