@@ -6,6 +6,7 @@ import type { FlowClass } from '../contract.js';
 import type { ExtractedRecord } from '../extract/types.js';
 import { detectFamily } from './family.js';
 import { isSpaceCode } from '../extract/screen.js';
+import { ownCopy } from '../extract/shared.js';
 
 export interface Classification {
   class: FlowClass;
@@ -651,12 +652,9 @@ function idOf(s: string | null | undefined): number {
   return id;
 }
 
-/**
- * The characters of s in a string of their own: a record's fields are often slices of its post's
- * text, and a slice kept in the module's tables would keep that whole post alive.
- */
-function ownCopy<T extends string | null | undefined>(s: T): T {
-  return (typeof s === 'string' ? JSON.parse(JSON.stringify(s)) : s) as T;
+/** ownCopy where there is a string: the cache outlives the posts its records came from */
+function ownCopyOf<T extends string | null | undefined>(s: T): T {
+  return (typeof s === 'string' ? ownCopy(s) : s) as T;
 }
 
 function mix(h: number, v: number): number {
@@ -746,10 +744,10 @@ function classifyByShape(rec: ExtractedRecord): Classification | null {
       return classifyByShape(rec);
     }
     entry = {
-      source: ownCopy(rec.source), hasSignature: rec.signature !== undefined, message: ownCopy(rec.signature?.message), detail: ownCopy(rec.detail),
-      dgmLen: rec.dgmLen, payloadLen: rec.payloadLen, discarded: rec.discarded, proto: ownCopy(rec.proto), dir: ownCopy(rec.dir),
+      source: ownCopyOf(rec.source), hasSignature: rec.signature !== undefined, message: ownCopyOf(rec.signature?.message), detail: ownCopyOf(rec.detail),
+      dgmLen: rec.dgmLen, payloadLen: rec.payloadLen, discarded: rec.discarded, proto: ownCopyOf(rec.proto), dir: ownCopyOf(rec.dir),
       totalsOnly: rec.totalsOnly, singlePacket: rec.singlePacket, srcPkts: rec.srcPkts, dstPkts: rec.dstPkts, srcBytes: rec.srcBytes, dstBytes: rec.dstBytes,
-      srcFlags: ownCopy(rec.srcFlags), dstFlags: ownCopy(rec.dstFlags), state: ownCopy(rec.state), icmpType: rec.icmpType,
+      srcFlags: ownCopyOf(rec.srcFlags), dstFlags: ownCopyOf(rec.dstFlags), state: ownCopyOf(rec.state), icmpType: rec.icmpType,
       slammerPort: rec.dport === 1434, hasSrc: rec.src !== null, hasDst: rec.dst !== null,
       shape: learnShape(rec), next: first,
     };
