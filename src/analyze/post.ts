@@ -3,6 +3,7 @@ import { classifyRecord, type Classification } from '../classify/classify.js';
 import { classifyPacketConversations } from '../classify/conversation.js';
 import { findQuestions, findStatements } from '../correlate/corroboration.js';
 import { extractRecords } from '../extract/index.js';
+import { ownCopy } from '../extract/shared.js';
 import type { ExtractedRecord } from '../extract/types.js';
 import type { BodyBlock, MailPost } from '../mail/types.js';
 import type { PostAnalysis } from './types.js';
@@ -111,13 +112,11 @@ export function buildObservation(rec: ExtractedRecord, c: Classification, place:
 }
 
 /**
- * A flat copy of a string. Ids and times are built from pieces (a template literal is a tree of
- * V8 cons strings, a slice keeps the string it was cut from): ~300 bytes each as built, ~40 flat,
- * and a corpus keeps one of each per observation.
+ * A flat copy of a string (extract/shared's ownCopy). Ids and times are built from pieces (a
+ * template literal is a tree of V8 cons strings, a slice keeps the string it was cut from): ~300
+ * bytes each as built, ~40 flat, and a corpus keeps one of each per observation.
  */
-export function flatCopy(s: string): string {
-  return JSON.parse(JSON.stringify(s)) as string;
-}
+export const flatCopy: (s: string) => string = ownCopy;
 
 function toObservation(rec: ExtractedRecord, c: Classification, block: BodyBlock, mail: MailPost, clock: PostClock): Observation {
   const line = block.startLine + rec.line;

@@ -4,6 +4,7 @@ import { decode as base64Decode } from 'libbase64';
 import libmime from 'libmime';
 import { decode as decodeCharset } from 'libmime/lib/charset.js';
 import { decode as qpDecode } from 'libqp';
+import { ownCopy } from '../extract/shared.js';
 
 /**
  * A synchronous reader for the common message shapes, with the same result as mailparser's
@@ -176,14 +177,6 @@ function nodeOf(header: Buffer, isPart: boolean): Node {
   return node;
 }
 
-/**
- * A flat copy of a latin1 string: header lines are slices of their header block's string, and a
- * slice (or a key joined from slices) kept in a cache would keep each message's whole block alive.
- */
-function flat(s: string): string {
-  return Buffer.from(s, 'latin1').toString('latin1');
-}
-
 // (the blocks, lines and triples that recur are few; unique ones, e.g. attachments named in their headers, fill it)
 const MAX_CACHED = 500;
 const MAX_CACHED_BLOCK = 2048;
@@ -229,7 +222,9 @@ function mimeFacts(header: Buffer, lines: readonly HeaderLine[]): MimeFacts {
     // Buffer, cut from the shared pool, would hold an 8 KB slab of other messages' bytes alive)
     if (key !== null && facts.boundary === false) {
       if (factsCache.size >= MAX_CACHED) factsCache.clear();
-      factsCache.set(flat(key), facts);
+      // cached keys are copies of their own: header lines are slices of their block's string, and a
+      // slice (or a key joined from slices) kept in a cache would keep each message's whole block alive
+      factsCache.set(ownCopy(key), facts);
     }
   }
   return facts;
@@ -494,7 +489,7 @@ function subjectOf(lines: readonly HeaderLine[]): string | undefined {
       v = decodeSubject(l.line);
       if (l.line.length <= MAX_CACHED_BLOCK) {
         if (subjectCache.size >= MAX_CACHED) subjectCache.clear();
-        subjectCache.set(flat(l.line), v);
+        subjectCache.set(ownCopy(l.line), v);
       }
     }
     if (v) return v;
