@@ -100,7 +100,8 @@ describe('incremental correlation', () => {
       }
       const spy = vi.spyOn(JSON, 'parse');
       const r = await h.handle(recordsPost('new@delta.example', 'D <d@delta.example>', 'same here', '100.64', '198.51.100'));
-      const parses = spy.mock.calls.length;
+      // stored rows are JSON objects and arrays; a string literal parsed is a copy of a string (ownCopy), whose count depends on what the process has cached
+      const parses = spy.mock.calls.filter(([text]) => typeof text === 'string' && (text.startsWith('{') || text.startsWith('['))).length;
       spy.mockRestore();
       const findings = h.store.counts().findings;
       h.close();
