@@ -1,20 +1,10 @@
 // The shape cache outlives the posts it learned from: what it keeps of a record (an alert's message,
 // a request text) must be its own copy, not a slice of the post's text, or each cached shape keeps a
 // whole post alive.
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { expect, it } from 'vitest';
+import { heapAfterGc } from './helpers/gc.js';
 import { classifyRecord } from '../src/classify/classify.js';
 import { extractRecords } from '../src/extract/index.js';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 /** Classifies the alerts of one post of ~1 MB whose alert message is its own. */
 function classifyPost(n: number): number {

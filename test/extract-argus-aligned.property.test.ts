@@ -2,21 +2,14 @@
 // falling back to the general reader (tokenize + alignToHeader) for anything out of the usual
 // shape. Held here to the general reader alone (withGeneralReader): the same records, field for
 // field, on every fixture and on fixture lines with tokens swapped, blanks changed and lines cut.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ARGUS_FIXTURES } from './helpers/argus-fixtures.js';
 import { extractArgusUnguarded as extractArgus, withGeneralReader } from '../src/extract/argus.js';
 import { clockBytes, dirBytes, isFlagsBytes, protoBytes, v4AddrEnd } from '../src/extract/argus-bytes.js';
 import { isDir, parseAddr, parseTimeAt, protoOf } from '../src/extract/argus-fields.js';
 
-const DIR = join(import.meta.dirname, '..', 'fixtures', 'argus');
-const read = (rel: string): string[] => readFileSync(join(DIR, rel), 'utf8').split('\n');
-const FIXTURES = new Map<string, string[]>([
-  ...readdirSync(join(DIR, 'ra')).filter((f) => f.endsWith('.txt')).sort().map((f) => [`ra/${f}`, read(`ra/${f}`)] as const),
-  ...readdirSync(join(DIR, 'handwritten')).filter((f) => f.endsWith('.txt')).sort()
-    .map((f) => [`handwritten/${f}`, read(`handwritten/${f}`)] as const),
-]);
+const FIXTURES = ARGUS_FIXTURES;
 const NAMES = [...FIXTURES.keys()];
 
 function expectSameAsGeneral(lines: readonly string[]): number {

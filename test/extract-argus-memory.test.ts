@@ -1,19 +1,9 @@
 // What argus keeps across posts (one shared string per state or direction mark, the port of each
 // service name) must be its own copy, not a slice of a post's text, or each value kept keeps a
 // whole post alive.
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { expect, it } from 'vitest';
+import { heapAfterGc } from './helpers/gc.js';
 import { extractArgusUnguarded as extractArgus } from '../src/extract/argus.js';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 const HEADER = '         StartTime      Flgs  Proto            SrcAddr  Sport   Dir            DstAddr  Dport  TotPkts   TotBytes State ';
 

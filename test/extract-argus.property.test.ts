@@ -1,20 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ARGUS_FIXTURES } from './helpers/argus-fixtures.js';
 import ipaddr from 'ipaddr.js';
 import { extractArgusUnguarded as extractArgus } from '../src/extract/argus.js';
 import { normalizeFlags } from '../src/extract/flags.js';
 import { withoutScreens } from '../src/extract/screen.js';
 import type { ExtractedRecord } from '../src/extract/types.js';
 
-const DIR = join(import.meta.dirname, '..', 'fixtures', 'argus');
-const read = (rel: string): string[] => readFileSync(join(DIR, rel), 'utf8').split('\n');
-const FIXTURES = new Map<string, string[]>([
-  ...readdirSync(join(DIR, 'ra')).filter((f) => f.endsWith('.txt')).sort().map((f) => [`ra/${f}`, read(`ra/${f}`)] as const),
-  ...readdirSync(join(DIR, 'handwritten')).filter((f) => f.endsWith('.txt')).sort()
-    .map((f) => [`handwritten/${f}`, read(`handwritten/${f}`)] as const),
-]);
+const FIXTURES = ARGUS_FIXTURES;
 const NAMES = [...FIXTURES.keys()];
 const fixture = (name: string): string[] => FIXTURES.get(name) as string[];
 

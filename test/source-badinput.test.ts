@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readInputs, type SourceItem } from '../src/source/index.js';
+import { fullGc } from './helpers/gc.js';
 
 let dir: string;
 beforeAll(() => {
@@ -138,16 +137,14 @@ describe('readInputs: bad input becomes an error item and the run goes on', () =
     expect(size).toBeGreaterThan(80_000_000);
     // what is still held after a full GC at each message: without it the peak follows V8's GC
     // timing (read chunks and copied messages are external memory, collected in batches), not retention
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    gc();
+    fullGc();
     const base = process.memoryUsage();
     let peak = 0;
     let count = 0;
     for await (const item of readInputs([box])) {
       expect(item.kind).toBe('message');
       count++;
-      gc();
+      fullGc();
       const m = process.memoryUsage();
       peak = Math.max(peak, m.heapUsed + m.arrayBuffers - (base.heapUsed + base.arrayBuffers));
     }
