@@ -4,7 +4,7 @@ import { correlate } from '../correlate/correlate.js';
 import { markDuplicates, markDuplicatesInPlace } from '../correlate/duplicates.js';
 import type { ProseStatement, Question } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
-import { flatCopy } from './post.js';
+import { ownCopy } from '../extract/shared.js';
 import type { AnalysisResult, PostAnalysis } from './types.js';
 
 /**
@@ -19,7 +19,7 @@ class StringPool {
     if (typeof s !== 'string') return s;
     let v = this.pool.get(s);
     if (v === undefined) {
-      v = flatCopy(s);
+      v = ownCopy(s);
       this.pool.set(v, v);
     }
     return v as T;

@@ -3,7 +3,6 @@ import { classifyRecord, type Classification } from '../classify/classify.js';
 import { classifyPacketConversations } from '../classify/conversation.js';
 import { findQuestions, findStatements } from '../correlate/corroboration.js';
 import { extractRecords } from '../extract/index.js';
-import { ownCopy } from '../extract/shared.js';
 import type { ExtractedRecord } from '../extract/types.js';
 import type { BodyBlock, MailPost } from '../mail/types.js';
 import type { PostAnalysis } from './types.js';
@@ -111,19 +110,12 @@ export function buildObservation(rec: ExtractedRecord, c: Classification, place:
   return obs;
 }
 
-/**
- * A flat copy of a string (extract/shared's ownCopy). Ids and times are built from pieces (a
- * template literal is a tree of V8 cons strings, a slice keeps the string it was cut from): ~300
- * bytes each as built, ~40 flat, and a corpus keeps one of each per observation.
- */
-export const flatCopy: (s: string) => string = ownCopy;
-
 function toObservation(rec: ExtractedRecord, c: Classification, block: BodyBlock, mail: MailPost, clock: PostClock): Observation {
   const line = block.startLine + rec.line;
   const time = resolveRecordTime(rec.time, clock);
   return buildObservation(rec, c, {
     // stableId('obs', mail.id, line, recordKey(rec)), its text built in one go; stableIdOfText and
-    // resolveRecordTime return flat strings already (no flatCopy)
+    // resolveRecordTime return flat strings already (no ownCopy)
     id: stableIdOfText('obs', (mail.id ?? '') + '\u0000' + line + '\u0000' + recordKey(rec) + '\u0000'),
     post: mail.id,
     reporter: reporterOf(block, mail),

@@ -20,7 +20,7 @@ import type { ProseStatement } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
 import { ElementBytesRenderer, RenderedBytes, renderElement, StreamedStrings, writeJsonDocument } from './json-out.js';
 import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
-import { flatCopy } from './post.js';
+import { ownCopy } from '../extract/shared.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';
 import { firstOfEqualKeys, IdTable, Int32File, RecordFile } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
@@ -100,7 +100,7 @@ export class SpillCorpus {
   private pendingMs: number[] = [];
   private pendingFirst = 0;
   /** the groups, built as the document is written; at add time only its /16 cache is used */
-  private readonly acc = new GroupAccumulator(flatCopy);
+  private readonly acc = new GroupAccumulator(ownCopy);
   private readonly factsIdOfKey = new Map<string, number>();
   private readonly facts: GroupFacts[] = [];
   private readonly familyIdOf = new Map<string, number>();
@@ -155,21 +155,21 @@ export class SpillCorpus {
     this.spillPending();
     // what is kept is copied flat: a slice of a header or body would keep the whole string alive
     const p = this.postIds.length;
-    const id = flatCopy(post.id);
+    const id = ownCopy(post.id);
     this.postIds.push(id);
     this.postFrom.push(this.partyId(post.from));
-    const inReplyTo = pa.mail.inReplyTo === null ? null : flatCopy(pa.mail.inReplyTo);
+    const inReplyTo = pa.mail.inReplyTo === null ? null : ownCopy(pa.mail.inReplyTo);
     // the thread index keeps the post at position p (every post added here goes to it once)
-    this.threads.add({ id, inReplyTo, references: pa.mail.references.map(flatCopy), subject: pa.mail.subject, date: pa.mail.date });
+    this.threads.add({ id, inReplyTo, references: pa.mail.references.map(ownCopy), subject: pa.mail.subject, date: pa.mail.date });
     // the parent's id as the thread index keeps it: one string for both
     if (inReplyTo) this.parentOf.set(id, this.threads.idOf(inReplyTo));
     this.postFile.appendString(JSON.stringify(post));
     for (const o of pa.observations) this.addObservation(o, p);
     for (const s of pa.statements) {
-      s.post = s.post === id ? id : flatCopy(s.post);
-      s.thread = s.thread === id ? id : flatCopy(s.thread);
-      s.quote = flatCopy(s.quote);
-      if (s.org !== null) s.org = flatCopy(s.org);
+      s.post = s.post === id ? id : ownCopy(s.post);
+      s.thread = s.thread === id ? id : ownCopy(s.thread);
+      s.quote = ownCopy(s.quote);
+      if (s.org !== null) s.org = ownCopy(s.org);
       this.statements.push(s);
     }
     for (const w of pa.mail.warnings) this.errors.push({ input: pa.mail.input, message: w });
@@ -184,9 +184,9 @@ export class SpillCorpus {
     let id = this.partyIdOfKey.get(key);
     if (id === undefined) {
       id = this.parties.length;
-      party.name = party.name === null ? null : flatCopy(party.name);
-      party.address = party.address === null ? null : flatCopy(party.address);
-      party.org = party.org === null ? null : flatCopy(party.org);
+      party.name = party.name === null ? null : ownCopy(party.name);
+      party.address = party.address === null ? null : ownCopy(party.address);
+      party.org = party.org === null ? null : ownCopy(party.org);
       this.parties.push(party);
       this.partyIdOfKey.set(key, id);
       this.partyIdOf.set(party, id);
@@ -266,7 +266,7 @@ export class SpillCorpus {
     let id = this.factsIdOfKey.get(f.key);
     if (id === undefined) {
       id = this.facts.length;
-      f.key = flatCopy(f.key);
+      f.key = ownCopy(f.key);
       this.facts.push(f);
       this.factsIdOfKey.set(f.key, id);
     }
@@ -277,7 +277,7 @@ export class SpillCorpus {
     let id = this.familyIdOf.get(family);
     if (id === undefined) {
       id = this.families.length;
-      family = flatCopy(family);
+      family = ownCopy(family);
       this.families.push(family);
       this.familyIdOf.set(family, id);
     }
