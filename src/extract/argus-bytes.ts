@@ -26,11 +26,6 @@ export function blockBytes(lines: readonly string[]): BlockBytes | null {
   return { bytes: Buffer.from(text, 'latin1'), starts };
 }
 
-/** JavaScript's \s within Latin-1: tab to CR, space, no-break space. */
-export function isSpaceByte(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
-}
-
 function digitOf(b: Uint8Array, i: number, end: number): number {
   if (i >= end) return -1;
   const c = b[i] as number;

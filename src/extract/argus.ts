@@ -28,7 +28,6 @@ import {
   digitsBytes,
   dirBytes,
   isFlagsBytes,
-  isSpaceByte,
   protoBytes,
   v4AddrEnd,
   type BlockBytes,
@@ -456,12 +455,12 @@ function alignedReadable(kinds: readonly Kind[]): boolean {
 }
 
 function skipSpaces(b: Uint8Array, pos: number, end: number): number {
-  while (pos < end && isSpaceByte(b[pos] as number)) pos++;
+  while (pos < end && isSpaceCode(b[pos] as number)) pos++;
   return pos;
 }
 
 function tokenEnd(b: Uint8Array, pos: number, end: number): number {
-  while (pos < end && !isSpaceByte(b[pos] as number)) pos++;
+  while (pos < end && !isSpaceCode(b[pos] as number)) pos++;
   return pos;
 }
 
