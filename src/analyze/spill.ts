@@ -498,7 +498,7 @@ export class SpillCorpus {
             applyJoinInPlace(o, flows.get(flow) as Observation);
             changed = true;
             // a copy: the parsed one's strings are slices of a whole chunk of the file
-            joinedAlerts.set(i, JSON.parse(JSON.stringify(o)) as Observation);
+            joinedAlerts.set(i, asParsed(o));
           }
           acc.add(o, threadOf[self.obsPost.get(i)] as string, i);
         }
@@ -521,9 +521,9 @@ export class SpillCorpus {
         const flow = flowOf.get(i);
         if (flow !== undefined) {
           // as a stored one is joined: on what parsing its bytes gives
-          o = JSON.parse(JSON.stringify(o)) as Observation;
+          o = asParsed(o);
           applyJoinInPlace(o, flows.get(flow) as Observation);
-          joinedAlerts.set(i, JSON.parse(JSON.stringify(o)) as Observation);
+          joinedAlerts.set(i, asParsed(o));
         }
         acc.add(o, threadOf[self.obsPost.get(i)] as string, i);
         yield o;
@@ -550,7 +550,7 @@ export class SpillCorpus {
     return { schema: SCHEMA, posts: postsOut(), observations: observationsOut(), findings: findingsOut(), errors: this.errors };
   }
 
-  /** an observation in the spill file, parsed back */
+  /** an observation in the spill file, parsed back (see asParsed for one not yet written) */
   private storedObservation(i: number): Observation {
     const rec = this.obsFile.read(i);
     return JSON.parse(rec.toString('utf8', HEADER + (rec[1] as number))) as Observation;
@@ -598,8 +598,7 @@ export class SpillCorpus {
     if (alerts.length === 0 || flowIdx.length === 0) return { flowOf, flows };
 
     const load = (i: number): Observation => {
-      // what parsing the stored bytes gives: a copy without the keys whose values are undefined
-      const o = (i >= this.pendingFirst ? JSON.parse(JSON.stringify(this.pending[i - this.pendingFirst])) : this.storedObservation(i)) as Observation;
+      const o = i >= this.pendingFirst ? asParsed(this.pending[i - this.pendingFirst] as Observation) : this.storedObservation(i);
       o.reporter = this.parties[this.obsReporter.get(i)] as Party;
       return o;
     };
@@ -667,6 +666,11 @@ class ReporterSplicer {
 }
 
 /** endpointKey's protocol and two ends (either orientation) hashed, without the key strings: equal keys, equal hashes. */
+/** What parsing an observation's stored bytes gives: a deep copy without the keys whose values are undefined. */
+function asParsed(o: Observation): Observation {
+  return JSON.parse(JSON.stringify(o)) as Observation;
+}
+
 function endsHash(o: Observation): number {
   const a = endHash(o.src as string, o.sport);
   const b = endHash(o.dst as string, o.dport);
