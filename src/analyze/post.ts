@@ -6,7 +6,7 @@ import { extractRecords } from '../extract/index.js';
 import type { ExtractedRecord } from '../extract/types.js';
 import type { BodyBlock, MailPost } from '../mail/types.js';
 import type { PostAnalysis } from './types.js';
-import { stableIdOfText } from './ids.js';
+import { idOfText, putNumber, putOptional, putStart, putValue, stableIdOfText, textBuffer } from './ids.js';
 import { postClock, resolveRecordTime, type PostClock } from './time.js';
 
 const UNKNOWN_PARTY: Party = { name: null, address: null, org: null };
@@ -110,13 +110,63 @@ export function buildObservation(rec: ExtractedRecord, c: Classification, place:
   return obs;
 }
 
+const BAR = 124;
+const NUL = 0;
+
+/**
+ * stableIdOfText('obs', `${mailId ?? ''}\0${line}\0${recordKey(rec)}\0`): the same bytes written
+ * straight into ids.ts's buffer (no string of ~45 pieces to flatten and encode), the string built
+ * only when a piece is not ASCII.
+ */
+export function observationId(mailId: string | null, line: number, rec: ExtractedRecord): string {
+  const b = textBuffer;
+  let at = putStart(mailId ?? '');
+  b[at++] = NUL;
+  at = putNumber(line, at); b[at++] = NUL;
+  at = putOptional(rec.source, at); b[at++] = BAR;
+  at = putOptional(rec.format, at); b[at++] = BAR;
+  at = putOptional(rec.proto, at); b[at++] = BAR;
+  at = putOptional(rec.src, at); b[at++] = BAR;
+  at = putOptional(rec.sport, at); b[at++] = BAR;
+  at = putOptional(rec.dir, at); b[at++] = BAR;
+  at = putOptional(rec.dst, at); b[at++] = BAR;
+  at = putOptional(rec.dport, at); b[at++] = BAR;
+  at = putOptional(rec.srcPkts, at); b[at++] = BAR;
+  at = putOptional(rec.dstPkts, at); b[at++] = BAR;
+  at = putOptional(rec.srcBytes, at); b[at++] = BAR;
+  at = putOptional(rec.dstBytes, at); b[at++] = BAR;
+  at = putOptional(rec.srcFlags, at); b[at++] = BAR;
+  at = putOptional(rec.dstFlags, at); b[at++] = BAR;
+  at = putOptional(rec.state, at); b[at++] = BAR;
+  at = putOptional(rec.signature?.id, at); b[at++] = BAR;
+  const t = rec.time;
+  if (t) {
+    // `${t.year ?? ''}/${t.month ?? ''}/${t.day ?? ''} ${t.hour}:${t.minute}:${t.second}.${t.fraction ?? ''}@${t.epoch ?? ''}`
+    at = putOptional(t.year, at); b[at++] = 47;
+    at = putOptional(t.month, at); b[at++] = 47;
+    at = putOptional(t.day, at); b[at++] = 32;
+    at = putValue(t.hour, at); b[at++] = 58;
+    at = putValue(t.minute, at); b[at++] = 58;
+    at = putValue(t.second, at); b[at++] = 46;
+    at = putOptional(t.fraction, at); b[at++] = 64;
+    at = putOptional(t.epoch, at);
+  }
+  b[at++] = NUL;
+  return (at >= 0 ? idOfText('obs', at) : null) ?? observationIdOfText(mailId, line, rec);
+}
+
+/** observationId with its text built as a string (the general path, and what observationId is held to). */
+export function observationIdOfText(mailId: string | null, line: number, rec: ExtractedRecord): string {
+  return stableIdOfText('obs', (mailId ?? '') + '\u0000' + line + '\u0000' + recordKey(rec) + '\u0000');
+}
+
 function toObservation(rec: ExtractedRecord, c: Classification, block: BodyBlock, mail: MailPost, clock: PostClock): Observation {
   const line = block.startLine + rec.line;
   const time = resolveRecordTime(rec.time, clock);
   return buildObservation(rec, c, {
-    // stableId('obs', mail.id, line, recordKey(rec)), its text built in one go; stableIdOfText and
-    // resolveRecordTime return flat strings already (no ownCopy)
-    id: stableIdOfText('obs', (mail.id ?? '') + '\u0000' + line + '\u0000' + recordKey(rec) + '\u0000'),
+    // stableId('obs', mail.id, line, recordKey(rec)); observationId and resolveRecordTime return
+    // flat strings already (no ownCopy)
+    id: observationId(mail.id, line, rec),
     post: mail.id,
     reporter: reporterOf(block, mail),
     quoted: block.kind === 'quoted',
