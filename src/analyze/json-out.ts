@@ -1,6 +1,7 @@
 import { WriteStream } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
+import { ownCopy } from '../extract/shared.js';
 
 /**
  * Writes `JSON.stringify(value, null, 2) + '\n'` to a stream piece by piece: the top-level object
@@ -71,18 +72,27 @@ export class StreamedStrings {
 const MAX_RENDER_DEPTH = 64;
 const QUOTE = 34;
 /** strings longer than this are checked with NEEDS_ESCAPE and copied natively */
-const LONG_STRING = 24;
+const LONG_STRING = 40;
 /** what JSON.stringify escapes, and anything that is not printable ASCII (UTF-8 then differs from latin1) */
 // eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /[^\x20-\x7e]|["\\]/;
 const BACKSLASH = 92;
+/** byte runs longer than this are copied natively (a native call costs about what a JS loop does on ~8 bytes) */
+const NATIVE_COPY = 8;
 
 /**
  * renderElement(x) written as UTF-8 straight into a growing buffer, without building the string:
- * the spilling corpus stores every observation this way. Printable ASCII strings and integers are
- * copied byte by byte; any other string or number goes through JSON.stringify / String, and
- * anything that is not a plain object, array or primitive (a toJSON, a cycle too deep) through
- * renderElement itself, so the bytes are always those of renderElement(x).
+ * the spilling corpus stores every observation this way and the document writer writes them so.
+ * Printable ASCII strings and integers are copied byte by byte; any other string or number goes
+ * through JSON.stringify / String, and anything that is not a plain object, array or primitive (a
+ * toJSON, a cycle too deep) through renderElement itself, so the bytes are always those of
+ * renderElement(x).
+ *
+ * A plain object (an observation) is rendered from what its shape (its keys, in order) has seen:
+ * each field whose values recur (post, reporter, source, format, flags, state, class, evidence)
+ * numbers its distinct values, and a run of such fields between two that do not recur (id, line,
+ * time, addresses) is copied whole from the bytes of the last time that run held those values,
+ * together with the next field's key. See element().
  */
 export class ElementBytesRenderer {
   buf: Buffer = Buffer.allocUnsafe(1 << 14);
@@ -94,6 +104,10 @@ export class ElementBytesRenderer {
   /** per depth: the keys of the last object rendered there and their bytes */
   private readonly shapeKeys: Array<string[] | undefined> = [];
   private readonly shapeKeyBytes: Array<Buffer[] | undefined> = [];
+  /** the element shapes seen (keys in order), the one used last first */
+  private readonly elementShapes: ElementShape[] = [];
+  /** a segment's values' numbers while it is looked up */
+  private readonly segmentIds = new Int32Array(SEGMENT_FIELDS);
 
   /** Renders `value` into buf[at, length); what is before `at` is kept (the buffer may be replaced by a larger one). */
   render(value: unknown, at = 0): void {
@@ -133,11 +147,13 @@ export class ElementBytesRenderer {
   }
 
   private bytes(b: Uint8Array): void {
-    this.ensure(b.length);
+    const n = b.length;
+    this.ensure(n);
     const buf = this.buf;
-    let p = this.length;
-    for (let i = 0; i < b.length; i++) buf[p++] = b[i] as number;
-    this.length = p;
+    const p = this.length;
+    if (n > NATIVE_COPY) buf.set(b, p);
+    else for (let i = 0; i < n; i++) buf[p + i] = b[i] as number;
+    this.length = p + n;
   }
 
   /** the value at a nesting depth (0: the element itself); false: not renderable here */
@@ -167,21 +183,16 @@ export class ElementBytesRenderer {
   }
 
   private object(v: object, depth: number): boolean {
-    const proto = Object.getPrototypeOf(v) as unknown;
-    if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
+    if (!isPlainData(v)) return false;
     const keys = Object.keys(v);
+    if (depth === 0) return this.element(v as Record<string, unknown>, keys);
     const keyBytes = this.shapeOf(keys, depth);
     let first = true;
     for (let j = 0; j < keys.length; j++) {
       const x = (v as Record<string, unknown>)[keys[j] as string];
       if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
-      const kb = keyBytes[j] as Buffer;
-      this.ensure(kb.length + 1);
-      const buf = this.buf;
-      let p = this.length;
-      buf[p++] = first ? 0x7b : 0x2c;
-      for (let i = 0; i < kb.length; i++) buf[p++] = kb[i] as number;
-      this.length = p;
+      this.byte(first ? 0x7b : 0x2c);
+      this.bytes(keyBytes[j] as Buffer);
       first = false;
       if (typeof x === 'string') this.string(x);
       else if (typeof x === 'number') this.number(x);
@@ -193,6 +204,167 @@ export class ElementBytesRenderer {
       this.byte(0x7d);
     }
     return true;
+  }
+
+  /**
+   * A plain object as the element itself. Until its shape has seen PLAN_AFTER elements it is
+   * rendered field by field, numbering the values of each field while they recur; then the
+   * fields whose values recur are cut into segments (runs of at most SEGMENT_FIELDS between two
+   * fields that do not recur), and a segment's bytes, with the separator and key of the field
+   * after it (or the closing line), are kept per combination of its values' numbers and copied
+   * whole when the combination comes again. A value its field has not numbered sends that
+   * segment through the field-by-field path.
+   */
+  private element(v: Record<string, unknown>, keys: string[]): boolean {
+    const shape = this.elementShapeOf(keys);
+    const values = Object.values(v);
+    // (a getter that adds or removes keys: the general path)
+    if (values.length !== keys.length) return false;
+    let plan = shape.plan;
+    if (plan === null) {
+      if (++shape.seen < PLAN_AFTER) {
+        const wrote = this.fields(shape, values, 0, keys.length, false);
+        if (wrote < 0) return false;
+        this.close(wrote === 1);
+        return true;
+      }
+      plan = shape.plan = planOf(shape.fields);
+    }
+    const fields = shape.fields;
+    const ids = this.segmentIds;
+    let wrote = false;
+    for (let s = 0; s < plan.length; s++) {
+      const seg = plan[s] as Segment;
+      // the segment's bytes are found by a path: whether anything was written before, its values' numbers, whether the field after is written
+      let node = seg.trie[wrote ? 1 : 0];
+      let writes: boolean = wrote;
+      let known = true;
+      for (let j = seg.from; j < seg.to; j++) {
+        const x = values[j];
+        let id = ABSENT;
+        if (!(x === undefined || typeof x === 'function' || typeof x === 'symbol')) {
+          id = (fields[j] as FieldCache).idOf(x);
+          if (id < 0) {
+            known = false;
+            break;
+          }
+          writes = true;
+        }
+        ids[j - seg.from] = id;
+        if (node !== undefined) node = node[id] as TrieNode | undefined;
+      }
+      const after = seg.after;
+      let afterValue: unknown;
+      let afterWritten = false;
+      if (after >= 0) {
+        afterValue = values[after];
+        afterWritten = !(afterValue === undefined || typeof afterValue === 'function' || typeof afterValue === 'symbol');
+      }
+      if (known) {
+        const cached = node === undefined ? undefined : (node[afterWritten ? 1 : 0] as Buffer | undefined);
+        if (cached !== undefined) this.bytes(cached);
+        else {
+          const start = this.length;
+          if (this.fields(shape, values, seg.from, seg.to, wrote) < 0) return false;
+          this.segmentEnd(shape, seg, afterWritten, writes);
+          if (seg.entries < SEGMENT_CACHE_SIZE) {
+            seg.entries++;
+            let at = (seg.trie[wrote ? 1 : 0] ??= []);
+            for (let k = 0; k < seg.to - seg.from; k++) at = (at[ids[k] as number] ??= []) as TrieNode;
+            at[afterWritten ? 1 : 0] = Buffer.from(this.buf.subarray(start, this.length));
+          }
+        }
+      } else {
+        const w = this.fields(shape, values, seg.from, seg.to, wrote);
+        if (w < 0) return false;
+        writes = w === 1;
+        this.segmentEnd(shape, seg, afterWritten, writes);
+        // a field that stopped numbering its values: the segments are cut again
+        for (let j = seg.from; j < seg.to; j++) if (!(fields[j] as FieldCache).on) shape.plan = null;
+      }
+      wrote = writes;
+      if (afterWritten) {
+        wrote = true;
+        if (typeof afterValue === 'string') this.string(afterValue);
+        else if (typeof afterValue === 'number') this.number(afterValue);
+        else if (!this.value(afterValue, 1)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** what follows a segment's fields: the separator and key of the field after it, or the closing line */
+  private segmentEnd(shape: ElementShape, seg: Segment, afterWritten: boolean, wrote: boolean): void {
+    if (afterWritten) {
+      this.byte(wrote ? 0x2c : 0x7b);
+      this.bytes(shape.keyBytes[seg.after] as Buffer);
+    } else if (seg.close) this.close(wrote);
+  }
+
+  private close(wrote: boolean): void {
+    if (wrote) {
+      this.bytes(this.closeOf(0));
+      this.byte(0x7d);
+    } else this.ascii('{}');
+  }
+
+  /**
+   * Fields [from, to) of an element one by one: separator, key, and the value's bytes from its
+   * field's numbering, or rendered (and numbered while the field's values recur). The new
+   * `wrote` (1: something was written), or -1: a value not renderable here.
+   */
+  private fields(shape: ElementShape, values: unknown[], from: number, to: number, wrote: boolean): number {
+    const fields = shape.fields;
+    const keyBytes = shape.keyBytes;
+    for (let j = from; j < to; j++) {
+      const x = values[j];
+      if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
+      this.byte(wrote ? 0x2c : 0x7b);
+      wrote = true;
+      this.bytes(keyBytes[j] as Buffer);
+      const field = fields[j] as FieldCache;
+      if (field.on) {
+        const id = field.idOf(x);
+        if (id >= 0) {
+          this.bytes(field.bytes[id] as Buffer);
+          continue;
+        }
+      }
+      const start = this.length;
+      if (typeof x === 'string') this.string(x);
+      else if (typeof x === 'number') this.number(x);
+      else if (!this.value(x, 1)) return -1;
+      if (field.on) field.add(x, this.buf, start, this.length);
+    }
+    return wrote ? 1 : 0;
+  }
+
+  private elementShapeOf(keys: string[]): ElementShape {
+    const shapes = this.elementShapes;
+    for (let s = 0; s < shapes.length; s++) {
+      const shape = shapes[s] as ElementShape;
+      const known = shape.keys;
+      if (known.length !== keys.length) continue;
+      let same = true;
+      for (let j = 0; j < keys.length; j++) {
+        if (known[j] !== keys[j]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        if (s > 0) {
+          // the shape used last is tried first
+          shapes[s] = shapes[0] as ElementShape;
+          shapes[0] = shape;
+        }
+        return shape;
+      }
+    }
+    const shape: ElementShape = { keys, keyBytes: keys.map((k) => this.keyOf(k, 0)), fields: keys.map(() => new FieldCache()), seen: 0, plan: null };
+    if (shapes.length >= MAX_ELEMENT_SHAPES) shapes.pop();
+    shapes.unshift(shape);
+    return shape;
   }
 
   /** the key bytes of an object with these keys at this depth; the last shape seen at each depth is kept */
@@ -315,6 +487,167 @@ export class ElementBytesRenderer {
     }
     this.ascii(Number.isFinite(v) ? String(v) : 'null');
   }
+}
+
+/** element shapes kept (a list of observations has a few: flow records, alerts with and without a payload) */
+const MAX_ELEMENT_SHAPES = 16;
+/** elements of a shape rendered field by field before its segments are cut (its fields' caches settle by then) */
+const PLAN_AFTER = 128;
+/** fields in a segment at most */
+const SEGMENT_FIELDS = 8;
+/** a field's value not written (undefined, a function, a symbol) */
+const ABSENT = 127;
+/** values a field numbers at most (below ABSENT) */
+const FIELD_CACHE_SIZE = 64;
+/** after this many misses a field whose values hit less often than they miss stops numbering them */
+const FIELD_TRIAL = 64;
+/** combinations a segment keeps the bytes of */
+const SEGMENT_CACHE_SIZE = 1024;
+
+function isPlainData(v: object): boolean {
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return (proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
+}
+
+/** The elements of one shape (their keys, in order): see ElementBytesRenderer.element. */
+interface ElementShape {
+  keys: string[];
+  /** `\n      "key": ` per field (no separator) */
+  keyBytes: Buffer[];
+  fields: FieldCache[];
+  /** elements rendered before the plan */
+  seen: number;
+  plan: Segment[] | null;
+}
+
+/** fields [from, to), all numbering their values, then field `after` (-1: none) or, when close, the element's end */
+interface Segment {
+  from: number;
+  to: number;
+  after: number;
+  close: boolean;
+  /** the segment's bytes by their path (see element): [wrote before] then a node per field's number, then [field after written] */
+  trie: [TrieNode | undefined, TrieNode | undefined];
+  entries: number;
+}
+
+type TrieNode = Array<TrieNode | Buffer | undefined>;
+
+/** the segments of a shape's fields: cut at every field that does not number its values, and every SEGMENT_FIELDS fields */
+function planOf(fields: readonly FieldCache[]): Segment[] {
+  const plan: Segment[] = [];
+  let from = 0;
+  for (let j = 0; j < fields.length; j++) {
+    if (!(fields[j] as FieldCache).on) {
+      plan.push({ from, to: j, after: j, close: false, trie: [undefined, undefined], entries: 0 });
+      from = j + 1;
+    } else if (j + 1 - from === SEGMENT_FIELDS) {
+      plan.push({ from, to: j + 1, after: -1, close: false, trie: [undefined, undefined], entries: 0 });
+      from = j + 1;
+    }
+  }
+  plan.push({ from, to: fields.length, after: -1, close: true, trie: [undefined, undefined], entries: 0 });
+  return plan;
+}
+
+/** a plain object value (a reporter) numbered with what it held when rendered: its number stands while it holds the same */
+interface CachedObject {
+  keys: string[];
+  values: unknown[];
+}
+
+/**
+ * One field of an element shape: its distinct values numbered, with each one's bytes. Strings
+ * and numbers by value (strings kept as copies of their own: a slice of a post's text would keep
+ * the post alive); plain objects of primitives by identity, valid while their keys and values
+ * are the same (checked on every use). A field whose values rarely recur (ids, times) stops.
+ */
+class FieldCache {
+  on = true;
+  /** each number's bytes */
+  readonly bytes: Buffer[] = [];
+  private hits = 0;
+  private misses = 0;
+  private readonly ids = new Map<string | number | boolean | null, number>();
+  private objectIds: WeakMap<object, number> | null = null;
+  private readonly objects: Array<CachedObject | null> = [];
+  /** each number's value as kept (a string's copy) */
+  private readonly keys: unknown[] = [];
+  /** the value asked last (a string: the copy kept) and its number */
+  private lastValue: unknown = undefined;
+  private lastId = -1;
+
+  /** the value's number, or -1 */
+  idOf(x: unknown): number {
+    if (typeof x === 'object' && x !== null) {
+      let id = x === this.lastValue ? this.lastId : this.objectIds?.get(x);
+      if (id === undefined || !sameObject(x, this.objects[id] as CachedObject)) return -1;
+      this.hits++;
+      this.lastValue = x;
+      this.lastId = id;
+      return id;
+    }
+    if (x === this.lastValue) {
+      this.hits++;
+      return this.lastId;
+    }
+    const id = this.ids.get(x as string | number | boolean | null);
+    if (id === undefined) return -1;
+    this.hits++;
+    // (the key: a copy of its own, see above)
+    this.lastValue = this.keys[id];
+    this.lastId = id;
+    return id;
+  }
+
+  /** x, not numbered, was rendered into buf[start, end) */
+  add(x: unknown, buf: Buffer, start: number, end: number): void {
+    if (++this.misses >= FIELD_TRIAL && this.hits < this.misses) {
+      this.on = false;
+      this.ids.clear();
+      this.objectIds = null;
+      this.objects.length = 0;
+      this.keys.length = 0;
+      this.bytes.length = 0;
+      this.lastValue = undefined;
+      return;
+    }
+    const id = this.bytes.length;
+    if (id >= FIELD_CACHE_SIZE) return;
+    if (typeof x === 'object' && x !== null) {
+      if (Array.isArray(x) || !isPlainData(x)) return;
+      const keys = Object.keys(x);
+      const values: unknown[] = [];
+      for (const k of keys) {
+        const y = (x as Record<string, unknown>)[k];
+        if ((typeof y === 'object' && y !== null) || typeof y === 'function') return;
+        values.push(typeof y === 'string' ? ownCopy(y) : y);
+      }
+      (this.objectIds ??= new WeakMap()).set(x, id);
+      this.objects.push({ keys, values });
+      this.keys.push(undefined);
+    } else {
+      const key = typeof x === 'string' ? ownCopy(x) : (x as number | boolean | null);
+      this.ids.set(key, id);
+      this.objects.push(null);
+      this.keys.push(key);
+    }
+    this.bytes.push(Buffer.from(buf.subarray(start, end)));
+  }
+}
+
+/** does x still have the keys and (primitive) values it had when c was numbered? */
+function sameObject(x: object, c: CachedObject): boolean {
+  if (!isPlainData(x)) return false;
+  const keys = Object.keys(x);
+  const want = c.keys;
+  if (keys.length !== want.length) return false;
+  const values = c.values;
+  for (let j = 0; j < keys.length; j++) {
+    const k = keys[j] as string;
+    if (k !== want[j] || (x as Record<string, unknown>)[k] !== values[j]) return false;
+  }
+  return true;
 }
 
 async function writeStreamedArray(items: AsyncIterable<unknown> | Iterable<unknown>, w: ChunkWriter): Promise<void> {
