@@ -2,7 +2,7 @@ import type { Observation, Party, Post } from '../contract.js';
 import { classifyRecord, type Classification } from '../classify/classify.js';
 import { classifyPacketConversations } from '../classify/conversation.js';
 import { findQuestions, findStatements } from '../correlate/corroboration.js';
-import { extractRecords } from '../extract/index.js';
+import { acceptedInLineOrder, extractRecords, extractRecordsArgusTo, type ExtractionProblem } from '../extract/index.js';
 import type { ExtractedRecord } from '../extract/types.js';
 import type { BodyBlock, MailPost } from '../mail/types.js';
 import type { PostAnalysis } from './types.js';
@@ -175,6 +175,20 @@ function toObservation(rec: ExtractedRecord, c: Classification, block: BodyBlock
   });
 }
 
+/** argus records made observations as they are read (off: every block through extractRecords, as its tests compare) */
+const argusStreaming = { on: true };
+
+/** Runs fn with every block's records taken from extractRecords first (tests). */
+export function withoutArgusStreaming<T>(fn: () => T): T {
+  const was = argusStreaming.on;
+  argusStreaming.on = false;
+  try {
+    return fn();
+  } finally {
+    argusStreaming.on = was;
+  }
+}
+
 /**
  * Everything one post says on its own: its records as classified observations (attributed to the
  * person quoted where they stand in a quotation), and its prose statements and questions.
@@ -188,24 +202,48 @@ export function analyzePost(mail: MailPost, thread: string): PostAnalysis {
   // are ids checked against the ones before (a Set of 100,000 fresh strings cost ~40 ms a paste).
   let lastLine = -Infinity;
   let seen: Set<string> | null = null;
+  const keep = (obs: Observation): void => {
+    if (seen === null && obs.line > lastLine) {
+      lastLine = obs.line;
+    } else {
+      seen ??= new Set(observations.map((o) => o.id));
+      if (seen.has(obs.id)) return;
+      seen.add(obs.id);
+    }
+    observations.push(obs);
+  };
   for (const block of mail.blocks) {
     if (block.kind !== 'own' && block.kind !== 'quoted') continue;
-    const { records, problems } = extractRecords(block.lines);
+    // argus's records become observations as they are read (a record then dies young: a paste's
+    // 100,000 records were all alive until the last was read, and the collector copied each one
+    // twice); what extractRecords would give is checked after, and anything else starts over
+    let streamed: Observation[] | null = [];
+    const ex = argusStreaming.on
+      ? extractRecordsArgusTo(block.lines, (rec) => {
+        if (streamed === null) return;
+        // a packet line is classified with its conversation (classifyPacketConversations): not here
+        if (rec.singlePacket === true) streamed = null;
+        else streamed.push(toObservation(rec, classifyRecord(rec), block, mail, clock));
+      })
+      : null;
+    let records: ExtractedRecord[];
+    let problems: ExtractionProblem[];
+    if (ex === null || ex.argusFailed || streamed === null || (ex.argusCount > 0 && (ex.others.length > 0 || !ex.argusInOrder))) {
+      ({ records, problems } = extractRecords(block.lines));
+      streamed = null;
+    } else {
+      problems = ex.problems;
+      records = ex.argusCount > 0 ? [] : acceptedInLineOrder(ex.others, block.lines.length);
+    }
     for (const p of problems) mail.warnings.push(`extractor ${p.extractor} failed on lines ${block.startLine}-${block.startLine + block.lines.length - 1}: ${p.message}`);
+    if (streamed !== null) for (const obs of streamed) keep(obs);
+    if (records.length === 0) continue;
     // packet-per-line logs are classified as conversations: a SYN line and a RST line are one flow;
     // every other record on its own, here, so its Classification is garbage at once
     const classes = classifyPacketConversations(records);
     for (let i = 0; i < records.length; i++) {
       const rec = records[i]!;
-      const obs = toObservation(rec, classes[i] ?? classifyRecord(rec), block, mail, clock);
-      if (seen === null && obs.line > lastLine) {
-        lastLine = obs.line;
-      } else {
-        seen ??= new Set(observations.map((o) => o.id));
-        if (seen.has(obs.id)) continue;
-        seen.add(obs.id);
-      }
-      observations.push(obs);
+      keep(toObservation(rec, classes[i] ?? classifyRecord(rec), block, mail, clock));
     }
   }
   const post: Post = {

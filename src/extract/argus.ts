@@ -1028,13 +1028,14 @@ function stateLetters(s: string): number {
  * which in a paste is the whole paste.
  */
 class BlockWriter {
-  readonly out: ExtractedRecord[] = [];
-  private start = 0;
+  /** the block's records whose flags may still be worked out again (none once a -Z state is seen) */
+  private pending: ExtractedRecord[] = [];
   private end = -1;
   private lower = false;
   private upper = false;
 
-  constructor(private readonly hints: FlagHints) {}
+  /** emit takes each record, in order, once its flags are final */
+  constructor(private readonly hints: FlagHints, private readonly emit: (rec: ExtractedRecord) => void) {}
 
   add(found: Found, line: number): void {
     if (this.end >= 0 && line - this.end > 2) this.close();
@@ -1043,25 +1044,37 @@ class BlockWriter {
     if (s !== null && found.parsed.proto === 'tcp' && s.length <= 9) {
       const letters = stateLetters(s);
       if (letters & LOWER_Z) this.lower = true;
-      if (letters & UPPER_Z) this.upper = true;
+      if (letters & UPPER_Z && !this.upper) {
+        // close() redoes flags only for a block without -Z states: from here on every record is final
+        this.upper = true;
+        this.flush();
+      }
     }
     const rec = toRecord(found, line, this.hints);
-    if (rec) this.out.push(rec);
     this.end = line + found.lineCount;
+    if (!rec) return;
+    if (this.upper) this.emit(rec);
+    else this.pending.push(rec);
+  }
+
+  private flush(): void {
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    this.pending = [];
+    for (const rec of pending) this.emit(rec);
   }
 
   /** Ends the block: its records' flags again if its states are -z letters (what blockHints returns then). */
   close(): void {
     if (this.lower && !this.upper) {
       const h: FlagHints = { zSide: null, lowerZ: true };
-      for (let k = this.start; k < this.out.length; k++) {
-        const rec = this.out[k] as ExtractedRecord;
+      for (const rec of this.pending) {
         const flags = flagsFromState(rec.state, rec.proto, h);
         rec.srcFlags = flags.srcFlags;
         rec.dstFlags = flags.dstFlags;
       }
     }
-    this.start = this.out.length;
+    this.flush();
     this.end = -1;
     this.lower = false;
     this.upper = false;
@@ -1069,7 +1082,23 @@ class BlockWriter {
 }
 
 function extract(lines: readonly string[]): ExtractedRecord[] {
-  const writer = new BlockWriter(commandHints(lines));
+  const out: ExtractedRecord[] = [];
+  extractTo(lines, (rec) => out.push(rec));
+  return out;
+}
+
+/**
+ * The records extract returns, handed to emit one by one in the same order as each is final (a
+ * record of a block with only -z states has its flags worked out again when the block ends; in
+ * any other block a record is final as it is read). Throws where extract throws (after emitting
+ * the records before that point).
+ */
+export function extractArgusTo(lines: readonly string[], emit: (rec: ExtractedRecord) => void): void {
+  extractTo(lines, emit);
+}
+
+function extractTo(lines: readonly string[], emit: (rec: ExtractedRecord) => void): void {
+  const writer = new BlockWriter(commandHints(lines), emit);
   const block: Block = { lines, bytes: undefined };
   let header: Header | null = null;
   let sinceRecord = 0;
@@ -1108,7 +1137,6 @@ function extract(lines: readonly string[]): ExtractedRecord[] {
     i += found.lineCount;
   }
   writer.close();
-  return writer.out;
 }
 
 /** The extractor without its safety net: the property tests run this, so a bug cannot hide behind the catch. */

@@ -1,5 +1,5 @@
 import type { ExtractedRecord, Extractor } from './types.js';
-import { extractArgus } from './argus.js';
+import { extractArgus, extractArgusTo } from './argus.js';
 import { extractNetfilter } from './netfilter.js';
 import { extractSnort } from './snort.js';
 import { extractSuricata } from './suricata.js';
@@ -27,15 +27,8 @@ export interface ExtractionProblem {
  * not to) costs only its own records, reported as a problem.
  */
 export function extractRecords(lines: readonly string[]): { records: ExtractedRecord[]; problems: ExtractionProblem[] } {
-  const n = lines.length;
-  const claimed = new Uint8Array(n);
-  const records: ExtractedRecord[] = [];
+  const claims = new Claims(lines.length);
   const problems: ExtractionProblem[] = [];
-  // records in acceptance order: already in line order? (an Argus paste: one extractor's 100,000
-  // records, found in order; the sort below would leave them as they are)
-  let ordered = true;
-  let inside = true;
-  let lastLine = -1;
   for (const [name, extract] of EXTRACTORS) {
     let found: ExtractedRecord[];
     try {
@@ -44,30 +37,118 @@ export function extractRecords(lines: readonly string[]): { records: ExtractedRe
       problems.push({ extractor: name, message: err instanceof Error ? err.message : String(err) });
       continue;
     }
-    for (const rec of found) {
-      const start = rec.line;
-      const end = Math.min(n, start + Math.max(1, rec.lineCount));
-      let free = true;
-      for (let i = start; i < end; i++) {
-        if (claimed[i]) {
-          free = false;
-          break;
-        }
-      }
-      if (!free) continue;
-      if (end - start === 1) claimed[start] = 1;
-      else claimed.fill(1, start, end);
-      records.push(rec);
-      if (!(start > lastLine)) ordered = false;
-      else lastLine = start;
-      // a record that claimed its start line inside the block (so no later one starts there)
-      if (!(Number.isInteger(start) && start >= 0 && start < n && end > start)) inside = false;
-    }
+    for (const rec of found) claims.accept(rec);
   }
-  if (ordered) return { records, problems };
-  if (inside) return { records: inLineOrder(records, n), problems };
-  records.sort((a, b) => a.line - b.line);
-  return { records, problems };
+  return { records: claims.inLineOrder(), problems };
+}
+
+/**
+ * extractRecords with argus's accepted records handed to onArgus one by one as they are read
+ * (in the order extractRecords accepts them), so that a caller can turn each into what it keeps
+ * and let the record go: a 100,000-line paste then never holds 100,000 records. The other
+ * extractors' accepted records come back in acceptance order (`others`); extractRecords'
+ * answer is others in line order when argus accepted none, and argus's records as handed over
+ * when others is empty and `argusInOrder` (each starts after the one before). In any other case
+ * (records of both, or argus's not in order, or `argusFailed`: the argus extractor threw, when
+ * extractRecords has none of its records) the caller asks extractRecords instead.
+ */
+export function extractRecordsArgusTo(
+  lines: readonly string[],
+  onArgus: (rec: ExtractedRecord) => void,
+): { others: ExtractedRecord[]; problems: ExtractionProblem[]; argusCount: number; argusInOrder: boolean; argusFailed: boolean } {
+  const claims = new Claims(lines.length);
+  const others: ExtractedRecord[] = [];
+  const problems: ExtractionProblem[] = [];
+  let argusCount = 0;
+  let argusInOrder = true;
+  let lastArgus = -1;
+  for (const [name, extract] of EXTRACTORS) {
+    if (extract === extractArgus) {
+      try {
+        extractArgusTo(lines, (rec) => {
+          // claimed, not kept: the caller keeps what it makes of the record
+          if (!claims.claim(rec)) return;
+          argusCount++;
+          if (!(rec.line > lastArgus)) argusInOrder = false;
+          else lastArgus = rec.line;
+          onArgus(rec);
+        });
+      } catch {
+        // extractArgus answers [] then, and its claims are gone: start over with extractRecords
+        return { others, problems, argusCount, argusInOrder, argusFailed: true };
+      }
+      continue;
+    }
+    let found: ExtractedRecord[];
+    try {
+      found = extract(lines);
+    } catch (err) {
+      problems.push({ extractor: name, message: err instanceof Error ? err.message : String(err) });
+      continue;
+    }
+    for (const rec of found) if (claims.claim(rec)) others.push(rec);
+  }
+  return { others, problems, argusCount, argusInOrder, argusFailed: false };
+}
+
+/** extractRecords' records from the records accepted (in acceptance order) alone. */
+export function acceptedInLineOrder(accepted: readonly ExtractedRecord[], lineCount: number): ExtractedRecord[] {
+  const claims = new Claims(lineCount);
+  for (const rec of accepted) claims.keep(rec);
+  return claims.inLineOrder();
+}
+
+/** The lines records have claimed, and the records accepted, in acceptance order. */
+class Claims {
+  private readonly claimed: Uint8Array;
+  private readonly records: ExtractedRecord[] = [];
+  // records in acceptance order: already in line order? (an Argus paste: one extractor's 100,000
+  // records, found in order; the sort below would leave them as they are)
+  private ordered = true;
+  private inside = true;
+  private lastLine = -1;
+
+  constructor(private readonly n: number) {
+    this.claimed = new Uint8Array(n);
+  }
+
+  /** claim, then keep what it takes */
+  accept(rec: ExtractedRecord): boolean {
+    if (!this.claim(rec)) return false;
+    this.keep(rec);
+    return true;
+  }
+
+  /** Claims the record's lines when none of them is claimed yet; false when the record is left out. */
+  claim(rec: ExtractedRecord): boolean {
+    const claimed = this.claimed;
+    const start = rec.line;
+    const end = Math.min(this.n, start + Math.max(1, rec.lineCount));
+    for (let i = start; i < end; i++) if (claimed[i]) return false;
+    if (end - start === 1) claimed[start] = 1;
+    else claimed.fill(1, start, end);
+    return true;
+  }
+
+  /** Keeps an accepted record (its order facts), without claiming. */
+  keep(rec: ExtractedRecord): void {
+    const start = rec.line;
+    const end = Math.min(this.n, start + Math.max(1, rec.lineCount));
+    this.records.push(rec);
+    if (!(start > this.lastLine)) this.ordered = false;
+    else this.lastLine = start;
+    // a record that claimed its start line inside the block (so no later one starts there)
+    if (!(Number.isInteger(start) && start >= 0 && start < this.n && end > start)) this.inside = false;
+  }
+
+  /** The records kept, in line order. */
+  inLineOrder(): ExtractedRecord[] {
+    const records = this.records;
+    if (this.ordered) return records;
+    if (this.inside) return inLineOrder(records, this.n);
+    records.sort((a, b) => a.line - b.line);
+    return records;
+  }
 }
 
 /**
