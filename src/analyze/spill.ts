@@ -97,7 +97,6 @@ export class SpillCorpus {
    * to the spill and copied back out.
    */
   private pending: Observation[] = [];
-  private pendingMs: number[] = [];
   private pendingFirst = 0;
   /** the groups, built as the document is written; at add time only its /16 cache is used */
   private readonly acc = new GroupAccumulator(ownCopy);
@@ -205,21 +204,21 @@ export class SpillCorpus {
     const reporter = this.partyId(o.reporter);
     this.obsReporter.push(reporter);
     this.obsEnds.push(alert || flow ? endsHash(o) : 0);
-    const ms = this.duplicateKeys(o);
     // stored as the document will show it, so an observation the corpus-wide steps leave alone is
     // written out as it stands (a copy only gains its duplicateOf at the end)
     o.reporter = this.parties[reporter] as Party;
     if (o.duplicateOf !== undefined) delete o.duplicateOf;
     this.pending.push(o);
-    this.pendingMs.push(ms);
   }
 
-  /** the last post's observations into the spill file */
+  /** the last post's observations into the spill file, their duplicate keys hashed (the last post's are hashed by finish, when needed) */
   private spillPending(): void {
     const pending = this.pending;
-    for (let k = 0; k < pending.length; k++) this.writeRecord(pending[k] as Observation, this.pendingMs[k] as number);
+    for (let k = 0; k < pending.length; k++) {
+      const o = pending[k] as Observation;
+      this.writeRecord(o, this.duplicateKeys(o));
+    }
     this.pending = [];
-    this.pendingMs = [];
     this.pendingFirst = this.obsPost.length;
   }
 
@@ -305,6 +304,8 @@ export class SpillCorpus {
    * taken for one (probability ~n²/2⁹⁷, ~10⁻¹⁷ for a million keys); nothing else is approximate.
    */
   private duplicateClasses(n: number): Int32Array {
+    // the last post's keys, not hashed until now (see spillPending)
+    for (const o of this.pending) this.duplicateKeys(o);
     // one key file at a time on the heap
     const firstU = firstOfEqualKeys(this.keyFileU.readAll(), n);
     const firstL = firstOfEqualKeys(this.keyFileL.readAll(), n);
@@ -327,6 +328,20 @@ export class SpillCorpus {
     }
     for (let i = 0; i < n; i++) classOf[i] = original[classOf[i] as number] as number;
     return classOf;
+  }
+
+  /**
+   * Whether any record can be a copy of another: a copy is one whose original is in another post,
+   * or in the same post on the other side of a quotation, so a corpus of one post whose records
+   * are all quoted or all not has none (a paste) and its keys need not be hashed at all.
+   */
+  private duplicatesPossible(): boolean {
+    if (this.postIds.length > 1) return true;
+    const n = this.obsPost.length;
+    if (n === 0) return false;
+    const quoted = this.obsFlags.get(0) & QUOTED;
+    for (let i = 1; i < n; i++) if ((this.obsFlags.get(i) & QUOTED) !== quoted) return true;
+    return false;
   }
 
   /** Writes the listwatch.analysis/1 document; the temp files are removed afterwards (and on error). */
@@ -395,12 +410,15 @@ export class SpillCorpus {
     this.threads = new ThreadIndex();
 
     // duplicates (markDuplicates), then reporters inherited from the originals
-    const duplicateOf = this.duplicateClasses(n);
-    for (let i = 0; i < n; i++) {
-      const orig = duplicateOf[i] as number;
-      const same = orig === i || (this.obsPost.get(orig) === this.obsPost.get(i) && (this.obsFlags.get(orig) & QUOTED) === (this.obsFlags.get(i) & QUOTED));
-      duplicateOf[i] = same ? -1 : orig;
-    }
+    let duplicateOf: Int32Array;
+    if (this.duplicatesPossible()) {
+      duplicateOf = this.duplicateClasses(n);
+      for (let i = 0; i < n; i++) {
+        const orig = duplicateOf[i] as number;
+        const same = orig === i || (this.obsPost.get(orig) === this.obsPost.get(i) && (this.obsFlags.get(orig) & QUOTED) === (this.obsFlags.get(i) & QUOTED));
+        duplicateOf[i] = same ? -1 : orig;
+      }
+    } else duplicateOf = new Int32Array(n).fill(-1);
     for (let i = 0; i < n; i++) {
       const orig = duplicateOf[i] as number;
       if (orig >= 0 && inheritsReporter(this.parties[reporter.get(i)] as Party)) reporter.set(i, reporter.get(orig));
@@ -529,7 +547,6 @@ export class SpillCorpus {
         yield o;
       }
       self.pending = [];
-      self.pendingMs = [];
     }
     function* findingsOut(): Generator<Finding> {
       if (manyPosts) collectGarbage();
