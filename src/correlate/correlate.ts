@@ -229,6 +229,8 @@ export class GroupAccumulator {
   private readonly memberKind = new Uint8List();
   /** groupPrefix of the dotted quads, by their first two bytes */
   private readonly prefixOf16 = new Map<number, string>();
+  /** the groups of dotted-quad actors by behaviour, port and /16 as one number (see add) */
+  private readonly groupOfNumber = new Map<number, Group>();
 
   /**
    * keep: how a string the groups hold on to is kept. A caller whose observations are parsed from
@@ -259,7 +261,22 @@ export class GroupAccumulator {
     const behaviour = behaviourOfObservation(o);
     const target = o.target;
     const targetQuad = target ? quadNumber(target) : null;
-    this.addMember(groupKeyOf(o, behaviour, prefix16), behaviour, o.dport, prefix16, actor, actorQuad, target || null, targetQuad, orgOf(o), o.family, o.time, null, timeMs(o.time), thread, ref, this.keep);
+    const dport = o.dport;
+    let g: Group | undefined;
+    if (actorQuad !== null) {
+      // a dotted-quad actor's group found by a number instead of its key string (built and hashed per record otherwise)
+      const kind = BEHAVIOUR_NUMBER[behaviour];
+      const backscatter = behaviour === 'backscatter';
+      const port = backscatter ? actorPort(o) : dport;
+      if (kind !== undefined && (port === null || (port >>> 0 === port && port < 65536))) {
+        const n = ((kind * 2 + (backscatter ? 1 : 0)) * 65537 + (port === null ? 65536 : port)) * 65536 + (actorQuad >>> 16);
+        g = this.groupOfNumber.get(n);
+        if (g === undefined) this.groupOfNumber.set(n, (g = this.groupOf(groupKeyOf(o, behaviour, prefix16), behaviour, dport, prefix16, this.keep)));
+        else if (g.dport !== dport) g.dport = null;
+      }
+    }
+    g ??= this.groupOf(groupKeyOf(o, behaviour, prefix16), behaviour, dport, prefix16, this.keep);
+    this.addTo(g, actor, actorQuad, target || null, targetQuad, orgOf(o), o.family, o.time, null, timeMs(o.time), thread, ref, this.keep);
   }
 
   /**
@@ -271,7 +288,7 @@ export class GroupAccumulator {
    */
   addQuadMember(facts: GroupFacts, dport: number | null, actorQuad: number, targetQuad: number | null, org: string | null, family: string | undefined, ms: number | null, time: TimeSource, thread: string, ref: number): void {
     // the caller's strings are its own kept copies (one per party, thread, family, group): held as they are
-    this.addMember(facts.key, facts.behaviour, dport, facts.prefix16, null, actorQuad, null, targetQuad, org, family, null, time, ms, thread, ref, asGiven);
+    this.addTo(this.groupOf(facts.key, facts.behaviour, dport, facts.prefix16, asGiven), null, actorQuad, null, targetQuad, org, family, null, time, ms, thread, ref, asGiven);
   }
 
   /** The group facts of an observation whose actor is a dotted quad, given as its number: what addQuadMember takes. */
@@ -289,25 +306,8 @@ export class GroupAccumulator {
     return prefix16;
   }
 
-  /** actor: the actor's string, needed only when it is not a dotted quad (actorQuad null); target likewise */
-  private addMember(
-    key: string,
-    behaviour: Behaviour,
-    dport: number | null,
-    prefix16: string,
-    actor: string | null,
-    actorQuad: number | null,
-    target: string | null,
-    targetQuad: number | null,
-    org: string | null,
-    family: string | undefined,
-    time: string | null,
-    timeSource: TimeSource | null,
-    t: number | null,
-    thread: string,
-    ref: number,
-    keep: (s: string) => string,
-  ): void {
+  /** The group of this key, made if new; a member's port that differs from the group's leaves the group without one. */
+  private groupOf(key: string, behaviour: Behaviour, dport: number | null, prefix16: string, keep: (s: string) => string): Group {
     let g = this.groups.get(key);
     if (!g) {
       g = {
@@ -335,7 +335,25 @@ export class GroupAccumulator {
       };
       this.groups.set(g.key, g);
     } else if (g.dport !== dport) g.dport = null;
+    return g;
+  }
 
+  /** actor: the actor's string, needed only when it is not a dotted quad (actorQuad null); target likewise */
+  private addTo(
+    g: Group,
+    actor: string | null,
+    actorQuad: number | null,
+    target: string | null,
+    targetQuad: number | null,
+    org: string | null,
+    family: string | undefined,
+    time: string | null,
+    timeSource: TimeSource | null,
+    t: number | null,
+    thread: string,
+    ref: number,
+    keep: (s: string) => string,
+  ): void {
     const m = this.memberRef.push(ref);
     this.memberNext.push(-1);
     if (g.tail >= 0) this.memberNext.set(g.tail, m);
@@ -473,6 +491,9 @@ export interface GroupFacts {
 }
 
 const asGiven = (s: string): string => s;
+
+/** each behaviour's number in a group's numeric key */
+const BEHAVIOUR_NUMBER: Partial<Record<string, number>> = Object.assign(Object.create(null) as Record<string, number>, Object.fromEntries(Object.keys(BEHAVIOUR_WORDS).map((b, i) => [b, i])));
 
 const ACTOR_QUAD = 1;
 const TARGET_QUAD = 2;
