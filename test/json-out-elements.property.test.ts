@@ -5,9 +5,10 @@
 // values: odd strings, absent fields, shared objects changed between two elements, fields whose
 // values stop recurring half-way.
 
+import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ElementBytesRenderer, renderElement } from '../src/analyze/json-out.js';
+import { ElementBytesRenderer, renderElement, writeJsonDocument } from '../src/analyze/json-out.js';
 import { seedObservations } from './helpers/brains-seed.js';
 
 function rendered(r: ElementBytesRenderer, v: unknown, at = 0): string {
@@ -118,5 +119,26 @@ describe('ElementBytesRenderer over many elements of a shape', () => {
       if (i % 13 === 0) delete o.actor;
       expect(rendered(r, o)).toBe(renderElement(o));
     }
+  });
+});
+
+describe('writeJsonDocument with elements rendered into its chunks', () => {
+  it('writes JSON.stringify of the whole when elements straddle, fill or overflow a chunk', async () => {
+    // elements of one shape from a few bytes to several chunks, so some are rendered where the chunk has no room left
+    const sizes = [10, 3000, 15_000, 17_000, 40_000, 262_144, 300_000, 5, 600_000, 16_384];
+    const items = Array.from({ length: 400 }, (_, i) => ({ i, text: 'ü'.repeat(sizes[i % sizes.length]! >> 1) + 'x'.repeat(sizes[(i * 7) % sizes.length]! & 1), tag: i % 3 === 0 ? 'a"b' : 'plain', list: [i] }));
+    const chunks: Buffer[] = [];
+    const out = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        // a chunk handed on is copied: the writer may reuse its buffer only for file and socket streams
+        chunks.push(Buffer.from(chunk));
+        cb();
+      },
+    });
+    function* generated(): Generator<unknown> {
+      yield* items;
+    }
+    await writeJsonDocument({ schema: 'x', items: generated(), after: [1] }, out);
+    expect(Buffer.concat(chunks).toString('utf8') === JSON.stringify({ schema: 'x', items, after: [1] }, null, 2) + '\n').toBe(true);
   });
 });

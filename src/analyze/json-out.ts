@@ -95,8 +95,10 @@ const NATIVE_COPY = 8;
  * together with the next field's key. See element().
  */
 export class ElementBytesRenderer {
-  buf: Buffer = Buffer.allocUnsafe(1 << 14);
-  /** bytes of the last render */
+  /** the renderer's own buffer (render without a target writes there) */
+  private own: Buffer = Buffer.allocUnsafe(1 << 14);
+  /** where the last render is: buf[at, length) */
+  buf: Buffer = this.own;
   length = 0;
   /** `\n` + the indent + `"key": ` per key and depth, as bytes */
   private readonly keyBytes = new Map<string, Buffer[]>();
@@ -109,8 +111,13 @@ export class ElementBytesRenderer {
   /** a segment's values' numbers while it is looked up */
   private readonly segmentIds = new Int32Array(SEGMENT_FIELDS);
 
-  /** Renders `value` into buf[at, length); what is before `at` is kept (the buffer may be replaced by a larger one). */
-  render(value: unknown, at = 0): void {
+  /**
+   * Renders `value` into buf[at, length); what is before `at` is kept. buf is `into` when given
+   * (the document writer's chunk: no copy of the element into it) or the renderer's own buffer,
+   * either replaced by a larger copy when the element does not fit.
+   */
+  render(value: unknown, at = 0, into?: Buffer): void {
+    this.buf = into ?? this.own;
     this.length = at;
     if (!this.value(value, 0)) {
       this.length = at;
@@ -118,6 +125,7 @@ export class ElementBytesRenderer {
       const s = JSON.stringify(value, null, 2) as string | undefined;
       this.raw(s === undefined ? 'null' : s.replace(/\n/g, `\n${ELEMENT_INDENT}`));
     }
+    if (into === undefined) this.own = this.buf;
   }
 
   private ensure(n: number): void {
@@ -669,9 +677,8 @@ async function writeStreamedArray(items: AsyncIterable<unknown> | Iterable<unkno
         w.addBytes(item.bytes, item.start, item.end);
         if (item.tail) w.add(item.tail);
       } else {
-        // the bytes of pieces(item, inner, 2), without the string
-        renderer.render(item);
-        w.addBytes(renderer.buf, 0, renderer.length);
+        // the bytes of pieces(item, inner, 2), without the string, straight into the chunk
+        w.render(renderer, item);
       }
       if (full || w.full) await w.flush();
     }
@@ -719,6 +726,16 @@ class ChunkWriter {
       this.queue();
     }
     this.used += bytes.copy(this.buf, this.used, start, end);
+    return this.full;
+  }
+
+  /** add() of what the renderer writes for an element, rendered in place */
+  render(renderer: ElementBytesRenderer, item: unknown): boolean {
+    const at = this.used;
+    renderer.render(item, at, this.buf);
+    if (renderer.buf === this.buf) this.used = renderer.length;
+    // (it did not fit: the renderer wrote to a larger copy of the chunk)
+    else this.addBytes(renderer.buf, at, renderer.length);
     return this.full;
   }
 
