@@ -84,11 +84,18 @@ function clock(token: string | undefined): RecordTime | null {
   return fraction !== undefined ? { hour, minute, second, fraction } : { hour, minute, second };
 }
 
+/**
+ * { ...t, month, day } with the year after them when there is one, for a t made by clock() (hour,
+ * minute, second and a fraction only when there is one): the same keys in the same order, written
+ * out (a spread and an added key made every dated record a copy through V8's slow path).
+ */
 function withDate(t: RecordTime, year: number | undefined, month: number, day: number): RecordTime | null {
   if (month < 1 || month > 12 || day < 1 || day > 31) return null;
-  const out: RecordTime = { ...t, month, day };
-  if (year !== undefined) out.year = year;
-  return out;
+  const { hour, minute, second, fraction } = t;
+  if (fraction !== undefined) {
+    return year !== undefined ? { hour, minute, second, fraction, month, day, year } : { hour, minute, second, fraction, month, day };
+  }
+  return year !== undefined ? { hour, minute, second, month, day, year } : { hour, minute, second, month, day };
 }
 
 function monthOf(token: string | undefined): number | undefined {
