@@ -112,4 +112,23 @@ describe('argus aligned reader', () => {
     };
     fc.assert(fc.property(token, (t) => check(t)), { numRuns: 20000 });
   });
+
+  it('protoBytes answers protoOf on every one- and two-byte token, asked twice (its answers are kept)', () => {
+    for (let round = 0; round < 2; round++) {
+      for (let c = 0; c < 256; c++) {
+        const t = String.fromCharCode(c);
+        const line = ` ${t} `;
+        expect(protoBytes(Buffer.from(line, 'latin1'), 1, 2, line, 0)).toBe(protoOf(t));
+      }
+      // the two-byte tokens protoOf can name (digits, letters, '*') and a sample of the rest
+      const chars = Array.from({ length: 256 }, (_, c) => String.fromCharCode(c)).filter((ch, c) => /[0-9A-Za-z*]/.test(ch) || c % 17 === 0);
+      for (const x of chars) {
+        for (const y of chars) {
+          const t = x + y;
+          const line = `\t${t}\t`;
+          expect(protoBytes(Buffer.from(line, 'latin1'), 1, 3, line, 0)).toBe(protoOf(t));
+        }
+      }
+    }
+  });
 });

@@ -109,9 +109,32 @@ export function v4AddrEnd(b: Uint8Array, start: number, end: number): number {
   return valid ? addrEnd : -1;
 }
 
+// protoOf of one- and two-byte tokens, asked once per token (a flags column's `e`, `s`, `M` are
+// asked whether they name a protocol on every line): protoOf is a function of the token alone
+const ONE_BYTE_PROTO: Array<string | null | undefined> = new Array<string | null | undefined>(256).fill(undefined);
+const TWO_BYTE_PROTO = new Map<number, string | null>();
+
 /** protoOf on the token b[start, end): tcp, udp and icmp read from the bytes, the rest from the token's text. */
 export function protoBytes(b: Uint8Array, start: number, end: number, line: string, lineStart: number): string | null {
   const n = end - start;
+  if (n === 1) {
+    const c = b[start] as number;
+    let known = ONE_BYTE_PROTO[c];
+    if (known === undefined) {
+      known = protoOf(String.fromCharCode(c));
+      ONE_BYTE_PROTO[c] = known;
+    }
+    return known;
+  }
+  if (n === 2) {
+    const key = ((b[start] as number) << 8) | (b[start + 1] as number);
+    let known = TWO_BYTE_PROTO.get(key);
+    if (known === undefined) {
+      known = protoOf(String.fromCharCode(b[start] as number, b[start + 1] as number));
+      TWO_BYTE_PROTO.set(key, known);
+    }
+    return known;
+  }
   if (n === 3) {
     const c0 = b[start];
     if (c0 === 116 && b[start + 1] === 99 && b[start + 2] === 112) return 'tcp';
