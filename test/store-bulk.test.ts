@@ -34,13 +34,24 @@ function savedPosts(store: Store): Saved[] {
   }));
 }
 
+/** dup_log_hashes as rowid:hash pairs, in rowid order (how the runs are cut depends on the batches). */
+function unpackedHashes(store: Store): string[] {
+  const out: Array<[number, number]> = [];
+  for (const { first, hashes } of store.db.prepare('SELECT first, hashes FROM dup_log_hashes').all() as Array<{ first: number; hashes: Buffer }>) {
+    for (let i = 0; i < hashes.length / 4; i++) out.push([first + i, hashes.readUInt32LE(i * 4)]);
+  }
+  return out.sort((a, b) => a[0] - b[0]).map(([r, h]) => `${r}:${h}`);
+}
+
 function state(store: Store): unknown[] {
-  const tables = ['grp_members', 'grp_stats', 'dup_keys', 'dup_classes', 'stmt_apply'].map((t) => store.db.prepare(`SELECT * FROM ${t}`).all().map((r) => JSON.stringify(r)).sort());
+  const tables = ['grp_members', 'grp_stats', 'dup_log', 'dup_classes', 'stmt_apply'].map((t) => store.db.prepare(`SELECT * FROM ${t}`).all().map((r) => JSON.stringify(r)).sort());
+  // the keys' hashes by row (packed per post when saved one by one, per call in bulk)
+  const hashes = unpackedHashes(store);
   const observations = store.db
     .prepare('SELECT id, post, thread, group_key, actor_num, cls, quoted, counted, eff_group, eff_actor, eff_target, eff_family, join_flow, org, dport, time_ms, ep_key, role FROM observations ORDER BY seq')
     .all();
   const statements = store.db.prepare('SELECT post, thread, json FROM statements ORDER BY rowid').all();
-  return [...tables, observations, statements];
+  return [...tables, hashes, observations, statements];
 }
 
 describe('Store.savePosts (bulk import)', () => {

@@ -140,17 +140,27 @@ describe('incremental findings equal a full recompute', () => {
     // a store written before the aggregates existed: they are rebuilt from its observations on open
     const path = h.config.db;
     const aggregates = () =>
-      ['grp_members', 'grp_stats', 'dup_keys', 'dup_classes', 'stmt_apply'].map((t) => h.store.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all());
+      ['grp_members', 'grp_stats', 'dup_log', 'dup_classes', 'stmt_apply'].map((t) => h.store.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all());
+    const hashesByRow = (store: Store) => {
+      const out: Array<[number, number]> = [];
+      for (const { first, hashes } of store.db.prepare('SELECT first, hashes FROM dup_log_hashes').all() as Array<{ first: number; hashes: Buffer }>) {
+        for (let i = 0; i < hashes.length / 4; i++) out.push([first + i, hashes.readUInt32LE(i * 4)]);
+      }
+      return out.sort((a, b) => a[0] - b[0]);
+    };
+    const builtHashes = hashesByRow(h.store);
+    expect(builtHashes.length).toBe((h.store.db.prepare('SELECT COUNT(*) AS n FROM dup_log').get() as { n: number }).n);
     const built = aggregates();
     const observationState = () => h.store.db.prepare('SELECT seq, cls, counted, eff_group, join_flow FROM observations ORDER BY seq').all();
     const builtObs = observationState();
-    h.store.db.exec(`DELETE FROM grp_members; DELETE FROM grp_stats; DELETE FROM dup_keys; DELETE FROM dup_classes; DELETE FROM stmt_apply;
+    h.store.db.exec(`DELETE FROM grp_members; DELETE FROM grp_stats; DELETE FROM dup_log; DELETE FROM dup_log_hashes; DELETE FROM dup_classes; DELETE FROM stmt_apply;
       UPDATE observations SET cls = NULL, counted = 0, eff_group = NULL, join_flow = NULL; DELETE FROM meta WHERE key = 'aggregates'`);
     h.close();
     const { Store: StoreClass } = await import('../src/store/store.js');
     const reopened = new StoreClass(path);
-    const again = ['grp_members', 'grp_stats', 'dup_keys', 'dup_classes', 'stmt_apply'].map((t) => reopened.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all());
+    const again = ['grp_members', 'grp_stats', 'dup_log', 'dup_classes', 'stmt_apply'].map((t) => reopened.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all());
     for (let i = 0; i < built.length; i++) expect(again[i], String(i)).toEqual(built[i]);
+    expect(hashesByRow(reopened)).toEqual(builtHashes);
     expect(reopened.db.prepare('SELECT seq, cls, counted, eff_group, join_flow FROM observations ORDER BY seq').all()).toEqual(builtObs);
     reopened.close();
   });
@@ -191,6 +201,10 @@ describe('incremental findings equal a full recompute', () => {
       CREATE INDEX observations_group ON observations(group_key, seq);
       DROP INDEX observations_ep;
       CREATE INDEX observations_ep ON observations(ep_key, time_ms) WHERE ep_key IS NOT NULL;
+      CREATE TABLE dup_keys (key TEXT PRIMARY KEY, cls TEXT NOT NULL) WITHOUT ROWID;
+      INSERT INTO dup_keys(key, cls) SELECT key, cls FROM dup_log;
+      DROP TABLE dup_log;
+      DROP TABLE dup_log_hashes;
       PRAGMA user_version = 6;
     `);
     const path = h.config.db;

@@ -2,7 +2,7 @@
 // so a new post costs the rows it touches, not the history of its group keys. What a full
 // `analyzeThread` over every stored post would do is reproduced step by step:
 //  - duplicates (markDuplicates): each record's equivalence class is found by its two duplicate
-//    keys through an index; a class's original changes only when an unquoted copy follows quoted ones;
+//    keys (in memory, see duplicate-keys.ts); a class's original changes only when an unquoted copy follows quoted ones;
 //  - alert↔flow joins (joinAlertsToFlows/applyJoin): a counted alert's best flow is looked up by
 //    its 5-tuple key and time window; a new or vanished flow re-checks the alerts of its window;
 //  - correlate: counts, distinct actors/targets/reporters/families/ports/threads per group key
@@ -20,6 +20,7 @@ import { coveringPrefix } from '../correlate/prefix.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { JOIN_WINDOW_MS, isAlertObservation, isFlowObservation } from '../classify/join.js';
 import { decimalQuadBytes } from '../net/ipv4.js';
+import { DuplicateKeys } from './duplicate-keys.js';
 
 /** What one saved post changed: the group keys to rebuild findings for, and the joins made or undone. */
 export interface Touched {
@@ -123,8 +124,6 @@ const SQL = {
              org = ?, dport = ?, time_ms = ?, ep_key = ?, role = ? WHERE seq = ?`,
   setCounted: 'UPDATE observations SET counted = ? WHERE seq = ?',
   setEff: 'UPDATE observations SET eff_group = ?, eff_actor = ?, eff_target = ?, eff_family = ?, join_flow = ? WHERE seq = ?',
-  dupGet: 'SELECT key, cls FROM dup_keys WHERE key IN (?, ?)',
-  dupPut: 'INSERT INTO dup_keys(key, cls) VALUES (?, ?), (?, ?) ON CONFLICT(key) DO NOTHING',
   // a class's original is its first record (whose id names the class) until a flip moves it: only moved ones have a row
   original: 'SELECT o.seq, o.post, o.quoted FROM dup_classes c JOIN observations o ON o.seq = c.original WHERE c.cls = ?',
   firstOfClass: 'SELECT seq, post, quoted FROM observations WHERE id = ?',
@@ -207,12 +206,20 @@ interface Eff {
 
 export class Aggregates {
   private readonly s: Record<keyof typeof SQL, Statement>;
+  /** each stored record's two duplicate keys and the class each names */
+  private readonly dups: DuplicateKeys;
 
   constructor(
     db: Database,
     private readonly groupKeyOf: (o: Observation) => string,
   ) {
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<keyof typeof SQL, Statement>;
+    this.dups = new DuplicateKeys(db);
+  }
+
+  /** Takes in the duplicate keys other connections stored since the last call; call inside the write transaction, before insert(). */
+  syncDuplicates(): void {
+    this.dups.sync();
   }
 
   /** Member count changes of this post, applied at once by flush(): one statement per distinct value, not per observation. */
@@ -239,12 +246,8 @@ export class Aggregates {
   ): boolean {
     const ku = 'u|' + duplicateKey(o);
     const kl = 'l|' + wallClockDuplicateKey(o);
-    let clsU: string | undefined;
-    let clsL: string | undefined;
-    for (const r of this.s.dupGet.all(ku, kl) as Array<{ key: string; cls: string }>) {
-      if (r.key === ku) clsU = r.cls;
-      else clsL = r.cls;
-    }
+    const clsU = this.dups.get(ku);
+    const clsL = this.dups.get(kl);
     const found = clsU ?? clsL;
     const cls = found ?? o.id;
     const quoted = o.quoted ? 1 : 0;
@@ -274,7 +277,8 @@ export class Aggregates {
       seq = existingSeq;
       this.s.refill.run(memberCls, quoted, counted ? 1 : 0, eff.group, eff.actor, eff.target, eff.family, eff.join, org, o.dport, ms, ep, role, seq);
     }
-    if (clsU === undefined || clsL === undefined) this.s.dupPut.run(ku, cls, kl, cls);
+    if (clsU === undefined) this.dups.add(ku, cls);
+    if (clsL === undefined) this.dups.add(kl, cls);
     if (flip) this.s.clsPut.run(cls, seq);
     if (counted) {
       if (eff.join !== null) t.joinsAdded.push({ alert: seq, flow: eff.join });
@@ -298,6 +302,7 @@ export class Aggregates {
 
   /** Forgets member changes not flushed (a post whose transaction failed half-way). */
   discard(): void {
+    this.dups.discardRun();
     this.pending.clear();
     this.pendingN.clear();
     this.pendingSpan.clear();
@@ -305,6 +310,7 @@ export class Aggregates {
 
   /** Applies the post's member count changes; notes new actors, threads and port changes. */
   flush(t: Touched, threadsToCheck: Set<string>): void {
+    this.dups.flushRun();
     const stats = new Map<string, { n: number; actors: number; targets: number }>();
     const statOf = (g: string) => {
       let x = stats.get(g);

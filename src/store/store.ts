@@ -130,6 +130,7 @@ export class Store {
         const t = emptyTouched();
         const threads = new Set<string>();
         this.agg.discard();
+        this.agg.syncDuplicates();
         for (const r of rows) this.agg.insert(json<Observation>(r.json), r.thread, r.group_key, r.actor_num, r.day, t, threads, r.seq);
         this.agg.flush(t, threads);
       });
@@ -317,6 +318,8 @@ export class Store {
       pa.mail.text.length <= MAX_STORED_TEXT ? JSON.stringify({ text: pa.mail.text, blocks: pa.mail.blocks }) : null,
     );
     if (inserted.changes === 0) return false;
+    // after the post's row: the write lock is held, so no other connection adds keys until the commit
+    this.agg.syncDuplicates();
     for (const o of pa.observations) this.agg.insert(o, p.thread, groupKeyOf(o), ipv4Number(o.actor), day, touched, threads);
     const insSt = this.prepare('INSERT INTO statements(post, thread, json) VALUES (?, ?, ?)');
     for (const s of pa.statements) insSt.run(s.post, p.thread, JSON.stringify({ ...s, thread: p.thread }));
