@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Observation } from '../src/contract.js';
-import { GroupAccumulator, groupKey } from '../src/correlate/correlate.js';
+import { GroupAccumulator, groupKey, quadNumber } from '../src/correlate/correlate.js';
+import { decimalQuadBytes } from '../src/net/ipv4.js';
 import { groupPrefix } from '../src/correlate/prefix.js';
 import { seedObservations } from './helpers/brains-seed.js';
 
@@ -67,6 +68,20 @@ describe('GroupAccumulator groups', () => {
         }
       }),
       { numRuns: 400 },
+    );
+  });
+});
+
+describe('quadNumber', () => {
+  it("is decimalQuadBytes' four bytes as one number, and null where it is null", () => {
+    const part = fc.oneof(fc.integer({ min: 0, max: 255 }).map(String), fc.constantFrom('', '0', '00', '01', '256', '999', '1000', '-1', 'a', ' 1', '1 ', '+1', '0x1'));
+    const dotted = fc.array(part, { minLength: 1, maxLength: 6 }).map((ps) => ps.join('.'));
+    fc.assert(
+      fc.property(fc.oneof(dotted, fc.string({ maxLength: 16 }), fc.stringMatching(/^[0-9.]{0,17}$/)), (s) => {
+        const b = decimalQuadBytes(s);
+        expect(quadNumber(s)).toBe(b === null ? null : (b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!);
+      }),
+      { numRuns: 5000 },
     );
   });
 });

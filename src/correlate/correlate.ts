@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { behaviourOf } from '../contract.js';
 import type { Behaviour, Corroboration, Finding, FindingKind, Observation, Post } from '../contract.js';
 import { Int32List, Uint8List } from './typed-lists.js';
-import { decimalQuadBytes } from '../net/ipv4.js';
 import { coveringPrefix, coveringPrefixOfQuads, groupPrefix } from './prefix.js';
 import { victimSentence } from './roles.js';
 import type { ProseStatement } from './types.js';
@@ -568,10 +567,33 @@ const ACTOR_QUAD = 1;
 const TARGET_QUAD = 2;
 const NO_TARGET = 4;
 
-/** A dotted quad as its number (an exact round trip: decimalQuadBytes takes only the canonical form), else null. */
+/**
+ * A dotted quad as its number (an exact round trip: only the canonical form, four decimal parts
+ * without leading zeros, each at most 255, as decimalQuadBytes takes), else null. Read here
+ * without decimalQuadBytes' array: the groups ask it twice per record.
+ */
 export function quadNumber(s: string): number | null {
-  const b = decimalQuadBytes(s);
-  return b ? (((b[0] as number) << 24) | ((b[1] as number) << 16) | ((b[2] as number) << 8) | (b[3] as number)) : null;
+  const n = s.length;
+  if (n < 7 || n > 15) return null;
+  let v = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return null;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return null;
+    } else if (c === 46) {
+      if (digits === 0 || parts === 4) return null;
+      v = (v << 8) | part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else return null;
+  }
+  return parts === 4 ? v : null;
 }
 
 function quadString(v: number): string {
