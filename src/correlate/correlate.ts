@@ -52,77 +52,8 @@ function orgOf(o: Observation): string | null {
 
 function timeMs(t: string | null): number | null {
   if (!t) return null;
-  const v = parseTime(t);
+  const v = Date.parse(t);
   return Number.isFinite(v) ? v : null;
-}
-
-/**
- * Date.parse(t), read by hand for the layout records' times have (`2001-09-06T02:17:56.000000+01:00`:
- * a 4-digit year from 1900, a valid calendar day, 00-23:00-59:00-59, 1-9 fraction digits of which
- * the first three count as V8 reads them, `Z` or an offset of 00-23:00-59); anything else goes to
- * Date.parse itself. Date.parse took ~0.7 us a time string with six fraction digits.
- */
-export function parseTime(t: string): number {
-  const n = t.length;
-  if (n < 20 || n > 35) return Date.parse(t);
-  const year = digits(t, 0, 4);
-  const month = digits(t, 5, 2);
-  const day = digits(t, 8, 2);
-  const hour = digits(t, 11, 2);
-  const minute = digits(t, 14, 2);
-  const second = digits(t, 17, 2);
-  if (
-    t.charCodeAt(4) !== 45 || t.charCodeAt(7) !== 45 || t.charCodeAt(10) !== 84 || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58 ||
-    year < 1900 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59
-  ) {
-    return Date.parse(t);
-  }
-  let i = 19;
-  let ms = 0;
-  if (t.charCodeAt(i) === 46) {
-    // V8's ReadMilliseconds: the first three digits, a shorter fraction scaled up
-    const from = ++i;
-    while (i < n && t.charCodeAt(i) >= 48 && t.charCodeAt(i) <= 57) i++;
-    const count = i - from;
-    if (count === 0 || count > 9) return Date.parse(t);
-    ms = digits(t, from, Math.min(count, 3)) * (count === 1 ? 100 : count === 2 ? 10 : 1);
-  }
-  let offsetMin = 0;
-  const c = t.charCodeAt(i);
-  if (c === 90 && i + 1 === n) offsetMin = 0;
-  else if ((c === 43 || c === 45) && i + 6 === n && t.charCodeAt(i + 3) === 58) {
-    const oh = digits(t, i + 1, 2);
-    const om = digits(t, i + 4, 2);
-    if (oh < 0 || oh > 23 || om < 0 || om > 59) return Date.parse(t);
-    offsetMin = (c === 45 ? -1 : 1) * (oh * 60 + om);
-  } else return Date.parse(t);
-  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms - offsetMin * 60_000;
-}
-
-/** the decimal number of t[at, at+count), or -1 when a character is not a digit */
-function digits(t: string, at: number, count: number): number {
-  let v = 0;
-  for (let k = at; k < at + count; k++) {
-    const d = t.charCodeAt(k) - 48;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-/** days from 1970-01-01 to a proleptic Gregorian date (Hinnant's days_from_civil) */
-function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
 }
 
 function span(obs: readonly Observation[]): { first: string | null; last: string | null } {

@@ -2,12 +2,11 @@
 // count twice. The original is where the record first stood outside a quotation.
 
 import type { Observation } from '../contract.js';
-import { parseTime } from './correlate.js';
 import { Hash96 } from './hash96.js';
 
 function secondOf(time: string | null): string {
   if (!time) return '';
-  const t = parseTime(time);
+  const t = Date.parse(time);
   return Number.isFinite(t) ? String(Math.floor(t / 1000)) : time;
 }
 
@@ -49,7 +48,7 @@ export function hashDuplicateKeys(o: Observation, saltU: number, outU: Int32Arra
   const time = o.time;
   let t = NaN;
   if (time) {
-    t = parseTime(time);
+    t = Date.parse(time);
     if (Number.isFinite(t)) {
       const second = Math.floor(t / 1000);
       if (second >= 0) hashU.number(second);
