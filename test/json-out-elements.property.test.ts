@@ -142,3 +142,30 @@ describe('writeJsonDocument with elements rendered into its chunks', () => {
     expect(Buffer.concat(chunks).toString('utf8') === JSON.stringify({ schema: 'x', items, after: [1] }, null, 2) + '\n').toBe(true);
   });
 });
+
+describe('writeJsonDocument to a slow stream', () => {
+  it('writes the whole document when the stream calls back late (chunks in flight wait for it)', async () => {
+    const items = Array.from({ length: 3000 }, (_, i) => ({ i, text: `item ${i} ${'ü→'.repeat(i % 50)}`, more: 'x'.repeat(i % 700) }));
+    const chunks: Buffer[] = [];
+    let pendingWrites = 0;
+    let most = 0;
+    const out = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _e, cb) {
+        chunks.push(Buffer.from(chunk));
+        most = Math.max(most, ++pendingWrites);
+        setTimeout(() => {
+          pendingWrites--;
+          cb();
+        }, 1);
+      },
+    });
+    function* generated(): Generator<unknown> {
+      yield* items;
+    }
+    await writeJsonDocument({ schema: 'x', items: generated() }, out);
+    expect(Buffer.concat(chunks).toString('utf8') === JSON.stringify({ schema: 'x', items }, null, 2) + '\n').toBe(true);
+    // every write called back before the document is done
+    expect(pendingWrites).toBe(0);
+  });
+});

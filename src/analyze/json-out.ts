@@ -28,7 +28,7 @@ export async function writeJsonDocument(value: unknown, out: NodeJS.WritableStre
     if (w.add(entries.length === 0 ? '}' : '\n}')) await w.flush();
   }
   w.add('\n');
-  await w.flush();
+  await w.end();
 }
 
 /** JSON.stringify(x, null, 2) laid out as an element of an array directly under the top-level object. */
@@ -747,21 +747,13 @@ class ChunkWriter {
 
   /** chunk buffers the stream is done with, reused instead of allocated */
   private readonly free: Buffer[] = [];
-  /** chunk buffers written and maybe not yet written out */
-  private readonly inFlight: Buffer[] = [];
   /**
-   * Whether the stream is done with every chunk once it holds nothing more to write: files and
-   * sockets (stdout) are; a stream in general may keep a chunk (a PassThrough hands it on to its
-   * reader). Not write callbacks: a synchronous stream (stdout to a file) defers them to ticks that
-   * do not run while the document is written, and each would hold its chunk until then.
+   * Whether the stream is done with a chunk once its write calls back: files and sockets
+   * (stdout) are; a stream in general may keep a chunk (a PassThrough hands it on to its reader).
    */
   private readonly reuses: boolean;
-
-  private recycle(): void {
-    if (this.inFlight.length === 0 || (this.out as Writable).writableLength !== 0) return;
-    for (const b of this.inFlight) this.free.push(b);
-    this.inFlight.length = 0;
-  }
+  /** the writes handed to the stream that have not called back yet, oldest first */
+  private readonly writing: Array<Promise<void>> = [];
 
   /** the chunk buffer a queued chunk is a view of */
   private readonly owners = new WeakMap<Buffer, Buffer>();
@@ -775,18 +767,38 @@ class ChunkWriter {
     this.used = 0;
   }
 
+  /**
+   * Hands the queued chunks to the stream. Up to CHUNKS_IN_FLIGHT may be unwritten while the next
+   * is filled (a file's writes run on libuv's threads, so rendering and writing overlap); past
+   * that it waits for the oldest. A chunk's buffer is reused once its write has called back.
+   */
   async flush(): Promise<void> {
     if (this.used > 0) this.queue();
     const chunks = this.pending;
     this.pending = [];
     for (const chunk of chunks) {
       const own = this.reuses ? this.owners.get(chunk) : undefined;
-      if (own !== undefined) this.inFlight.push(own);
-      if (!this.out.write(chunk)) await new Promise<void>((resolve) => this.out.once('drain', () => resolve()));
-      this.recycle();
+      this.writing.push(
+        new Promise<void>((resolve) => {
+          this.out.write(chunk, () => {
+            if (own !== undefined) this.free.push(own);
+            resolve();
+          });
+        }),
+      );
+      while (this.writing.length > CHUNKS_IN_FLIGHT) await this.writing.shift();
     }
   }
+
+  /** flush, then wait until the stream has taken every chunk */
+  async end(): Promise<void> {
+    await this.flush();
+    while (this.writing.length > 0) await this.writing.shift();
+  }
 }
+
+/** chunks handed to the stream and not yet written at most, while the next is filled */
+const CHUNKS_IN_FLIGHT = 4;
 
 const CHUNK_BYTES = 256 * 1024;
 /** flushed once less than this is left, so most pieces fit whole */
