@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ARGUS_FIXTURES } from './helpers/argus-fixtures.js';
 import { extractArgusUnguarded as extractArgus, withGeneralReader } from '../src/extract/argus.js';
-import { clockBytes, dirBytes, isFlagsBytes, protoBytes, v4AddrEnd } from '../src/extract/argus-bytes.js';
+import { clockBytes, dirBytes, isFlagsBytes, protoBytes, stateBytes, v4AddrEnd } from '../src/extract/argus-bytes.js';
 import { isDir, parseAddr, parseTimeAt, protoOf } from '../src/extract/argus-fields.js';
 
 const FIXTURES = ARGUS_FIXTURES;
@@ -111,6 +111,23 @@ describe('argus aligned reader', () => {
       else expect(m === null || m.kind === 'masked' || m.host === true || m.addr.includes(':')).toBe(true);
     };
     fc.assert(fc.property(token, (t) => check(t)), { numRuns: 20000 });
+  });
+
+  it('stateBytes gives the token, and clockBytes its fraction, as the text says, asked twice (their answers are kept by bytes)', () => {
+    const latin1Token = fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 9 })
+      .filter((t) => !/\s/.test(t));
+    const fraction = fc.stringMatching(/^\d{1,9}$/);
+    fc.assert(fc.property(fc.array(fc.tuple(latin1Token, fraction), { minLength: 1, maxLength: 20 }), (items) => {
+      for (let round = 0; round < 2; round++) {
+        for (const [t, f] of items) {
+          const line = ` ${t}  1:02:03.${f} `;
+          const b = Buffer.from(line, 'latin1');
+          expect(stateBytes(b, 1, 1 + t.length, line, 0)).toBe(t);
+          const clockAt = 1 + t.length + 2;
+          expect(clockBytes(b, clockAt, line.length - 1, line, 0)).toStrictEqual({ hour: 1, minute: 2, second: 3, fraction: f });
+        }
+      }
+    }), { numRuns: 2000 });
   });
 
   it('protoBytes answers protoOf on every one- and two-byte token, asked twice (its answers are kept)', () => {

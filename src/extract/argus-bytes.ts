@@ -4,6 +4,7 @@
 // (test/extract-argus-aligned.property.test.ts), and keeps no state but what it returns.
 import type { RecordTime } from './types.js';
 import { protoOf, sharedFraction } from './argus-fields.js';
+import { shared } from './shared.js';
 
 /** A run of lines as Latin-1 bytes: lines[i] is bytes[starts[i], starts[i] + lines[i].length). */
 export interface BlockBytes {
@@ -61,8 +62,13 @@ export function clockBytes(b: Uint8Array, start: number, end: number, line: stri
   let fraction: string | undefined;
   if (stop < end) {
     if (b[stop] !== 46 || end - stop - 1 < 1 || end - stop - 1 > 9) return null;
-    for (let k = stop + 1; k < end; k++) if (digitOf(b, k, end) < 0) return null;
-    fraction = sharedFraction(line.slice(stop + 1 - lineStart, end - lineStart));
+    let value = 0;
+    for (let k = stop + 1; k < end; k++) {
+      const d = digitOf(b, k, end);
+      if (d < 0) return null;
+      value = value * 10 + d;
+    }
+    fraction = fractionOf(value, end - stop - 1, line, stop + 1 - lineStart, end - lineStart);
   }
   const minute = m0 * 10 + m1;
   const second = s0 * 10 + s1;
@@ -70,6 +76,40 @@ export function clockBytes(b: Uint8Array, start: number, end: number, line: stri
   // the fraction in the literal: added afterwards it goes to a second, out-of-object store (one
   // more object per record, kept as long as the record)
   return fraction !== undefined ? { hour, minute, second, fraction } : { hour, minute, second };
+}
+
+// the fractions and states a block prints (`.000000` on every line, a dozen states), found by
+// their bytes: no slice of the line and no string hash per record. Each maps to what
+// sharedFraction / shared give for the text (the same characters).
+const fractionTexts = new Map<number, string>();
+const stateTexts = new Map<number, string>();
+const MAX_TEXTS = 1024;
+
+/** sharedFraction(line.slice(from, to)) for the 1-9 digits of that value and count */
+function fractionOf(value: number, digits: number, line: string, from: number, to: number): string {
+  // a digit string is its value and its length (leading zeros)
+  const key = value * 16 + digits;
+  let text = fractionTexts.get(key);
+  if (text === undefined) {
+    text = sharedFraction(line.slice(from, to));
+    if (fractionTexts.size < MAX_TEXTS) fractionTexts.set(key, text);
+  }
+  return text;
+}
+
+/** shared(line.slice(...)) of the token b[start, end) of line (which begins at lineStart in b): the state column's text */
+export function stateBytes(b: Uint8Array, start: number, end: number, line: string, lineStart: number): string {
+  const n = end - start;
+  if (n < 1 || n > 6) return shared(line.slice(start - lineStart, end - lineStart));
+  // up to six Latin-1 bytes and their count: one number each
+  let key = n;
+  for (let k = start; k < end; k++) key = key * 256 + (b[k] as number);
+  let text = stateTexts.get(key);
+  if (text === undefined) {
+    text = shared(line.slice(start - lineStart, end - lineStart));
+    if (stateTexts.size < MAX_TEXTS) stateTexts.set(key, text);
+  }
+  return text;
 }
 
 function isPortStart(c: number): boolean {

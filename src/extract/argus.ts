@@ -29,6 +29,7 @@ import {
   dirBytes,
   isFlagsBytes,
   protoBytes,
+  stateBytes,
   v4AddrEnd,
   type BlockBytes,
 } from './argus-bytes.js';
@@ -546,7 +547,7 @@ function readAligned(bb: BlockBytes, line: string, lineStart: number, kinds: rea
         break;
       }
       case 'state':
-        p.state = line.slice(pos - lineStart, e - lineStart);
+        p.state = stateBytes(b, pos, e, line, lineStart);
         break;
       case 'other':
         break;
