@@ -169,12 +169,17 @@ describe('duplicate keys in memory', () => {
       INSERT INTO dup_keys(key, cls) SELECT key, cls FROM dup_log;
       DROP TABLE dup_log;
       DROP TABLE dup_log_hashes;
+      ALTER TABLE grp_stats DROP COLUMN reporters;
+      ALTER TABLE grp_stats DROP COLUMN families;
+      ALTER TABLE grp_stats DROP COLUMN family;
+      ALTER TABLE grp_stats DROP COLUMN ports;
+      ALTER TABLE grp_stats DROP COLUMN port;
       PRAGMA user_version = 7;
     `);
     const path = migrated.config.db;
     migrated.close();
     const reopened = makeBot({ autoReply: false }, { dir: join(path, '..') });
-    expect(reopened.store.db.pragma('user_version', { simple: true })).toBe(8);
+    expect(reopened.store.db.pragma('user_version', { simple: true })).toBe(9);
     expect(reopened.store.db.prepare("SELECT name FROM sqlite_schema WHERE name = 'dup_keys'").get()).toBeUndefined();
     expect(reopened.store.db.prepare('SELECT key, cls FROM dup_log ORDER BY key').all()).toEqual(keys);
     // every row's packed hash is its key's

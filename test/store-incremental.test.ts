@@ -39,8 +39,21 @@ function expectActorEnds(store: Store): void {
   expect(kept).toEqual(fromMembers);
 }
 
+/** Each group's reporters, family and port kept on its grp_stats row equal what its members give (migration 9). */
+function expectGroupFacts(store: Store): void {
+  const kept = store.db.prepare('SELECT grp, reporters, families, family, ports, port FROM grp_stats ORDER BY grp').all();
+  const members = store.db.prepare('SELECT kind, value FROM grp_members WHERE grp = ? AND kind = ? ORDER BY value');
+  const fromMembers = (kept as Array<{ grp: string }>).map(({ grp }) => {
+    const of = (kind: string) => (members.all(grp, kind) as Array<{ value: string }>).map((r) => r.value);
+    const [families, ports] = [of('f'), of('p')];
+    return { grp, reporters: JSON.stringify(of('r').sort()), families: families.length, family: families.length === 1 ? families[0] : null, ports: ports.length, port: ports.length === 1 ? ports[0] : null };
+  });
+  expect(kept).toEqual(fromMembers);
+}
+
 function expectSameAsFullRecompute(store: Store): { findings: number; observations: number } {
   expectActorEnds(store);
+  expectGroupFacts(store);
   const full = byKey(analyzeThread(storedAnalyses(store)).doc.findings);
   const keys = (store.db.prepare('SELECT key FROM findings').all() as Array<{ key: string }>).map((r) => r.key);
   const stored = new Map(store.findingsByKeys(keys).map((f) => [f.key, f.finding]));
@@ -182,6 +195,28 @@ describe('incremental findings equal a full recompute', () => {
     h.close();
   });
 
+  it('a group left with one family after an alert of the other joined a flow names that family (migration 9 facts read again)', async () => {
+    const h = makeBot({ autoReply: false });
+    // two alerts in one group (same behaviour, port and /16), of two families
+    const nimda = snortFor('100.96', '192.0.2', 1).replace('WEB-IIS CodeRed v2 root.exe access', 'WEB-IIS Nimda cmd.exe access');
+    const codeRed = snortFor('100.96', '192.0.2', 0).replace('WEB-IIS CodeRed v2 root.exe access', 'WEB-IIS CodeRed .ida NNNN access');
+    const alerts = buildPost({ id: 'n1@harbour.example', from: AROHA, subject: 'two worms', body: `Snort:\n\n${codeRed}\n\n${nimda}\n` });
+    expect((await h.handle(alerts, 'n1')).outcome).toBe('analyzed');
+    const twoFamilies = h.store.db.prepare('SELECT grp, family FROM grp_stats WHERE families = 2').all() as Array<{ grp: string; family: string | null }>;
+    expect(twoFamilies.length).toBe(1);
+    expect(twoFamilies[0]!.family).toBeNull();
+    expectSameAsFullRecompute(h.store);
+    // the Nimda alert's flow (argus line 1 is alert 1's 5-tuple): the alert joins it and leaves the group
+    const flow = argusMidstream('100.96', '192.0.2', 2).split('\n').filter((_, i) => i !== 1).join('\n');
+    const flows = buildPost({ id: 'n2@harbour.example', from: AROHA, subject: 'Re: two worms', inReplyTo: 'n1@harbour.example', body: `argus:\n\n${flow}\n` });
+    expect((await h.handle(flows, 'n2')).outcome).toBe('analyzed');
+    const after = h.store.db.prepare('SELECT families, family FROM grp_stats WHERE grp = ?').get(twoFamilies[0]!.grp) as { families: number; family: string | null };
+    expect(after.families).toBe(1);
+    expect(after.family).not.toBeNull();
+    expectSameAsFullRecompute(h.store);
+    h.close();
+  });
+
   it('upgrades a store written before migration 7: actor ends filled from the members, findings still those of a full recompute', async () => {
     const h = makeBot({ autoReply: false });
     const factory = new PostFactory(23, undefined, 'm7');
@@ -194,6 +229,11 @@ describe('incremental findings equal a full recompute', () => {
     expect(before.filter((r) => r.actor_lo !== null).length).toBeGreaterThan(3);
     // back to migration 6's shape: no actor ends, the actor order index, the full group index
     h.store.db.exec(`
+      ALTER TABLE grp_stats DROP COLUMN reporters;
+      ALTER TABLE grp_stats DROP COLUMN families;
+      ALTER TABLE grp_stats DROP COLUMN family;
+      ALTER TABLE grp_stats DROP COLUMN ports;
+      ALTER TABLE grp_stats DROP COLUMN port;
       ALTER TABLE grp_stats DROP COLUMN actor_lo;
       ALTER TABLE grp_stats DROP COLUMN actor_hi;
       CREATE INDEX grp_members_actor_sort ON grp_members(grp, sort) WHERE kind = 'a';

@@ -143,7 +143,10 @@ const SQL = {
   statAdd: `INSERT INTO grp_stats(grp, n, actors, targets) VALUES (?, ?, ?, ?)
           ON CONFLICT(grp) DO UPDATE SET n = n + excluded.n, actors = actors + excluded.actors, targets = targets + excluded.targets RETURNING n`,
   statDel: 'DELETE FROM grp_stats WHERE grp = ?',
-  stat: 'SELECT n, actors, targets, first_ms, first_seq, first_time, last_ms, last_seq, last_time, actor_lo, actor_hi FROM grp_stats WHERE grp = ?',
+  stat: `SELECT n, actors, targets, first_ms, first_seq, first_time, last_ms, last_seq, last_time, actor_lo, actor_hi,
+           reporters, families, family, ports, port FROM grp_stats WHERE grp = ?`,
+  facts: 'SELECT reporters, families, family, ports, port FROM grp_stats WHERE grp = ?',
+  setFacts: 'UPDATE grp_stats SET reporters = ?, families = ?, family = ?, ports = ?, port = ? WHERE grp = ?',
   setSpan: 'UPDATE grp_stats SET first_ms = ?, first_seq = ?, first_time = ?, last_ms = ?, last_seq = ?, last_time = ? WHERE grp = ?',
   // a group's counted rows: its own (eff_group is group_key unless joined) and the alerts joined into it
   groupTimes: `SELECT seq, time, time_ms FROM observations WHERE group_key = ? AND counted = 1 AND join_flow IS NULL AND time_ms IS NOT NULL
@@ -176,6 +179,20 @@ interface StatRow {
   last_time: string | null;
   actor_lo: string | null;
   actor_hi: string | null;
+  reporters: string;
+  families: number;
+  family: string | null;
+  ports: number;
+  port: string | null;
+}
+
+/** What a group's finding reads besides its counts, kept on its grp_stats row (migration 9): its reporters, and its family and port when it has one. */
+interface Facts {
+  reporters: string;
+  families: number;
+  family: string | null;
+  ports: number;
+  port: string | null;
 }
 
 interface SpanEnd {
@@ -319,6 +336,8 @@ export class Aggregates {
     };
     for (const [g, n] of this.pendingN) if (n !== 0) statOf(g).n += n;
     const portMoves = new Map<string, { added: number; removed: number }>();
+    // per group: reporters, families and ports that appeared in it or left it (their grp_stats facts follow)
+    const factMoves = new Map<string, Array<{ kind: 'r' | 'f' | 'p'; value: string; appeared: boolean }>>();
     // per group: the lowest and highest actor that joined it, or null when one left (read them all again)
     const actorMoves = new Map<string, { lo: string | null; hi: string | null } | null>();
     for (const { g, kind, value, delta } of this.pending.values()) {
@@ -331,6 +350,11 @@ export class Aggregates {
       const left = before > 0 && n <= 0;
       if (!appeared && !left) continue;
       const step = appeared ? 1 : -1;
+      if (kind === 'r' || kind === 'f' || kind === 'p') {
+        const moves = factMoves.get(g);
+        if (moves) moves.push({ kind, value, appeared });
+        else factMoves.set(g, [{ kind, value, appeared }]);
+      }
       if (kind === 'a') {
         statOf(g).actors += step;
         if (left) actorMoves.set(g, null);
@@ -359,6 +383,7 @@ export class Aggregates {
     for (const [g, x] of stats) {
       if ((this.s.statAdd.get(g, x.n, x.actors, x.targets) as { n: number }).n <= 0) this.s.statDel.run(g);
     }
+    for (const [g, moves] of factMoves) this.moveFacts(g, moves);
     for (const [g, moved] of actorMoves) {
       const ends = this.s.actorEnds.get(g) as { lo: string | null; hi: string | null } | undefined;
       if (!ends) continue;
@@ -400,6 +425,34 @@ export class Aggregates {
     }
     this.pending.clear();
     this.pendingN.clear();
+  }
+
+  /** A group's reporters, one family and one port on its grp_stats row, after members of those kinds appeared or left. */
+  private moveFacts(g: string, moves: Array<{ kind: 'r' | 'f' | 'p'; value: string; appeared: boolean }>): void {
+    const facts = this.s.facts.get(g) as Facts | undefined;
+    if (!facts) return;
+    let { reporters, families, family, ports, port } = facts;
+    const r = moves.filter((m) => m.kind === 'r');
+    if (r.length > 0) {
+      const set = new Set(JSON.parse(reporters) as string[]);
+      for (const m of r) {
+        if (m.appeared) set.add(m.value);
+        else set.delete(m.value);
+      }
+      reporters = JSON.stringify([...set].sort());
+    }
+    // the one value of a kind: the value that came into an empty set, else read again (a value left)
+    const one = (kind: 'f' | 'p', count: number, value: string | null): [number, string | null] => {
+      const ms = moves.filter((m) => m.kind === kind);
+      if (ms.length === 0) return [count, value];
+      const after = count + ms.reduce((n, m) => n + (m.appeared ? 1 : -1), 0);
+      if (after !== 1) return [after, null];
+      if (count === 0 && ms.length === 1) return [after, ms[0]!.value];
+      return [after, (this.s.membersTwo.all(g, kind) as Array<{ value: string }>)[0]?.value ?? null];
+    };
+    [families, family] = one('f', families, family);
+    [ports, port] = one('p', ports, port);
+    this.s.setFacts.run(reporters, families, family, ports, port, g);
   }
 
   private row(seq: number): Row {
@@ -559,8 +612,7 @@ export class Aggregates {
     if (!parts) return null;
     const stat = this.s.stat.get(g) as StatRow | undefined;
     if (!stat || stat.n <= 0) return null;
-    const reporterList = (this.s.members.all(g, 'r') as Array<{ value: string }>).map((r) => r.value);
-    const reporterSet = new Set(reporterList);
+    const reporterSet = new Set(JSON.parse(stat.reporters) as string[]);
     const reporters = [...reporterSet].sort();
     const corroborating: Corroboration[] = [];
     for (const c of this.s.corroborators.all(g) as Array<{ org: string; stmt: number }>) {
@@ -575,9 +627,8 @@ export class Aggregates {
     const lo = stat.actor_lo;
     const hi = stat.actor_hi;
     const actorPrefix = (lo !== null && hi !== null ? coveringPrefix([hexToAddress(lo), hexToAddress(hi)]) : null) ?? parts.prefix16;
-    const families = this.s.membersTwo.all(g, 'f') as Array<{ value: string }>;
-    const family = families.length === 1 ? families[0]!.value : undefined;
-    const dport = this.groupPort(g);
+    const family = stat.families === 1 && stat.family !== null ? stat.family : undefined;
+    const dport = stat.ports === 1 && stat.port !== null && stat.port !== '' ? Number(stat.port) : null;
     const first = stat.first_ms === null ? null : stat.first_time;
     const last = stat.last_ms === null ? null : stat.last_time;
     const behaviour = parts.behaviour;
