@@ -54,6 +54,11 @@ function expectGroupFacts(store: Store): void {
 function expectSameAsFullRecompute(store: Store): { findings: number; observations: number } {
   expectActorEnds(store);
   expectGroupFacts(store);
+  // a group's finding is linked to its group (findingKeysOfGroups reads the links)
+  const unlinked = store.db
+    .prepare('SELECT key FROM findings f WHERE obs_group IS NOT NULL AND NOT EXISTS (SELECT 1 FROM finding_groups l WHERE l.finding_key = f.key AND l.group_key = f.obs_group)')
+    .all();
+  expect(unlinked).toEqual([]);
   const full = byKey(analyzeThread(storedAnalyses(store)).doc.findings);
   const keys = (store.db.prepare('SELECT key FROM findings').all() as Array<{ key: string }>).map((r) => r.key);
   const stored = new Map(store.findingsByKeys(keys).map((f) => [f.key, f.finding]));
@@ -213,6 +218,21 @@ describe('incremental findings equal a full recompute', () => {
     const after = h.store.db.prepare('SELECT families, family FROM grp_stats WHERE grp = ?').get(twoFamilies[0]!.grp) as { families: number; family: string | null };
     expect(after.families).toBe(1);
     expect(after.family).not.toBeNull();
+    expectSameAsFullRecompute(h.store);
+    h.close();
+  });
+
+  it('a statement naming a port speaks only for the group of that port in its thread (the group port kept with its facts)', async () => {
+    const h = makeBot({ autoReply: false });
+    const to80 = argusMidstream('100.66', '192.0.2', 3);
+    const to443 = argusMidstream('100.66', '198.51.100', 3).replace(/\.80 /g, '.443 ');
+    const records = buildPost({ id: 'w1@harbour.example', from: AROHA, subject: 'web scans', body: `argus:\n\n${to80}\n\nand:\n\n${to443}\n` });
+    expect((await h.handle(records, 'w1')).outcome).toBe('analyzed');
+    const said = buildPost({ id: 'w2@delta.example', from: MALIK, subject: 'Re: web scans', inReplyTo: 'w1@harbour.example', body: 'We see the same traffic from 100.66 on port 443 here.\n' });
+    expect((await h.handle(said, 'w2')).outcome).toBe('analyzed');
+    const applied = h.store.db.prepare('SELECT grp FROM stmt_apply').all() as Array<{ grp: string }>;
+    expect(applied.length).toBe(1);
+    expect(applied[0]!.grp).toContain('|443|');
     expectSameAsFullRecompute(h.store);
     h.close();
   });
