@@ -68,6 +68,7 @@ describe('ElementBytesRenderer over many elements of a shape', () => {
     fc.assert(
       fc.property(plan, fc.integer({ min: 150, max: 500 }), fc.nat(), (p, count, seed) => {
         const r = new ElementBytesRenderer();
+        const into = new ElementBytesRenderer();
         // shared objects, as a corpus's reporters are: the same object in many elements, sometimes changed
         const parties = [
           { name: 'Sigrid Holm', address: 'sigrid@cert.example', org: 'cert.example' },
@@ -99,6 +100,13 @@ describe('ElementBytesRenderer over many elements of a shape', () => {
           const want = renderElement(o);
           const got = rendered(r, o, i % 3 === 0 ? 0 : 29);
           if (got !== want) expect(got).toBe(want);
+          // into a caller's buffer with little room left: the element moves to the renderer's own part-way
+          const target = Buffer.alloc(64 + (next() % 400));
+          const at = next() % target.length;
+          into.render(o, at, target);
+          const gotInto = into.buf.toString('utf8', into.start, into.length);
+          if (gotInto !== want) expect(gotInto).toBe(want);
+          if (into.buf === target) expect(into.start).toBe(at);
         }
       }),
       { numRuns: 60 },

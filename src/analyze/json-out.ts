@@ -97,9 +97,12 @@ const NATIVE_COPY = 8;
 export class ElementBytesRenderer {
   /** the renderer's own buffer (render without a target writes there) */
   private own: Buffer = Buffer.allocUnsafe(1 << 14);
-  /** where the last render is: buf[at, length) */
+  /** where the last render is: buf[start, length) */
   buf: Buffer = this.own;
+  start = 0;
   length = 0;
+  /** the buffer given to render, while rendering into it */
+  private target: Buffer | null = null;
   /** `\n` + the indent + `"key": ` per key and depth, as bytes */
   private readonly keyBytes = new Map<string, Buffer[]>();
   private readonly closeBytes: Buffer[] = [];
@@ -108,30 +111,45 @@ export class ElementBytesRenderer {
   private readonly shapeKeyBytes: Array<Buffer[] | undefined> = [];
   /** the element shapes seen (keys in order), the one used last first */
   private readonly elementShapes: ElementShape[] = [];
-  /** a segment's values' numbers while it is looked up */
-  private readonly segmentIds = new Int32Array(SEGMENT_FIELDS);
 
   /**
-   * Renders `value` into buf[at, length); what is before `at` is kept. buf is `into` when given
-   * (the document writer's chunk: no copy of the element into it) or the renderer's own buffer,
-   * either replaced by a larger copy when the element does not fit.
+   * Renders `value` into buf[start, length). Into `into` from `at` when given (the document
+   * writer's chunk: no copy of the element into it; an element that does not fit there moves to
+   * the renderer's own buffer, from 0); else into the renderer's own buffer from `at`, what is
+   * before `at` kept (the buffer replaced by a larger copy when the element does not fit).
    */
   render(value: unknown, at = 0, into?: Buffer): void {
+    this.target = into ?? null;
     this.buf = into ?? this.own;
+    this.start = at;
     this.length = at;
     if (!this.value(value, 0)) {
+      this.target = into ?? null;
+      this.buf = into ?? this.own;
+      this.start = at;
       this.length = at;
       // what pieces() writes for it, also when JSON.stringify has nothing to say (undefined, a function)
       const s = JSON.stringify(value, null, 2) as string | undefined;
       this.raw(s === undefined ? 'null' : s.replace(/\n/g, `\n${ELEMENT_INDENT}`));
     }
-    if (into === undefined) this.own = this.buf;
+    this.target = null;
   }
 
   private ensure(n: number): void {
     if (this.length + n <= this.buf.length) return;
+    if (this.buf === this.target) {
+      // no room left in the caller's buffer: the element so far moves to the renderer's own, which is kept for the next
+      const have = this.length - this.start;
+      if (this.own.length < have + n) this.own = Buffer.allocUnsafe(Math.max(this.own.length * 2, have + n));
+      this.buf.copy(this.own, 0, this.start, this.length);
+      this.buf = this.own;
+      this.start = 0;
+      this.length = have;
+      return;
+    }
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
     this.buf.copy(next, 0, 0, this.length);
+    if (this.buf === this.own) this.own = next;
     this.buf = next;
   }
 
@@ -239,12 +257,11 @@ export class ElementBytesRenderer {
       plan = shape.plan = planOf(shape.fields);
     }
     const fields = shape.fields;
-    const ids = this.segmentIds;
     let wrote = false;
     for (let s = 0; s < plan.length; s++) {
       const seg = plan[s] as Segment;
-      // the segment's bytes are found by a path: whether anything was written before, its values' numbers, whether the field after is written
-      let node = seg.trie[wrote ? 1 : 0];
+      // the segment's key: whether anything was written before, its values' numbers, whether the field after is written
+      let key = wrote ? 1 : 0;
       let writes: boolean = wrote;
       let known = true;
       for (let j = seg.from; j < seg.to; j++) {
@@ -258,8 +275,7 @@ export class ElementBytesRenderer {
           }
           writes = true;
         }
-        ids[j - seg.from] = id;
-        if (node !== undefined) node = node[id] as TrieNode | undefined;
+        key = key * ID_RANGE + id;
       }
       const after = seg.after;
       let afterValue: unknown;
@@ -269,18 +285,15 @@ export class ElementBytesRenderer {
         afterWritten = !(afterValue === undefined || typeof afterValue === 'function' || typeof afterValue === 'symbol');
       }
       if (known) {
-        const cached = node === undefined ? undefined : (node[afterWritten ? 1 : 0] as Buffer | undefined);
+        key = key * 2 + (afterWritten ? 1 : 0);
+        const cached = seg.bytes.get(key);
         if (cached !== undefined) this.bytes(cached);
         else {
-          const start = this.length;
+          // (relative to the element's start: rendering may move the element to another buffer)
+          const from = this.length - this.start;
           if (this.fields(shape, values, seg.from, seg.to, wrote) < 0) return false;
           this.segmentEnd(shape, seg, afterWritten, writes);
-          if (seg.entries < SEGMENT_CACHE_SIZE) {
-            seg.entries++;
-            let at = (seg.trie[wrote ? 1 : 0] ??= []);
-            for (let k = 0; k < seg.to - seg.from; k++) at = (at[ids[k] as number] ??= []) as TrieNode;
-            at[afterWritten ? 1 : 0] = Buffer.from(this.buf.subarray(start, this.length));
-          }
+          if (seg.bytes.size < SEGMENT_CACHE_SIZE) seg.bytes.set(key, Buffer.from(this.buf.subarray(this.start + from, this.length)));
         }
       } else {
         const w = this.fields(shape, values, seg.from, seg.to, wrote);
@@ -338,11 +351,12 @@ export class ElementBytesRenderer {
           continue;
         }
       }
-      const start = this.length;
+      // (relative to the element's start: rendering may move the element to another buffer)
+      const from = this.length - this.start;
       if (typeof x === 'string') this.string(x);
       else if (typeof x === 'number') this.number(x);
       else if (!this.value(x, 1)) return -1;
-      if (field.on) field.add(x, this.buf, start, this.length);
+      if (field.on) field.add(x, this.buf, this.start + from, this.length);
     }
     return wrote ? 1 : 0;
   }
@@ -501,16 +515,17 @@ export class ElementBytesRenderer {
 const MAX_ELEMENT_SHAPES = 16;
 /** elements of a shape rendered field by field before its segments are cut (its fields' caches settle by then) */
 const PLAN_AFTER = 128;
-/** fields in a segment at most */
-const SEGMENT_FIELDS = 8;
+/** fields in a segment at most: its key holds 7 bits per field (a value's number or ABSENT) and 2 more, within 2^53 */
+const SEGMENT_FIELDS = 7;
+const ID_RANGE = 128;
 /** a field's value not written (undefined, a function, a symbol) */
 const ABSENT = 127;
 /** values a field numbers at most (below ABSENT) */
-const FIELD_CACHE_SIZE = 64;
+const FIELD_CACHE_SIZE = 32;
 /** after this many misses a field whose values hit less often than they miss stops numbering them */
 const FIELD_TRIAL = 64;
 /** combinations a segment keeps the bytes of */
-const SEGMENT_CACHE_SIZE = 1024;
+const SEGMENT_CACHE_SIZE = 64;
 
 function isPlainData(v: object): boolean {
   const proto = Object.getPrototypeOf(v) as unknown;
@@ -534,12 +549,9 @@ interface Segment {
   to: number;
   after: number;
   close: boolean;
-  /** the segment's bytes by their path (see element): [wrote before] then a node per field's number, then [field after written] */
-  trie: [TrieNode | undefined, TrieNode | undefined];
-  entries: number;
+  /** the segment's bytes by its key (see element) */
+  bytes: Map<number, Buffer>;
 }
-
-type TrieNode = Array<TrieNode | Buffer | undefined>;
 
 /** the segments of a shape's fields: cut at every field that does not number its values, and every SEGMENT_FIELDS fields */
 function planOf(fields: readonly FieldCache[]): Segment[] {
@@ -547,14 +559,14 @@ function planOf(fields: readonly FieldCache[]): Segment[] {
   let from = 0;
   for (let j = 0; j < fields.length; j++) {
     if (!(fields[j] as FieldCache).on) {
-      plan.push({ from, to: j, after: j, close: false, trie: [undefined, undefined], entries: 0 });
+      plan.push({ from, to: j, after: j, close: false, bytes: new Map() });
       from = j + 1;
     } else if (j + 1 - from === SEGMENT_FIELDS) {
-      plan.push({ from, to: j + 1, after: -1, close: false, trie: [undefined, undefined], entries: 0 });
+      plan.push({ from, to: j + 1, after: -1, close: false, bytes: new Map() });
       from = j + 1;
     }
   }
-  plan.push({ from, to: fields.length, after: -1, close: true, trie: [undefined, undefined], entries: 0 });
+  plan.push({ from, to: fields.length, after: -1, close: true, bytes: new Map() });
   return plan;
 }
 
@@ -731,11 +743,10 @@ class ChunkWriter {
 
   /** add() of what the renderer writes for an element, rendered in place */
   render(renderer: ElementBytesRenderer, item: unknown): boolean {
-    const at = this.used;
-    renderer.render(item, at, this.buf);
+    renderer.render(item, this.used, this.buf);
     if (renderer.buf === this.buf) this.used = renderer.length;
-    // (it did not fit: the renderer wrote to a larger copy of the chunk)
-    else this.addBytes(renderer.buf, at, renderer.length);
+    // (it did not fit: the renderer finished it in its own buffer)
+    else this.addBytes(renderer.buf, renderer.start, renderer.length);
     return this.full;
   }
 
