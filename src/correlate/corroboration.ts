@@ -39,8 +39,73 @@ function looksLikeData(t: string): boolean {
   return balance > 0;
 }
 
+/** a block of at least this many lines has its data lines settled from its bytes (dataLinesOf) */
+const SETTLE_MIN_LINES = 64;
+/** lines joined and copied to bytes at a time: bounds the copy, and a non-ASCII line costs only its chunk */
+const SETTLE_CHUNK_LINES = 1024;
+
+/** +1 for an ASCII digit, -1 for an ASCII letter, 0 for any other byte */
+const BYTE_DIGIT_MINUS_LETTER = DIGIT_MINUS_LETTER.subarray(0, 256);
+
+/** the high bit of each of a word's bytes that is set in mask, counted */
+function highBits(mask: number): number {
+  return Math.imul(mask >>> 7, 0x01010101) >>> 24;
+}
+
+/**
+ * Digits minus letters of bytes[start, end) if that is more than 0, else 0 (the count stops once
+ * the rest cannot make it positive). Every byte must be ASCII (< 0x80): four are counted at a time
+ * in a 32-bit word, each byte's high bit set by adding the distance to the range's bounds.
+ */
+function positiveBalance(bytes: Uint8Array, words: Int32Array, start: number, end: number): number {
+  const lookup = BYTE_DIGIT_MINUS_LETTER;
+  let balance = 0;
+  let i = start;
+  for (; i < end && (i & 3) !== 0; i++) balance += lookup[bytes[i]!]!;
+  while (i + 16 <= end) {
+    for (let w = i >> 2, last = w + 4; w < last; w++) {
+      const x = words[w]!;
+      // digits: 48 <= b < 58; letters: 97 <= (b | 0x20) < 123
+      const digits = (x + 0x50505050) & ~(x + 0x46464646) & 0x80808080;
+      const folded = x | 0x20202020;
+      const letters = (folded + 0x1f1f1f1f) & ~(folded + 0x05050505) & 0x80808080;
+      balance += highBits(digits) - highBits(letters);
+    }
+    i += 16;
+    const left = end - i;
+    if (balance > left) return balance;
+    if (-balance >= left) return 0;
+  }
+  for (; i < end; i++) balance += lookup[bytes[i]!]!;
+  return balance > 0 ? balance : 0;
+}
+
+/**
+ * 1 for each line settled as data without trimming it: it is at most MAX_LINE long, its chunk of
+ * lines is all ASCII and it holds more digits than letters (then so does its trimmed text, which
+ * looksLikeData takes for data: trimming drops no digit or letter). 0: not settled, read it as usual.
+ */
+export function dataLinesOf(lines: readonly string[]): Uint8Array {
+  const settled = new Uint8Array(lines.length);
+  for (let first = 0; first < lines.length; first += SETTLE_CHUNK_LINES) {
+    const last = Math.min(lines.length, first + SETTLE_CHUNK_LINES);
+    const text = lines.slice(first, last).join('\n');
+    // only ASCII keeps a line's offset (one byte a character) and the word counts' bounds
+    if (Buffer.byteLength(text, 'utf8') !== text.length) continue;
+    let bytes: Uint8Array = Buffer.from(text, 'latin1');
+    if ((bytes.byteOffset & 3) !== 0) bytes = new Uint8Array(bytes);
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2);
+    for (let k = first, offset = 0; k < last; k++) {
+      const n = lines[k]!.length;
+      if (n <= MAX_LINE && positiveBalance(bytes, words, offset, offset + n) > 0) settled[k] = 1;
+      offset += n + 1;
+    }
+  }
+  return settled;
+}
+
 /** A paragraph's sentences, and whether any holds a polarity hint (else none can be a statement). */
-interface Paragraph {
+export interface Paragraph {
   sentences: string[];
   hinted: boolean;
 }
@@ -51,17 +116,21 @@ interface Paragraph {
  * and split: a question needs a '?' in the paragraph, a statement a polarity hint (no hint spans
  * a line break, so testing the lines is testing the paragraph).
  */
-function paragraphsOf(mail: MailPost, take: (b: BodyBlock) => boolean, statements: boolean): Paragraph[] {
+export function paragraphsOf(mail: MailPost, take: (b: BodyBlock) => boolean, statements: boolean, settle = true): Paragraph[] {
   const out: Paragraph[] = [];
   for (const block of mail.blocks) {
     if (!take(block)) continue;
+    const lines = block.lines;
     // for questions alone, a block without a '?' has nothing to read (a native search per line)
-    if (!statements && !block.lines.some(hasQuestionMark)) continue;
+    if (!statements && !lines.some(hasQuestionMark)) continue;
+    // a pasted log's lines, settled from the block's bytes (~4x cheaper than trimming and counting each)
+    const data = settle && lines.length >= SETTLE_MIN_LINES ? dataLinesOf(lines) : null;
     let current = '';
     let asks = false;
     let hinted = false;
-    for (const raw of block.lines) {
-      const line = raw.length > MAX_LINE ? '' : raw.trim();
+    for (let k = 0; k < lines.length; k++) {
+      const raw = lines[k]!;
+      const line = raw.length > MAX_LINE || (data !== null && data[k] === 1) ? '' : raw.trim();
       if (!line || looksLikeData(line)) {
         if (asks || hinted) out.push({ sentences: splitSentences(current), hinted });
         current = '';
