@@ -765,6 +765,8 @@ class ChunkWriter {
   private readonly reuses: boolean;
   /** the writes handed to the stream that have not called back yet, oldest first */
   private readonly writing: Array<Promise<void>> = [];
+  /** the first error a write called back with: the document fails with it instead of being written on into a failed stream */
+  private failed: Error | null = null;
 
   /** the chunk buffer a queued chunk is a view of */
   private readonly owners = new WeakMap<Buffer, Buffer>();
@@ -784,6 +786,7 @@ class ChunkWriter {
    * that it waits for the oldest. A chunk's buffer is reused once its write has called back.
    */
   async flush(): Promise<void> {
+    if (this.failed) throw this.failed;
     if (this.used > 0) this.queue();
     const chunks = this.pending;
     this.pending = [];
@@ -791,13 +794,15 @@ class ChunkWriter {
       const own = this.reuses ? this.owners.get(chunk) : undefined;
       this.writing.push(
         new Promise<void>((resolve) => {
-          this.out.write(chunk, () => {
-            if (own !== undefined) this.free.push(own);
+          this.out.write(chunk, (err?: Error | null) => {
+            if (err) this.failed ??= err;
+            else if (own !== undefined) this.free.push(own);
             resolve();
           });
         }),
       );
       while (this.writing.length > CHUNKS_IN_FLIGHT) await this.writing.shift();
+      if (this.failed) throw this.failed;
     }
   }
 
@@ -805,6 +810,7 @@ class ChunkWriter {
   async end(): Promise<void> {
     await this.flush();
     while (this.writing.length > 0) await this.writing.shift();
+    if (this.failed) throw this.failed;
   }
 }
 
