@@ -55,6 +55,8 @@ for (const dir of ['../fixtures/extract/', '../fixtures/argus/']) {
 }
 const piece = fc.oneof(
   { arbitrary: fc.constantFrom(SNORT_FULL, SNORT_FULL.slice(0, 3)), weight: 2 },
+  // an alert with an ICMP cut-column record as its last body line: argus reads it too
+  { arbitrary: fc.constantFrom(CUT_COLUMNS[0]!, CUT_COLUMNS[1]!).map((l) => [...SNORT_FULL, l]), weight: 2 },
   { arbitrary: fc.constantFrom(...CUT_COLUMNS).map((l) => [l]), weight: 3 },
   { arbitrary: fc.tuple(fc.nat(POOL.length - 1), fc.integer({ min: 1, max: 6 })).map(([i, n]) => POOL.slice(i, i + n)), weight: 3 },
   { arbitrary: fc.constant(['']), weight: 1 },
@@ -132,9 +134,9 @@ describe('an argus record on lines Snort claimed first', () => {
       { numRuns: 400 },
     );
     // the claim check turned argus records away, in blocks with and without other argus records
-    expect(reached.rejected).toBeGreaterThan(40);
-    expect(reached.rejectedAlone).toBeGreaterThan(10);
-    expect(reached.rejected - reached.rejectedAlone).toBeGreaterThan(10);
+    expect(reached.rejected).toBeGreaterThan(200);
+    expect(reached.rejectedAlone).toBeGreaterThan(30);
+    expect(reached.rejected - reached.rejectedAlone).toBeGreaterThan(100);
   });
 });
 
