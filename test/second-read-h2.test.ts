@@ -4,7 +4,7 @@
 
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { writeJsonDocument } from '../src/analyze/json-out.js';
+import { ElementBytesRenderer, renderElement, writeJsonDocument } from '../src/analyze/json-out.js';
 
 function* generated<T>(items: readonly T[]): Generator<T> {
   yield* items;
@@ -38,5 +38,34 @@ describe('writeJsonDocument to a stream that fails', () => {
     out.on('error', () => {});
     out.destroy();
     await expect(writeJsonDocument({ schema: 'x', items: generated([1, 2, 3]) }, out)).rejects.toThrow();
+  });
+});
+
+describe('ElementBytesRenderer and a shared object changed in place', () => {
+  it('numbers the object again after the change instead of missing on it for every later element', () => {
+    const r = new ElementBytesRenderer();
+    let reads = 0;
+    // a reporter shared by every element; its address is read through a getter so the reads can be counted
+    // (the getter first: a changed name after it does not stop the check before it is read)
+    const party: Record<string, unknown> = {};
+    Object.defineProperty(party, 'address', { enumerable: true, get: () => (reads++, 'sigrid@cert.example') });
+    party.name = 'Sigrid Holm';
+    party.org = 'cert.example';
+    const element = (i: number): Record<string, unknown> => ({ id: `obs-${i}`, post: 'p1', reporter: party, class: 'syn-rejected', line: i });
+    const check = (i: number): void => {
+      const o = element(i);
+      const before = reads;
+      const want = renderElement(o);
+      reads = before;
+      r.render(o);
+      expect(r.buf.toString('utf8', 0, r.length)).toBe(want);
+    };
+    for (let i = 0; i < 300; i++) check(i);
+    party.name = 'Sigrid Holm-Berg';
+    for (let i = 300; i < 400; i++) check(i);
+    const start = reads;
+    for (let i = 400; i < 500; i++) check(i);
+    // numbered: one read per element (is it still the same?); missed: read again to render it and to number it
+    expect(reads - start).toBeLessThanOrEqual(100);
   });
 });

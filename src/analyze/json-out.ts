@@ -646,6 +646,9 @@ class FieldCache {
       (this.objectIds ??= new WeakMap()).set(x, id);
       this.objects.push({ keys, values });
       this.keys.push(undefined);
+      // (an object changed in place and numbered again: asked next, it is found by its new number, not the old one)
+      this.lastValue = x;
+      this.lastId = id;
     } else {
       const key = typeof x === 'string' ? ownCopy(x) : (x as number | boolean | null);
       this.ids.set(key, id);
