@@ -71,8 +71,10 @@ describe('extractRecordsArgusTo', () => {
       }),
       { numRuns: 600 },
     );
+    // each kind of block reached (per 600 runs: ~340, ~31 and ~230; othersOnly was 17-45 over 200
+    // seeds, so a bound of 20 failed ~2.5% of runs, e.g. seed 190)
     expect(seen.argusOnly).toBeGreaterThan(20);
-    expect(seen.othersOnly).toBeGreaterThan(20);
+    expect(seen.othersOnly).toBeGreaterThan(5);
     expect(seen.both).toBeGreaterThan(20);
   });
 
