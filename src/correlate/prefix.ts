@@ -2,6 +2,7 @@
 // (IPv6 /128, /64, /48) to report.
 
 import ipaddr from 'ipaddr.js';
+import { ownCopy } from '../extract/shared.js';
 import { decimalQuadBytes } from '../net/ipv4.js';
 
 interface Parsed {
@@ -35,7 +36,8 @@ function parse(addr: string | null): Parsed | null {
   if (hit !== undefined) return hit;
   const p = parseUncached(addr);
   if (parseCache.size >= PARSE_CACHE_MAX) parseCache.clear();
-  parseCache.set(addr, p);
+  // (the key outlives the post: a copy of its own, not a slice of the post's text)
+  parseCache.set(ownCopy(addr), p);
   return p;
 }
 
