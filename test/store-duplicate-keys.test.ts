@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { PostFactory } from '../bench/generate.js';
 import { DuplicateKeys, duplicateKeyHash } from '../src/store/duplicate-keys.js';
 import { runMigrations } from '../src/store/migrations.js';
-import type { Store } from '../src/store/store.js';
+import { Store as StoreClass, type Store } from '../src/store/store.js';
 import { makeBot, type Harness } from './helpers/bot-harness.js';
 
 const dbPath = (): string => join(mkdtempSync(join(tmpdir(), 'listwatch-dupkeys-')), 'state.db');
@@ -135,6 +135,19 @@ describe('duplicate keys in memory', () => {
     expect([d1.get('u|d'), d1.get('u|e'), d1.get('u|f'), d1.get('u|g')]).toEqual(['D', 'E', 'F', 'G']);
     db1.close();
     db2.close();
+  });
+
+  it('a reopened store reads its duplicate keys when the bot starts, not in the first post', async () => {
+    const first = makeBot({ autoReply: false });
+    for (const [i, raw] of traffic(7, 30).entries()) await first.bot.handle(raw, `p${i}`, { answer: false });
+    const stored = (first.store.db.prepare('SELECT COUNT(*) AS n FROM dup_log').get() as { n: number }).n;
+    expect(stored).toBeGreaterThan(0);
+    first.store.close();
+    const again = new StoreClass(join(first.dir, 'state.db'));
+    expect(again.duplicateKeysHeld).toBe(0);
+    again.readDuplicateKeys();
+    expect(again.duplicateKeysHeld).toBe(stored);
+    again.close();
   });
 
   it('two bots on one file (the bot and the CLI) answer as one bot that saw every post', async () => {

@@ -64,6 +64,8 @@ async function assemble(loaded: LoadedConfig, opts: RunOptions): Promise<Parts> 
   const dbPath = resolvePath(cwd, config.db);
   // checkpoints on a worker thread: a burst of posts (a backfill) never waits for one in a commit
   const store = new Store(dbPath, { backgroundCheckpoint: true });
+  // at start, not in the first post's answer
+  store.readDuplicateKeys();
   const killSwitchFile = resolvePath(cwd, config.killSwitchFile);
   const transport =
     opts.transport ??

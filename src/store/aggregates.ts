@@ -239,6 +239,11 @@ export class Aggregates {
     this.dups.sync();
   }
 
+  /** How many duplicate keys the in-memory table holds. */
+  get duplicateKeysHeld(): number {
+    return this.dups.entries;
+  }
+
   /** Member count changes of this post, applied at once by flush(): one statement per distinct value, not per observation. */
   private pending = new Map<string, { g: string; kind: Kind; value: string; delta: number }>();
   private pendingN = new Map<string, number>();

@@ -143,6 +143,19 @@ export class Store {
     });
   }
 
+  /**
+   * Reads in what the first stored post would otherwise wait for: the duplicate keys' table
+   * (~0.3 s of CPU at 1,000,000 stored observations). The bot calls it when it starts.
+   */
+  readDuplicateKeys(): void {
+    this.agg.syncDuplicates();
+  }
+
+  /** How many duplicate keys this connection holds in memory (tests). */
+  get duplicateKeysHeld(): number {
+    return this.agg.duplicateKeysHeld;
+  }
+
   /** Copies the WAL back into the database without waiting for readers (for idle moments, off the per-post path). */
   checkpoint(): void {
     if (this.checkpointer?.alive) this.checkpointer.poke();
