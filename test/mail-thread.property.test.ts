@@ -1,4 +1,4 @@
-// The thread index (posts kept in arrays by position) against the object-per-post index it replaced
+// The thread index (posts kept in typed arrays by position, ids packed: src/mail/packed-ids.ts) against the object-per-post index it replaced
 // (test/helpers/thread-reference.ts): the same threads, positions and kept ids on random posts with
 // parents known, unknown, self-referencing and cyclic, recurring subjects with and without reply
 // prefixes, and dates missing, equal or far apart.
@@ -34,8 +34,15 @@ describe('ThreadIndex by position', () => {
           expect(t.threadOf(q)).toBe(ref.threadOf(q));
           expect(t.has(q)).toBe(ref.has(q));
           expect(t.indexOf(q)).toBe(ref.indexOf(q));
-          expect(t.idOf(q)).toBe(ref.idOf(q));
+          // by position and id number, as the spilling corpus asks
+          const at = t.indexOf(q);
+          if (at !== undefined) {
+            expect(t.idAt(at)).toBe(q);
+            expect(t.threadName(t.threadKeyAt(at))).toBe(ref.threadOf(q));
+            expect(t.positionOfNumber(t.idNumber(q))).toBe(at);
+          }
         }
+        expect(t.size).toBe(new Set(posts.map((p) => p.id)).size);
       }),
       { numRuns: 2000 },
     );

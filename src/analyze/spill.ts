@@ -65,9 +65,11 @@ export class SpillCorpus {
   };
   private disposed = false;
 
-  private readonly postIds: string[] = [];
+  /** by position: the author's party id */
   private readonly postFrom = new Int32List();
-  private readonly parentOf = new Map<string, string>();
+  /** by position: the thread index's number of the In-Reply-To id, -1 for none (whose author a quotation without a name is) */
+  private readonly inReplyTo = new Int32List();
+  /** the posts' ids, threads and positions (a post is added to it once, at its position) */
   private threads = new ThreadIndex();
   private readonly statements: ProseStatement[] = [];
   private readonly errors: InputError[] = [];
@@ -133,7 +135,7 @@ export class SpillCorpus {
   }
 
   get postCount(): number {
-    return this.postIds.length;
+    return this.postFrom.length;
   }
 
   get observationCount(): number {
@@ -152,19 +154,18 @@ export class SpillCorpus {
       return false;
     }
     this.spillPending();
-    // what is kept is copied flat: a slice of a header or body would keep the whole string alive
-    const p = this.postIds.length;
-    const id = ownCopy(post.id);
-    this.postIds.push(id);
+    const p = this.postFrom.length;
     this.postFrom.push(this.partyId(post.from));
-    const inReplyTo = pa.mail.inReplyTo === null ? null : ownCopy(pa.mail.inReplyTo);
-    // the thread index keeps the post at position p (every post added here goes to it once)
-    this.threads.add({ id, inReplyTo, references: pa.mail.references.map(ownCopy), subject: pa.mail.subject, date: pa.mail.date });
-    // the parent's id as the thread index keeps it: one string for both
-    if (inReplyTo) this.parentOf.set(id, this.threads.idOf(inReplyTo));
+    // the thread index keeps the post at position p (every post added here goes to it once), its ids as bytes
+    const inReplyTo = pa.mail.inReplyTo;
+    this.threads.add({ id: post.id, inReplyTo, references: pa.mail.references, subject: pa.mail.subject, date: pa.mail.date });
+    this.inReplyTo.push(inReplyTo ? this.threads.idNumber(inReplyTo) : -1);
     this.postFile.appendString(JSON.stringify(post));
     for (const o of pa.observations) this.addObservation(o, p);
+    // what is kept is copied flat: a slice of a header or body would keep the whole string alive
+    let id: string | undefined;
     for (const s of pa.statements) {
+      id ??= ownCopy(post.id);
       s.post = s.post === id ? id : ownCopy(s.post);
       s.thread = s.thread === id ? id : ownCopy(s.thread);
       s.quote = ownCopy(s.quote);
@@ -336,7 +337,7 @@ export class SpillCorpus {
    * are all quoted or all not has none (a paste) and its keys need not be hashed at all.
    */
   private duplicatesPossible(): boolean {
-    if (this.postIds.length > 1) return true;
+    if (this.postFrom.length > 1) return true;
     const n = this.obsPost.length;
     if (n === 0) return false;
     const quoted = this.obsFlags.get(0) & QUOTED;
@@ -371,17 +372,29 @@ export class SpillCorpus {
   private finish(): { schema: typeof SCHEMA; posts: Iterable<Post>; observations: Iterable<Observation | RenderedBytes>; findings: Iterable<Finding>; errors: InputError[] } {
     this.postFile.finishWrites();
     this.obsFile.finishWrites();
-    const manyPosts = this.postIds.length >= FORCED_GC_MIN_POSTS;
+    const postCount = this.postFrom.length;
+    const manyPosts = postCount >= FORCED_GC_MIN_POSTS;
     if (manyPosts) collectGarbage();
     const n = this.obsPost.length;
-    const postCount = this.postIds.length;
+    const threads = this.threads;
 
-    const threadOf: string[] = new Array<string>(postCount);
-    for (let p = 0; p < postCount; p++) threadOf[p] = this.threads.threadOf(this.postIds[p] as string);
+    // by position: the thread's key (threads.threadName gives its string, made when written)
+    const threadKey = new Int32Array(postCount);
+    for (let p = 0; p < postCount; p++) threadKey[p] = threads.threadKeyAt(p);
     for (const s of this.statements) {
-      const p = this.threads.indexOf(s.post);
-      if (p !== undefined) s.thread = threadOf[p] as string;
+      const p = threads.indexOf(s.post);
+      if (p !== undefined) s.thread = threads.threadName(threadKey[p] as number);
     }
+    // the thread of the post at a position, for its observations in a row: one string per post
+    let threadPost = -1;
+    let threadName = '';
+    const threadOf = (p: number): string => {
+      if (p !== threadPost) {
+        threadPost = p;
+        threadName = threads.threadName(threadKey[p] as number);
+      }
+      return threadName;
+    };
     // quoted reporters: a name known from the corpus, or the author of the post replied to
     const reporter = this.obsReporter;
     const reporterAtAdd = new Int32Array(n);
@@ -390,24 +403,32 @@ export class SpillCorpus {
     function* authors(): Generator<Party> {
       for (let p = 0; p < postCount; p++) yield self.parties[self.postFrom.get(p)] as Party;
     }
-    const threads = this.threads;
     const authorOf = (id: string): Party | undefined => {
       const p = threads.indexOf(id);
       return p === undefined ? undefined : (this.parties[this.postFrom.get(p)] as Party);
     };
-    const reporterOf = quotedReporterResolverOf(authors(), authorOf, this.parentOf);
+    const parentOf = {
+      get: (postId: string): string | undefined => {
+        const p = threads.indexOf(postId);
+        const parent = p === undefined ? -1 : this.inReplyTo.get(p);
+        return parent < 0 ? undefined : threads.idString(parent);
+      },
+    };
+    const reporterOf = quotedReporterResolverOf(authors(), authorOf, parentOf);
     const probe = { quoted: true, reporter: this.parties[0] as Party, post: '' };
+    let probePost = -1;
     for (let i = 0; i < n; i++) {
       if ((this.obsFlags.get(i) & QUOTED) === 0) continue;
       probe.reporter = this.parties[reporter.get(i)] as Party;
       if (probe.reporter.address) continue;
-      probe.post = this.postIds[this.obsPost.get(i)] as string;
+      const p = this.obsPost.get(i);
+      if (p !== probePost) {
+        probePost = p;
+        probe.post = threads.idAt(p);
+      }
       const r = reporterOf(probe);
       if (r) reporter.set(i, this.partyId(r));
     }
-    // what only the corpus-wide steps needed is let go before the document is written
-    this.parentOf.clear();
-    this.threads = new ThreadIndex();
 
     // duplicates (markDuplicates), then reporters inherited from the originals
     let duplicateOf: Int32Array;
@@ -433,7 +454,7 @@ export class SpillCorpus {
       let p = 0;
       for (const line of self.postFile.strings()) {
         const post = JSON.parse(line) as Post;
-        post.thread = threadOf[p] as string;
+        post.thread = threadOf(p);
         post.from = self.parties[self.postFrom.get(p)] as Party;
         p++;
         yield post;
@@ -496,7 +517,7 @@ export class SpillCorpus {
               familyId < 0 ? undefined : families[familyId],
               Number.isNaN(ms) ? null : ms,
               timeOfRecord,
-              threadOf[self.obsPost.get(i)] as string,
+              threadOf(self.obsPost.get(i)),
               i,
             );
           }
@@ -518,7 +539,7 @@ export class SpillCorpus {
             // a copy: the parsed one's strings are slices of a whole chunk of the file
             joinedAlerts.set(i, asParsed(o));
           }
-          acc.add(o, threadOf[self.obsPost.get(i)] as string, i);
+          acc.add(o, threadOf(self.obsPost.get(i)), i);
         }
         yield changed ? o : new RenderedBytes(b, body, rec.end);
       }
@@ -543,7 +564,7 @@ export class SpillCorpus {
           applyJoinInPlace(o, flows.get(flow) as Observation);
           joinedAlerts.set(i, asParsed(o));
         }
-        acc.add(o, threadOf[self.obsPost.get(i)] as string, i);
+        acc.add(o, threadOf(self.obsPost.get(i)), i);
         yield o;
       }
       self.pending = [];

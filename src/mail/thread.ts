@@ -1,3 +1,6 @@
+import { Float64List, Int32List, Uint8List } from '../correlate/typed-lists.js';
+import { PackedStrings } from './packed-ids.js';
+
 const MAX_SUBJECT_CHARS = 1000;
 
 /** Reply/forward prefixes of common clients, lower-cased, without the colon. */
@@ -46,71 +49,109 @@ function stripReplyPrefix(t: string): string {
 }
 
 /**
- * Groups posts into threads. Memory is a few array slots per post (no object per post: a large
- * archive's index is mostly its id strings) plus one entry per distinct subject; resolution walks
+ * Groups posts into threads. Memory is a few typed-array slots per post and its id's bytes (no JS
+ * object or string per post: PackedStrings) plus one entry per distinct subject; resolution walks
  * parent links once per post (memoised). A post is named inside by its position, the order it was
- * added in.
+ * added in; an id (of a post or only referred to) by its number in the id table.
  */
 export class ThreadIndex {
-  /** post id -> position */
-  private readonly positions = new Map<string, number>();
-  private readonly ids: string[] = [];
-  /** by position: the parent's id (In-Reply-To, else the last reference; the index's own string when known at add time) */
-  private readonly parents: Array<string | null> = [];
-  /** by position: the oldest reference, the thread root even when that post never reached us */
-  private readonly oldestRefs: Array<string | null> = [];
-  private readonly subjectKeys: string[] = [];
-  private readonly replies: boolean[] = [];
-  /** by position: Date.parse of the date, +Infinity without one (a JS array of doubles: no box per number) */
-  private readonly times: number[] = [];
-  /** normalized subject -> its thread starters and its posts with reference headers, in time order once sorted */
-  private readonly bySubject = new Map<string, SubjectPosts>();
-  private readonly resolving = new Set<string>();
-  private readonly memo = new Map<string, string>();
+  /** every id the index keeps: the posts' and those of the parents and oldest references they name */
+  private readonly ids = new PackedStrings();
+  /** by id number: the position of the post with that id, -1 for an id only referred to */
+  private readonly postOfId = new Int32List();
+  /** by position: the post's id number */
+  private readonly idOfPost = new Int32List();
+  /** by position: the parent's id number (In-Reply-To, else the last reference), -1 for none */
+  private readonly parents = new Int32List();
+  /** by position: the oldest reference's id number, the thread root even when that post never reached us; -1 for none */
+  private readonly oldestRefs = new Int32List();
+  /** by position: the subject's number in `subjects`, -1 for an empty normalized subject */
+  private readonly subjectOf = new Int32List();
+  private readonly replies = new Uint8List();
+  /** by position: Date.parse of the date, +Infinity without one */
+  private readonly times = new Float64List();
+  /** normalized subject -> its number */
+  private readonly bySubject = new Map<string, number>();
+  /** by subject number: its thread starters and its posts with reference headers, in time order once sorted */
+  private readonly subjects: SubjectPosts[] = [];
+  private readonly resolving = new Set<number>();
+  /** by position: the thread's key (see threadKeyAt) once worked out; dropped by every add */
+  private memo: Int32Array | null = null;
 
   add(p: { id: string; inReplyTo: string | null; references: string[]; subject: string | null; date: string | null }): void {
-    if (this.positions.has(p.id)) return;
+    if (this.has(p.id)) return;
     const refs = p.references.filter((r) => r && r !== p.id);
     const parent = p.inReplyTo && p.inReplyTo !== p.id ? p.inReplyTo : (refs[refs.length - 1] ?? null);
     const parsed = p.date ? Date.parse(p.date) : NaN;
-    let subjectKey = normalizeSubject(p.subject);
-    let group = subjectKey ? this.bySubject.get(subjectKey) : undefined;
-    // kept once: the strings a post refers to are usually those of posts already added
-    if (group) subjectKey = group.key;
+    const subjectKey = normalizeSubject(p.subject);
+    let subject = subjectKey ? this.bySubject.get(subjectKey) : -1;
+    if (subject === undefined) {
+      subject = this.subjects.length;
+      this.subjects.push({ key: subjectKey, starters: [], withRefs: [], sorted: true });
+      this.bySubject.set(subjectKey, subject);
+    }
     const oldestRef = refs[0] ?? parent;
-    const at = this.ids.length;
-    const parentId = parent === null ? null : this.idOf(parent);
+    const at = this.idOfPost.length;
+    const idNumber = this.idNumber(p.id);
+    const parentNumber = parent === null ? -1 : this.idNumber(parent);
     const isReply = parent !== null || hasReplyPrefix(p.subject);
-    this.ids.push(p.id);
-    this.parents.push(parentId);
-    this.oldestRefs.push(oldestRef === null ? null : this.idOf(oldestRef));
-    this.subjectKeys.push(subjectKey);
-    this.replies.push(isReply);
+    this.postOfId.set(idNumber, at);
+    this.idOfPost.push(idNumber);
+    this.parents.push(parentNumber);
+    this.oldestRefs.push(oldestRef === null ? -1 : this.idNumber(oldestRef));
+    this.subjectOf.push(subject);
+    this.replies.push(isReply ? 1 : 0);
     this.times.push(Number.isFinite(parsed) ? parsed : Number.POSITIVE_INFINITY);
-    this.positions.set(p.id, at);
-    this.memo.clear();
-    if (!subjectKey) return;
-    if (!group) this.bySubject.set(subjectKey, (group = { key: subjectKey, starters: [], withRefs: [], sorted: true }));
+    this.memo = null;
+    if (subject < 0) return;
+    const group = this.subjects[subject] as SubjectPosts;
     if (!isReply) group.starters.push(at);
-    else if (parentId !== null) group.withRefs.push(at);
+    else if (parentNumber !== -1) group.withRefs.push(at);
     else return;
     group.sorted = false;
   }
 
+  /** how many posts were added */
+  get size(): number {
+    return this.idOfPost.length;
+  }
+
   /** whether a post with this id was added */
   has(id: string): boolean {
-    return this.positions.has(id);
+    return this.positionOf(id) >= 0;
   }
 
   /** the position of a post among those added (0 for the first), or undefined */
   indexOf(id: string): number | undefined {
-    return this.positions.get(id);
+    const at = this.positionOf(id);
+    return at < 0 ? undefined : at;
   }
 
-  /** the id as the index keeps it: the string of the post with that id when it was added, else the id given */
-  idOf(id: string): string {
-    const at = this.positions.get(id);
-    return at === undefined ? id : (this.ids[at] as string);
+  /** the id of the post at a position */
+  idAt(position: number): string {
+    return this.ids.get(this.idOfPost.get(position));
+  }
+
+  /** The number the index gives an id (added to its table when new): what positionOfNumber and idString take. */
+  idNumber(id: string): number {
+    const n = this.ids.add(id);
+    if (n === this.postOfId.length) this.postOfId.push(-1);
+    return n;
+  }
+
+  /** the position of the post whose id has this number, -1 when no such post was added (yet) */
+  positionOfNumber(n: number): number {
+    return this.postOfId.get(n);
+  }
+
+  /** the id with this number */
+  idString(n: number): string {
+    return this.ids.get(n);
+  }
+
+  private positionOf(id: string): number {
+    const n = this.ids.find(id);
+    return n < 0 ? -1 : this.postOfId.get(n);
   }
 
   /**
@@ -119,56 +160,65 @@ export class ThreadIndex {
    * that the normalized subject itself.
    */
   threadOf(id: string): string {
-    const cached = this.memo.get(id);
-    if (cached !== undefined) return cached;
-    const node = this.positions.get(id);
-    if (node === undefined) return id;
+    const node = this.positionOf(id);
+    if (node < 0) return id;
+    return this.threadName(this.threadKeyAt(node));
+  }
+
+  /** threadOf the post at a position, as a number threadName turns into the string: an id's number, or -1 - a subject's */
+  threadKeyAt(node: number): number {
+    const memo = (this.memo ??= new Int32Array(this.idOfPost.length).fill(NOT_RESOLVED));
+    const cached = memo[node] as number;
+    if (cached !== NOT_RESOLVED) return cached;
     // Walk up known parents once, then memoise the answer on the whole path (linear overall).
     const path: number[] = [node];
-    const onPath = new Set<string>([this.ids[node] as string]);
+    const onPath = new Set<number>([node]);
     let top = node;
-    let result: string | undefined;
-    for (let parent = this.parents[top] as string | null; parent !== null; parent = this.parents[top] as string | null) {
-      const up = this.positions.get(parent);
-      if (up === undefined) break;
-      const upId = this.ids[up] as string;
-      if (onPath.has(upId)) break;
-      const known = this.memo.get(upId);
-      if (known !== undefined) {
+    let result: number | undefined;
+    for (let parent = this.parents.get(top); parent !== -1; parent = this.parents.get(top)) {
+      const up = this.postOfId.get(parent);
+      if (up < 0) break;
+      if (onPath.has(up)) break;
+      const known = memo[up] as number;
+      if (known !== NOT_RESOLVED) {
         result = known;
         break;
       }
       path.push(up);
-      onPath.add(upId);
+      onPath.add(up);
       top = up;
     }
     result ??= this.resolveTop(top, onPath);
-    for (const n of path) this.memo.set(this.ids[n] as string, result);
+    for (const n of path) memo[n] = result;
     return result;
   }
 
-  private resolveTop(top: number, onPath: Set<string>): string {
-    const topId = this.ids[top] as string;
-    const parent = this.parents[top] as string | null;
-    if (parent !== null) {
-      if (onPath.has(parent)) return parent < topId ? parent : topId; // a cycle: pick stably
+  /** the string a thread key (threadKeyAt) stands for */
+  threadName(key: number): string {
+    return key >= 0 ? this.ids.get(key) : (this.subjects[-1 - key] as SubjectPosts).key;
+  }
+
+  private resolveTop(top: number, onPath: Set<number>): number {
+    const topId = this.idOfPost.get(top);
+    const parent = this.parents.get(top);
+    if (parent !== -1) {
+      // a cycle: pick stably
+      if (onPath.has(this.postOfId.get(parent))) return this.ids.get(parent) < this.ids.get(topId) ? parent : topId;
       // the walk ended at a post whose parent we never saw: the oldest reference names the root
-      const root = this.oldestRefs[top] ?? parent;
-      const known = this.positions.get(root);
-      return known !== undefined && this.parents[known] === null ? (this.ids[known] as string) : root;
+      const root = this.oldestRefs.get(top);
+      return root === -1 ? parent : root;
     }
     // A post that starts something is its own root, even when its subject recurs ("Weekly
     // summary"): joining by subject would glue years of unrelated posts into one thread.
-    const subjectKey = this.subjectKeys[top] as string;
-    if (!subjectKey || !this.replies[top]) return topId;
+    const subject = this.subjectOf.get(top);
+    if (subject < 0 || this.replies.get(top) === 0) return topId;
     // A reply without reference headers joins the latest thread of its subject started shortly
     // before it, else the thread of the latest such post that has references, else the subject.
-    const group = this.bySubject.get(subjectKey);
-    if (!group) return topId;
+    const group = this.subjects[subject] as SubjectPosts;
     if (!group.sorted) {
       const byTime = (a: number, b: number): number => {
-        const ta = this.times[a] as number;
-        const tb = this.times[b] as number;
+        const ta = this.times.get(a);
+        const tb = this.times.get(b);
         return ta !== tb ? (ta < tb ? -1 : 1) : a - b;
       };
       group.starters.sort(byTime);
@@ -176,19 +226,22 @@ export class ThreadIndex {
       group.sorted = true;
     }
     const starter = latestBefore(group.starters, this.times, top);
-    if (starter !== null) return this.ids[starter] as string;
+    if (starter !== null) return this.idOfPost.get(starter);
     const withRefs = latestBefore(group.withRefs, this.times, top);
-    if (withRefs !== null && !this.resolving.has(topId)) {
-      this.resolving.add(topId);
+    if (withRefs !== null && !this.resolving.has(top)) {
+      this.resolving.add(top);
       try {
-        return this.threadOf(this.ids[withRefs] as string);
+        return this.threadKeyAt(withRefs);
       } finally {
-        this.resolving.delete(topId);
+        this.resolving.delete(top);
       }
     }
-    return subjectKey;
+    return -1 - subject;
   }
 }
+
+/** a memo slot not yet worked out (no thread key is this low) */
+const NOT_RESOLVED = -0x80000000;
 
 /** `Re: x`, `[list] AW: x`: the subject itself says it answers something. */
 export function hasReplyPrefix(s: string | null): boolean {
@@ -217,18 +270,18 @@ const SUBJECT_JOIN_WINDOW_MS = 60 * 86_400_000;
 const CLOCK_SKEW_MS = 86_400_000;
 
 /** The latest post of a time-sorted list (positions) at most a day after `reply` and at most 60 days before it. */
-function latestBefore(sorted: readonly number[], times: readonly number[], reply: number): number | null {
+function latestBefore(sorted: readonly number[], times: Float64List, reply: number): number | null {
   if (sorted.length === 0) return null;
-  const replyTime = times[reply] as number;
+  const replyTime = times.get(reply);
   if (!Number.isFinite(replyTime)) return sorted[sorted.length - 1] as number; // undated: the latest known
   const limit = replyTime + CLOCK_SKEW_MS;
   let lo = 0;
   let hi = sorted.length; // first index with time > limit
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((times[sorted[mid] as number] as number) <= limit) lo = mid + 1;
+    if (times.get(sorted[mid] as number) <= limit) lo = mid + 1;
     else hi = mid;
   }
   const found = lo > 0 ? (sorted[lo - 1] as number) : null;
-  return found !== null && (times[found] as number) >= replyTime - SUBJECT_JOIN_WINDOW_MS ? found : null;
+  return found !== null && times.get(found) >= replyTime - SUBJECT_JOIN_WINDOW_MS ? found : null;
 }
