@@ -8,7 +8,7 @@
 // header with what its group needs. Same bytes as Corpus.finish.
 
 import { mkdtempSync, rmSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,9 +66,9 @@ export class SpillCorpus {
   private disposed = false;
 
   /** by position: the author's party id */
-  private readonly postFrom = new Int32List();
+  private postFrom = new Int32List();
   /** by position: the thread index's number of the In-Reply-To id, -1 for none (whose author a quotation without a name is) */
-  private readonly inReplyTo = new Int32List();
+  private inReplyTo = new Int32List();
   /** the posts' ids, threads and positions (a post is added to it once, at its position) */
   private threads = new ThreadIndex();
   private readonly statements: ProseStatement[] = [];
@@ -79,12 +79,15 @@ export class SpillCorpus {
   private readonly partyIdOf = new Map<Party, number>();
 
   private readonly ids = new IdTable();
-  private readonly obsPost = new Int32List();
-  private readonly obsFlags = new Uint8List();
-  private readonly obsReporter = new Int32List();
-  /** duplicate class: records with the same UTC-second key or the same wall-clock-second key */
-  /** a hash of protocol and the two ends, either orientation (what a join needs equal); alerts and flows only */
-  private readonly obsEnds = new Int32List();
+  private obsPost = new Int32List();
+  private obsFlags = new Uint8List();
+  private obsReporter = new Int32List();
+  /** posts and observations added (the lists above are let go before the findings are written) */
+  private posts = 0;
+  private observations = 0;
+  /** a hash of protocol and the two ends, either orientation (what a join needs equal); alerts and flows only; 0 for the rest. On disk until the joins */
+  private readonly endsFile: Int32File;
+  private readonly endsOne = new Int32Array(1);
   /** the duplicate keys, as 96-bit hashes: UTC-second keys and wall-clock-second keys, three lanes each */
   private readonly keyFileU: Int32File;
   private readonly keyFileL: Int32File;
@@ -128,6 +131,7 @@ export class SpillCorpus {
       this.obsFile = new RecordFile(join(this.dir, 'observations.bin'));
       this.keyFileU = new Int32File(join(this.dir, 'keys-utc.bin'));
       this.keyFileL = new Int32File(join(this.dir, 'keys-wall.bin'));
+      this.endsFile = new Int32File(join(this.dir, 'ends.bin'));
     } catch (err) {
       this.dispose();
       throw err;
@@ -135,11 +139,11 @@ export class SpillCorpus {
   }
 
   get postCount(): number {
-    return this.postFrom.length;
+    return this.posts;
   }
 
   get observationCount(): number {
-    return this.obsPost.length;
+    return this.observations;
   }
 
   addError(e: InputError): void {
@@ -154,7 +158,8 @@ export class SpillCorpus {
       return false;
     }
     this.spillPending();
-    const p = this.postFrom.length;
+    const p = this.posts++;
+    if ((p & 127) === 0 && p >= FORCED_GC_MIN_POSTS) this.collectIfGrown();
     this.postFrom.push(this.partyId(post.from));
     // the thread index keeps the post at position p (every post added here goes to it once), its ids as bytes
     const inReplyTo = pa.mail.inReplyTo;
@@ -176,6 +181,21 @@ export class SpillCorpus {
     return true;
   }
 
+  /** old-space bytes in use after the last collection this corpus forced */
+  private oldLive = 0;
+
+  /** a full collection when the old generation grew OLD_HEADROOM past what the last one left (see OLD_HEADROOM) */
+  private collectIfGrown(): void {
+    const used = oldSpaceUsed();
+    if (used < this.oldLive + OLD_HEADROOM) return;
+    this.collect();
+  }
+
+  private collect(): void {
+    collectGarbage();
+    this.oldLive = oldSpaceUsed();
+  }
+
   /** the pool id of a party by name, address and organisation; the first object seen stands for all (as Corpus pools them) */
   private partyId(party: Party): number {
     const known = this.partyIdOf.get(party);
@@ -195,6 +215,7 @@ export class SpillCorpus {
   }
 
   private addObservation(o: Observation, post: number): void {
+    this.observations++;
     this.obsPost.push(post);
     this.ids.push(o.id);
     // an alert or flow without both addresses has no join key
@@ -204,7 +225,8 @@ export class SpillCorpus {
     this.obsFlags.push((o.quoted ? QUOTED : 0) | (alert ? ALERT : 0) | (flow ? FLOW : 0));
     const reporter = this.partyId(o.reporter);
     this.obsReporter.push(reporter);
-    this.obsEnds.push(alert || flow ? endsHash(o) : 0);
+    this.endsOne[0] = alert || flow ? endsHash(o) : 0;
+    this.endsFile.append(this.endsOne, 1);
     // stored as the document will show it, so an observation the corpus-wide steps leave alone is
     // written out as it stands (a copy only gains its duplicateOf at the end)
     o.reporter = this.parties[reporter] as Party;
@@ -337,7 +359,7 @@ export class SpillCorpus {
    * are all quoted or all not has none (a paste) and its keys need not be hashed at all.
    */
   private duplicatesPossible(): boolean {
-    if (this.postFrom.length > 1) return true;
+    if (this.posts > 1) return true;
     const n = this.obsPost.length;
     if (n === 0) return false;
     const quoted = this.obsFlags.get(0) & QUOTED;
@@ -365,6 +387,7 @@ export class SpillCorpus {
     this.obsFile?.close();
     this.keyFileU?.close();
     this.keyFileL?.close();
+    this.endsFile?.close();
     if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -374,31 +397,29 @@ export class SpillCorpus {
     this.obsFile.finishWrites();
     const postCount = this.postFrom.length;
     const manyPosts = postCount >= FORCED_GC_MIN_POSTS;
-    if (manyPosts) collectGarbage();
+    if (manyPosts) this.collect();
     const n = this.obsPost.length;
-    const threads = this.threads;
+    // let go once the posts are written (see postsOut)
+    let threads = this.threads;
 
     // by position: the thread's key (threads.threadName gives its string, made when written)
-    const threadKey = new Int32Array(postCount);
+    let threadKey = new Int32Array(postCount);
     for (let p = 0; p < postCount; p++) threadKey[p] = threads.threadKeyAt(p);
     for (const s of this.statements) {
       const p = threads.indexOf(s.post);
       if (p !== undefined) s.thread = threads.threadName(threadKey[p] as number);
     }
-    // the thread of the post at a position, for its observations in a row: one string per post
-    let threadPost = -1;
-    let threadName = '';
-    const threadOf = (p: number): string => {
-      if (p !== threadPost) {
-        threadPost = p;
-        threadName = threads.threadName(threadKey[p] as number);
-      }
-      return threadName;
-    };
     // quoted reporters: a name known from the corpus, or the author of the post replied to
-    const reporter = this.obsReporter;
-    const reporterAtAdd = new Int32Array(n);
-    for (let i = 0; i < n; i++) reporterAtAdd[i] = reporter.get(i);
+    let reporter = this.obsReporter;
+    // a bit for each record whose reporter the steps below change; a record changed by both (to a
+    // party that inherits, then back) is compared with what it had, kept for those few
+    const reporterChanged = new Uint8Array((n + 7) >>> 3);
+    const reporterBefore = new Map<number, number>();
+    const setReporter = (i: number, party: number): void => {
+      if (reporter.get(i) === party) return;
+      reporter.set(i, party);
+      reporterChanged[i >>> 3] = (reporterChanged[i >>> 3] as number) | (1 << (i & 7));
+    };
     const self = this;
     function* authors(): Generator<Party> {
       for (let p = 0; p < postCount; p++) yield self.parties[self.postFrom.get(p)] as Party;
@@ -427,7 +448,10 @@ export class SpillCorpus {
         probe.post = threads.idAt(p);
       }
       const r = reporterOf(probe);
-      if (r) reporter.set(i, this.partyId(r));
+      if (!r) continue;
+      const party = this.partyId(r);
+      if (party !== reporter.get(i) && inheritsReporter(r)) reporterBefore.set(i, reporter.get(i));
+      setReporter(i, party);
     }
 
     // duplicates (markDuplicates), then reporters inherited from the originals
@@ -442,23 +466,33 @@ export class SpillCorpus {
     } else duplicateOf = new Int32Array(n).fill(-1);
     for (let i = 0; i < n; i++) {
       const orig = duplicateOf[i] as number;
-      if (orig >= 0 && inheritsReporter(this.parties[reporter.get(i)] as Party)) reporter.set(i, reporter.get(orig));
+      if (orig >= 0 && inheritsReporter(this.parties[reporter.get(i)] as Party)) setReporter(i, reporter.get(orig));
     }
 
     const { flowOf, flows } = this.joins(duplicateOf);
 
     const acc = this.acc;
-    acc.threadsAsked = threadsAskedBy(this.statements);
+    const threadsAsked = threadsAskedBy(this.statements);
+    acc.threadsAsked = threadsAsked;
+    // the groups note only the threads asked about: the observations of every other post go with a
+    // name not asked either (the same groups), so the thread index need not outlive the posts
+    const askedName = new Map<number, string>();
+    for (const name of threadsAsked) for (const key of threads.threadKeysNamed(name)) askedName.set(key, name);
+    let notAsked = '\u0000';
+    while (threadsAsked.has(notAsked)) notAsked += '\u0000';
+    const threadOf = (p: number): string => askedName.get(threadKey[p] as number) ?? notAsked;
     const joinedAlerts = new Map<number, Observation>();
     function* postsOut(): Generator<Post> {
       let p = 0;
       for (const line of self.postFile.strings()) {
         const post = JSON.parse(line) as Post;
-        post.thread = threadOf(p);
+        post.thread = threads.threadName(threadKey[p] as number);
         post.from = self.parties[self.postFrom.get(p)] as Party;
         p++;
         yield post;
       }
+      // the posts' ids and threads are written: what is left needs only the thread keys
+      self.threads = threads = new ThreadIndex();
     }
     function* observationsOut(): Generator<Observation | RenderedBytes> {
       const parties = self.parties;
@@ -476,11 +510,12 @@ export class SpillCorpus {
       };
       for (const rec of self.obsFile.records()) {
         const i = rec.index;
+        if ((i & 4095) === 0 && manyPosts) self.collectIfGrown();
         const b = rec.bytes;
         const at = rec.start;
         const body = at + HEADER + (b[at + 1] as number);
         const rid = reporter.get(i);
-        let sameReporter = rid === reporterAtAdd[i];
+        let sameReporter = ((reporterChanged[i >>> 3] as number) & (1 << (i & 7))) === 0 || reporterBefore.get(i) === rid;
         const orig = duplicateOf[i] as number;
         const kind = b[at] as number;
         const flow = orig >= 0 ? undefined : flowOf.get(i);
@@ -568,12 +603,21 @@ export class SpillCorpus {
         yield o;
       }
       self.pending = [];
+      // the findings need only the ids, the record offsets (their times) and the groups
+      duplicateOf = new Int32Array(0);
+      threadKey = new Int32Array(0);
+      reporter = self.obsReporter = new Int32List();
+      self.obsPost = new Int32List();
+      self.obsFlags = new Uint8List();
+      self.postFrom = new Int32List();
+      self.inReplyTo = new Int32List();
     }
     function* findingsOut(): Generator<Finding> {
-      if (manyPosts) collectGarbage();
+      if (manyPosts) self.collect();
       const sameTraffic: Finding[] = [];
       for (const [alert, flow] of flowOf) sameTraffic.push(sameTrafficFinding(joinedAlerts.get(alert) as Observation, flows.get(flow) as Observation));
       for (const pending of buildFindings(acc, self.statements, sameTraffic)) {
+        if (manyPosts) self.collectIfGrown();
         const each = pending.forEachMember;
         if (each === null) {
           yield resolveFinding(pending, (i) => self.ids.get(i));
@@ -611,6 +655,7 @@ export class SpillCorpus {
       else if (f & FLOW) flowCount++;
     }
     if (alertCount === 0 || flowCount === 0) return { flowOf: new Map(), flows: new Map() };
+    const ends = this.endsFile.readAll();
     const alertSet = new Int32Array(alertCount);
     const flowSet = new Int32Array(flowCount);
     alertCount = 0;
@@ -618,8 +663,8 @@ export class SpillCorpus {
     for (let i = 0; i < n; i++) {
       if (duplicateOf[i] !== -1) continue;
       const f = this.obsFlags.get(i);
-      if (f & ALERT) alertSet[alertCount++] = this.obsEnds.get(i);
-      else if (f & FLOW) flowSet[flowCount++] = this.obsEnds.get(i);
+      if (f & ALERT) alertSet[alertCount++] = ends[i] as number;
+      else if (f & FLOW) flowSet[flowCount++] = ends[i] as number;
     }
     alertSet.sort();
     flowSet.sort();
@@ -628,8 +673,8 @@ export class SpillCorpus {
     for (let i = 0; i < n; i++) {
       if (duplicateOf[i] !== -1) continue;
       const f = this.obsFlags.get(i);
-      if (f & ALERT && contains(flowSet, this.obsEnds.get(i))) alerts.push(i);
-      else if (f & FLOW && contains(alertSet, this.obsEnds.get(i))) flowIdx.push(i);
+      if (f & ALERT && contains(flowSet, ends[i] as number)) alerts.push(i);
+      else if (f & FLOW && contains(alertSet, ends[i] as number)) flowIdx.push(i);
     }
     const flowOf = new Map<number, number>();
     const flows = new Map<number, Observation>();
@@ -778,6 +823,19 @@ function collectGarbage(): void {
     if (typeof fullGc !== 'function') fullGc = null;
   }
   fullGc?.();
+}
+
+/**
+ * How far the old generation may grow past what the last forced collection left before the
+ * spill forces another (checked every 128 posts added and every 4,096 observations written). Left
+ * to V8, it grows ~25 MB past the live heap (its growing factor, plus room for the young
+ * generation's promotions), which at 100,000 posts was ~2.5x the live heap and the peak RSS.
+ */
+const OLD_HEADROOM = 12 << 20;
+
+function oldSpaceUsed(): number {
+  for (const s of getHeapSpaceStatistics()) if (s.space_name === 'old_space') return s.space_used_size;
+  return 0;
 }
 
 function contains(sorted: Int32Array, v: number): boolean {

@@ -193,6 +193,16 @@ export class ThreadIndex {
     return result;
   }
 
+  /** the thread keys (threadKeyAt) whose threadName is this string: an id's, a subject's, or both */
+  threadKeysNamed(name: string): number[] {
+    const keys: number[] = [];
+    const n = this.ids.find(name);
+    if (n >= 0) keys.push(n);
+    const subject = this.bySubject.get(name);
+    if (subject !== undefined) keys.push(-1 - subject);
+    return keys;
+  }
+
   /** the string a thread key (threadKeyAt) stands for */
   threadName(key: number): string {
     return key >= 0 ? this.ids.get(key) : (this.subjects[-1 - key] as SubjectPosts).key;
