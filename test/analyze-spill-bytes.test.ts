@@ -173,6 +173,29 @@ describe('RecordFile', () => {
     for (const i of [0, 1, 2500, 4999]) expect(file.read(i).equals(records[i] as Buffer)).toBe(true);
     file.close();
   });
+
+  it('finds a record by index from the offsets it keeps (every 64th) and the lengths, strings and bytes mixed', () => {
+    const file = new RecordFile(join(work, 'mixed.bin'));
+    const records: Buffer[] = [];
+    for (let i = 0; i < 1000; i++) {
+      if (i % 3 === 0) {
+        const s = `${i}:${'é'.repeat(i % 17)}${'x'.repeat((i * 31) % 300)}`;
+        file.appendString(s);
+        records.push(Buffer.from(s, 'utf8'));
+      } else {
+        const b = Buffer.alloc((i * 7919) % 2000, i % 251);
+        file.append(b, b.length);
+        records.push(b);
+      }
+    }
+    file.finishWrites();
+    expect(file.count).toBe(records.length);
+    for (let i = records.length - 1; i >= 0; i--) expect(file.read(i).equals(records[i] as Buffer)).toBe(true);
+    let n = 0;
+    for (const rec of file.records()) expect(rec.bytes.subarray(rec.start, rec.end).equals(records[n++] as Buffer)).toBe(true);
+    expect(n).toBe(records.length);
+    file.close();
+  });
 });
 
 describe('typed lists', () => {

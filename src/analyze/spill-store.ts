@@ -222,9 +222,14 @@ export interface RecordView {
   index: number;
 }
 
+/** a RecordFile keeps the byte offset of every 2^OFFSET_EVERY_BITS-th record, and each record's length */
+const OFFSET_EVERY_BITS = 6;
+const OFFSET_EVERY = 1 << OFFSET_EVERY_BITS;
+
 /**
- * An append-only file of binary records, written in large sequential chunks; each record's byte
- * offset is kept, so records are read back in order in large chunks, or one by index, without a
+ * An append-only file of binary records, written in large sequential chunks; each record's length
+ * is kept (4 bytes a record, and the offset of every 64th: a record's offset is that plus the
+ * lengths between), so records are read back in order in large chunks, or one by index, without a
  * separator to scan for.
  */
 export class RecordFile {
@@ -232,6 +237,8 @@ export class RecordFile {
   private buf = Buffer.allocUnsafe(WRITE_CHUNK);
   private used = 0;
   private bytes = 0;
+  private readonly lengths = new Int32List();
+  /** the offset of record k * OFFSET_EVERY */
   private readonly offsets = new Float64List();
   private closedForWrite = false;
 
@@ -240,11 +247,17 @@ export class RecordFile {
   }
 
   get count(): number {
-    return this.offsets.length;
+    return this.lengths.length;
+  }
+
+  /** a new record of this many bytes starts at the end of the file */
+  private begin(length: number): void {
+    if ((this.lengths.length & (OFFSET_EVERY - 1)) === 0) this.offsets.push(this.bytes);
+    this.lengths.push(length);
   }
 
   append(src: Uint8Array, length: number): void {
-    this.offsets.push(this.bytes);
+    this.begin(length);
     if (this.used + length > this.buf.length) {
       this.flush();
       if (length > this.buf.length) {
@@ -266,14 +279,14 @@ export class RecordFile {
       this.flush();
       if (room > this.buf.length) {
         const bytes = Buffer.from(s, 'utf8');
-        this.offsets.push(this.bytes);
+        this.begin(bytes.length);
         writeAll(this.fd, bytes, bytes.length);
         this.bytes += bytes.length;
         return;
       }
     }
-    this.offsets.push(this.bytes);
     const n = this.buf.write(s, this.used);
+    this.begin(n);
     this.used += n;
     this.bytes += n;
   }
@@ -290,45 +303,51 @@ export class RecordFile {
     this.buf = Buffer.alloc(0);
   }
 
-  private endOf(i: number): number {
-    return i + 1 < this.offsets.length ? this.offsets.get(i + 1) : this.bytes;
+  private offsetOf(i: number): number {
+    let at = this.offsets.get(i >>> OFFSET_EVERY_BITS);
+    for (let j = i & ~(OFFSET_EVERY - 1); j < i; j++) at += this.lengths.get(j);
+    return at;
   }
 
   /** The record at index i (after finishWrites). */
   read(i: number): Buffer {
-    const start = this.offsets.get(i);
-    const buf = Buffer.allocUnsafe(this.endOf(i) - start);
-    readAll(this.fd, buf, start, this.path);
+    const buf = Buffer.allocUnsafe(this.lengths.get(i));
+    readAll(this.fd, buf, this.offsetOf(i), this.path);
     return buf;
   }
 
   /** Every record in order, read in large chunks; the view yielded is reused. */
   *records(): Generator<RecordView> {
     this.finishWrites();
-    const n = this.offsets.length;
+    const n = this.lengths.length;
     const chunk = Buffer.allocUnsafe(RECORD_READ_CHUNK);
     const view: RecordView = { bytes: chunk, start: 0, end: 0, index: 0 };
     let i = 0;
+    // the offset of record i
+    let at = 0;
     while (i < n) {
-      const from = this.offsets.get(i);
-      const size = this.endOf(i) - from;
+      const size = this.lengths.get(i);
       if (size > chunk.length) {
-        view.bytes = this.read(i);
+        view.bytes = Buffer.allocUnsafe(size);
+        readAll(this.fd, view.bytes, at, this.path);
         view.start = 0;
         view.end = size;
         view.index = i++;
+        at += size;
         yield view;
         continue;
       }
+      const from = at;
       const want = Math.min(chunk.length, this.bytes - from);
       readAll(this.fd, chunk.subarray(0, want), from, this.path);
       view.bytes = chunk;
       for (; i < n; i++) {
-        const end = this.endOf(i) - from;
-        if (end > want) break;
-        view.start = this.offsets.get(i) - from;
-        view.end = end;
+        const end = at + this.lengths.get(i);
+        if (end - from > want) break;
+        view.start = at - from;
+        view.end = end - from;
         view.index = i;
+        at = end;
         yield view;
       }
     }

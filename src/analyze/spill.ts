@@ -79,7 +79,8 @@ export class SpillCorpus {
   private readonly partyIdOf = new Map<Party, number>();
 
   private readonly ids = new IdTable();
-  private obsPost = new Int32List();
+  /** by position: the index of the post's first observation (a post's observations are added in a row) */
+  private postFirst = new Int32List();
   private obsFlags = new Uint8List();
   private obsReporter = new Int32List();
   /** posts and observations added (the lists above are let go before the findings are written) */
@@ -166,7 +167,8 @@ export class SpillCorpus {
     this.threads.add({ id: post.id, inReplyTo, references: pa.mail.references, subject: pa.mail.subject, date: pa.mail.date });
     this.inReplyTo.push(inReplyTo ? this.threads.idNumber(inReplyTo) : -1);
     this.postFile.appendString(JSON.stringify(post));
-    for (const o of pa.observations) this.addObservation(o, p);
+    this.postFirst.push(this.observations);
+    for (const o of pa.observations) this.addObservation(o);
     // what is kept is copied flat: a slice of a header or body would keep the whole string alive
     let id: string | undefined;
     for (const s of pa.statements) {
@@ -214,9 +216,8 @@ export class SpillCorpus {
     return id;
   }
 
-  private addObservation(o: Observation, post: number): void {
+  private addObservation(o: Observation): void {
     this.observations++;
-    this.obsPost.push(post);
     this.ids.push(o.id);
     // an alert or flow without both addresses has no join key
     const ends = !!o.src && !!o.dst;
@@ -242,7 +243,7 @@ export class SpillCorpus {
       this.writeRecord(o, this.duplicateKeys(o));
     }
     this.pending = [];
-    this.pendingFirst = this.obsPost.length;
+    this.pendingFirst = this.observations;
   }
 
   /** The observation's record: header, time, rendered bytes (see HEADER). */
@@ -360,7 +361,7 @@ export class SpillCorpus {
    */
   private duplicatesPossible(): boolean {
     if (this.posts > 1) return true;
-    const n = this.obsPost.length;
+    const n = this.observations;
     if (n === 0) return false;
     const quoted = this.obsFlags.get(0) & QUOTED;
     for (let i = 1; i < n; i++) if ((this.obsFlags.get(i) & QUOTED) !== quoted) return true;
@@ -398,7 +399,7 @@ export class SpillCorpus {
     const postCount = this.postFrom.length;
     const manyPosts = postCount >= FORCED_GC_MIN_POSTS;
     if (manyPosts) this.collect();
-    const n = this.obsPost.length;
+    const n = this.observations;
     // let go once the posts are written (see postsOut)
     let threads = this.threads;
 
@@ -438,11 +439,12 @@ export class SpillCorpus {
     const reporterOf = quotedReporterResolverOf(authors(), authorOf, parentOf);
     const probe = { quoted: true, reporter: this.parties[0] as Party, post: '' };
     let probePost = -1;
+    const quotedPosts = new PostOfObservation(this.postFirst, n);
     for (let i = 0; i < n; i++) {
       if ((this.obsFlags.get(i) & QUOTED) === 0) continue;
       probe.reporter = this.parties[reporter.get(i)] as Party;
       if (probe.reporter.address) continue;
-      const p = this.obsPost.get(i);
+      const p = quotedPosts.at(i);
       if (p !== probePost) {
         probePost = p;
         probe.post = threads.idAt(p);
@@ -458,9 +460,10 @@ export class SpillCorpus {
     let duplicateOf: Int32Array;
     if (this.duplicatesPossible()) {
       duplicateOf = this.duplicateClasses(n);
+      const dupPosts = new PostOfObservation(this.postFirst, n);
       for (let i = 0; i < n; i++) {
         const orig = duplicateOf[i] as number;
-        const same = orig === i || (this.obsPost.get(orig) === this.obsPost.get(i) && (this.obsFlags.get(orig) & QUOTED) === (this.obsFlags.get(i) & QUOTED));
+        const same = orig === i || (dupPosts.holds(dupPosts.at(i), orig) && (this.obsFlags.get(orig) & QUOTED) === (this.obsFlags.get(i) & QUOTED));
         duplicateOf[i] = same ? -1 : orig;
       }
     } else duplicateOf = new Int32Array(n).fill(-1);
@@ -501,6 +504,7 @@ export class SpillCorpus {
       // one of each for all records: the loop allocates nothing per observation it passes through
       const rendered = new RenderedBytes(Buffer.alloc(0), 0, 0);
       const splicer = new ReporterSplicer();
+      const outPosts = new PostOfObservation(self.postFirst, n);
       const timeOfRecord = {
         timeOf: (ref: number): string | null => {
           const rec = self.obsFile.read(ref);
@@ -552,7 +556,7 @@ export class SpillCorpus {
               familyId < 0 ? undefined : families[familyId],
               Number.isNaN(ms) ? null : ms,
               timeOfRecord,
-              threadOf(self.obsPost.get(i)),
+              threadOf(outPosts.at(i)),
               i,
             );
           }
@@ -574,7 +578,7 @@ export class SpillCorpus {
             // a copy: the parsed one's strings are slices of a whole chunk of the file
             joinedAlerts.set(i, asParsed(o));
           }
-          acc.add(o, threadOf(self.obsPost.get(i)), i);
+          acc.add(o, threadOf(outPosts.at(i)), i);
         }
         yield changed ? o : new RenderedBytes(b, body, rec.end);
       }
@@ -599,7 +603,7 @@ export class SpillCorpus {
           applyJoinInPlace(o, flows.get(flow) as Observation);
           joinedAlerts.set(i, asParsed(o));
         }
-        acc.add(o, threadOf(self.obsPost.get(i)), i);
+        acc.add(o, threadOf(outPosts.at(i)), i);
         yield o;
       }
       self.pending = [];
@@ -607,7 +611,7 @@ export class SpillCorpus {
       duplicateOf = new Int32Array(0);
       threadKey = new Int32Array(0);
       reporter = self.obsReporter = new Int32List();
-      self.obsPost = new Int32List();
+      self.postFirst = new Int32List();
       self.obsFlags = new Uint8List();
       self.postFrom = new Int32List();
       self.inReplyTo = new Int32List();
@@ -836,6 +840,31 @@ const OLD_HEADROOM = 12 << 20;
 function oldSpaceUsed(): number {
   for (const s of getHeapSpaceStatistics()) if (s.space_name === 'old_space') return s.space_used_size;
   return 0;
+}
+
+/** The post of each observation in turn, from each post's first observation: asked in order, it walks forward. */
+class PostOfObservation {
+  private p = 0;
+  private readonly posts: number;
+
+  /** firsts: by position, the post's first observation; n: the observations */
+  constructor(
+    private readonly firsts: Int32List,
+    private readonly n: number,
+  ) {
+    this.posts = firsts.length;
+  }
+
+  /** the post of observation i (i not below any asked before) */
+  at(i: number): number {
+    while (this.p + 1 < this.posts && this.firsts.get(this.p + 1) <= i) this.p++;
+    return this.p;
+  }
+
+  /** whether observation i is one of post p's */
+  holds(p: number, i: number): boolean {
+    return i >= this.firsts.get(p) && i < (p + 1 < this.posts ? this.firsts.get(p + 1) : this.n);
+  }
 }
 
 function contains(sorted: Int32Array, v: number): boolean {

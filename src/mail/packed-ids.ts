@@ -124,8 +124,8 @@ function isPackable(s: string): boolean {
   return true;
 }
 
-/** a 32-bit hash of the string's UTF-16 units */
-function hashOf(s: string): number {
+/** a 32-bit hash of the string's UTF-16 units (exported for a test that needs two strings with the same hash) */
+export function hashOf(s: string): number {
   let h = 0x811c9dc5 ^ s.length;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   h ^= h >>> 15;

@@ -1,0 +1,76 @@
+// The packed id table (src/mail/packed-ids.ts) against a Map: the same numbers, the same strings back,
+// for ids short and long, empty, non-ASCII, many (its chunks fill and its table grows) and two with
+// the same 32-bit hash (told apart by their characters).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { hashOf, PackedStrings } from '../src/mail/packed-ids.js';
+
+const idLike = fc.oneof(
+  fc.constantFrom('', 'a', '<1@x>', '<1@X>', 'é', '<ü@example.org>', 'x'.repeat(1024), 'x'.repeat(1025), '\u{1F600}'),
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'grapheme', maxLength: 6 }),
+  fc.string({ unit: 'binary', maxLength: 6 }),
+  fc.integer({ min: 0, max: 300 }).map((n) => `<${n}.${'abc'.repeat(n % 7)}@list.example>`),
+);
+
+describe('PackedStrings', () => {
+  it('numbers strings as a Map would and gives them back', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), idLike), { maxLength: 300 }), (ops) => {
+        const packed = new PackedStrings();
+        const ref = new Map<string, number>();
+        for (const [add, s] of ops) {
+          if (add) {
+            if (!ref.has(s)) ref.set(s, ref.size);
+            expect(packed.add(s)).toBe(ref.get(s));
+          } else expect(packed.find(s)).toBe(ref.get(s) ?? -1);
+        }
+        expect(packed.size).toBe(ref.size);
+        for (const [s, n] of ref) {
+          expect(packed.get(n)).toBe(s);
+          expect(packed.find(s)).toBe(n);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps 200,000 ids across its chunks and table growth', () => {
+    const packed = new PackedStrings();
+    const id = (i: number): string => `<${i}.${(i * 2654435761) >>> 0}@${i % 3 === 0 ? 'a' : 'bb'}.example.org>`;
+    let wrong = 0;
+    for (let i = 0; i < 200_000; i++) if (packed.add(id(i)) !== i) wrong++;
+    expect(wrong).toBe(0);
+    for (let i = 0; i < 200_000; i += 997) {
+      expect(packed.get(i)).toBe(id(i));
+      expect(packed.find(id(i))).toBe(i);
+      expect(packed.add(id(i))).toBe(i);
+    }
+    expect(packed.find(id(200_000))).toBe(-1);
+    expect(packed.size).toBe(200_000);
+  });
+
+  it('tells apart two ids with the same hash', () => {
+    // a birthday search: among 300,000 such strings some share a 32-bit hash (the first pair at i = 133,431)
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; i < 300_000 && !pair; i++) {
+      const s = `${(Math.imul(i, 2654435761) >>> 0).toString(36)}@h`;
+      const h = hashOf(s);
+      const other = seen.get(h);
+      if (other !== undefined) pair = [other, s];
+      else seen.set(h, s);
+    }
+    expect(pair).toBeDefined();
+    const [a, b] = pair as [string, string];
+    expect(hashOf(a)).toBe(hashOf(b));
+    const packed = new PackedStrings();
+    expect(packed.add(a)).toBe(0);
+    expect(packed.find(b)).toBe(-1);
+    expect(packed.add(b)).toBe(1);
+    expect(packed.get(0)).toBe(a);
+    expect(packed.get(1)).toBe(b);
+    expect(packed.find(a)).toBe(0);
+    expect(packed.find(b)).toBe(1);
+  });
+});
