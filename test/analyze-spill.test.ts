@@ -213,6 +213,12 @@ describe('the spill store', () => {
       expect(first[i]).toBe(firstOfName.get(name));
     }
     expect(repeats).toBe(5_000);
+    // the same answer in the caller's arrays, longer than n and not zeroed; the other is left free
+    const a = new Int32Array(n + 7).fill(-5);
+    const b = new Int32Array(n + 3).fill(12_345);
+    const inGiven = firstOfEqualKeys(keys, n, a, b);
+    expect(inGiven === a || inGiven === b).toBe(true);
+    expect(inGiven.subarray(0, n)).toEqual(first);
   });
 
   it('an Int32File gives back every value appended, across its write chunks', () => {
@@ -229,6 +235,13 @@ describe('the spill store', () => {
     expect(all.length).toBe(n * 3);
     for (const i of [0, 1, 21_845, 21_846, n - 1]) expect([...all.subarray(i * 3, i * 3 + 3)]).toEqual([i, -i | 0, (i * 65_537) | 0]);
     expect(new Int32File(join(dir, 'empty.bin')).readAll().length).toBe(0);
+    // into a larger array the caller has: its first values, as a view
+    const into = new Int32Array(n * 3 + 10).fill(7);
+    const view = file.readAll(into);
+    expect(view.length).toBe(n * 3);
+    expect(view.buffer).toBe(into.buffer);
+    expect(view).toEqual(all);
+    expect(into[n * 3]).toBe(7);
     file.close();
   });
 

@@ -125,11 +125,11 @@ export class Int32File {
     this.used = 0;
   }
 
-  /** every value written, in order (the file stays as it is) */
-  readAll(): Int32Array {
+  /** every value written, in order (the file stays as it is); read into `into` when given (at least as long), a view of it returned */
+  readAll(into?: Int32Array): Int32Array {
     this.flush();
-    const all = new Int32Array(this.count);
-    if (this.count > 0) readAll(this.fd, Buffer.from(all.buffer, 0, this.count * 4), 0, this.path);
+    const all = into === undefined ? new Int32Array(this.count) : into.subarray(0, this.count);
+    if (this.count > 0) readAll(this.fd, Buffer.from(all.buffer, all.byteOffset, this.count * 4), 0, this.path);
     return all;
   }
 
@@ -149,11 +149,12 @@ const INT_CHUNK = 1 << 16;
  * For each of n 96-bit keys (three lanes each, key i at 3i), the index of the first key equal to
  * it (itself when none before it is). A stable radix sort of the indexes on the first lane, then
  * each run of equal first lanes split by the other two: linear, plus the rare runs whose first
- * lanes collide with others'.
+ * lanes collide with others'. The sort's two index arrays are a and b when given (at least n long):
+ * the answer is one of them, and the other is free for the caller again.
  */
-export function firstOfEqualKeys(keys: Int32Array, n: number): Int32Array {
-  let order = new Int32Array(n);
-  let next = new Int32Array(n);
+export function firstOfEqualKeys(keys: Int32Array, n: number, a = new Int32Array(n), b = new Int32Array(n)): Int32Array {
+  let order = a;
+  let next = b;
   for (let i = 0; i < n; i++) order[i] = i;
   const counts = new Int32Array(1 << 16);
   for (const shift of [0, 16]) {

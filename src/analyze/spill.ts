@@ -327,14 +327,20 @@ export class SpillCorpus {
    * original. Keys are compared as 96-bit hashes: two different keys with the same hash would be
    * taken for one (probability ~n²/2⁹⁷, ~10⁻¹⁷ for a million keys); nothing else is approximate.
    */
-  private duplicateClasses(n: number): Int32Array {
+  private duplicateClasses(n: number, keys: Int32Array): Int32Array {
     // the last post's keys, not hashed until now (see spillPending)
     for (const o of this.pending) this.duplicateKeys(o);
-    // one key file at a time on the heap
-    const firstU = firstOfEqualKeys(this.keyFileU.readAll(), n);
-    const firstL = firstOfEqualKeys(this.keyFileL.readAll(), n);
+    // one key file at a time in `keys` (3n long), and three arrays of n for the two sorts, both
+    // answers and the originals: nothing left for the collector to free between the steps
+    const a = new Int32Array(n);
+    const b = new Int32Array(n);
+    const firstU = firstOfEqualKeys(this.keyFileU.readAll(keys), n, a, b);
+    const free = firstU === a ? b : a;
+    const c = new Int32Array(n);
+    const firstL = firstOfEqualKeys(this.keyFileL.readAll(keys), n, free, c);
     const classOf = firstL;
-    const original = new Int32Array(n);
+    // (each class's slot is written when the class starts, before it is read)
+    const original = firstL === free ? c : free;
     let classes = 0;
     for (let i = 0; i < n; i++) {
       const u = firstU[i] as number;
@@ -458,8 +464,11 @@ export class SpillCorpus {
 
     // duplicates (markDuplicates), then reporters inherited from the originals
     let duplicateOf: Int32Array;
+    // the key files are read into this, then the join ends
+    let scratch: Int32Array | null = null;
     if (this.duplicatesPossible()) {
-      duplicateOf = this.duplicateClasses(n);
+      scratch = new Int32Array(3 * n);
+      duplicateOf = this.duplicateClasses(n, scratch);
       const dupPosts = new PostOfObservation(this.postFirst, n);
       for (let i = 0; i < n; i++) {
         const orig = duplicateOf[i] as number;
@@ -472,7 +481,8 @@ export class SpillCorpus {
       if (orig >= 0 && inheritsReporter(this.parties[reporter.get(i)] as Party)) setReporter(i, reporter.get(orig));
     }
 
-    const { flowOf, flows } = this.joins(duplicateOf);
+    const { flowOf, flows } = this.joins(duplicateOf, scratch ?? undefined);
+    scratch = null;
 
     const acc = this.acc;
     const threadsAsked = threadsAskedBy(this.statements);
@@ -620,8 +630,9 @@ export class SpillCorpus {
       if (manyPosts) self.collect();
       const sameTraffic: Finding[] = [];
       for (const [alert, flow] of flowOf) sameTraffic.push(sameTrafficFinding(joinedAlerts.get(alert) as Observation, flows.get(flow) as Observation));
+      let written = 0;
       for (const pending of buildFindings(acc, self.statements, sameTraffic)) {
-        if (manyPosts) self.collectIfGrown();
+        if ((++written & 63) === 0 && manyPosts) self.collectIfGrown();
         const each = pending.forEachMember;
         if (each === null) {
           yield resolveFinding(pending, (i) => self.ids.get(i));
@@ -647,7 +658,7 @@ export class SpillCorpus {
    * hash (protocol and the two address:port ends, either orientation) occurs on the other side.
    * The rest cannot share a key with anything of the other kind. Read back from the spill.
    */
-  private joins(duplicateOf: Int32Array): { flowOf: Map<number, number>; flows: Map<number, Observation> } {
+  private joins(duplicateOf: Int32Array, scratch?: Int32Array): { flowOf: Map<number, number>; flows: Map<number, Observation> } {
     const n = duplicateOf.length;
     // counted first, so the two sets are typed arrays of their size (no growing JS arrays)
     let alertCount = 0;
@@ -659,7 +670,7 @@ export class SpillCorpus {
       else if (f & FLOW) flowCount++;
     }
     if (alertCount === 0 || flowCount === 0) return { flowOf: new Map(), flows: new Map() };
-    const ends = this.endsFile.readAll();
+    const ends = this.endsFile.readAll(scratch);
     const alertSet = new Int32Array(alertCount);
     const flowSet = new Int32Array(flowCount);
     alertCount = 0;
@@ -831,7 +842,7 @@ function collectGarbage(): void {
 
 /**
  * How far the old generation may grow past what the last forced collection left before the
- * spill forces another (checked every 128 posts added and every 4,096 observations written). Left
+ * spill forces another (checked every 128 posts added, 4,096 observations and 64 findings written). Left
  * to V8, it grows ~25 MB past the live heap (its growing factor, plus room for the young
  * generation's promotions), which at 100,000 posts was ~2.5x the live heap and the peak RSS.
  */
