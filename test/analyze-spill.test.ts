@@ -12,7 +12,8 @@ import { analyzePost } from '../src/analyze/post.js';
 import { analyzeInputs, analyzeInputsToJson, type AnalyzeOptions } from '../src/analyze/run.js';
 import { SpillCorpus } from '../src/analyze/spill.js';
 import { Corpus } from '../src/analyze/corpus.js';
-import { firstOfEqualKeys, hash96, IdTable, Int32File, RecordFile, StringTable } from '../src/analyze/spill-store.js';
+import { firstOfEqualKeys, hash96, IdTable, Int32File, PostOfObservation, RecordFile, StringTable } from '../src/analyze/spill-store.js';
+import { Int32List } from '../src/correlate/typed-lists.js';
 import fc from 'fast-check';
 import { writeJsonDocument } from '../src/analyze/json-out.js';
 import { parseMail } from '../src/mail/parse.js';
@@ -219,6 +220,27 @@ describe('the spill store', () => {
     const inGiven = firstOfEqualKeys(keys, n, a, b);
     expect(inGiven === a || inGiven === b).toBe(true);
     expect(inGiven.subarray(0, n)).toEqual(first);
+  });
+
+  it('a PostOfObservation names the post of each observation from the first observation of each post, posts without any among them', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 30 }), (sizes) => {
+        const firsts = new Int32List();
+        const postOf: number[] = [];
+        sizes.forEach((size, p) => {
+          firsts.push(postOf.length);
+          for (let k = 0; k < size; k++) postOf.push(p);
+        });
+        const n = postOf.length;
+        const walk = new PostOfObservation(firsts, n);
+        for (let i = 0; i < n; i++) {
+          const p = walk.at(i);
+          expect(p).toBe(postOf[i]);
+          for (let j = 0; j < n; j++) expect(walk.holds(p, j)).toBe(postOf[j] === p);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('an Int32File gives back every value appended, across its write chunks', () => {

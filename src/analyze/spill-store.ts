@@ -210,6 +210,31 @@ export function firstOfEqualKeys(keys: Int32Array, n: number, a = new Int32Array
   return first;
 }
 
+/** The post of each observation in turn, from each post's first observation: asked in order, it walks forward. */
+export class PostOfObservation {
+  private p = 0;
+  private readonly posts: number;
+
+  /** firsts: by position, the post's first observation; n: the observations */
+  constructor(
+    private readonly firsts: Int32List,
+    private readonly n: number,
+  ) {
+    this.posts = firsts.length;
+  }
+
+  /** the post of observation i (i not below any asked before) */
+  at(i: number): number {
+    while (this.p + 1 < this.posts && this.firsts.get(this.p + 1) <= i) this.p++;
+    return this.p;
+  }
+
+  /** whether observation i is one of post p's */
+  holds(p: number, i: number): boolean {
+    return i >= this.firsts.get(p) && i < (p + 1 < this.posts ? this.firsts.get(p + 1) : this.n);
+  }
+}
+
 /** bytes written at once; records are copied or encoded into it as they come, so their strings die young */
 const WRITE_CHUNK = 1 << 20;
 /** bytes read at once when records are read back in order (strings() decodes one record at a time, so the chunk makes no large string) */

@@ -22,7 +22,7 @@ import { ElementBytesRenderer, RenderedBytes, renderElement, StreamedStrings, wr
 import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
 import { ownCopy } from '../extract/shared.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';
-import { firstOfEqualKeys, IdTable, Int32File, RecordFile } from './spill-store.js';
+import { firstOfEqualKeys, IdTable, Int32File, PostOfObservation, RecordFile } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
 const QUOTED = 1;
@@ -851,31 +851,6 @@ const OLD_HEADROOM = 12 << 20;
 function oldSpaceUsed(): number {
   for (const s of getHeapSpaceStatistics()) if (s.space_name === 'old_space') return s.space_used_size;
   return 0;
-}
-
-/** The post of each observation in turn, from each post's first observation: asked in order, it walks forward. */
-class PostOfObservation {
-  private p = 0;
-  private readonly posts: number;
-
-  /** firsts: by position, the post's first observation; n: the observations */
-  constructor(
-    private readonly firsts: Int32List,
-    private readonly n: number,
-  ) {
-    this.posts = firsts.length;
-  }
-
-  /** the post of observation i (i not below any asked before) */
-  at(i: number): number {
-    while (this.p + 1 < this.posts && this.firsts.get(this.p + 1) <= i) this.p++;
-    return this.p;
-  }
-
-  /** whether observation i is one of post p's */
-  holds(p: number, i: number): boolean {
-    return i >= this.firsts.get(p) && i < (p + 1 < this.posts ? this.firsts.get(p + 1) : this.n);
-  }
 }
 
 function contains(sorted: Int32Array, v: number): boolean {
