@@ -8,7 +8,7 @@
 // header with what its group needs. Same bytes as Corpus.finish.
 
 import { mkdtempSync, rmSync } from 'node:fs';
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,7 @@ export class SpillCorpus {
   private inReplyTo = new Int32List();
   /** the posts' ids, threads and positions (a post is added to it once, at its position) */
   private threads = new ThreadIndex();
+  /** the "same" statements with an organisation: all the findings read (threadsAskedBy and buildFindings skip the others unread) */
   private readonly statements: ProseStatement[] = [];
   private readonly errors: InputError[] = [];
 
@@ -160,7 +161,7 @@ export class SpillCorpus {
     }
     this.spillPending();
     const p = this.posts++;
-    if ((p & 127) === 0 && p >= FORCED_GC_MIN_POSTS) this.collectIfGrown();
+    if (p === FORCED_GC_MIN_POSTS) this.slowHeapGrowth();
     this.postFrom.push(this.partyId(post.from));
     // the thread index keeps the post at position p (every post added here goes to it once), its ids as bytes
     const inReplyTo = pa.mail.inReplyTo;
@@ -172,30 +173,29 @@ export class SpillCorpus {
     // what is kept is copied flat: a slice of a header or body would keep the whole string alive
     let id: string | undefined;
     for (const s of pa.statements) {
+      if (s.polarity !== 'same' || !s.org) continue;
       id ??= ownCopy(post.id);
       s.post = s.post === id ? id : ownCopy(s.post);
       s.thread = s.thread === id ? id : ownCopy(s.thread);
       s.quote = ownCopy(s.quote);
-      if (s.org !== null) s.org = ownCopy(s.org);
+      s.org = ownCopy(s.org);
       this.statements.push(s);
     }
     for (const w of pa.mail.warnings) this.errors.push({ input: pa.mail.input, message: w });
     return true;
   }
 
-  /** old-space bytes in use after the last collection this corpus forced */
-  private oldLive = 0;
+  /** whether this corpus set V8's heap growing factor (put back when it is disposed) */
+  private heapGrowthSet = false;
 
-  /** a full collection when the old generation grew OLD_HEADROOM past what the last one left (see OLD_HEADROOM) */
-  private collectIfGrown(): void {
-    const used = oldSpaceUsed();
-    if (used < this.oldLive + OLD_HEADROOM) return;
-    this.collect();
-  }
-
-  private collect(): void {
-    collectGarbage();
-    this.oldLive = oldSpaceUsed();
+  /** See HEAP_GROWING_PERCENT. */
+  private slowHeapGrowth(): void {
+    try {
+      setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+      this.heapGrowthSet = true;
+    } catch {
+      // left to V8
+    }
   }
 
   /** the pool id of a party by name, address and organisation; the first object seen stands for all (as Corpus pools them) */
@@ -390,6 +390,11 @@ export class SpillCorpus {
     process.removeListener('exit', this.onExit);
     process.removeListener('SIGINT', this.onSignal);
     process.removeListener('SIGTERM', this.onSignal);
+    if (this.heapGrowthSet) {
+      // V8's own factor again (another corpus still adding goes on with it: memory, not results)
+      this.heapGrowthSet = false;
+      setFlagsFromString('--heap-growing-percent=0');
+    }
     this.postFile?.close();
     this.obsFile?.close();
     this.keyFileU?.close();
@@ -404,7 +409,7 @@ export class SpillCorpus {
     this.obsFile.finishWrites();
     const postCount = this.postFrom.length;
     const manyPosts = postCount >= FORCED_GC_MIN_POSTS;
-    if (manyPosts) this.collect();
+    if (manyPosts) collectGarbage();
     const n = this.observations;
     // let go once the posts are written (see postsOut)
     let threads = this.threads;
@@ -524,7 +529,6 @@ export class SpillCorpus {
       };
       for (const rec of self.obsFile.records()) {
         const i = rec.index;
-        if ((i & 4095) === 0 && manyPosts) self.collectIfGrown();
         const b = rec.bytes;
         const at = rec.start;
         const body = at + HEADER + (b[at + 1] as number);
@@ -622,17 +626,17 @@ export class SpillCorpus {
       threadKey = new Int32Array(0);
       reporter = self.obsReporter = new Int32List();
       self.postFirst = new Int32List();
+      self.facts.length = 0;
+      self.factsIdOfKey.clear();
       self.obsFlags = new Uint8List();
       self.postFrom = new Int32List();
       self.inReplyTo = new Int32List();
     }
     function* findingsOut(): Generator<Finding> {
-      if (manyPosts) self.collect();
+      if (manyPosts) collectGarbage();
       const sameTraffic: Finding[] = [];
       for (const [alert, flow] of flowOf) sameTraffic.push(sameTrafficFinding(joinedAlerts.get(alert) as Observation, flows.get(flow) as Observation));
-      let written = 0;
       for (const pending of buildFindings(acc, self.statements, sameTraffic)) {
-        if ((++written & 63) === 0 && manyPosts) self.collectIfGrown();
         const each = pending.forEachMember;
         if (each === null) {
           yield resolveFinding(pending, (i) => self.ids.get(i));
@@ -841,17 +845,15 @@ function collectGarbage(): void {
 }
 
 /**
- * How far the old generation may grow past what the last forced collection left before the
- * spill forces another (checked every 128 posts added, 4,096 observations and 64 findings written). Left
- * to V8, it grows ~25 MB past the live heap (its growing factor, plus room for the young
- * generation's promotions), which at 100,000 posts was ~2.5x the live heap and the peak RSS.
+ * V8's old-generation growing factor (1 + this/100) once a corpus has many posts (from
+ * FORCED_GC_MIN_POSTS; a paste's few posts keep V8's own). After each full collection V8 lets the
+ * old generation grow to the live heap times a factor it picks from how fast its collections are
+ * (up to 4 for a small heap), plus the young generation's size: while 100,000 posts were added it
+ * reached ~50 MB over ~17 MB live, the peak RSS. At 20%: 100,000 posts 200 -> 178 MB peak RSS for
+ * ~0.3 s more CPU (collections forced whenever the old generation grew 12 MB gave the same peak
+ * for ~1.3 s). Set at run time, as the collections below expose gc.
  */
-const OLD_HEADROOM = 12 << 20;
-
-function oldSpaceUsed(): number {
-  for (const s of getHeapSpaceStatistics()) if (s.space_name === 'old_space') return s.space_used_size;
-  return 0;
-}
+const HEAP_GROWING_PERCENT = 20;
 
 function contains(sorted: Int32Array, v: number): boolean {
   let lo = 0;
