@@ -226,8 +226,6 @@ export class SpillCorpus {
     this.obsFlags.push((o.quoted ? QUOTED : 0) | (alert ? ALERT : 0) | (flow ? FLOW : 0));
     const reporter = this.partyId(o.reporter);
     this.obsReporter.push(reporter);
-    this.endsOne[0] = alert || flow ? endsHash(o) : 0;
-    this.endsFile.append(this.endsOne, 1);
     // stored as the document will show it, so an observation the corpus-wide steps leave alone is
     // written out as it stands (a copy only gains its duplicateOf at the end)
     o.reporter = this.parties[reporter] as Party;
@@ -235,15 +233,30 @@ export class SpillCorpus {
     this.pending.push(o);
   }
 
-  /** the last post's observations into the spill file, their duplicate keys hashed (the last post's are hashed by finish, when needed) */
+  /** the last post's observations into the spill file, their duplicate keys and join ends hashed (the last post's are hashed by finish, when needed) */
   private spillPending(): void {
     const pending = this.pending;
+    this.pendingEnds();
     for (let k = 0; k < pending.length; k++) {
       const o = pending[k] as Observation;
       this.writeRecord(o, this.duplicateKeys(o));
     }
     this.pending = [];
     this.pendingFirst = this.observations;
+  }
+
+  /**
+   * The pending observations' join ends to the ends file (alerts and flows; 0 for the rest), once:
+   * the last post's only when joins can happen (a paste of flows alone never hashes them).
+   */
+  private pendingEnds(): void {
+    const pending = this.pending;
+    const first = this.pendingFirst;
+    if (this.endsFile.length !== first) return;
+    for (let k = 0; k < pending.length; k++) {
+      this.endsOne[0] = (this.obsFlags.get(first + k) & (ALERT | FLOW)) !== 0 ? endsHash(pending[k] as Observation) : 0;
+      this.endsFile.append(this.endsOne, 1);
+    }
   }
 
   /** The observation's record: header, time, rendered bytes (see HEADER). */
@@ -674,6 +687,7 @@ export class SpillCorpus {
       else if (f & FLOW) flowCount++;
     }
     if (alertCount === 0 || flowCount === 0) return { flowOf: new Map(), flows: new Map() };
+    this.pendingEnds();
     const ends = this.endsFile.readAll(scratch);
     const alertSet = new Int32Array(alertCount);
     const flowSet = new Int32Array(flowCount);
