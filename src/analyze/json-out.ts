@@ -59,13 +59,26 @@ export class RenderedBytes {
  * Anything else serialises it through toJSON, as the array it stands for.
  */
 export class StreamedStrings {
-  constructor(readonly forEach: (emit: (s: string) => void) => void) {}
+  constructor(
+    readonly forEach: (emit: (s: string) => void) => void,
+    /** the same strings by number, written by ElementBytesRenderer from their table's bytes without making each string */
+    readonly numbered?: { table: NumberedStrings; forEach: (emit: (i: number) => void) => void },
+  ) {}
 
   toJSON(): string[] {
     const all: string[] = [];
     this.forEach((s) => all.push(s));
     return all;
   }
+}
+
+/** Strings by number that can write a string's JSON text (quotes included) as bytes (the spill's observation ids). */
+export interface NumberedStrings {
+  /** the most bytes writeJson writes */
+  readonly maxJsonBytes: number;
+  /** string i's JSON text written at buf[at...] and where it ends; -1 when it has no such form here (get(i) is written instead) */
+  writeJson(i: number, buf: Buffer, at: number): number;
+  get(i: number): string;
 }
 
 /** how deep the byte renderer follows nested values before handing the element to JSON.stringify */
@@ -430,11 +443,25 @@ export class ElementBytesRenderer {
   private streamed(v: StreamedStrings, depth: number): boolean {
     const open = this.closeOf(depth + 1);
     let n = 0;
-    v.forEach((s) => {
-      this.byte(n++ === 0 ? 0x5b : 0x2c);
-      this.bytes(open);
-      this.string(s);
-    });
+    const numbered = v.numbered;
+    if (numbered !== undefined) {
+      const table = numbered.table;
+      const max = table.maxJsonBytes;
+      numbered.forEach((i) => {
+        this.byte(n++ === 0 ? 0x5b : 0x2c);
+        this.bytes(open);
+        this.ensure(max);
+        const end = table.writeJson(i, this.buf, this.length);
+        if (end < 0) this.string(table.get(i));
+        else this.length = end;
+      });
+    } else {
+      v.forEach((s) => {
+        this.byte(n++ === 0 ? 0x5b : 0x2c);
+        this.bytes(open);
+        this.string(s);
+      });
+    }
     if (n === 0) this.ascii('[]');
     else {
       this.bytes(this.closeOf(depth));

@@ -5,6 +5,7 @@
 
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { Float64List, Int32List, Uint8List } from '../correlate/typed-lists.js';
+import type { NumberedStrings } from './json-out.js';
 
 export { hash96 } from '../correlate/hash96.js';
 
@@ -40,7 +41,9 @@ export class StringTable {
  * Observation ids by index: `obs-` and 16 hex digits (what stableId makes) as two 32-bit numbers,
  * 9 bytes an id; anything else in a StringTable.
  */
-export class IdTable {
+export class IdTable implements NumberedStrings {
+  /** a packed id's JSON text: a quote, obs-, 16 hex digits, a quote */
+  readonly maxJsonBytes = 22;
   private readonly hi = new Int32List();
   private readonly lo = new Int32List();
   private readonly packed = new Uint8List();
@@ -60,6 +63,24 @@ export class IdTable {
     this.hi.push(0);
     this.lo.push(this.others.push(id));
     this.packed.push(0);
+  }
+
+  /** a packed id's JSON text written at buf[at, at + 22) and its end; -1 for any other id */
+  writeJson(i: number, buf: Buffer, at: number): number {
+    if (this.packed.get(i) === 0) return -1;
+    buf[at] = 34;
+    buf[at + 1] = 111;
+    buf[at + 2] = 98;
+    buf[at + 3] = 115;
+    buf[at + 4] = 45;
+    const h = this.hi.get(i);
+    const l = this.lo.get(i);
+    for (let k = 0; k < 8; k++) {
+      buf[at + 5 + k] = HEX[(h >>> (28 - 4 * k)) & 15] as number;
+      buf[at + 13 + k] = HEX[(l >>> (28 - 4 * k)) & 15] as number;
+    }
+    buf[at + 21] = 34;
+    return at + 22;
   }
 
   get(i: number): string {

@@ -656,7 +656,7 @@ export class SpillCorpus {
           continue;
         }
         // the ids written as they are read, in the place the key holds (a group may have 100,000 members)
-        pending.finding.observations = new StreamedStrings((emit) => each((ref) => emit(self.ids.get(ref)))) as unknown as string[];
+        pending.finding.observations = new StreamedStrings((emit) => each((ref) => emit(self.ids.get(ref))), { table: self.ids, forEach: each }) as unknown as string[];
         yield pending.finding as Finding;
         pending.finding.observations = [];
       }
