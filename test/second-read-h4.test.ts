@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { heapAfterGc } from './helpers/gc.js';
+import { PackedStrings } from '../src/mail/packed-ids.js';
 import { ThreadIndex } from '../src/mail/thread.js';
 
 const ID_POOL = ['a', 'A', 'b', '', 'x', 'y', '<é@x>', 'c'.repeat(1100), 'd', '<e\u0100>', 'f', 'g', '\ud800'];
@@ -81,5 +82,21 @@ describe('ThreadIndex ids kept as strings', () => {
     expect(t.idAt(23)).toBe('<23.é@example.org>');
     expect(t.threadOf('<23.é@example.org>')).toMatch(/^<long.*23@x>$/);
     expect(retained).toBeLessThan(8 << 20);
+  });
+});
+
+describe('PackedStrings past its growing chunks', () => {
+  it('keeps adding once more than 17 chunks are used (~12 MB of ids: ~250,000 Message-IDs of ~50 bytes)', () => {
+    const packed = new PackedStrings();
+    const pad = 'x'.repeat(200);
+    const idOf = (i: number): string => `<${i}.${pad}@example.org>`;
+    const count = 80_000; // ~17.4 MB of id bytes
+    for (let i = 0; i < count; i++) expect(packed.add(idOf(i))).toBe(i);
+    expect(packed.size).toBe(count);
+    for (let i = 0; i < count; i += 997) {
+      expect(packed.get(i)).toBe(idOf(i));
+      expect(packed.find(idOf(i))).toBe(i);
+    }
+    expect(packed.get(count - 1)).toBe(idOf(count - 1));
   });
 });
