@@ -8,7 +8,9 @@ import { Int32List } from '../correlate/typed-lists.js';
 /** bytes per buffer chunk (a stored id never spans two); the first chunks are smaller */
 const CHUNK_BITS = 20;
 const CHUNK_BYTES = 1 << CHUNK_BITS;
-const FIRST_CHUNK_BYTES = 1 << 14;
+const FIRST_CHUNK_BITS = 14;
+/** a start (chunk << CHUNK_BITS | offset) is a non-negative int32: past this many chunks ids stay JS strings */
+const MAX_CHUNKS = 1 << (31 - CHUNK_BITS);
 /** longer strings, and any with a character above 0x7f, are kept as JS strings (rare for a Message-ID) */
 const MAX_PACKED_CHARS = 1024;
 /** an empty slot of the table */
@@ -46,7 +48,8 @@ export class PackedStrings {
     const found = this.lookup(s, h);
     if (found >= 0) return found;
     const n = this.starts.length;
-    if (isPackable(s)) this.starts.push(this.pack(s));
+    const start = isPackable(s) ? this.pack(s) : -1;
+    if (start >= 0) this.starts.push(start);
     else {
       // a string of its own: s may be a slice of a whole header or message
       this.others.push(JSON.parse(JSON.stringify(s)) as string);
@@ -101,12 +104,15 @@ export class PackedStrings {
     for (let n = 0; n < this.starts.length; n++) this.place(n, this.hashes.get(n));
   }
 
-  /** s's bytes (one a character) into the last chunk, a new one when it does not fit; returns the start */
+  /** s's bytes (one a character) into the last chunk, a new one when it does not fit; returns the start, -1 when no chunk is left */
   private pack(s: string): number {
     let k = this.chunks.length - 1;
     let chunk = this.chunks[k];
     if (chunk === undefined || this.used + s.length > chunk.length) {
-      chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, FIRST_CHUNK_BYTES << this.chunks.length));
+      if (this.chunks.length >= MAX_CHUNKS) return -1;
+      // (a shift of 32 or more wraps in JS: 1 << 14 << 17 is negative, << 18 is 0)
+      const growing = this.chunks.length < CHUNK_BITS - FIRST_CHUNK_BITS;
+      chunk = Buffer.allocUnsafe(growing ? 1 << (FIRST_CHUNK_BITS + this.chunks.length) : CHUNK_BYTES);
       this.chunks.push(chunk);
       k++;
       this.used = 0;
