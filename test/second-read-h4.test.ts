@@ -100,3 +100,23 @@ describe('PackedStrings past its growing chunks', () => {
     expect(packed.get(count - 1)).toBe(idOf(count - 1));
   });
 });
+
+describe('ThreadIndex on a long chain of subject joins', () => {
+  it('follows 20,000 replies without references, each joining its subject through a post that answers the next, without recursion', () => {
+    // r_i ("Re: s_i", no headers) takes the thread of w_i, the latest post of its subject with
+    // headers, which answers r_{i+1}: resolving r_0 went ~5,000 calls deep before a stack overflow
+    const pairs = 20_000;
+    const build = (): ThreadIndex => {
+      const t = new ThreadIndex();
+      for (let i = 0; i < pairs; i++) {
+        t.add({ id: `r${i}`, inReplyTo: null, references: [], subject: `Re: s${i}`, date: null });
+        t.add({ id: `w${i}`, inReplyTo: `r${i + 1}`, references: [], subject: `Re: s${i}`, date: null });
+      }
+      return t;
+    };
+    const t = build();
+    expect(t.threadName(t.threadKeyAt(0))).toBe(`r${pairs}`);
+    for (let p = 0; p < t.size; p += 1999) expect(t.threadName(t.threadKeyAt(p))).toBe(`r${pairs}`);
+    expect(build().threadOf('w0')).toBe(`r${pairs}`);
+  });
+});
