@@ -74,7 +74,10 @@ export class ThreadIndex {
   private readonly bySubject = new Map<string, number>();
   /** by subject number: its thread starters and its posts with reference headers, in time order once sorted */
   private readonly subjects: SubjectPosts[] = [];
+  /** tops whose thread is that of a post threadKeyAt is still walking from (resolveTop) */
   private readonly resolving = new Set<number>();
+  /** where resolveTop asked threadKeyAt to go on from when it answered NOT_RESOLVED */
+  private deferredTo = -1;
   /** by position: the thread's key (see threadKeyAt) once worked out; dropped by every add */
   private memo: Int32Array | null = null;
 
@@ -170,26 +173,48 @@ export class ThreadIndex {
     const memo = (this.memo ??= new Int32Array(this.idOfPost.length).fill(NOT_RESOLVED));
     const cached = memo[node] as number;
     if (cached !== NOT_RESOLVED) return cached;
-    // Walk up known parents once, then memoise the answer on the whole path (linear overall).
-    const path: number[] = [node];
-    const onPath = new Set<number>([node]);
-    let top = node;
-    let result: number | undefined;
-    for (let parent = this.parents.get(top); parent !== -1; parent = this.parents.get(top)) {
-      const up = this.postOfId.get(parent);
-      if (up < 0) break;
-      if (onPath.has(up)) break;
-      const known = memo[up] as number;
-      if (known !== NOT_RESOLVED) {
-        result = known;
-        break;
+    // A reply without references that takes the thread of another post (resolveTop) goes on with
+    // that post's walk in this loop, not by recursion: a crafted chain of them overflowed the stack
+    // at ~5,000. Every walk's path gets the answer at the end (linear overall).
+    const paths: number[][] = [];
+    const deferredTops: number[] = [];
+    let result = NOT_RESOLVED;
+    try {
+      for (let start = node; ; ) {
+        const known = memo[start] as number;
+        if (known !== NOT_RESOLVED) {
+          result = known;
+          break;
+        }
+        // Walk up known parents once
+        const path: number[] = [start];
+        paths.push(path);
+        const onPath = new Set<number>([start]);
+        let top = start;
+        for (let parent = this.parents.get(top); parent !== -1; parent = this.parents.get(top)) {
+          const up = this.postOfId.get(parent);
+          if (up < 0) break;
+          if (onPath.has(up)) break;
+          const upKnown = memo[up] as number;
+          if (upKnown !== NOT_RESOLVED) {
+            result = upKnown;
+            break;
+          }
+          path.push(up);
+          onPath.add(up);
+          top = up;
+        }
+        if (result !== NOT_RESOLVED) break;
+        result = this.resolveTop(top, onPath);
+        if (result !== NOT_RESOLVED) break;
+        // the thread of this.deferredTo: top is in `resolving` until the answer is known
+        deferredTops.push(top);
+        start = this.deferredTo;
       }
-      path.push(up);
-      onPath.add(up);
-      top = up;
+      for (const path of paths) for (const n of path) memo[n] = result;
+    } finally {
+      for (const top of deferredTops) this.resolving.delete(top);
     }
-    result ??= this.resolveTop(top, onPath);
-    for (const n of path) memo[n] = result;
     return result;
   }
 
@@ -208,6 +233,7 @@ export class ThreadIndex {
     return key >= 0 ? this.ids.get(key) : (this.subjects[-1 - key] as SubjectPosts).key;
   }
 
+  /** the thread key of a walk's top, or NOT_RESOLVED when it is the thread of this.deferredTo */
   private resolveTop(top: number, onPath: Set<number>): number {
     const topId = this.idOfPost.get(top);
     const parent = this.parents.get(top);
@@ -239,12 +265,10 @@ export class ThreadIndex {
     if (starter !== null) return this.idOfPost.get(starter);
     const withRefs = latestBefore(group.withRefs, this.times, top);
     if (withRefs !== null && !this.resolving.has(top)) {
+      // threadKeyAt goes on from withRefs and takes top out of `resolving` once answered
       this.resolving.add(top);
-      try {
-        return this.threadKeyAt(withRefs);
-      } finally {
-        this.resolving.delete(top);
-      }
+      this.deferredTo = withRefs;
+      return NOT_RESOLVED;
     }
     return -1 - subject;
   }
