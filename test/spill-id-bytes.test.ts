@@ -2,10 +2,23 @@
 // give what rendering the id strings gives: packed ids and any other, at any offset, into a
 // caller's buffer too small for the list (the element moves to the renderer's own mid-list).
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { ElementBytesRenderer, renderElement, StreamedStrings } from '../src/analyze/json-out.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Corpus } from '../src/analyze/corpus.js';
+import { ElementBytesRenderer, renderElement, StreamedStrings, writeJsonDocument } from '../src/analyze/json-out.js';
+import { analyzePost } from '../src/analyze/post.js';
+import { SpillCorpus } from '../src/analyze/spill.js';
 import { IdTable } from '../src/analyze/spill-store.js';
+import { parseMail } from '../src/mail/parse.js';
+import { readInputs } from '../src/source/index.js';
+import { Collect } from './helpers/collect.js';
+import { seedArchive } from './helpers/seed-archive.js';
+
+const work = mkdtempSync(join(tmpdir(), 'listwatch-spill-id-bytes-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const hex16 = fc.array(fc.constantFrom(...'0123456789abcdef'), { minLength: 16, maxLength: 16 }).map((a) => a.join(''));
 const anyId = fc.oneof(
@@ -64,4 +77,37 @@ describe('observation ids written from the IdTable', () => {
       { numRuns: 200 },
     );
   });
+
+  it("a post's list of ids is written from the table when it is its observations' ids in order, and as given otherwise", async () => {
+    const mbox = join(work, 'seed.mbox');
+    writeFileSync(mbox, seedArchive(10));
+    const raws: Array<{ raw: Buffer; input: string }> = [];
+    for await (const item of readInputs([mbox])) if (item.kind !== 'error') raws.push({ raw: item.raw, input: item.input });
+    // how each post's list is changed before it is added: as made, reversed, one left out, one added, emptied
+    const changes: Array<(ids: string[]) => string[]> = [(ids) => ids, (ids) => [...ids].reverse(), (ids) => ids.slice(1), (ids) => [...ids, 'obs-0000000000000000'], () => []];
+    const analyses = async (): Promise<ReturnType<typeof analyzePost>[]> => {
+      const out: ReturnType<typeof analyzePost>[] = [];
+      for (const [k, { raw, input }] of raws.entries()) {
+        const mail = await parseMail(raw, input);
+        const pa = analyzePost(mail, mail.id);
+        pa.post.observations = (changes[k % changes.length] as (ids: string[]) => string[])(pa.post.observations);
+        out.push(pa);
+      }
+      return out;
+    };
+    const memory = new Corpus({ keepQuestions: false });
+    for (const pa of await analyses()) memory.add(pa);
+    const want = new Collect();
+    await writeJsonDocument(memory.finish().doc, want);
+    const spill = new SpillCorpus({ tmpDir: work });
+    for (const pa of await analyses()) spill.add(pa);
+    const got = new Collect();
+    await spill.writeJson(got);
+    expect(got.text() === want.text()).toBe(true);
+    // the case is what it says: posts with observations, each change made to one of them at least
+    const doc = JSON.parse(want.text()) as { posts: Array<{ observations: string[] }> };
+    expect(doc.posts.length).toBeGreaterThanOrEqual(changes.length);
+    expect(doc.posts.filter((p) => p.observations.length > 1).length).toBeGreaterThanOrEqual(changes.length);
+  });
 });
+

@@ -446,15 +446,18 @@ export class ElementBytesRenderer {
     const numbered = v.numbered;
     if (numbered !== undefined) {
       const table = numbered.table;
-      const max = table.maxJsonBytes;
-      numbered.forEach((i) => {
-        this.byte(n++ === 0 ? 0x5b : 0x2c);
-        this.bytes(open);
-        this.ensure(max);
-        const end = table.writeJson(i, this.buf, this.length);
+      const room = 1 + open.length + table.maxJsonBytes;
+      const one = (i: number): void => {
+        this.ensure(room);
+        const buf = this.buf;
+        let p = this.length;
+        buf[p++] = n++ === 0 ? 0x5b : 0x2c;
+        for (let k = 0; k < open.length; k++) buf[p++] = open[k] as number;
+        const end = table.writeJson(i, buf, p);
+        this.length = end < 0 ? p : end;
         if (end < 0) this.string(table.get(i));
-        else this.length = end;
-      });
+      };
+      numbered.forEach(one);
     } else {
       v.forEach((s) => {
         this.byte(n++ === 0 ? 0x5b : 0x2c);

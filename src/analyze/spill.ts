@@ -82,6 +82,8 @@ export class SpillCorpus {
   private readonly ids = new IdTable();
   /** by position: the index of the post's first observation (a post's observations are added in a row) */
   private postFirst = new Int32List();
+  /** by position: 1 when the post's observation ids are those of its observations in order (its stored JSON lists none) */
+  private postIdsInTable = new Uint8List();
   private obsFlags = new Uint8List();
   private obsReporter = new Int32List();
   /** posts and observations added (the lists above are let go before the findings are written) */
@@ -167,9 +169,16 @@ export class SpillCorpus {
     const inReplyTo = pa.mail.inReplyTo;
     this.threads.add({ id: post.id, inReplyTo, references: pa.mail.references, subject: pa.mail.subject, date: pa.mail.date });
     this.inReplyTo.push(inReplyTo ? this.threads.idNumber(inReplyTo) : -1);
-    this.postFile.appendString(JSON.stringify(post));
     this.postFirst.push(this.observations);
-    for (const o of pa.observations) this.addObservation(o);
+    // a post's list of its observations' ids (100,000 in a paste) is written from the id table
+    // when it is theirs in order, not stored in the post's JSON and read back
+    const ids = post.observations;
+    const obs = pa.observations;
+    let idsInTable = ids.length === obs.length;
+    for (let k = 0; idsInTable && k < ids.length; k++) idsInTable = ids[k] === (obs[k] as Observation).id;
+    this.postIdsInTable.push(idsInTable ? 1 : 0);
+    this.postFile.appendString(JSON.stringify(idsInTable ? { ...post, observations: [] } : post));
+    for (const o of obs) this.addObservation(o);
     // what is kept is copied flat: a slice of a header or body would keep the whole string alive
     let id: string | undefined;
     for (const s of pa.statements) {
@@ -519,11 +528,13 @@ export class SpillCorpus {
         const post = JSON.parse(line) as Post;
         post.thread = threads.threadName(threadKey[p] as number);
         post.from = self.parties[self.postFrom.get(p)] as Party;
+        if (self.postIdsInTable.get(p) === 1) post.observations = self.postIdList(p, postCount, n);
         p++;
         yield post;
       }
       // the posts' ids and threads are written: what is left needs only the thread keys
       self.threads = threads = new ThreadIndex();
+      self.postIdsInTable = new Uint8List();
     }
     function* observationsOut(): Generator<Observation | RenderedBytes> {
       const parties = self.parties;
@@ -662,6 +673,17 @@ export class SpillCorpus {
       }
     }
     return { schema: SCHEMA, posts: postsOut(), observations: observationsOut(), findings: findingsOut(), errors: this.errors };
+  }
+
+  /** post p's observation ids, streamed from the id table (its observations are first..the next post's first) */
+  private postIdList(p: number, postCount: number, n: number): string[] {
+    const first = this.postFirst.get(p);
+    const end = p + 1 < postCount ? this.postFirst.get(p + 1) : n;
+    const ids = this.ids;
+    const each = (emit: (i: number) => void): void => {
+      for (let i = first; i < end; i++) emit(i);
+    };
+    return new StreamedStrings((emit) => each((i) => emit(ids.get(i))), { table: ids, forEach: each }) as unknown as string[];
   }
 
   /** an observation in the spill file, parsed back (see asParsed for one not yet written) */
