@@ -176,7 +176,9 @@ export class ThreadIndex {
     // A reply without references that takes the thread of another post (resolveTop) goes on with
     // that post's walk in this loop, not by recursion: a crafted chain of them overflowed the stack
     // at ~5,000. Every walk's path gets the answer at the end (linear overall).
+    // the walks before the last (only when a top deferred) and the last
     const paths: number[][] = [];
+    let lastPath: number[] = [];
     const deferredTops: number[] = [];
     let result = NOT_RESOLVED;
     try {
@@ -187,8 +189,9 @@ export class ThreadIndex {
           break;
         }
         // Walk up known parents once
+        if (lastPath.length > 0) paths.push(lastPath);
         const path: number[] = [start];
-        paths.push(path);
+        lastPath = path;
         const onPath = new Set<number>([start]);
         let top = start;
         for (let parent = this.parents.get(top); parent !== -1; parent = this.parents.get(top)) {
@@ -211,6 +214,7 @@ export class ThreadIndex {
         deferredTops.push(top);
         start = this.deferredTo;
       }
+      for (const n of lastPath) memo[n] = result;
       for (const path of paths) for (const n of path) memo[n] = result;
     } finally {
       for (const top of deferredTops) this.resolving.delete(top);
