@@ -31,7 +31,7 @@ describe('GroupAccumulator.threadsAsked', () => {
         observations.forEach((o: Observation, i) => {
           if (o.duplicateOf === undefined) acc.add(o, threadOf.get(o.post) ?? o.post, i);
         });
-        return buildFindings(acc, statements, []).map((p) => resolveFinding(p, (i) => (observations[i] as Observation).id));
+        return Array.from(buildFindings(acc, statements, []), (p) => resolveFinding(p, (i) => (observations[i] as Observation).id));
       };
       const asked = threadsAskedBy(statements);
       const all = findingsWith(null);

@@ -593,7 +593,7 @@ export interface PendingFinding {
  * statements cover every group of a thread its later ones are skipped unread: a long thread of
  * "same here" replies stays linear.
  */
-export function buildFindings(acc: GroupAccumulator, statements: readonly ProseStatement[], sameTraffic: readonly Finding[]): PendingFinding[] {
+export function buildFindings(acc: GroupAccumulator, statements: readonly ProseStatement[], sameTraffic: readonly Finding[]): Generator<PendingFinding> {
   const corroborationOf = new Map<Group, ProseStatement[]>();
   const coveredFor = new Map<string, Set<Group>>();
   for (const s of statements) {
@@ -620,8 +620,59 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
     }
   }
 
-  const out: PendingFinding[] = [];
+  // Each group's sort key and counts first (a few numbers and its id), the findings built one at
+  // a time as they are taken in order: ~12,000 findings with their summaries and lists held until
+  // the sort were ~14 MB of old generation at 100,000 posts.
+  const order: Record<FindingKind, number> = { 'cross-reporter': 0, campaign: 1, 'same-traffic': 2 };
+  const keys: FindingOrderKey[] = [];
   for (const g of acc.groups.values()) {
+    const corroborations = corroborationOf.get(g);
+    let corroborating = 0;
+    if (corroborations) {
+      const orgs = new Set<string>();
+      for (const s of corroborations) {
+        const org = s.org as string;
+        if (acc.hasReporter(g, org) || orgs.has(org)) continue;
+        orgs.add(org);
+        corroborating++;
+      }
+    }
+    const reporters = g.reporters ? g.reporters.size : g.reporter === null ? 0 : 1;
+    const { actors, targets, actorPrefix } = acc.addressesOf(g);
+    const kind = groupFindingKind(reporters, corroborating, actors, targets);
+    if (!kind) continue;
+    const { first } = acc.timesOf(g);
+    keys.push({ rank: order[kind], firstMs: timeMs(first) ?? 0, id: findingId([kind, g.behaviour, g.prefix16, g.dport, g.family]), group: g, kind, actors, targets, actorPrefix, sameTraffic: null });
+  }
+  for (const f of sameTraffic) keys.push({ rank: order[f.kind], firstMs: timeMs(f.first) ?? 0, id: f.id, group: null, kind: f.kind, actors: 0, targets: 0, actorPrefix: null, sameTraffic: f });
+  // the same comparisons on the same list as sorting the built findings (ties included)
+  keys.sort((a, b) => a.rank - b.rank || a.firstMs - b.firstMs || (a.id < b.id ? -1 : 1));
+  return findingsInOrder(acc, keys, corroborationOf);
+}
+
+/** What a finding sorts by (kind, first time, id) and what building it needs; built when taken. */
+interface FindingOrderKey {
+  rank: number;
+  firstMs: number;
+  id: string;
+  group: Group | null;
+  kind: FindingKind;
+  actors: number;
+  targets: number;
+  actorPrefix: string | null;
+  sameTraffic: Finding | null;
+}
+
+function* findingsInOrder(acc: GroupAccumulator, keys: FindingOrderKey[], corroborationOf: Map<Group, ProseStatement[]>): Generator<PendingFinding> {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as FindingOrderKey;
+    // let go as taken: the list ends up holding nothing
+    (keys as Array<FindingOrderKey | undefined>)[i] = undefined;
+    if (key.sameTraffic !== null) {
+      yield { finding: key.sameTraffic, members: null, forEachMember: null };
+      continue;
+    }
+    const g = key.group as Group;
     const reporters = acc.reportersOf(g);
     // A reporter saying "we see it too" adds no independent org: only others corroborate.
     const corroborating: Corroboration[] = [];
@@ -632,20 +683,17 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
       corroboratingOrgs.add(org);
       corroborating.push({ org, post: s.post, quote: s.quote, via: s.via });
     }
-    const { actors, targets, actorPrefix: covering } = acc.addressesOf(g);
-    const kind = groupFindingKind(reporters.length, corroborating.length, actors, targets);
-    if (!kind) continue;
-
-    const actorPrefix = covering ?? g.prefix16;
+    corroborationOf.delete(g);
+    const kind = key.kind;
+    const actorPrefix = key.actorPrefix ?? g.prefix16;
     const family = g.family;
     const { first, last } = acc.timesOf(g);
-    // a template literal's tree of cons strings is several times the flat text, and every pending finding is held until they are sorted
-    const summary = acc.keep(groupFindingSummary({
+    const summary = groupFindingSummary({
       kind,
       reporters,
       corroborating,
-      actors,
-      targets,
+      actors: key.actors,
+      targets: key.targets,
       records: g.count,
       actorPrefix,
       behaviour: g.behaviour,
@@ -653,9 +701,9 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
       family,
       first,
       last,
-    }));
+    });
     const f: PendingFinding['finding'] = {
-      id: findingId([kind, g.behaviour, g.prefix16, g.dport, family]),
+      id: key.id,
       kind,
       behaviour: g.behaviour,
       actorPrefix,
@@ -668,16 +716,8 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
       summary,
     };
     if (family) f.family = family;
-    out.push({ finding: f, members: () => acc.membersOf(g), forEachMember: (visit) => acc.forEachMember(g, visit) });
+    yield { finding: f, members: () => acc.membersOf(g), forEachMember: (visit) => acc.forEachMember(g, visit) };
   }
-  for (const f of sameTraffic) out.push({ finding: f, members: null, forEachMember: null });
-
-  const order: Record<FindingKind, number> = { 'cross-reporter': 0, campaign: 1, 'same-traffic': 2 };
-  out.sort(
-    ({ finding: a }, { finding: b }) =>
-      order[a.kind] - order[b.kind] || (timeMs(a.first) ?? 0) - (timeMs(b.first) ?? 0) || (a.id < b.id ? -1 : 1),
-  );
-  return out;
 }
 
 /** The finding with its member references turned into observation ids (the key stays where the literal put it). */
@@ -714,5 +754,5 @@ export function correlate(input: {
     sameTraffic.push(sameTrafficFinding(alert, flow));
   }
 
-  return buildFindings(acc, input.statements, sameTraffic).map((p) => resolveFinding(p, (i) => (observations[i] as Observation).id));
+  return Array.from(buildFindings(acc, input.statements, sameTraffic), (p) => resolveFinding(p, (i) => (observations[i] as Observation).id));
 }
