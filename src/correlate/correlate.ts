@@ -222,10 +222,10 @@ export class GroupAccumulator {
   /** members of all groups, chained per group in the order added */
   private readonly memberRef = new Int32List();
   private readonly memberNext = new Int32List();
-  private readonly memberActor = new Int32List();
-  private readonly memberTarget = new Int32List();
+  private memberActor = new Int32List();
+  private memberTarget = new Int32List();
   /** ACTOR_QUAD / TARGET_QUAD: the number above is the address; otherwise it is in the group's `others` */
-  private readonly memberKind = new Uint8List();
+  private memberKind = new Uint8List();
   /** groupPrefix of the dotted quads, by their first two bytes */
   private readonly prefixOf16 = new Map<number, string>();
   /** the groups of dotted-quad actors by behaviour, port and /16 as one number (see add) */
@@ -424,6 +424,22 @@ export class GroupAccumulator {
     return { first: g.first, last: g.last };
   }
 
+  /**
+   * Lets go of what only counting the addresses and finding a statement's groups read: the
+   * members' actors, targets and kinds (13 of a member's 17 bytes) and the groups by key and by
+   * thread. buildFindings calls it once it has counted every group's addresses and kept the
+   * groups with a finding; addressesOf and add may not be called after.
+   */
+  releaseAddresses(): void {
+    this.memberActor = new Int32List();
+    this.memberTarget = new Int32List();
+    this.memberKind = new Uint8List();
+    this.groups.clear();
+    this.groupsOfThread.clear();
+    this.groupOfNumber.clear();
+    this.prefixOf16.clear();
+  }
+
   /** The members' references of a group, in the order added, one at a time. */
   forEachMember(g: Group, visit: (ref: number) => void): void {
     for (let m = g.head; m >= 0; m = this.memberNext.get(m)) visit(this.memberRef.get(m));
@@ -591,7 +607,8 @@ export interface PendingFinding {
  * order. Which "same" statements speak for which groups: the groups of the statement's thread,
  * narrowed to the ones it names. Per group only an org's first statement counts, so once an org's
  * statements cover every group of a thread its later ones are skipped unread: a long thread of
- * "same here" replies stays linear.
+ * "same here" replies stays linear. It uses the accumulator up (releaseAddresses): one call per
+ * accumulator; the findings are built as the result is iterated, in order.
  */
 export function buildFindings(acc: GroupAccumulator, statements: readonly ProseStatement[], sameTraffic: readonly Finding[]): Generator<PendingFinding> {
   const corroborationOf = new Map<Group, ProseStatement[]>();
@@ -644,6 +661,8 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
     const { first } = acc.timesOf(g);
     keys.push({ rank: order[kind], firstMs: timeMs(first) ?? 0, id: findingId([kind, g.behaviour, g.prefix16, g.dport, g.family]), group: g, kind, actors, targets, actorPrefix, sameTraffic: null });
   }
+  // the groups without a finding, and what only counting needed, are let go before the findings are built
+  acc.releaseAddresses();
   for (const f of sameTraffic) keys.push({ rank: order[f.kind], firstMs: timeMs(f.first) ?? 0, id: f.id, group: null, kind: f.kind, actors: 0, targets: 0, actorPrefix: null, sameTraffic: f });
   // the same comparisons on the same list as sorting the built findings (ties included)
   keys.sort((a, b) => a.rank - b.rank || a.firstMs - b.firstMs || (a.id < b.id ? -1 : 1));
