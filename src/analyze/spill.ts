@@ -199,12 +199,17 @@ export class SpillCorpus {
 
   /** See HEAP_GROWING_PERCENT. */
   private slowHeapGrowth(): void {
-    try {
-      setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-      this.heapGrowthSet = true;
-    } catch {
-      // left to V8
+    // the flag is process-wide: set by the first corpus that wants it, put back by the last to let go
+    if (heapGrowthHolders === 0) {
+      if (heapGrowingFromCommandLine()) return;
+      try {
+        setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+      } catch {
+        return; // left to V8
+      }
     }
+    heapGrowthHolders++;
+    this.heapGrowthSet = true;
   }
 
   /** the pool id of a party by name, address and organisation; the first object seen stands for all (as Corpus pools them) */
@@ -413,9 +418,9 @@ export class SpillCorpus {
     process.removeListener('SIGINT', this.onSignal);
     process.removeListener('SIGTERM', this.onSignal);
     if (this.heapGrowthSet) {
-      // V8's own factor again (another corpus still adding goes on with it: memory, not results)
       this.heapGrowthSet = false;
-      setFlagsFromString('--heap-growing-percent=0');
+      // V8's own factor again (0: its default) once no other corpus holds it
+      if (--heapGrowthHolders === 0) setFlagsFromString('--heap-growing-percent=0');
     }
     this.postFile?.close();
     this.obsFile?.close();
@@ -890,6 +895,20 @@ function collectGarbage(): void {
  * for ~1.3 s). Set at run time, as the collections below expose gc.
  */
 const HEAP_GROWING_PERCENT = 20;
+
+/** how many live corpora hold HEAP_GROWING_PERCENT set */
+let heapGrowthHolders = 0;
+
+/** Whether this process's corpora hold V8's heap growing factor set now (tests). */
+export function heapGrowthHeld(): boolean {
+  return heapGrowthHolders > 0;
+}
+
+/** node started with its own --heap-growing-percent (argv or NODE_OPTIONS): that one is left alone */
+function heapGrowingFromCommandLine(): boolean {
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return given.some((a) => a.startsWith('--heap-growing-percent') || a.startsWith('--heap_growing_percent'));
+}
 
 function contains(sorted: Int32Array, v: number): boolean {
   let lo = 0;
