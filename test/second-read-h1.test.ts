@@ -1,0 +1,133 @@
+// Second read of H1's store changes (b6a54b7 duplicate keys in memory): cases the first tests did
+// not reach. A connection that syncs twice in one transaction (Store.savePosts: once per post)
+// must not count its own rows as read when that transaction is rolled back; a rowid given up by a
+// rollback and taken by another key leaves no wrong answer. DuplicateKeys compares a key with the
+// text SQLite gives back, which differs for a lone UTF-16 surrogate (stored as U+FFFD bytes): the
+// mail layer makes every text well-formed first (lean.ts, TextDecoder), which the bot test pins.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { DuplicateKeys } from '../src/store/duplicate-keys.js';
+import { runMigrations } from '../src/store/migrations.js';
+import { makeBot } from './helpers/bot-harness.js';
+import { argusMidstream, LIST_ADDRESS, LIST_ID } from './helpers/bot-mail.js';
+
+const dbPath = (): string => join(mkdtempSync(join(tmpdir(), 'listwatch-h1-second-')), 'state.db');
+
+function open(path: string): Database {
+  const db = new BetterSqlite3(path);
+  db.pragma('journal_mode = WAL');
+  runMigrations(db);
+  return db;
+}
+
+/** As the store adds keys: in a transaction, synced first, the run written before it ends, a new save begun after. */
+function addAll(db: Database, d: DuplicateKeys, pairs: Array<[string, string]>): void {
+  db.transaction(() => {
+    d.sync();
+    for (const [k, c] of pairs) if (d.get(k) === undefined) d.add(k, c);
+    d.flushRun();
+  })();
+  d.discardRun();
+}
+
+/** A post whose text is UTF-16LE (base64), as a sender may choose: the charset decoder keeps lone surrogates. */
+function utf16Post(id: string, from: string, subject: string, body: string): Buffer {
+  const head = [
+    `From: ${from}`,
+    `To: ${LIST_ADDRESS}`,
+    `Subject: ${subject}`,
+    'Date: Wed, 25 Nov 2026 09:10:00 +0000',
+    `Message-ID: <${id}>`,
+    `List-Id: Incident handlers <${LIST_ID}>`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset="utf-16le"',
+    'Content-Transfer-Encoding: base64',
+    '',
+    '',
+  ].join('\r\n');
+  const b64 = Buffer.from(body, 'utf16le').toString('base64').replace(/.{76}/g, '$&\r\n');
+  return Buffer.concat([Buffer.from(head), Buffer.from(`${b64}\r\n`)]);
+}
+
+describe('second read of the duplicate keys in memory (b6a54b7)', () => {
+  it('a utf-16 post with a lone surrogate in a state column: the record holds U+FFFD, and its copy in another post is found', async () => {
+    const h = makeBot({ autoReply: false });
+    const records = argusMidstream('100.96', '192.0.2', 3).replace(/A_$/gm, 'A_\uD800');
+    const first = utf16Post('s1@harbour.example', 'Aroha Ngata <aroha@harbour.example>', 'odd bytes', `argus:\n\n${records}\n`);
+    const second = utf16Post('s2@delta.example', 'Malik Osei <malik@delta.example>', 'odd bytes here too', `argus:\n\n${records}\n`);
+    expect((await h.handle(first, 's1')).outcome).toBe('analyzed');
+    expect((await h.handle(second, 's2')).outcome).toBe('analyzed');
+    const rows = h.store.db.prepare('SELECT post, counted, json FROM observations ORDER BY seq').all() as Array<{ post: string; counted: number; json: string }>;
+    // the state is part of the duplicate keys: a lone surrogate there would never match its stored row
+    expect(rows.length).toBe(6);
+    expect(rows.every((r) => (JSON.parse(r.json) as { state?: string }).state === 'A_\uFFFD')).toBe(true);
+    // markDuplicates: the second post's records are copies of the first's
+    expect(rows.map((r) => [r.post, r.counted])).toEqual([
+      ['s1@harbour.example', 1],
+      ['s1@harbour.example', 1],
+      ['s1@harbour.example', 1],
+      ['s2@delta.example', 0],
+      ['s2@delta.example', 0],
+      ['s2@delta.example', 0],
+    ]);
+    h.close();
+  });
+
+  it('rows of a rolled-back transaction that synced twice (a bulk save, per post) are not taken as read', () => {
+    const path = dbPath();
+    const db1 = open(path);
+    const db2 = open(path);
+    const d1 = new DuplicateKeys(db1);
+    const d2 = new DuplicateKeys(db2);
+    addAll(db1, d1, [['u|base', 'B']]);
+    expect(() =>
+      db1.transaction(() => {
+        d1.sync();
+        d1.add('u|p1', 'P');
+        d1.add('l|p1', 'P');
+        // the next post of the same bulk save syncs again, then the save fails
+        d1.sync();
+        d1.add('u|p2', 'Q');
+        throw new Error('failed half-way');
+      })(),
+    ).toThrow('failed half-way');
+    d1.discardRun();
+    // the other connection's rows take the rolled-back rowids; the last one holds the same key as before
+    d2.sync();
+    addAll(db2, d2, [['u|other', 'O'], ['l|p1', 'O']]);
+    d1.sync();
+    expect(d1.get('u|other')).toBe('O');
+    expect(d1.get('l|p1')).toBe('O');
+    expect(d1.get('u|p1')).toBeUndefined();
+    expect(d1.get('u|p2')).toBeUndefined();
+    db1.close();
+    db2.close();
+  });
+
+  it('a rowid of a rolled-back key taken by another key: the old key is not found, the new one is, and the old one can be added again', () => {
+    const db = open(':memory:');
+    const d = new DuplicateKeys(db);
+    addAll(db, d, [['u|a', 'A']]);
+    expect(() =>
+      db.transaction(() => {
+        d.sync();
+        d.add('u|gone', 'G');
+        throw new Error('rolled back');
+      })(),
+    ).toThrow('rolled back');
+    d.discardRun();
+    addAll(db, d, [['u|b', 'B']]);
+    expect(db.prepare("SELECT rowid FROM dup_log WHERE key = 'u|b'").pluck().get()).toBe(2);
+    expect(d.get('u|gone')).toBeUndefined();
+    expect(d.get('u|b')).toBe('B');
+    addAll(db, d, [['u|gone', 'G2']]);
+    expect(d.get('u|gone')).toBe('G2');
+    const again = new DuplicateKeys(db);
+    again.sync();
+    expect([again.get('u|a'), again.get('u|b'), again.get('u|gone')]).toEqual(['A', 'B', 'G2']);
+    db.close();
+  });
+});
