@@ -322,7 +322,7 @@ export class Aggregates {
     return (this.s.original.get(cls) ?? this.s.firstOfClass.get(cls)) as { seq: number; post: string; quoted: number } | undefined;
   }
 
-  /** Forgets member changes not flushed (a post whose transaction failed half-way). */
+  /** Forgets member changes not flushed (a post whose transaction failed half-way); call as a save's transaction begins, before its first insert(). */
   discard(): void {
     this.dups.discardRun();
     this.pending.clear();

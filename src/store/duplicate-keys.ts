@@ -11,7 +11,10 @@
 // Another connection may append to dup_log too (the CLI on the bot's file): `PRAGMA data_version`
 // changes when one commits, and sync() then reads the rows added since. Rows this connection
 // wrote are in the table as they are written; rows of a rolled-back transaction leave entries
-// whose rows are gone or hold another key, which candidates' checks skip.
+// whose rows are gone or hold another key, which candidates' checks skip. A row this connection
+// added since its save began may still be rolled back (Store.savePosts syncs once per post in one
+// transaction), so it is not counted as read (synced) until the next save begins (discardRun):
+// else another connection could write there and its rows be taken as read.
 import type { Database, Statement } from 'better-sqlite3';
 
 /** The hash a key is stored and found by (FNV-1a over UTF-16 units, then murmur3's finalizer); stored on disk, so fixed. */
@@ -51,6 +54,8 @@ export class DuplicateKeys {
   /** the run of rows this connection appended and has not written to dup_log_hashes yet */
   private runFirst = 0;
   private runHashes: number[] = [];
+  /** the first row this connection added since its current save began (0: none): maybe not committed */
+  private unsettledFrom = 0;
 
   constructor(private readonly db: Database) {
     this.s = {
@@ -145,6 +150,7 @@ export class DuplicateKeys {
   }
 
   private advance(rowid: number): void {
+    if (this.unsettledFrom !== 0 && rowid >= this.unsettledFrom) rowid = this.unsettledFrom - 1;
     if (rowid === this.synced) return;
     this.synced = rowid;
     this.syncedKey = rowid === 0 ? null : ((this.s.row.get(rowid) as { key: string } | undefined)?.key ?? null);
@@ -215,6 +221,7 @@ export class DuplicateKeys {
     const h = duplicateKeyHash(key);
     const rowid = Number(this.s.insert.run(key, cls).lastInsertRowid);
     this.place(h, rowid);
+    if (this.unsettledFrom === 0) this.unsettledFrom = rowid;
     if (this.runHashes.length > 0 && rowid !== this.runFirst + this.runHashes.length) this.flushRun();
     if (this.runHashes.length === 0) this.runFirst = rowid;
     this.runHashes.push(h);
@@ -227,8 +234,12 @@ export class DuplicateKeys {
     this.runHashes = [];
   }
 
-  /** Forgets a run not written (its transaction failed: the rows went with it). */
+  /**
+   * A save begins, in a transaction that has added no key yet: forgets a run not written (its
+   * transaction failed: the rows went with it); the rows added before are committed or gone.
+   */
   discardRun(): void {
     this.runHashes = [];
+    this.unsettledFrom = 0;
   }
 }
