@@ -11,6 +11,8 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DuplicateKeys } from '../src/store/duplicate-keys.js';
 import { runMigrations } from '../src/store/migrations.js';
+import { PostFactory } from '../bench/generate.js';
+import { Store } from '../src/store/store.js';
 import { makeBot } from './helpers/bot-harness.js';
 import { argusMidstream, LIST_ADDRESS, LIST_ID } from './helpers/bot-mail.js';
 
@@ -129,5 +131,28 @@ describe('second read of the duplicate keys in memory (b6a54b7)', () => {
     again.sync();
     expect([again.get('u|a'), again.get('u|b'), again.get('u|gone')]).toEqual(['A', 'B', 'G2']);
     db.close();
+  });
+});
+
+describe('second read: the aggregates rebuilt on open (Store.rebuildAggregates, reached by migrations 8 and 9 on old stores)', () => {
+  it('a rebuild that stopped before its meta row (the process ended) runs again from none, not on top of what it wrote', async () => {
+    const h = makeBot({ autoReply: false });
+    const factory = new PostFactory(5, undefined, 'rb');
+    for (let i = 0; i < 20; i++) await h.handle(Buffer.from(factory.next({ forceRecords: i % 3 !== 0 }).raw), `p${i}`);
+    const state = (store: Store) =>
+      ['grp_stats', 'grp_members', 'dup_log', 'dup_classes', 'stmt_apply'].map((t) => store.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all());
+    const observations = (store: Store) => store.db.prepare('SELECT seq, cls, counted, eff_group, join_flow FROM observations ORDER BY seq').all();
+    const before = state(h.store);
+    const obsBefore = observations(h.store);
+    expect((before[0] as Array<{ n: number }>).some((r) => r.n > 1)).toBe(true);
+    // every batch of a rebuild committed, the meta row not yet written (the rebuild commits per 2,000 observations)
+    h.store.db.exec("DELETE FROM meta WHERE key = 'aggregates'");
+    const path = h.config.db;
+    h.close();
+    const reopened = new Store(path);
+    expect(reopened.meta('aggregates')).toBe('1');
+    expect(state(reopened)).toEqual(before);
+    expect(observations(reopened)).toEqual(obsBefore);
+    reopened.close();
   });
 });
