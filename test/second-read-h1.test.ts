@@ -7,33 +7,17 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DuplicateKeys } from '../src/store/duplicate-keys.js';
-import { runMigrations } from '../src/store/migrations.js';
 import { PostFactory } from '../bench/generate.js';
 import { Store } from '../src/store/store.js';
+import { addAll, openMigrated } from './helpers/duplicate-keys.js';
 import { makeBot } from './helpers/bot-harness.js';
 import { argusMidstream, LIST_ADDRESS, LIST_ID } from './helpers/bot-mail.js';
 
 const dbPath = (): string => join(mkdtempSync(join(tmpdir(), 'listwatch-h1-second-')), 'state.db');
 
-function open(path: string): Database {
-  const db = new BetterSqlite3(path);
-  db.pragma('journal_mode = WAL');
-  runMigrations(db);
-  return db;
-}
 
-/** As the store adds keys: in a transaction, synced first, the run written before it ends, a new save begun after. */
-function addAll(db: Database, d: DuplicateKeys, pairs: Array<[string, string]>): void {
-  db.transaction(() => {
-    d.sync();
-    for (const [k, c] of pairs) if (d.get(k) === undefined) d.add(k, c);
-    d.flushRun();
-  })();
-  d.discardRun();
-}
 
 /** A post whose text is UTF-16LE (base64), as a sender may choose: the charset decoder keeps lone surrogates. */
 function utf16Post(id: string, from: string, subject: string, body: string): Buffer {
@@ -80,8 +64,8 @@ describe('second read of the duplicate keys in memory (b6a54b7)', () => {
 
   it('rows of a rolled-back transaction that synced twice (a bulk save, per post) are not taken as read', () => {
     const path = dbPath();
-    const db1 = open(path);
-    const db2 = open(path);
+    const db1 = openMigrated(path);
+    const db2 = openMigrated(path);
     const d1 = new DuplicateKeys(db1);
     const d2 = new DuplicateKeys(db2);
     addAll(db1, d1, [['u|base', 'B']]);
@@ -110,7 +94,7 @@ describe('second read of the duplicate keys in memory (b6a54b7)', () => {
   });
 
   it('a rowid of a rolled-back key taken by another key: the old key is not found, the new one is, and the old one can be added again', () => {
-    const db = open(':memory:');
+    const db = openMigrated(':memory:');
     const d = new DuplicateKeys(db);
     addAll(db, d, [['u|a', 'A']]);
     expect(() =>

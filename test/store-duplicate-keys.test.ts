@@ -4,31 +4,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { PostFactory } from '../bench/generate.js';
 import { DuplicateKeys, duplicateKeyHash } from '../src/store/duplicate-keys.js';
-import { runMigrations } from '../src/store/migrations.js';
 import { Store as StoreClass, type Store } from '../src/store/store.js';
+import { addAll, openMigrated } from './helpers/duplicate-keys.js';
 import { makeBot, type Harness } from './helpers/bot-harness.js';
 
 const dbPath = (): string => join(mkdtempSync(join(tmpdir(), 'listwatch-dupkeys-')), 'state.db');
 
-function open(path: string): Database {
-  const db = new BetterSqlite3(path);
-  db.pragma('journal_mode = WAL');
-  runMigrations(db);
-  return db;
-}
 
-/** Adds keys as the store does: inside a transaction, the run of hashes written before it ends. */
-function addAll(db: Database, d: DuplicateKeys, pairs: Array<[string, string]>): void {
-  db.transaction(() => {
-    d.sync();
-    for (const [k, c] of pairs) if (d.get(k) === undefined) d.add(k, c);
-    d.flushRun();
-  })();
-}
 
 /** Two different keys with the same 32-bit hash (a birthday search: ~80,000 keys). */
 function collidingKeys(): [string, string] {
@@ -66,7 +51,7 @@ describe('duplicate keys in memory', () => {
     const [k1, k2] = collidingKeys();
     expect(k1).not.toBe(k2);
     expect(duplicateKeyHash(k1)).toBe(duplicateKeyHash(k2));
-    const db = open(':memory:');
+    const db = openMigrated(':memory:');
     const d = new DuplicateKeys(db);
     addAll(db, d, [[k1, 'class-1']]);
     expect(d.get(k1)).toBe('class-1');
@@ -83,7 +68,7 @@ describe('duplicate keys in memory', () => {
   });
 
   it('fills from the packed hashes, and from the keys of rows no run covers', () => {
-    const db = open(':memory:');
+    const db = openMigrated(':memory:');
     const d = new DuplicateKeys(db);
     const pairs = Array.from({ length: 5000 }, (_, i): [string, string] => [`u|k${i}`, `c${i % 7}`]);
     addAll(db, d, pairs.slice(0, 3000));
@@ -102,8 +87,8 @@ describe('duplicate keys in memory', () => {
 
   it('takes in the keys another connection stored, skips rolled-back rows, and reads a log emptied and filled again', () => {
     const path = dbPath();
-    const db1 = open(path);
-    const db2 = open(path);
+    const db1 = openMigrated(path);
+    const db2 = openMigrated(path);
     const d1 = new DuplicateKeys(db1);
     const d2 = new DuplicateKeys(db2);
     addAll(db1, d1, [['u|a', 'A']]);
