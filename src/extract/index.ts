@@ -30,14 +30,8 @@ export function extractRecords(lines: readonly string[]): { records: ExtractedRe
   const claims = new Claims(lines.length);
   const problems: ExtractionProblem[] = [];
   for (const [name, extract] of EXTRACTORS) {
-    let found: ExtractedRecord[];
-    try {
-      found = extract(lines);
-    } catch (err) {
-      problems.push({ extractor: name, message: err instanceof Error ? err.message : String(err) });
-      continue;
-    }
-    for (const rec of found) claims.accept(rec);
+    const found = runExtractor(name, extract, lines, problems);
+    if (found !== null) for (const rec of found) claims.accept(rec);
   }
   return { records: claims.inLineOrder(), problems };
 }
@@ -79,16 +73,20 @@ export function extractRecordsArgusTo(
       }
       continue;
     }
-    let found: ExtractedRecord[];
-    try {
-      found = extract(lines);
-    } catch (err) {
-      problems.push({ extractor: name, message: err instanceof Error ? err.message : String(err) });
-      continue;
-    }
-    for (const rec of found) if (claims.claim(rec)) others.push(rec);
+    const found = runExtractor(name, extract, lines, problems);
+    if (found !== null) for (const rec of found) if (claims.claim(rec)) others.push(rec);
   }
   return { others, problems, argusCount, argusInOrder, argusFailed: false };
+}
+
+/** extract(lines), or null with what it threw recorded as the extractor's problem */
+function runExtractor(name: string, extract: Extractor, lines: readonly string[], problems: ExtractionProblem[]): ExtractedRecord[] | null {
+  try {
+    return extract(lines);
+  } catch (err) {
+    problems.push({ extractor: name, message: err instanceof Error ? err.message : String(err) });
+    return null;
+  }
 }
 
 /** extractRecords' records from the records accepted (in acceptance order) alone. */
