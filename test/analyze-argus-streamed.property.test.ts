@@ -3,31 +3,19 @@
 // extractors' records, or argus's are out of order, it starts over with extractRecords. Held here to
 // the general path (withoutArgusStreaming) on blocks cut from every record fixture, mixed, and to
 // extractRecords at the extract level (the records handed over, the others, the problems).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fixtureLines, textFiles } from './helpers/fixture-files.js';
 import { analyzePost, withoutArgusStreaming } from '../src/analyze/post.js';
 import { acceptedInLineOrder, extractRecords, extractRecordsArgusTo } from '../src/extract/index.js';
 import type { ExtractedRecord } from '../src/extract/types.js';
 import { parseMail } from '../src/mail/parse.js';
 import type { BodyBlock, MailPost } from '../src/mail/types.js';
 
-function textFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...textFiles(path));
-    else if (/\.(txt|log|eml)$/.test(name) || !name.includes('.')) out.push(path);
-  }
-  return out;
-}
 
-const FILES = [...textFiles(fileURLToPath(new URL('../fixtures/extract/', import.meta.url))), ...textFiles(fileURLToPath(new URL('../fixtures/argus/', import.meta.url)))]
-  .map((f) => readFileSync(f, 'latin1'))
-  .filter((t) => !t.includes('\u0000'))
-  .map((t) => t.split('\n').map((l) => l.replace(/\r$/, '')));
+const FILES = fixtureLines('extract', 'argus');
 const ARGUS = textFiles(fileURLToPath(new URL('../fixtures/argus/', import.meta.url)))
   .map((f) => readFileSync(f, 'latin1').split('\n').map((l) => l.replace(/\r$/, '')));
 

@@ -1,10 +1,8 @@
 // extractRecords puts the accepted records in line order without sorting when they were accepted
 // in order, and by start line otherwise. Held here to the plain algorithm (claim in precedence
 // order, then a stable sort by line) on blocks where several extractors' records interleave.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { fixtureLines } from './helpers/fixture-files.js';
 import { describe, expect, it } from 'vitest';
 import { EXTRACTORS, extractRecords } from '../src/extract/index.js';
 import type { ExtractedRecord } from '../src/extract/types.js';
@@ -25,21 +23,9 @@ function byClaimAndSort(lines: readonly string[]): ExtractedRecord[] {
   return records.sort((a, b) => a.line - b.line);
 }
 
-function textFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...textFiles(path));
-    else if (/\.(txt|log|eml)$/.test(name) || !name.includes('.')) out.push(path);
-  }
-  return out;
-}
 
 // runs of a few consecutive lines of every record fixture, so multi-line records stay whole sometimes
-const FILES = [...textFiles(fileURLToPath(new URL('../fixtures/extract/', import.meta.url))), ...textFiles(fileURLToPath(new URL('../fixtures/argus/', import.meta.url)))]
-  .map((f) => readFileSync(f, 'latin1'))
-  .filter((t) => !t.includes('\u0000'))
-  .map((t) => t.split('\n').map((l) => l.replace(/\r$/, '')));
+const FILES = fixtureLines('extract', 'argus');
 
 const run = fc
   .tuple(fc.nat(FILES.length - 1), fc.nat(10_000), fc.integer({ min: 1, max: 8 }))

@@ -1,10 +1,9 @@
 // The extractors' screens (src/extract/screen.ts) skip the full parse of lines it cannot read.
 // They must be exact: on fixture text, on mutated fixture text and on random text, every
 // extractor and extractRecords give the same records with the screens on as with them off.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { fixtureLines } from './helpers/fixture-files.js';
 import { describe, expect, it } from 'vitest';
 import { EXTRACTORS as ALL_EXTRACTORS, extractRecords } from '../src/extract/index.js';
 import { isSpaceCode, withoutScreens } from '../src/extract/screen.js';
@@ -13,20 +12,8 @@ import type { Extractor } from '../src/extract/types.js';
 // every extractor extractRecords runs, and extractRecords itself
 const EXTRACTORS: ReadonlyArray<readonly [string, Extractor]> = [...ALL_EXTRACTORS, ['all', (lines) => extractRecords(lines).records]];
 
-function textFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...textFiles(path));
-    else if (/\.(txt|eml|mbox|md)$/.test(name) || !name.includes('.')) out.push(path);
-  }
-  return out;
-}
 
-const FIXTURES = textFiles(fileURLToPath(new URL('../fixtures/', import.meta.url)))
-  .map((f) => readFileSync(f, 'latin1'))
-  .filter((t) => !t.includes('\u0000'))
-  .map((t) => t.split('\n').map((l) => l.replace(/\r$/, '')));
+const FIXTURES = fixtureLines('');
 const POOL = FIXTURES.flat().filter((l) => l.trim() !== '');
 
 function same(lines: readonly string[]): void {

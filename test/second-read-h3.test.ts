@@ -6,10 +6,8 @@
 //   leave it out exactly as extractRecords does, and analyzePost give what the general path gives;
 // - observation ids whose text overflows the byte buffer through the record's fields (not only the
 //   post id), with the post id's bytes kept at the buffer's start between calls.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { fixtureLines } from './helpers/fixture-files.js';
 import { describe, expect, it } from 'vitest';
 import { analyzePost, observationId, observationIdOfText, withoutArgusStreaming } from '../src/analyze/post.js';
 import { extractArgus } from '../src/extract/argus.js';
@@ -33,26 +31,10 @@ const CUT_COLUMNS = [
   '  tcp  203.0.113.5.1025  ->  192.0.2.30.80  S',
 ];
 
-function textFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...textFiles(path));
-    else out.push(path);
-  }
-  return out;
-}
 
 // every non-blank line of the record fixtures: pieces cut from it are put together with no blank
 // line between, so records of different extractors touch
-const POOL: string[] = [];
-for (const dir of ['../fixtures/extract/', '../fixtures/argus/']) {
-  for (const f of textFiles(fileURLToPath(new URL(dir, import.meta.url)))) {
-    const t = readFileSync(f, 'latin1');
-    if (t.includes('\u0000')) continue;
-    for (const l of t.split('\n')) if (l.trim() !== '') POOL.push(l.replace(/\r$/, ''));
-  }
-}
+const POOL: string[] = fixtureLines('extract', 'argus').flat().filter((l) => l.trim() !== '');
 const piece = fc.oneof(
   { arbitrary: fc.constantFrom(SNORT_FULL, SNORT_FULL.slice(0, 3)), weight: 2 },
   // an alert with an ICMP cut-column record as its last body line: argus reads it too
