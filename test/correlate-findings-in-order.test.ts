@@ -2,15 +2,14 @@
 // builds any finding, builds each only as it is taken, and lets go of the accumulator's groups by
 // key and thread and of the members' addresses once they are counted.
 
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { analyzeInputs } from '../src/analyze/run.js';
 import { buildFindings, GroupAccumulator, resolveFinding, threadsAskedBy } from '../src/correlate/correlate.js';
 import type { Finding, Observation } from '../src/contract.js';
-import { seedArchive } from './helpers/seed-archive.js';
-import { DEFAULT_SHAPE, writeArchive } from '../bench/generate.js';
+import { statementCorpora } from './helpers/statement-corpora.js';
 
 const work = mkdtempSync(join(tmpdir(), 'listwatch-findings-order-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -20,11 +19,7 @@ const firstMs = (f: Finding): number => (f.first === null ? 0 : Date.parse(f.fir
 
 describe('buildFindings', () => {
   it('gives the findings in (kind, first, id) order, each built when taken, and lets go of the groups', async () => {
-    const seed = join(work, 'seed.mbox');
-    writeFileSync(seed, seedArchive(30));
-    const mbox = join(work, 'generated.mbox');
-    await writeArchive(mbox, 1500, 20010906, { ...DEFAULT_SHAPE, recordShare: 0.3, pasteEvery: 1_000_000, attachmentShare: 0.01 });
-    for (const paths of [[mbox], [seed], ['fixtures/seed'], ['fixtures/field']]) {
+    for (const paths of await statementCorpora(work)) {
       const { result } = await analyzeInputs(paths);
       const { posts, observations } = result.doc;
       const statements = result.statements;
@@ -56,7 +51,7 @@ describe('buildFindings', () => {
       }
       // the document's findings (correlate over the same corpus) are these
       expect(findings).toEqual(result.doc.findings.filter((f) => f.kind !== 'same-traffic'));
-      if (paths[0] === mbox) {
+      if (paths[0]!.endsWith('generated.mbox')) {
         expect(findings.length).toBeGreaterThan(10);
         expect(new Set(findings.map((f) => f.kind)).size).toBe(2);
         expect(new Set(findings.filter((f) => f.kind === 'campaign').map((f) => f.first)).size).toBeGreaterThan(1);
