@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PostFactory } from '../bench/generate.js';
 import { DuplicateKeys, duplicateKeyHash } from '../src/store/duplicate-keys.js';
+import { MIGRATIONS } from '../src/store/migrations.js';
+import { undoMigration10 } from './helpers/store-migrations.js';
 import { Store as StoreClass, type Store } from '../src/store/store.js';
 import { addAll, openMigrated } from './helpers/duplicate-keys.js';
 import { makeBot, type Harness } from './helpers/bot-harness.js';
@@ -162,6 +164,7 @@ describe('duplicate keys in memory', () => {
     const keys = migrated.store.db.prepare('SELECT key, cls FROM dup_log ORDER BY key').all();
     expect(keys.length).toBeGreaterThan(100);
     // back to migration 7's shape: the keys in their indexed table
+    undoMigration10(migrated.store.db);
     migrated.store.db.exec(`
       CREATE TABLE dup_keys (key TEXT PRIMARY KEY, cls TEXT NOT NULL) WITHOUT ROWID;
       INSERT INTO dup_keys(key, cls) SELECT key, cls FROM dup_log;
@@ -177,7 +180,7 @@ describe('duplicate keys in memory', () => {
     const path = migrated.config.db;
     migrated.close();
     const reopened = makeBot({ autoReply: false }, { dir: join(path, '..') });
-    expect(reopened.store.db.pragma('user_version', { simple: true })).toBe(9);
+    expect(reopened.store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(reopened.store.db.prepare("SELECT name FROM sqlite_schema WHERE name = 'dup_keys'").get()).toBeUndefined();
     expect(reopened.store.db.prepare('SELECT key, cls FROM dup_log ORDER BY key').all()).toEqual(keys);
     // every row's packed hash is its key's

@@ -6,6 +6,9 @@ import type { Finding, Observation } from '../src/contract.js';
 import type { PostAnalysis } from '../src/analyze/types.js';
 import { analyzeThread } from '../src/analyze/corpus.js';
 import { findingKey, type Store } from '../src/store/store.js';
+import { keyPort } from '../src/store/aggregates.js';
+import { undoMigration10 } from './helpers/store-migrations.js';
+import { MIGRATIONS } from '../src/store/migrations.js';
 import { PostFactory } from '../bench/generate.js';
 import { makeBot } from './helpers/bot-harness.js';
 import { argusMidstream, buildPost, recordsPost } from './helpers/bot-mail.js';
@@ -39,16 +42,43 @@ function expectActorEnds(store: Store): void {
   expect(kept).toEqual(fromMembers);
 }
 
-/** Each group's reporters, family and port kept on its grp_stats row equal what its members give (migration 9). */
+/**
+ * Each group's reporters, family and port kept on its grp_stats row (migration 9), the reporters' and
+ * families' counts and the count of rows with the key's port (migration 10), and the member rows of
+ * its other ports, equal what its counted observations give.
+ */
 function expectGroupFacts(store: Store): void {
-  const kept = store.db.prepare('SELECT grp, reporters, families, family, ports, port FROM grp_stats ORDER BY grp').all();
-  const members = store.db.prepare('SELECT kind, value FROM grp_members WHERE grp = ? AND kind = ? ORDER BY value');
-  const fromMembers = (kept as Array<{ grp: string }>).map(({ grp }) => {
-    const of = (kind: string) => (members.all(grp, kind) as Array<{ value: string }>).map((r) => r.value);
-    const [families, ports] = [of('f'), of('p')];
-    return { grp, reporters: JSON.stringify(of('r').sort()), families: families.length, family: families.length === 1 ? families[0] : null, ports: ports.length, port: ports.length === 1 ? ports[0] : null };
+  const kept = store.db.prepare('SELECT grp, reporters, families, family, ports, port, reporter_n, family_n, key_port_n FROM grp_stats ORDER BY grp').all();
+  const rows = store.db.prepare('SELECT org, eff_family, dport FROM observations WHERE counted = 1 AND eff_group = ?');
+  const portMembers = store.db.prepare("SELECT value, n FROM grp_members WHERE grp = ? AND kind = 'p' ORDER BY value");
+  const pairs = (m: Map<string, number>): Array<[string, number]> => [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const count = (m: Map<string, number>, v: string) => m.set(v, (m.get(v) ?? 0) + 1);
+  const fromRows = (kept as Array<{ grp: string }>).map(({ grp }) => {
+    const reporters = new Map<string, number>();
+    const families = new Map<string, number>();
+    const ports = new Map<string, number>();
+    for (const r of rows.all(grp) as Array<{ org: string | null; eff_family: string | null; dport: number | null }>) {
+      if (r.org !== null) count(reporters, r.org);
+      if (r.eff_family !== null) count(families, r.eff_family);
+      count(ports, r.dport === null ? '' : String(r.dport));
+    }
+    const fams = pairs(families).map((x) => x[0]);
+    const portList = pairs(ports).map((x) => x[0]);
+    const own = keyPort(grp);
+    expect(portMembers.all(grp), grp).toEqual(pairs(ports).filter(([v]) => v !== own).map(([value, n]) => ({ value, n })));
+    return {
+      grp,
+      reporters: JSON.stringify(pairs(reporters).map((x) => x[0])),
+      families: fams.length,
+      family: fams.length === 1 ? fams[0] : null,
+      ports: portList.length,
+      port: portList.length === 1 ? portList[0] : null,
+      reporter_n: JSON.stringify(pairs(reporters)),
+      family_n: JSON.stringify(pairs(families)),
+      key_port_n: ports.get(own!) ?? 0,
+    };
   });
-  expect(kept).toEqual(fromMembers);
+  expect(kept).toEqual(fromRows);
 }
 
 function expectSameAsFullRecompute(store: Store): { findings: number; observations: number } {
@@ -237,6 +267,33 @@ describe('incremental findings equal a full recompute', () => {
     h.close();
   });
 
+  it('upgrades a store written before migration 10: reporters, families and the key port counted on grp_stats, their member rows gone', async () => {
+    const h = makeBot({ autoReply: false });
+    const factory = new PostFactory(31, undefined, 'm10');
+    for (let i = 0; i < 80; i++) {
+      const p = factory.next({ forceRecords: i % 2 === 0 });
+      await h.bot.handle(Buffer.from(p.raw), `gen#${i}`, { answer: false });
+    }
+    const table = (db: Store['db'], t: string) => db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3`).all();
+    const stats = table(h.store.db, 'grp_stats');
+    const members = table(h.store.db, 'grp_members');
+    // backscatter groups keep their other ports as members; every other group's port is its key's
+    expect((members as Array<{ kind: string }>).filter((m) => m.kind === 'p').length).toBeGreaterThan(0);
+    expect((stats as Array<{ key_port_n: number }>).filter((r) => r.key_port_n > 0).length).toBeGreaterThan(10);
+    undoMigration10(h.store.db);
+    const kinds = () => (h.store.db.prepare('SELECT DISTINCT kind FROM grp_members ORDER BY kind').pluck().all() as string[]).join('');
+    expect(kinds()).toBe('afhprt');
+    const path = h.config.db;
+    h.close();
+    const { Store: StoreClass } = await import('../src/store/store.js');
+    const reopened = new StoreClass(path);
+    expect(reopened.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(table(reopened.db, 'grp_stats')).toEqual(stats);
+    expect(table(reopened.db, 'grp_members')).toEqual(members);
+    expectSameAsFullRecompute(reopened);
+    reopened.close();
+  });
+
   it('upgrades a store written before migration 7: actor ends filled from the members, findings still those of a full recompute', async () => {
     const h = makeBot({ autoReply: false });
     const factory = new PostFactory(23, undefined, 'm7');
@@ -248,6 +305,7 @@ describe('incremental findings equal a full recompute', () => {
     const before = stats() as Array<{ actor_lo: string | null }>;
     expect(before.filter((r) => r.actor_lo !== null).length).toBeGreaterThan(3);
     // back to migration 6's shape: no actor ends, the actor order index, the full group index
+    undoMigration10(h.store.db);
     h.store.db.exec(`
       ALTER TABLE grp_stats DROP COLUMN reporters;
       ALTER TABLE grp_stats DROP COLUMN families;

@@ -136,18 +136,19 @@ const SQL = {
   membersTwo: 'SELECT value FROM grp_members WHERE grp = ? AND kind = ? LIMIT 2',
   // a group's lowest and highest actor, read again only when an actor left it (rare: a copy's original moved, a join changed)
   actorSpan: "SELECT MIN(sort) AS lo, MAX(sort) AS hi FROM grp_members WHERE grp = ? AND kind = 'a'",
-  actorEnds: 'SELECT actor_lo AS lo, actor_hi AS hi FROM grp_stats WHERE grp = ?',
-  setActorEnds: 'UPDATE grp_stats SET actor_lo = ?, actor_hi = ? WHERE grp = ?',
-  portsUpTo3: "SELECT COUNT(*) AS n FROM (SELECT 1 FROM grp_members WHERE grp = ? AND kind = 'p' LIMIT 3)",
   groupsOfThread: "SELECT grp FROM grp_members WHERE kind = 'h' AND value = ?",
-  statAdd: `INSERT INTO grp_stats(grp, n, actors, targets) VALUES (?, ?, ?, ?)
-          ON CONFLICT(grp) DO UPDATE SET n = n + excluded.n, actors = actors + excluded.actors, targets = targets + excluded.targets RETURNING n`,
   statDel: 'DELETE FROM grp_stats WHERE grp = ?',
   stat: `SELECT n, actors, targets, first_ms, first_seq, first_time, last_ms, last_seq, last_time, actor_lo, actor_hi,
-           reporters, families, family, ports, port FROM grp_stats WHERE grp = ?`,
-  facts: 'SELECT reporters, families, family, ports, port FROM grp_stats WHERE grp = ?',
-  setFacts: 'UPDATE grp_stats SET reporters = ?, families = ?, family = ?, ports = ?, port = ? WHERE grp = ?',
-  setSpan: 'UPDATE grp_stats SET first_ms = ?, first_seq = ?, first_time = ?, last_ms = ?, last_seq = ?, last_time = ? WHERE grp = ?',
+           reporters, families, family, ports, port, reporter_n, family_n, key_port_n FROM grp_stats WHERE grp = ?`,
+  // a group's row as flush leaves it, in one statement (it used to take up to five per group)
+  statPut: `INSERT INTO grp_stats(grp, n, actors, targets, first_ms, first_seq, first_time, last_ms, last_seq, last_time, actor_lo, actor_hi,
+              reporters, families, family, ports, port, reporter_n, family_n, key_port_n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(grp) DO UPDATE SET n = excluded.n, actors = excluded.actors, targets = excluded.targets, first_ms = excluded.first_ms,
+              first_seq = excluded.first_seq, first_time = excluded.first_time, last_ms = excluded.last_ms, last_seq = excluded.last_seq,
+              last_time = excluded.last_time, actor_lo = excluded.actor_lo, actor_hi = excluded.actor_hi, reporters = excluded.reporters,
+              families = excluded.families, family = excluded.family, ports = excluded.ports, port = excluded.port,
+              reporter_n = excluded.reporter_n, family_n = excluded.family_n, key_port_n = excluded.key_port_n`,
+  portOf: 'SELECT ports, port FROM grp_stats WHERE grp = ?',
   // a group's counted rows: its own (eff_group is group_key unless joined) and the alerts joined into it
   groupTimes: `SELECT seq, time, time_ms FROM observations WHERE group_key = ? AND counted = 1 AND join_flow IS NULL AND time_ms IS NOT NULL
                UNION ALL SELECT seq, time, time_ms FROM observations WHERE eff_group = ? AND join_flow IS NOT NULL AND counted = 1 AND time_ms IS NOT NULL`,
@@ -165,7 +166,7 @@ const SQL = {
         UNION ALL SELECT id, seq FROM observations WHERE eff_group = ? AND join_flow IS NOT NULL AND counted = 1 ORDER BY seq`,
 };
 
-type Kind = 'a' | 't' | 'r' | 'f' | 'p' | 'h';
+type Kind = 'a' | 't' | 'p' | 'h';
 
 interface StatRow {
   n: number;
@@ -184,15 +185,52 @@ interface StatRow {
   family: string | null;
   ports: number;
   port: string | null;
+  /** the group's reporters and families with how many counted rows each has, as [value, n] pairs sorted by value (migration 10) */
+  reporter_n: string;
+  family_n: string;
+  /** how many counted rows have the port the group's key names (their port has no grp_members row; migration 10) */
+  key_port_n: number;
 }
 
-/** What a group's finding reads besides its counts, kept on its grp_stats row (migration 9): its reporters, and its family and port when it has one. */
-interface Facts {
-  reporters: string;
-  families: number;
-  family: string | null;
-  ports: number;
-  port: string | null;
+/** A new group's row before its first rows count. */
+function emptyStat(): StatRow {
+  return {
+    n: 0, actors: 0, targets: 0, first_ms: null, first_seq: null, first_time: null, last_ms: null, last_seq: null, last_time: null,
+    actor_lo: null, actor_hi: null, reporters: '[]', families: 0, family: null, ports: 0, port: null, reporter_n: '[]', family_n: '[]', key_port_n: 0,
+  };
+}
+
+/** [value, n] pairs as kept in reporter_n and family_n, after the changes in `deltas`; pairs whose n falls to 0 go. */
+function applyCounts(stored: string, deltas: Map<string, number>): Array<[string, number]> {
+  const counts = new Map(JSON.parse(stored) as Array<[string, number]>);
+  for (const [value, d] of deltas) {
+    if (d === 0) continue;
+    const n = (counts.get(value) ?? 0) + d;
+    if (n > 0) counts.set(value, n);
+    else counts.delete(value);
+  }
+  return [...counts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** The port a group's key names, as a record's port member is written ('' for none); null for a key without one. */
+export function keyPort(g: string): string | null {
+  const a = g.indexOf('|');
+  const b = g.indexOf('|', a + 1);
+  if (a < 0 || b < 0) return null;
+  const port = g.slice(a + 1, b);
+  return port === '-' ? '' : port;
+}
+
+/** What a flush changes in one group besides its member rows. */
+interface PendingGroup {
+  n: number;
+  /** the earliest and latest of the rows added (by time, then arrival), and whether a timed row left */
+  first: Share | null;
+  last: Share | null;
+  removed: boolean;
+  reporters: Map<string, number> | null;
+  families: Map<string, number> | null;
+  keyPort: number;
 }
 
 interface SpanEnd {
@@ -246,9 +284,8 @@ export class Aggregates {
 
   /** Member count changes of this post, applied at once by flush(): one statement per distinct value, not per observation. */
   private pending = new Map<string, { g: string; kind: Kind; value: string; delta: number }>();
-  private pendingN = new Map<string, number>();
-  /** per group: the earliest and latest of the rows added (by time, then arrival), and whether a timed row left */
-  private pendingSpan = new Map<string, { first: Share | null; last: Share | null; removed: boolean }>();
+  /** per group: its count, time span, reporters, families and key port changes (kept on its grp_stats row) */
+  private pendingGroups = new Map<string, PendingGroup>();
 
   /**
    * Stores one observation with what markDuplicates, joinAlertsToFlows and correlate would make
@@ -326,25 +363,24 @@ export class Aggregates {
   discard(): void {
     this.dups.discardRun();
     this.pending.clear();
-    this.pendingN.clear();
-    this.pendingSpan.clear();
+    this.pendingGroups.clear();
   }
 
-  /** Applies the post's member count changes; notes new actors, threads and port changes. */
+  /**
+   * Applies the post's changes: member rows (actors, targets, threads, ports other than the key's)
+   * one statement per distinct value, then each group's grp_stats row read once and written once.
+   * Notes new actors, and the threads whose statements may now speak for other groups.
+   */
   flush(t: Touched, threadsToCheck: Set<string>): void {
     this.dups.flushRun();
-    const stats = new Map<string, { n: number; actors: number; targets: number }>();
-    const statOf = (g: string) => {
-      let x = stats.get(g);
-      if (!x) stats.set(g, (x = { n: 0, actors: 0, targets: 0 }));
-      return x;
+    // per group: actors and targets that appeared (+1) or left (-1), the lowest and highest actor that
+    // joined (null: one left, read them all again), ports other than the key's that appeared or left
+    const moved = new Map<string, { actors: number; targets: number; ends: { lo: string | null; hi: string | null } | null; portsIn: number; portsOut: number }>();
+    const movedOf = (g: string) => {
+      let m = moved.get(g);
+      if (!m) moved.set(g, (m = { actors: 0, targets: 0, ends: { lo: null, hi: null }, portsIn: 0, portsOut: 0 }));
+      return m;
     };
-    for (const [g, n] of this.pendingN) if (n !== 0) statOf(g).n += n;
-    const portMoves = new Map<string, { added: number; removed: number }>();
-    // per group: reporters, families and ports that appeared in it or left it (their grp_stats facts follow)
-    const factMoves = new Map<string, Array<{ kind: 'r' | 'f' | 'p'; value: string; appeared: boolean }>>();
-    // per group: the lowest and highest actor that joined it, or null when one left (read them all again)
-    const actorMoves = new Map<string, { lo: string | null; hi: string | null } | null>();
     for (const { g, kind, value, delta } of this.pending.values()) {
       if (delta === 0) continue;
       const hex = kind === 'a' ? actorHex(value) : null;
@@ -355,109 +391,103 @@ export class Aggregates {
       const left = before > 0 && n <= 0;
       if (!appeared && !left) continue;
       const step = appeared ? 1 : -1;
-      if (kind === 'r' || kind === 'f' || kind === 'p') {
-        const moves = factMoves.get(g);
-        if (moves) moves.push({ kind, value, appeared });
-        else factMoves.set(g, [{ kind, value, appeared }]);
-      }
       if (kind === 'a') {
-        statOf(g).actors += step;
-        if (left) actorMoves.set(g, null);
-        else if (hex !== null && actorMoves.get(g) !== null) {
-          const m = actorMoves.get(g);
-          if (!m) actorMoves.set(g, { lo: hex, hi: hex });
-          else {
-            if (m.lo === null || hex < m.lo) m.lo = hex;
-            if (m.hi === null || hex > m.hi) m.hi = hex;
-          }
+        const m = movedOf(g);
+        m.actors += step;
+        if (left) m.ends = null;
+        else if (hex !== null && m.ends !== null) {
+          if (m.ends.lo === null || hex < m.ends.lo) m.ends.lo = hex;
+          if (m.ends.hi === null || hex > m.ends.hi) m.ends.hi = hex;
         }
         if (appeared) {
           const set = t.newActors.get(g);
           if (set) set.add(value);
           else t.newActors.set(g, new Set([value]));
         }
-      } else if (kind === 't') statOf(g).targets += step;
+      } else if (kind === 't') movedOf(g).targets += step;
       else if (kind === 'h') threadsToCheck.add(value);
       else if (kind === 'p') {
-        const m = portMoves.get(g) ?? { added: 0, removed: 0 };
-        if (appeared) m.added++;
-        else m.removed++;
-        portMoves.set(g, m);
+        if (appeared) movedOf(g).portsIn++;
+        else movedOf(g).portsOut++;
       }
     }
-    for (const [g, x] of stats) {
-      if ((this.s.statAdd.get(g, x.n, x.actors, x.targets) as { n: number }).n <= 0) this.s.statDel.run(g);
-    }
-    for (const [g, moves] of factMoves) this.moveFacts(g, moves);
-    for (const [g, moved] of actorMoves) {
-      const ends = this.s.actorEnds.get(g) as { lo: string | null; hi: string | null } | undefined;
-      if (!ends) continue;
-      let { lo, hi } = ends;
-      if (moved === null) ({ lo, hi } = this.s.actorSpan.get(g) as { lo: string | null; hi: string | null });
-      else {
-        if (moved.lo !== null && (lo === null || moved.lo < lo)) lo = moved.lo;
-        if (moved.hi !== null && (hi === null || moved.hi > hi)) hi = moved.hi;
+    const groups = new Set([...this.pendingGroups.keys(), ...moved.keys()]);
+    for (const g of groups) {
+      const p = this.pendingGroups.get(g);
+      const m = moved.get(g);
+      const stored = this.s.stat.get(g) as StatRow | undefined;
+      const dn = p?.n ?? 0;
+      const dActors = m?.actors ?? 0;
+      const dTargets = m?.targets ?? 0;
+      // as an upsert of the counts would: no row is made for a group whose counts do not change, and one whose count falls to 0 goes
+      if (!stored && dn === 0 && dActors === 0 && dTargets === 0) continue;
+      const before = stored ?? emptyStat();
+      const row: StatRow = { ...before, n: before.n + dn, actors: before.actors + dActors, targets: before.targets + dTargets };
+      const portsChanged = (m !== undefined && m.portsIn + m.portsOut > 0) || (p !== undefined && p.keyPort !== 0 && (before.key_port_n > 0) !== (before.key_port_n + p.keyPort > 0));
+      if (row.n <= 0) {
+        if (stored) this.s.statDel.run(g);
+        if (portsChanged) for (const { thread } of this.s.threadsWithStatements.all(g) as Array<{ thread: string }>) threadsToCheck.add(thread);
+        continue;
       }
-      if (lo !== ends.lo || hi !== ends.hi) this.s.setActorEnds.run(lo, hi, g);
-    }
-    // first and last time as correlate's span: the earliest (latest) time, the first such row on a tie
-    for (const [g, sp] of this.pendingSpan) {
-      const st = this.s.stat.get(g) as StatRow | undefined;
-      if (!st) continue;
-      let first: SpanEnd | null = st.first_ms === null ? null : { seq: st.first_seq!, time: st.first_time, time_ms: st.first_ms };
-      let last: SpanEnd | null = st.last_ms === null ? null : { seq: st.last_seq!, time: st.last_time, time_ms: st.last_ms };
-      if (sp.removed) {
-        // a row left (a copy's original moved, a join changed): read the group's times again
-        first = null;
-        last = null;
-        for (const r of this.s.groupTimes.all(g, g) as SpanEnd[]) {
-          if (!first || earlier(r, first)) first = r;
-          if (!last || later(r, last)) last = r;
+      if (p?.reporters) {
+        const pairs = applyCounts(before.reporter_n, p.reporters);
+        row.reporter_n = JSON.stringify(pairs);
+        row.reporters = JSON.stringify(pairs.map((x) => x[0]));
+      }
+      if (p?.families) {
+        const pairs = applyCounts(before.family_n, p.families);
+        row.family_n = JSON.stringify(pairs);
+        row.families = pairs.length;
+        row.family = pairs.length === 1 ? pairs[0]![0] : null;
+      }
+      if (portsChanged) {
+        // the key's port (no member row) and the others (member rows)
+        row.key_port_n = before.key_port_n + (p?.keyPort ?? 0);
+        const others = before.ports - (before.key_port_n > 0 ? 1 : 0) + (m?.portsIn ?? 0) - (m?.portsOut ?? 0);
+        row.ports = (row.key_port_n > 0 ? 1 : 0) + others;
+        if (row.ports !== 1) row.port = null;
+        else if (row.key_port_n > 0) row.port = keyPort(g);
+        else row.port = (this.s.membersTwo.all(g, 'p') as Array<{ value: string }>)[0]?.value ?? null;
+        // a group's port is its one port, else none: statements match on it
+        if (before.ports < 2 || row.ports < 2) for (const { thread } of this.s.threadsWithStatements.all(g) as Array<{ thread: string }>) threadsToCheck.add(thread);
+      } else if (p) row.key_port_n = before.key_port_n + p.keyPort;
+      if (m?.ends === null) {
+        // an actor left: read the group's lowest and highest again
+        const span = this.s.actorSpan.get(g) as { lo: string | null; hi: string | null };
+        row.actor_lo = span.lo;
+        row.actor_hi = span.hi;
+      } else if (m?.ends) {
+        if (m.ends.lo !== null && (row.actor_lo === null || m.ends.lo < row.actor_lo)) row.actor_lo = m.ends.lo;
+        if (m.ends.hi !== null && (row.actor_hi === null || m.ends.hi > row.actor_hi)) row.actor_hi = m.ends.hi;
+      }
+      // first and last time as correlate's span: the earliest (latest) time, the first such row on a tie
+      if (p && (p.removed || p.first || p.last)) {
+        let first: SpanEnd | null = row.first_ms === null ? null : { seq: row.first_seq!, time: row.first_time, time_ms: row.first_ms };
+        let last: SpanEnd | null = row.last_ms === null ? null : { seq: row.last_seq!, time: row.last_time, time_ms: row.last_ms };
+        if (p.removed) {
+          // a row left (a copy's original moved, a join changed): read the group's times again
+          first = null;
+          last = null;
+          for (const r of this.s.groupTimes.all(g, g) as SpanEnd[]) {
+            if (!first || earlier(r, first)) first = r;
+            if (!last || later(r, last)) last = r;
+          }
+        } else {
+          if (p.first && (!first || earlier(p.first, first))) first = p.first;
+          if (p.last && (!last || later(p.last, last))) last = p.last;
         }
-      } else {
-        if (sp.first && (!first || earlier(sp.first, first))) first = sp.first;
-        if (sp.last && (!last || later(sp.last, last))) last = sp.last;
+        row.first_ms = first?.time_ms ?? null;
+        row.first_seq = first?.seq ?? null;
+        row.first_time = first?.time ?? null;
+        row.last_ms = last?.time_ms ?? null;
+        row.last_seq = last?.seq ?? null;
+        row.last_time = last?.time ?? null;
       }
-      this.s.setSpan.run(first?.time_ms ?? null, first?.seq ?? null, first?.time ?? null, last?.time_ms ?? null, last?.seq ?? null, last?.time ?? null, g);
-    }
-    this.pendingSpan.clear();
-    // a group's port is its one port, else none: statements match on it
-    for (const [g, { added, removed }] of portMoves) {
-      // two or more ports before and after (3 stands for "3 or more"): none either way
-      const now = (this.s.portsUpTo3.get(g) as { n: number }).n;
-      if (now >= 2 && now - added + removed >= 2) continue;
-      for (const { thread } of this.s.threadsWithStatements.all(g) as Array<{ thread: string }>) threadsToCheck.add(thread);
+      this.s.statPut.run(g, row.n, row.actors, row.targets, row.first_ms, row.first_seq, row.first_time, row.last_ms, row.last_seq, row.last_time,
+        row.actor_lo, row.actor_hi, row.reporters, row.families, row.family, row.ports, row.port, row.reporter_n, row.family_n, row.key_port_n);
     }
     this.pending.clear();
-    this.pendingN.clear();
-  }
-
-  /** A group's reporters, one family and one port on its grp_stats row, after members of those kinds appeared or left. */
-  private moveFacts(g: string, moves: Array<{ kind: 'r' | 'f' | 'p'; value: string; appeared: boolean }>): void {
-    const facts = this.s.facts.get(g) as Facts | undefined;
-    if (!facts) return;
-    let { reporters, families, family, ports, port } = facts;
-    const r = moves.filter((m) => m.kind === 'r');
-    if (r.length > 0) {
-      const set = new Set(JSON.parse(reporters) as string[]);
-      for (const m of r) {
-        if (m.appeared) set.add(m.value);
-        else set.delete(m.value);
-      }
-      reporters = JSON.stringify([...set].sort());
-    }
-    // the one value of a kind: the value that came into an empty set, else read again (a value left)
-    const one = (kind: 'f' | 'p', count: number, value: string | null): [number, string | null] => {
-      const ms = moves.filter((m) => m.kind === kind);
-      if (ms.length === 0) return [count, value];
-      const after = count + ms.reduce((n, m) => n + (m.appeared ? 1 : -1), 0);
-      if (after !== 1) return [after, null];
-      if (count === 0 && ms.length === 1) return [after, ms[0]!.value];
-      return [after, (this.s.membersTwo.all(g, kind) as Array<{ value: string }>)[0]?.value ?? null];
-    };
-    [families, family] = one('f', families, family);
-    [ports, port] = one('p', ports, port);
-    this.s.setFacts.run(reporters, families, family, ports, port, g);
+    this.pendingGroups.clear();
   }
 
   private row(seq: number): Row {
@@ -540,27 +570,31 @@ export class Aggregates {
     const g = r.eff_group;
     if (!g || !splitGroup(g)) return;
     t.groups.add(g);
-    this.pendingN.set(g, (this.pendingN.get(g) ?? 0) + sign);
+    let p = this.pendingGroups.get(g);
+    if (!p) this.pendingGroups.set(g, (p = { n: 0, first: null, last: null, removed: false, reporters: null, families: null, keyPort: 0 }));
+    p.n += sign;
     if (r.time_ms !== null) {
-      let sp = this.pendingSpan.get(g);
-      if (!sp) this.pendingSpan.set(g, (sp = { first: null, last: null, removed: false }));
-      if (sign < 0) sp.removed = true;
+      if (sign < 0) p.removed = true;
       else {
-        if (!sp.first || earlier(r, sp.first)) sp.first = r;
-        if (!sp.last || later(r, sp.last)) sp.last = r;
+        if (!p.first || earlier(r, p.first)) p.first = r;
+        if (!p.last || later(r, p.last)) p.last = r;
       }
     }
     const member = (kind: Kind, value: string): void => {
       const k = `${kind}\u0000${value}\u0000${g}`;
-      const p = this.pending.get(k);
-      if (p) p.delta += sign;
+      const m = this.pending.get(k);
+      if (m) m.delta += sign;
       else this.pending.set(k, { g, kind, value, delta: sign });
     };
     if (r.eff_actor !== null) member('a', r.eff_actor);
     if (r.eff_target !== null) member('t', r.eff_target);
-    if (r.org !== null) member('r', r.org);
-    if (r.eff_family !== null) member('f', r.eff_family);
-    member('p', r.dport === null ? '' : String(r.dport));
+    // reporters and families are few per group: counted on its grp_stats row, not as member rows
+    if (r.org !== null) (p.reporters ??= new Map()).set(r.org, (p.reporters.get(r.org) ?? 0) + sign);
+    if (r.eff_family !== null) (p.families ??= new Map()).set(r.eff_family, (p.families.get(r.eff_family) ?? 0) + sign);
+    // the port the key names (every row of a group but backscatter's has it) is counted on the row too
+    const port = r.dport === null ? '' : String(r.dport);
+    if (port === keyPort(g)) p.keyPort += sign;
+    else member('p', port);
     member('h', r.thread);
   }
 
@@ -607,8 +641,8 @@ export class Aggregates {
   }
 
   private groupPort(g: string): number | null {
-    const ports = this.s.membersTwo.all(g, 'p') as Array<{ value: string }>;
-    return ports.length === 1 && ports[0]!.value !== '' ? Number(ports[0]!.value) : null;
+    const row = this.s.portOf.get(g) as { ports: number; port: string | null } | undefined;
+    return row && row.ports === 1 && row.port !== null && row.port !== '' ? Number(row.port) : null;
   }
 
   /** The group's finding as correlate would make it from all stored posts, without its observation ids (see observationIds). */

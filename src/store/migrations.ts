@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { duplicateKeyHash, packHashes } from './duplicate-keys.js';
+import { keyPort } from './aggregates.js';
 
 /**
  * Numbered migrations; `PRAGMA user_version` holds how many ran. Append only: never edit a
@@ -359,6 +360,37 @@ export const MIGRATIONS: Array<(db: Database) => void> = [
       const families = of('f');
       const ports = of('p');
       set.run(JSON.stringify(of('r').sort()), families.length, families.length === 1 ? families[0]! : null, ports.length, ports.length === 1 ? ports[0]! : null, g);
+    }
+  },
+  // 10: a group's reporters and families counted on its grp_stats row ([value, n] pairs), and the
+  // rows having the port its key names (all of a group's rows but a backscatter group's) counted
+  // there too, instead of a grp_members row each: every new post added to those rows' counts, 3 of
+  // the ~7 member rows it wrote per group (each a random page), and flush read them back. Filled
+  // here from the members, which then go.
+  (db) => {
+    db.exec(`
+      ALTER TABLE grp_stats ADD COLUMN reporter_n TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE grp_stats ADD COLUMN family_n TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE grp_stats ADD COLUMN key_port_n INTEGER NOT NULL DEFAULT 0;
+    `);
+    const members = db.prepare("SELECT kind, value, n FROM grp_members WHERE grp = ? AND kind IN ('f', 'p', 'r')").raw();
+    const set = db.prepare('UPDATE grp_stats SET reporter_n = ?, family_n = ?, key_port_n = ? WHERE grp = ?');
+    const dropPort = db.prepare("DELETE FROM grp_members WHERE grp = ? AND kind = 'p' AND value = ?");
+    const dropCounted = db.prepare("DELETE FROM grp_members WHERE grp = ? AND kind IN ('f', 'r')");
+    const sorted = (pairs: Array<[string, number]>) => JSON.stringify(pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+    for (const g of db.prepare('SELECT grp FROM grp_stats').pluck().all() as string[]) {
+      const reporters: Array<[string, number]> = [];
+      const families: Array<[string, number]> = [];
+      const port = keyPort(g);
+      let keyPortN = 0;
+      for (const [kind, value, n] of members.all(g) as Array<[string, string, number]>) {
+        if (kind === 'r') reporters.push([value, n]);
+        else if (kind === 'f') families.push([value, n]);
+        else if (value === port) keyPortN = n;
+      }
+      set.run(sorted(reporters), sorted(families), keyPortN, g);
+      if (keyPortN > 0) dropPort.run(g, port);
+      dropCounted.run(g);
     }
   },
 ];
