@@ -252,6 +252,25 @@ describe('incremental findings equal a full recompute', () => {
     h.close();
   });
 
+  it('corroborating orgs in the order of their first statement, each once (an org that says it twice, a later org first by name)', async () => {
+    const h = makeBot({ autoReply: false });
+    const said = (id: string, from: string, body: string) => buildPost({ id, from, subject: 'Re: bare ACKs', inReplyTo: 'c1@harbour.example', body });
+    const steps: Array<[string, string]> = [
+      ['c1@harbour.example', recordsPost('c1@harbour.example', AROHA, 'bare ACKs', '100.68', '192.0.2')],
+      ['c2@fjord.example', said('c2@fjord.example', SIGRID, 'We have seen the same traffic from 100.68 on port 80 here.\n')],
+      ['c3@delta.example', said('c3@delta.example', MALIK, 'We see the same traffic from 100.68 to port 80 here too.\n')],
+      ['c4@fjord.example', said('c4@fjord.example', SIGRID, 'Same here again today: the same traffic from 100.68 on port 80.\n')],
+    ];
+    for (const [id, raw] of steps) expect((await h.handle(raw, id)).outcome, id).toBe('analyzed');
+    const corroborated = (h.store.findingsByKeys((h.store.db.prepare('SELECT key FROM findings').all() as Array<{ key: string }>).map((r) => r.key)))
+      .map((f) => f.finding.corroborating.map((c) => c.org))
+      .filter((orgs) => orgs.length > 0);
+    expect(corroborated).toEqual([['fjord.example', 'delta.example']]);
+    expect((h.store.db.prepare("SELECT COUNT(*) AS n FROM stmt_apply WHERE org = 'fjord.example'").get() as { n: number }).n).toBe(2);
+    expectSameAsFullRecompute(h.store);
+    h.close();
+  });
+
   it('a statement naming a port speaks only for the group of that port in its thread (the group port kept with its facts)', async () => {
     const h = makeBot({ autoReply: false });
     const to80 = argusMidstream('100.66', '192.0.2', 3);

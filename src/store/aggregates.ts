@@ -29,10 +29,15 @@ export interface Touched {
   newActors: Map<string, Set<string>>;
   joinsAdded: Array<{ alert: number; flow: number }>;
   joinsRemoved: Array<{ alert: number; flow: number }>;
+  /**
+   * each group's grp_stats row as the save's flush wrote it (null: it went), so its finding need not
+   * read it back; valid in the save's transaction, until another save
+   */
+  stats: Map<string, StatRow | null>;
 }
 
 export function emptyTouched(): Touched {
-  return { groups: new Set(), newActors: new Map(), joinsAdded: [], joinsRemoved: [] };
+  return { groups: new Set(), newActors: new Map(), joinsAdded: [], joinsRemoved: [], stats: new Map() };
 }
 
 interface Row {
@@ -136,7 +141,8 @@ const SQL = {
   membersTwo: 'SELECT value FROM grp_members WHERE grp = ? AND kind = ? LIMIT 2',
   // a group's lowest and highest actor, read again only when an actor left it (rare: a copy's original moved, a join changed)
   actorSpan: "SELECT MIN(sort) AS lo, MAX(sort) AS hi FROM grp_members WHERE grp = ? AND kind = 'a'",
-  groupsOfThread: "SELECT grp FROM grp_members WHERE kind = 'h' AND value = ?",
+  // with the group's port (statements match on it)
+  groupsOfThread: "SELECT m.grp, s.ports, s.port FROM grp_members m LEFT JOIN grp_stats s ON s.grp = m.grp WHERE m.kind = 'h' AND m.value = ?",
   statDel: 'DELETE FROM grp_stats WHERE grp = ?',
   stat: `SELECT n, actors, targets, first_ms, first_seq, first_time, last_ms, last_seq, last_time, actor_lo, actor_hi,
            reporters, families, family, ports, port, reporter_n, family_n, key_port_n FROM grp_stats WHERE grp = ?`,
@@ -148,7 +154,6 @@ const SQL = {
               last_time = excluded.last_time, actor_lo = excluded.actor_lo, actor_hi = excluded.actor_hi, reporters = excluded.reporters,
               families = excluded.families, family = excluded.family, ports = excluded.ports, port = excluded.port,
               reporter_n = excluded.reporter_n, family_n = excluded.family_n, key_port_n = excluded.key_port_n`,
-  portOf: 'SELECT ports, port FROM grp_stats WHERE grp = ?',
   // a group's counted rows: its own (eff_group is group_key unless joined) and the alerts joined into it
   groupTimes: `SELECT seq, time, time_ms FROM observations WHERE group_key = ? AND counted = 1 AND join_flow IS NULL AND time_ms IS NOT NULL
                UNION ALL SELECT seq, time, time_ms FROM observations WHERE eff_group = ? AND join_flow IS NOT NULL AND counted = 1 AND time_ms IS NOT NULL`,
@@ -158,7 +163,8 @@ const SQL = {
   applied: 'SELECT stmt, grp FROM stmt_apply WHERE thread = ?',
   apply: 'INSERT INTO stmt_apply(stmt, grp, org, thread) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
   unapply: 'DELETE FROM stmt_apply WHERE stmt = ? AND grp = ?',
-  corroborators: 'SELECT org, MIN(stmt) AS stmt FROM stmt_apply WHERE grp = ? GROUP BY org ORDER BY stmt',
+  // in the order of stmt_apply_grp (no sorter): each org's first statement is its first row
+  corroborators: 'SELECT org, stmt FROM stmt_apply WHERE grp = ? ORDER BY org, stmt',
   statement: 'SELECT json FROM statements WHERE rowid = ?',
   threadsWithStatements: `SELECT DISTINCT m.value AS thread FROM grp_members m WHERE m.grp = ? AND m.kind = 'h'
                           AND EXISTS (SELECT 1 FROM statements s WHERE s.thread = m.value)`,
@@ -168,7 +174,7 @@ const SQL = {
 
 type Kind = 'a' | 't' | 'p' | 'h';
 
-interface StatRow {
+export interface StatRow {
   n: number;
   actors: number;
   targets: number;
@@ -425,6 +431,7 @@ export class Aggregates {
       const row: StatRow = { ...before, n: before.n + dn, actors: before.actors + dActors, targets: before.targets + dTargets };
       const portsChanged = (m !== undefined && m.portsIn + m.portsOut > 0) || (p !== undefined && p.keyPort !== 0 && (before.key_port_n > 0) !== (before.key_port_n + p.keyPort > 0));
       if (row.n <= 0) {
+        t.stats.set(g, null);
         if (stored) this.s.statDel.run(g);
         if (portsChanged) for (const { thread } of this.s.threadsWithStatements.all(g) as Array<{ thread: string }>) threadsToCheck.add(thread);
         continue;
@@ -483,6 +490,7 @@ export class Aggregates {
         row.last_seq = last?.seq ?? null;
         row.last_time = last?.time ?? null;
       }
+      t.stats.set(g, row);
       this.s.statPut.run(g, row.n, row.actors, row.targets, row.first_ms, row.first_seq, row.first_time, row.last_ms, row.last_seq, row.last_time,
         row.actor_lo, row.actor_hi, row.reporters, row.families, row.family, row.ports, row.port, row.reporter_n, row.family_n, row.key_port_n);
     }
@@ -614,9 +622,10 @@ export class Aggregates {
     const groups =
       same.length === 0
         ? []
-        : (this.s.groupsOfThread.all(thread) as Array<{ grp: string }>).map((r) => {
+        : (this.s.groupsOfThread.all(thread) as Array<{ grp: string; ports: number | null; port: string | null }>).map((r) => {
             const parts = splitGroup(r.grp)!;
-            return { grp: r.grp, behaviour: parts.behaviour, prefix16: parts.prefix16, dport: this.groupPort(r.grp) };
+            const dport = r.ports === 1 && r.port !== null && r.port !== '' ? Number(r.port) : null;
+            return { grp: r.grp, behaviour: parts.behaviour, prefix16: parts.prefix16, dport };
           });
     const want = new Map<string, { stmt: number; grp: string; org: string }>();
     for (const { id, s } of same) {
@@ -640,26 +649,30 @@ export class Aggregates {
     }
   }
 
-  private groupPort(g: string): number | null {
-    const row = this.s.portOf.get(g) as { ports: number; port: string | null } | undefined;
-    return row && row.ports === 1 && row.port !== null && row.port !== '' ? Number(row.port) : null;
-  }
-
-  /** The group's finding as correlate would make it from all stored posts, without its observation ids (see observationIds). */
-  finding(g: string): Finding | null {
+  /**
+   * The group's finding as correlate would make it from all stored posts, without its observation
+   * ids (see observationIds), and its count of records; `flushed`: the rows a save's flush just wrote (not read again).
+   */
+  finding(g: string, flushed?: Touched['stats']): { finding: Finding; n: number } | null {
     const parts = splitGroup(g);
     if (!parts) return null;
-    const stat = this.s.stat.get(g) as StatRow | undefined;
+    const stat = flushed?.has(g) ? flushed.get(g) : (this.s.stat.get(g) as StatRow | undefined);
     if (!stat || stat.n <= 0) return null;
     const reporterSet = new Set(JSON.parse(stat.reporters) as string[]);
     const reporters = [...reporterSet].sort();
-    const corroborating: Corroboration[] = [];
+    // the first statement of each org, in input order
+    const firsts: Array<{ org: string; stmt: number }> = [];
     for (const c of this.s.corroborators.all(g) as Array<{ org: string; stmt: number }>) {
+      if (firsts.length > 0 && firsts[firsts.length - 1]!.org === c.org) continue;
+      firsts.push(c);
+    }
+    firsts.sort((a, b) => a.stmt - b.stmt);
+    const corroborating: Corroboration[] = [];
+    for (const c of firsts) {
       if (reporterSet.has(c.org)) continue;
       const s = JSON.parse((this.s.statement.get(c.stmt) as { json: string }).json) as ProseStatement;
       corroborating.push({ org: c.org, post: s.post, quote: s.quote, via: s.via });
     }
-    // the first statement of each org, in input order (the query orders by it)
     const kind = groupFindingKind(reporters.length, corroborating.length, stat.actors, stat.targets);
     if (!kind) return null;
 
@@ -700,7 +713,7 @@ export class Aggregates {
       summary,
     };
     if (family) f.family = family;
-    return f;
+    return { finding: f, n };
   }
 
   /** The ids of a group's counted observations, in arrival order (a finding's observations). */

@@ -496,17 +496,17 @@ export class Store {
       this.prepare('DELETE FROM finding_groups WHERE finding_key = ?').run(key);
       this.prepare('DELETE FROM finding_days WHERE finding_key = ?').run(key);
     };
-    const produced: Array<{ finding: Finding; group: string; ownsIds: boolean }> = [];
+    const produced: Array<{ finding: Finding; group: string; ownsIds: boolean; n: number }> = [];
     for (const g of touched.groups) {
-      const f = this.agg.finding(g);
-      if (f) produced.push({ finding: f, group: g, ownsIds: true });
+      const r = this.agg.finding(g, touched.stats);
+      if (r) produced.push({ finding: r.finding, group: g, ownsIds: true, n: r.n });
     }
     const madeJoins = new Set<string>();
     for (const j of touched.joinsAdded) {
       const jf = this.agg.joinFinding(j.alert, j.flow);
       if (!jf) continue;
       madeJoins.add(findingKey(jf.finding));
-      produced.push({ finding: jf.finding, group: jf.group, ownsIds: false });
+      produced.push({ finding: jf.finding, group: jf.group, ownsIds: false, n: jf.finding.observations.length });
     }
     for (const j of touched.joinsRemoved) {
       const ids = this.agg.idsOf(j.alert, j.flow);
@@ -535,10 +535,9 @@ export class Store {
        ON CONFLICT(finding_key, day) DO UPDATE SET reporters = excluded.reporters, actors = excluded.actors,
          observations = excluded.observations, grew = MAX(COALESCE(grew, 0), excluded.grew)`,
     );
-    const count = this.prepare('SELECT n FROM grp_stats WHERE grp = ?');
     const changes: FindingChange[] = [];
     const done = new Set<string>();
-    for (const { finding: f, group, ownsIds } of produced) {
+    for (const { finding: f, group, ownsIds, n } of produced) {
       let key = findingKey(f);
       if (done.has(key)) key = `${key}:${f.kind}`;
       if (done.has(key)) continue;
@@ -551,7 +550,6 @@ export class Store {
       const changed = !prev || newReporters.length > 0 || newActors.length > 0;
       const fJson = JSON.stringify(f);
       if (changed || prev?.json !== fJson) {
-        const n = ownsIds ? ((count.get(group) as { n: number } | undefined)?.n ?? 0) : f.observations.length;
         upsert.run(key, f.id, f.kind, prev?.first ?? day, day, JSON.stringify(reporters), fJson, ownsIds ? group : null);
         dayRow.run(key, day, JSON.stringify(reporters), n, prev && (newReporters.length > 0 || newActors.length > 0) ? 1 : 0);
       }
