@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PostFactory } from '../bench/generate.js';
-import { DuplicateKeys, duplicateKeyHash } from '../src/store/duplicate-keys.js';
+import { DuplicateKeys, duplicateKeyHash, roomFor } from '../src/store/duplicate-keys.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { undoMigration10 } from './helpers/store-migrations.js';
 import { Store as StoreClass, type Store } from '../src/store/store.js';
@@ -122,6 +122,22 @@ describe('duplicate keys in memory', () => {
     expect([d1.get('u|d'), d1.get('u|e'), d1.get('u|f'), d1.get('u|g')]).toEqual(['D', 'E', 'F', 'G']);
     db1.close();
     db2.close();
+  });
+
+  it('a table read at start has room for an eighth more keys: the posts after a restart do not copy it', () => {
+    const db = openMigrated(':memory:');
+    // just under the 70% bound of 8,192 slots
+    const keys = (from: number, n: number): Array<[string, string]> => Array.from({ length: n }, (_, i) => [`u|k${from + i}`, `c${from + i}`]);
+    addAll(db, new DuplicateKeys(db), keys(0, 5700));
+    const restarted = new DuplicateKeys(db);
+    restarted.sync();
+    expect(restarted.entries).toBe(5700);
+    const slots = restarted.slots;
+    expect(slots * 0.7).toBeGreaterThanOrEqual(roomFor(5700));
+    addAll(db, restarted, keys(5700, 5700 >>> 3));
+    expect(restarted.entries).toBe(5700 + (5700 >>> 3));
+    expect(restarted.slots).toBe(slots);
+    expect(restarted.get('u|k6000')).toBe('c6000');
   });
 
   it('a reopened store reads its duplicate keys when the bot starts, not in the first post', async () => {
