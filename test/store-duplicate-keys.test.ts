@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { PostFactory } from '../bench/generate.js';
 import { DuplicateKeys, duplicateKeyHash, roomFor } from '../src/store/duplicate-keys.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
-import { undoMigration10 } from './helpers/store-migrations.js';
+import { undoMigration10, undoMigration11 } from './helpers/store-migrations.js';
 import { Store as StoreClass, type Store } from '../src/store/store.js';
 import { addAll, openMigrated } from './helpers/duplicate-keys.js';
 import { makeBot, type Harness } from './helpers/bot-harness.js';
@@ -180,6 +180,7 @@ describe('duplicate keys in memory', () => {
     const keys = migrated.store.db.prepare('SELECT key, cls FROM dup_log ORDER BY key').all();
     expect(keys.length).toBeGreaterThan(100);
     // back to migration 7's shape: the keys in their indexed table
+    undoMigration11(migrated.store.db);
     undoMigration10(migrated.store.db);
     migrated.store.db.exec(`
       CREATE TABLE dup_keys (key TEXT PRIMARY KEY, cls TEXT NOT NULL) WITHOUT ROWID;

@@ -21,6 +21,7 @@ import type { ProseStatement } from '../correlate/types.js';
 import { JOIN_WINDOW_MS, isAlertObservation, isFlowObservation } from '../classify/join.js';
 import { decimalQuadBytes } from '../net/ipv4.js';
 import { DuplicateKeys } from './duplicate-keys.js';
+import { EndpointIndex } from './endpoints.js';
 
 /** What one saved post changed: the group keys to rebuild findings for, and the joins made or undone. */
 export interface Touched {
@@ -157,8 +158,6 @@ const SQL = {
   // a group's counted rows: its own (eff_group is group_key unless joined) and the alerts joined into it
   groupTimes: `SELECT seq, time, time_ms FROM observations WHERE group_key = ? AND counted = 1 AND join_flow IS NULL AND time_ms IS NOT NULL
                UNION ALL SELECT seq, time, time_ms FROM observations WHERE eff_group = ? AND join_flow IS NOT NULL AND counted = 1 AND time_ms IS NOT NULL`,
-  flowsNear: `SELECT seq, post, time_ms FROM observations WHERE ep_key = ? AND role = 'f' AND counted = 1 AND time_ms BETWEEN ? AND ? ORDER BY time_ms, seq`,
-  alertsNear: `SELECT seq FROM observations WHERE ep_key = ? AND role = 'a' AND counted = 1 AND time_ms BETWEEN ? AND ? ORDER BY seq`,
   stmtsOfThread: 'SELECT rowid AS id, json FROM statements WHERE thread = ? ORDER BY rowid',
   applied: 'SELECT stmt, grp FROM stmt_apply WHERE thread = ?',
   apply: 'INSERT INTO stmt_apply(stmt, grp, org, thread) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
@@ -269,6 +268,8 @@ export class Aggregates {
   private readonly s: Record<keyof typeof SQL, Statement>;
   /** each stored record's two duplicate keys and the class each names */
   private readonly dups: DuplicateKeys;
+  /** each stored alert's and flow's join key (5-tuple and reporter) and time */
+  private readonly eps: EndpointIndex;
 
   constructor(
     db: Database,
@@ -276,11 +277,13 @@ export class Aggregates {
   ) {
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<keyof typeof SQL, Statement>;
     this.dups = new DuplicateKeys(db);
+    this.eps = new EndpointIndex(db);
   }
 
   /** Takes in the duplicate keys other connections stored since the last call; call inside the write transaction, before insert(). */
   syncDuplicates(): void {
     this.dups.sync();
+    this.eps.sync();
   }
 
   /** How many duplicate keys the in-memory table holds. */
@@ -342,6 +345,7 @@ export class Aggregates {
       seq = existingSeq;
       this.s.refill.run(memberCls, quoted, counted ? 1 : 0, eff.group, eff.actor, eff.target, eff.family, eff.join, org, o.dport, ms, ep, role, seq);
     }
+    if (ep !== null) this.eps.add(seq, ep, ms!);
     if (clsU === undefined) this.dups.add(ku, cls);
     if (clsL === undefined) this.dups.add(kl, cls);
     if (flip) this.s.clsPut.run(cls, seq);
@@ -368,6 +372,7 @@ export class Aggregates {
   /** Forgets member changes not flushed (a post whose transaction failed half-way); call as a save's transaction begins, before its first insert(). */
   discard(): void {
     this.dups.discardRun();
+    this.eps.discardRun();
     this.pending.clear();
     this.pendingGroups.clear();
   }
@@ -379,6 +384,7 @@ export class Aggregates {
    */
   flush(t: Touched, threadsToCheck: Set<string>): void {
     this.dups.flushRun();
+    this.eps.flushRun();
     // per group: actors and targets that appeared (+1) or left (-1), the lowest and highest actor that
     // joined (null: one left, read them all again), ports other than the key's that appeared or left
     const moved = new Map<string, { actors: number; targets: number; ends: { lo: string | null; hi: string | null } | null; portsIn: number; portsOut: number }>();
@@ -534,7 +540,8 @@ export class Aggregates {
   private bestFlow(ep: string, ms: number, post: string): number | null {
     let best: number | null = null;
     let bestScore = Infinity;
-    for (const f of this.s.flowsNear.all(ep, ms - JOIN_WINDOW_MS, ms + JOIN_WINDOW_MS) as Array<{ seq: number; post: string; time_ms: number }>) {
+    const flows = this.eps.near(ep, 'f', ms - JOIN_WINDOW_MS, ms + JOIN_WINDOW_MS).sort((a, b) => a.time_ms - b.time_ms || a.seq - b.seq);
+    for (const f of flows) {
       const score = Math.abs(f.time_ms - ms) * 4 + (f.post === post ? 0 : 2);
       if (score < bestScore) {
         bestScore = score;
@@ -559,7 +566,7 @@ export class Aggregates {
 
   /** A flow appeared or vanished: the counted alerts of its window may now join another flow. */
   private recheckAlerts(ep: string, ms: number, t: Touched): void {
-    for (const { seq } of this.s.alertsNear.all(ep, ms - JOIN_WINDOW_MS, ms + JOIN_WINDOW_MS) as Array<{ seq: number }>) {
+    for (const { seq } of this.eps.near(ep, 'a', ms - JOIN_WINDOW_MS, ms + JOIN_WINDOW_MS)) {
       const a = this.row(seq);
       const best = this.bestFlow(ep, a.time_ms!, a.post);
       if (best === a.join_flow) continue;

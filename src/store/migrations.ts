@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { duplicateKeyHash, packHashes } from './duplicate-keys.js';
 import { keyPort } from './aggregates.js';
+import { endpointHash, packEntries } from './endpoints.js';
 
 /**
  * Numbered migrations; `PRAGMA user_version` holds how many ran. Append only: never edit a
@@ -392,6 +393,34 @@ export const MIGRATIONS: Array<(db: Database) => void> = [
       if (keyPortN > 0) dropPort.run(g, port);
       dropCounted.run(g);
     }
+  },
+  // 11: alerts' and flows' join keys (ep_key) and times found in memory (endpoints.ts), packed in
+  // ep_log (one row per save), instead of through the index observations_ep, which each new record
+  // wrote at a random leaf. Filled here from every row with a join key, counted or not (a copy may
+  // count later), 20,000 entries a row.
+  (db) => {
+    db.exec('CREATE TABLE ep_log (first INTEGER PRIMARY KEY, data BLOB NOT NULL)');
+    const put = db.prepare('INSERT INTO ep_log(first, data) VALUES (?, ?)');
+    let run: { seqs: number[]; hashes: number[]; times: number[] } = { seqs: [], hashes: [], times: [] };
+    const flush = () => {
+      if (run.seqs.length === 0) return;
+      put.run(run.seqs[0]!, packEntries(run.seqs, run.hashes, run.times));
+      run = { seqs: [], hashes: [], times: [] };
+    };
+    const read = db.prepare('SELECT seq, ep_key, time_ms FROM observations WHERE seq > ? AND ep_key IS NOT NULL AND time_ms IS NOT NULL ORDER BY seq LIMIT 20000').raw();
+    for (let after = 0; ; ) {
+      const rows = read.all(after) as Array<[number, string, number]>;
+      if (rows.length === 0) break;
+      for (const [seq, ep, time] of rows) {
+        run.seqs.push(seq);
+        run.hashes.push(endpointHash(ep));
+        run.times.push(time);
+      }
+      flush();
+      after = rows[rows.length - 1]![0];
+    }
+    flush();
+    db.exec('DROP INDEX observations_ep');
   },
 ];
 

@@ -21,3 +21,12 @@ export function undoMigration10(db: Database): void {
     PRAGMA user_version = 9;
   `);
 }
+
+/** Takes a store back to migration 10's shape: the join keys' index again, no ep_log. */
+export function undoMigration11(db: Database): void {
+  db.exec(`
+    DROP TABLE ep_log;
+    CREATE INDEX observations_ep ON observations(ep_key, time_ms) WHERE ep_key IS NOT NULL AND counted = 1;
+    PRAGMA user_version = 10;
+  `);
+}
