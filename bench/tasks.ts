@@ -533,6 +533,11 @@ async function history(target: number, newPosts: number, seed: number, dbPath: s
   } catch {
     // no gc to call: measured as it comes
   }
+  // as the bot does when it starts (src/bot/run.ts): the in-memory tables (duplicate keys, join ends)
+  // are read before the first post, not inside it; and the fill's or a migration's WAL is copied back
+  // now, not by the checkpointer during the timed posts
+  store.readDuplicateKeys();
+  store.db.pragma('wal_checkpoint(TRUNCATE)');
   const bot = new Bot({ config, store, outbox, log });
   const times: number[] = [];
   // CPU of the process (all threads) during each post: on a shared, loaded machine the wall time also holds the wait for a core
