@@ -151,6 +151,24 @@ describe('writeJsonDocument with elements rendered into its chunks', () => {
   });
 });
 
+describe('writeJsonDocument with short pieces', () => {
+  it('writes the UTF-8 of short non-ASCII keys and tails (the JS copy of short pieces falls back to it)', async () => {
+    const chunks: Buffer[] = [];
+    const out = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        chunks.push(Buffer.from(chunk));
+        cb();
+      },
+    });
+    const items = [{ a: 1 }, { 'ü': 'é' }, { b: '→' }];
+    function* generated(): Generator<unknown> {
+      yield* items;
+    }
+    await writeJsonDocument({ 'ü': generated(), 'é→': [1], plain: 'x' }, out);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(JSON.stringify({ 'ü': items, 'é→': [1], plain: 'x' }, null, 2) + '\n');
+  });
+});
+
 describe('writeJsonDocument to a slow stream', () => {
   it('writes the whole document when the stream calls back late (chunks in flight wait for it)', async () => {
     const items = Array.from({ length: 3000 }, (_, i) => ({ i, text: `item ${i} ${'ü→'.repeat(i % 50)}`, more: 'x'.repeat(i % 700) }));

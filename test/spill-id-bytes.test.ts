@@ -28,6 +28,8 @@ const anyId = fc.oneof(
   { weight: 1, arbitrary: hex16.map((h) => `obs-${h.slice(0, 15)}g`) },
   { weight: 2, arbitrary: fc.string({ maxLength: 60 }) },
   { weight: 1, arbitrary: fc.constantFrom('obs-ü', 'obs-"quoted"\\', 'obs-\n', `obs-${'a'.repeat(16)}x`) },
+  // 20 characters with one that is not a lower-case hex digit: next to the digits' codes, past 127, past 255
+  { weight: 1, arbitrary: fc.tuple(hex16, fc.nat(15), fc.constantFrom('/', ':', '`', 'g', 'F', 'ü', 'Ā', '\u0130', '\u0000')).map(([h, at, c]) => `obs-${h.slice(0, at)}${c}${h.slice(at + 1)}`) },
 );
 
 describe('observation ids written from the IdTable', () => {

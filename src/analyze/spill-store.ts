@@ -101,18 +101,20 @@ export class IdTable implements NumberedStrings {
 /** the character codes of the lower-case hex digits */
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
+/** each character code's value as a lower-case hex digit, 16 for any other below 128 */
+const HEX_VALUE = Uint8Array.from({ length: 128 }, (_, c) => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : 16));
+
 /** 8 lower-case hex digits at `at` as a 32-bit number, or null */
 function hexWord(s: string, at: number): number | null {
   let v = 0;
+  let bad = 0;
   for (let i = at; i < at + 8; i++) {
     const c = s.charCodeAt(i);
-    let d: number;
-    if (c >= 48 && c <= 57) d = c - 48;
-    else if (c >= 97 && c <= 102) d = c - 87;
-    else return null;
-    v = (v << 4) | d;
+    const d = c < 128 ? (HEX_VALUE[c] as number) : 16;
+    bad |= d;
+    v = (v << 4) | (d & 15);
   }
-  return v;
+  return (bad & 16) === 0 ? v : null;
 }
 
 /**

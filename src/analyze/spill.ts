@@ -628,6 +628,9 @@ export class SpillCorpus {
       // the last post's observations, rendered by the document writer as they are yielded
       const pending = self.pending;
       const first = self.pendingFirst;
+      // they are all the last post's: its thread asked once
+      const pendingThread = pending.length > 0 ? threadOf(outPosts.at(first)) : notAsked;
+      const joins = flowOf.size > 0;
       for (let k = 0; k < pending.length; k++) {
         const i = first + k;
         let o = pending[k] as Observation;
@@ -639,14 +642,14 @@ export class SpillCorpus {
           yield o;
           continue;
         }
-        const flow = flowOf.get(i);
+        const flow = joins ? flowOf.get(i) : undefined;
         if (flow !== undefined) {
           // as a stored one is joined: on what parsing its bytes gives
           o = asParsed(o);
           applyJoinInPlace(o, flows.get(flow) as Observation);
           joinedAlerts.set(i, asParsed(o));
         }
-        acc.add(o, threadOf(outPosts.at(i)), i);
+        acc.add(o, pendingThread, i);
         yield o;
       }
       self.pending = [];
