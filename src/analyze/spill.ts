@@ -110,6 +110,8 @@ export class SpillCorpus {
   /** the groups, built as the document is written; at add time only its /16 cache is used */
   private readonly acc = new GroupAccumulator(ownCopy);
   private readonly factsIdOfKey = new Map<string, number>();
+  /** the same ids by GroupAccumulator.groupNumberOf */
+  private readonly factsIdOfNumber = new Map<number, number>();
   private readonly facts: GroupFacts[] = [];
   private readonly familyIdOf = new Map<string, number>();
   private readonly families: string[] = [];
@@ -312,6 +314,12 @@ export class SpillCorpus {
   }
 
   private factsId(o: Observation, actorQuad: number): number {
+    // by the group's number first: the key string is built and hashed only for a number not seen yet
+    const n = this.acc.groupNumberOf(o, actorQuad);
+    if (n >= 0) {
+      const known = this.factsIdOfNumber.get(n);
+      if (known !== undefined) return known;
+    }
     const f = this.acc.groupFactsOf(o, actorQuad);
     let id = this.factsIdOfKey.get(f.key);
     if (id === undefined) {
@@ -320,6 +328,7 @@ export class SpillCorpus {
       this.facts.push(f);
       this.factsIdOfKey.set(f.key, id);
     }
+    if (n >= 0) this.factsIdOfNumber.set(n, id);
     return id;
   }
 
@@ -660,6 +669,7 @@ export class SpillCorpus {
       self.postFirst = new Int32List();
       self.facts.length = 0;
       self.factsIdOfKey.clear();
+      self.factsIdOfNumber.clear();
       self.obsFlags = new Uint8List();
       self.postFrom = new Int32List();
       self.inReplyTo = new Int32List();

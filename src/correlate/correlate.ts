@@ -264,11 +264,8 @@ export class GroupAccumulator {
     let g: Group | undefined;
     if (actorQuad !== null) {
       // a dotted-quad actor's group found by a number instead of its key string (built and hashed per record otherwise)
-      const kind = BEHAVIOUR_NUMBER[behaviour];
-      const backscatter = behaviour === 'backscatter';
-      const port = backscatter ? actorPort(o) : dport;
-      if (kind !== undefined && (port === null || (port >>> 0 === port && port < 65536))) {
-        const n = ((kind * 2 + (backscatter ? 1 : 0)) * 65537 + (port === null ? 65536 : port)) * 65536 + (actorQuad >>> 16);
+      const n = groupNumber(o, behaviour, actorQuad);
+      if (n >= 0) {
         g = this.groupOfNumber.get(n);
         if (g === undefined) this.groupOfNumber.set(n, (g = this.groupOf(groupKeyOf(o, behaviour, prefix16), behaviour, dport, prefix16, this.keep)));
         else if (g.dport !== dport) g.dport = null;
@@ -288,6 +285,15 @@ export class GroupAccumulator {
   addQuadMember(facts: GroupFacts, dport: number | null, actorQuad: number, targetQuad: number | null, org: string | null, family: string | undefined, ms: number | null, time: TimeSource, thread: string, ref: number): void {
     // the caller's strings are its own kept copies (one per party, thread, family, group): held as they are
     this.addTo(this.groupOf(facts.key, facts.behaviour, dport, facts.prefix16, asGiven), null, actorQuad, null, targetQuad, org, family, null, time, ms, thread, ref, asGiven);
+  }
+
+  /**
+   * A number for the group of an observation whose actor is a dotted quad (given as its number):
+   * observations with the same number have the same group facts (groupFactsOf), so a caller can
+   * look the facts up by it instead of by their key string. -1 when it has none (then the key).
+   */
+  groupNumberOf(o: Observation, actorQuad: number): number {
+    return groupNumber(o, behaviourOfObservation(o), actorQuad);
   }
 
   /** The group facts of an observation whose actor is a dotted quad, given as its number: what addQuadMember takes. */
@@ -509,6 +515,19 @@ const asGiven = (s: string): string => s;
 
 /** each behaviour's number in a group's numeric key */
 const BEHAVIOUR_NUMBER: Partial<Record<string, number>> = Object.assign(Object.create(null) as Record<string, number>, Object.fromEntries(Object.keys(BEHAVIOUR_WORDS).map((b, i) => [b, i])));
+
+/**
+ * Behaviour, port (a backscatter's from-port) and the actor's /16 as one number: what a dotted-quad
+ * actor's group key is built from, so equal numbers give equal keys. -1 for a behaviour or port
+ * the number cannot hold.
+ */
+function groupNumber(o: Observation, behaviour: Behaviour, actorQuad: number): number {
+  const kind = BEHAVIOUR_NUMBER[behaviour];
+  const backscatter = behaviour === 'backscatter';
+  const port = backscatter ? actorPort(o) : o.dport;
+  if (kind === undefined || !(port === null || (port >>> 0 === port && port < 65536))) return -1;
+  return ((kind * 2 + (backscatter ? 1 : 0)) * 65537 + (port === null ? 65536 : port)) * 65536 + (actorQuad >>> 16);
+}
 
 const ACTOR_QUAD = 1;
 const TARGET_QUAD = 2;
