@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { behaviourOf } from '../contract.js';
 import type { Behaviour, Corroboration, Finding, FindingKind, Observation, Post } from '../contract.js';
+import { isoTimeMs } from './iso-time.js';
 import { Int32List, Uint8List } from './typed-lists.js';
 import { coveringPrefix, coveringPrefixOfQuads, groupPrefix } from './prefix.js';
 import { victimSentence } from './roles.js';
@@ -52,7 +53,7 @@ function orgOf(o: Observation): string | null {
 
 function timeMs(t: string | null): number | null {
   if (!t) return null;
-  const v = Date.parse(t);
+  const v = isoTimeMs(t);
   return Number.isFinite(v) ? v : null;
 }
 

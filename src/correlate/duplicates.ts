@@ -3,10 +3,11 @@
 
 import type { Observation } from '../contract.js';
 import { Hash96 } from './hash96.js';
+import { isoTimeMs } from './iso-time.js';
 
 function secondOf(time: string | null): string {
   if (!time) return '';
-  const t = Date.parse(time);
+  const t = isoTimeMs(time);
   return Number.isFinite(t) ? String(Math.floor(t / 1000)) : time;
 }
 
@@ -48,7 +49,7 @@ export function hashDuplicateKeys(o: Observation, saltU: number, outU: Int32Arra
   const time = o.time;
   let t = NaN;
   if (time) {
-    t = Date.parse(time);
+    t = isoTimeMs(time);
     if (Number.isFinite(t)) {
       const second = Math.floor(t / 1000);
       if (second >= 0) hashU.number(second);
