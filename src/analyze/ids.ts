@@ -109,5 +109,15 @@ export function idOfText(prefix: string, end: number): string | null {
     v = textBuffer.subarray(0, end);
     views[end] = v;
   }
-  return [prefix, '-', hash('sha256', v, 'hex').slice(0, 16)].join('');
+  const h = hash('sha256', v, 'hex');
+  // the id's 20 characters made as one flat string (a join cost ~2x as much; a + leaves a tree
+  // of pieces that keeps the 64-character digest alive)
+  if (prefix === 'obs') {
+    return String.fromCharCode(
+      111, 98, 115, 45, h.charCodeAt(0), h.charCodeAt(1), h.charCodeAt(2), h.charCodeAt(3), h.charCodeAt(4), h.charCodeAt(5),
+      h.charCodeAt(6), h.charCodeAt(7), h.charCodeAt(8), h.charCodeAt(9), h.charCodeAt(10), h.charCodeAt(11), h.charCodeAt(12),
+      h.charCodeAt(13), h.charCodeAt(14), h.charCodeAt(15),
+    );
+  }
+  return [prefix, '-', h.slice(0, 16)].join('');
 }
