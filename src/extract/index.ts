@@ -1,5 +1,5 @@
 import type { ExtractedRecord, Extractor } from './types.js';
-import { extractArgus, extractArgusTo } from './argus.js';
+import { extractArgusTo, extractArgusUnguarded } from './argus.js';
 import { extractNetfilter } from './netfilter.js';
 import { extractSnort } from './snort.js';
 import { extractSuricata } from './suricata.js';
@@ -10,7 +10,9 @@ import { extractZeek } from './zeek.js';
 export const EXTRACTORS: ReadonlyArray<readonly [string, Extractor]> = [
   ['snort', extractSnort],
   ['suricata', extractSuricata],
-  ['argus', extractArgus],
+  // without argus's own catch (extractArgus answers [] for a fault and tells no one): runExtractor
+  // records what it threw as the block's problem
+  ['argus', extractArgusUnguarded],
   ['zeek', extractZeek],
   ['netfilter', extractNetfilter],
   ['tcpdump', extractTcpdump],
@@ -43,8 +45,8 @@ export function extractRecords(lines: readonly string[]): { records: ExtractedRe
  * extractors' accepted records come back in acceptance order (`others`); extractRecords'
  * answer is others in line order when argus accepted none, and argus's records as handed over
  * when others is empty and `argusInOrder` (each starts after the one before). In any other case
- * (records of both, or argus's not in order, or `argusFailed`: the argus extractor threw, when
- * extractRecords has none of its records) the caller asks extractRecords instead.
+ * (records of both, or argus's not in order, or `argusFailed`: the argus extractor threw; then
+ * extractRecords has none of its records and reports what it threw) the caller asks extractRecords instead.
  */
 export function extractRecordsArgusTo(
   lines: readonly string[],
@@ -57,7 +59,7 @@ export function extractRecordsArgusTo(
   let argusInOrder = true;
   let lastArgus = -1;
   for (const [name, extract] of EXTRACTORS) {
-    if (extract === extractArgus) {
+    if (extract === extractArgusUnguarded) {
       try {
         extractArgusTo(lines, (rec) => {
           // claimed, not kept: the caller keeps what it makes of the record
@@ -68,7 +70,7 @@ export function extractRecordsArgusTo(
           onArgus(rec);
         });
       } catch {
-        // extractArgus answers [] then, and its claims are gone: start over with extractRecords
+        // its claims are gone: start over with extractRecords, which records argus's fault as a problem
         return { others, problems, argusCount, argusInOrder, argusFailed: true };
       }
       continue;
