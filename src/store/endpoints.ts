@@ -135,7 +135,8 @@ export class EndpointIndex {
         for (let i = 0; i + ENTRY <= data.length; i += ENTRY) {
           const seq = data.readUInt32LE(i);
           const h = data.readUInt32LE(i + 4);
-          if (!this.has(h, seq)) this.place(h, seq, data.readDoubleLE(i + 8));
+          const time = data.readDoubleLE(i + 8);
+          if (!this.has(h, seq, time)) this.place(h, seq, time);
         }
       }
       if (rows.length > 0) last = rows[rows.length - 1]![0];
@@ -154,9 +155,10 @@ export class EndpointIndex {
     this.syncedHead = this.headOf(first);
   }
 
-  private has(h: number, seq: number): boolean {
+  /** an entry of this hash, seq and time (time too: a rolled-back row's seq may come back with the same key at another time) */
+  private has(h: number, seq: number, time: number): boolean {
     const mask = this.seqs.length - 1;
-    for (let i = h & mask; this.seqs[i] !== 0; i = (i + 1) & mask) if (this.seqs[i] === seq && this.hashes[i] === h) return true;
+    for (let i = h & mask; this.seqs[i] !== 0; i = (i + 1) & mask) if (this.seqs[i] === seq && this.hashes[i] === h && this.times[i] === time) return true;
     return false;
   }
 
@@ -220,7 +222,7 @@ export class EndpointIndex {
   /** Enters a row just stored with this key and time; written to ep_log with the save's others at flushRun(). */
   add(seq: number, ep: string, time: number): void {
     const h = endpointHash(ep);
-    if (!this.has(h, seq)) this.place(h, seq, time);
+    if (!this.has(h, seq, time)) this.place(h, seq, time);
     this.run.seqs.push(seq);
     this.run.hashes.push(h);
     this.run.times.push(time);
