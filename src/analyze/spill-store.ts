@@ -148,6 +148,21 @@ export class Int32File {
     this.used = 0;
   }
 
+  /**
+   * Every value written, in order, `size` values at a time (the last read may be shorter): a view
+   * of one buffer reused for each read, `into` when given (at least `size` long; the file stays as it is).
+   */
+  *chunks(size: number, into?: Int32Array): Generator<Int32Array> {
+    this.flush();
+    const buf = into === undefined ? new Int32Array(Math.max(1, Math.min(size, this.count))) : into.subarray(0, size);
+    const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    for (let at = 0; at < this.count; at += buf.length) {
+      const m = Math.min(buf.length, this.count - at);
+      readAll(this.fd, bytes.subarray(0, m * 4), at * 4, this.path);
+      yield buf.subarray(0, m);
+    }
+  }
+
   /** every value written, in order (the file stays as it is); read into `into` when given (at least as long), a view of it returned */
   readAll(into?: Int32Array): Int32Array {
     this.flush();
@@ -175,11 +190,10 @@ const INT_CHUNK = 1 << 16;
  * lanes collide with others'. The sort's two index arrays are a and b when given (at least n long):
  * the answer is one of them, and the other is free for the caller again.
  */
-export function firstOfEqualKeys(keys: Int32Array, n: number, a = new Int32Array(n), b = new Int32Array(n)): Int32Array {
+export function firstOfEqualKeys(keys: Int32Array, n: number, a = new Int32Array(n), b = new Int32Array(n), counts = new Int32Array(1 << 16)): Int32Array {
   let order = a;
   let next = b;
   for (let i = 0; i < n; i++) order[i] = i;
-  const counts = new Int32Array(1 << 16);
   for (const shift of [0, 16]) {
     counts.fill(0);
     for (let i = 0; i < n; i++) {
@@ -229,6 +243,63 @@ export function firstOfEqualKeys(keys: Int32Array, n: number, a = new Int32Array
       }
     }
     start = end;
+  }
+  return first;
+}
+
+/** 96-bit keys (three lanes) per read when a key file is scanned */
+const KEY_READ = 3 << 14;
+/** about this many keys are sorted at once by firstOfEqualKeysInFile (so the scans of the file stay few) */
+const KEY_PART = 1 << 15;
+const KEY_PARTS_MAX = 16;
+
+/**
+ * firstOfEqualKeys of the n 96-bit keys in a file (three lanes each), into `first` (at least n
+ * long), without the keys or the sort's arrays for all n at once: the keys are taken a part at a
+ * time by the low bits of their first lane (equal keys fall in one part), each part sorted alone,
+ * the file scanned once per part (up to 16 parts, ~32K keys each). Memory: `first` and ~24 bytes
+ * a key of the largest part, instead of 24 bytes a key for all of them.
+ */
+export function firstOfEqualKeysInFile(file: Int32File, n: number, first: Int32Array): Int32Array {
+  let parts = 1;
+  while (parts < KEY_PARTS_MAX && n > parts * KEY_PART) parts *= 2;
+  const mask = parts - 1;
+  let cap = Math.min(n, Math.ceil((n / parts) * 1.25) + 64);
+  let keys = new Int32Array(cap * 3);
+  let index = new Int32Array(cap);
+  // the sort's arrays and the file's read buffer, reused by every part (nothing left for the collector)
+  let a = new Int32Array(cap);
+  let b = new Int32Array(cap);
+  const counts = new Int32Array(1 << 16);
+  const read = new Int32Array(KEY_READ);
+  for (let part = 0; part < parts; part++) {
+    let m = 0;
+    let i = 0;
+    for (const chunk of file.chunks(KEY_READ, read)) {
+      for (let j = 0; j < chunk.length; j += 3, i++) {
+        const k0 = chunk[j] as number;
+        if ((k0 & mask) !== part) continue;
+        if (m === cap) {
+          cap = Math.min(n, cap * 2);
+          const k = new Int32Array(cap * 3);
+          k.set(keys);
+          keys = k;
+          const x = new Int32Array(cap);
+          x.set(index);
+          index = x;
+          a = new Int32Array(cap);
+          b = new Int32Array(cap);
+        }
+        keys[m * 3] = k0;
+        keys[m * 3 + 1] = chunk[j + 1] as number;
+        keys[m * 3 + 2] = chunk[j + 2] as number;
+        index[m++] = i;
+      }
+    }
+    if (m === 0) continue;
+    // the part's keys are in file order, so the first of equal ones in the part is the first of all
+    const local = firstOfEqualKeys(keys, m, a, b, counts);
+    for (let j = 0; j < m; j++) first[index[j] as number] = index[local[j] as number] as number;
   }
   return first;
 }
@@ -405,6 +476,97 @@ export class RecordFile {
   /** Every record in order as a string (records written with appendString). */
   *strings(): Generator<string> {
     for (const r of this.records()) yield r.bytes.toString('utf8', r.start, r.end);
+  }
+
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/**
+ * An append-only file of strings read back only in order: each is its UTF-8 bytes behind a 4-byte
+ * length, so nothing per string stays in memory (a RecordFile keeps 4 bytes a record to find
+ * records by index).
+ */
+export class StringStream {
+  private readonly fd: number;
+  private buf = Buffer.allocUnsafe(WRITE_CHUNK);
+  private used = 0;
+  private bytes = 0;
+  private written = 0;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w+');
+  }
+
+  get count(): number {
+    return this.written;
+  }
+
+  append(s: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit
+    const room = 4 + s.length * 3;
+    if (this.used + room > this.buf.length) {
+      this.flush();
+      if (room > this.buf.length) {
+        const bytes = Buffer.from(s, 'utf8');
+        const head = Buffer.allocUnsafe(4);
+        head.writeUInt32LE(bytes.length, 0);
+        writeAll(this.fd, head, 4);
+        writeAll(this.fd, bytes, bytes.length);
+        this.bytes += 4 + bytes.length;
+        this.written++;
+        return;
+      }
+    }
+    const n = this.buf.write(s, this.used + 4);
+    this.buf.writeUInt32LE(n, this.used);
+    this.used += 4 + n;
+    this.bytes += 4 + n;
+    this.written++;
+  }
+
+  private flush(): void {
+    writeAll(this.fd, this.buf, this.used);
+    this.used = 0;
+  }
+
+  /** Every string in order, read in large chunks (the file stays as it is; no more appends after). */
+  *strings(): Generator<string> {
+    this.flush();
+    this.buf = Buffer.alloc(0);
+    const chunk = Buffer.allocUnsafe(RECORD_READ_CHUNK);
+    // the file offset of chunk[0], the bytes read into it, the next string's offset
+    let from = 0;
+    let have = 0;
+    let at = 0;
+    const fill = (): void => {
+      from = at;
+      have = Math.min(chunk.length, this.bytes - at);
+      readAll(this.fd, chunk.subarray(0, have), from, this.path);
+    };
+    for (let k = 0; k < this.written; k++) {
+      if (at + 4 > from + have) fill();
+      const length = chunk.readUInt32LE(at - from);
+      const start = at + 4;
+      at = start + length;
+      if (at > from + have) {
+        if (4 + length > chunk.length) {
+          const big = Buffer.allocUnsafe(length);
+          readAll(this.fd, big, start, this.path);
+          yield big.toString('utf8');
+          continue;
+        }
+        at = start - 4;
+        fill();
+        at = start + length;
+      }
+      yield chunk.toString('utf8', start - from, at - from);
+    }
   }
 
   close(): void {

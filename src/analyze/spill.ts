@@ -22,7 +22,7 @@ import { ElementBytesRenderer, RenderedBytes, renderElement, StreamedStrings, wr
 import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
 import { ownCopy } from '../extract/shared.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';
-import { firstOfEqualKeys, IdTable, Int32File, PostOfObservation, RecordFile } from './spill-store.js';
+import { firstOfEqualKeysInFile, IdTable, Int32File, PostOfObservation, RecordFile, StringStream } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
 const QUOTED = 1;
@@ -30,6 +30,8 @@ const ALERT = 2;
 const FLOW = 4;
 /** alerts (or flows) read back at once when looking for joins */
 const JOIN_CHUNK = 20_000;
+/** join ends read from their file at once */
+const ENDS_READ = 1 << 16;
 
 /**
  * An observation's record in the spill: a fixed header with what its group needs (so writing the
@@ -55,7 +57,9 @@ const RENDERED_CLOSE = '\n    }';
 export class SpillCorpus {
   /** undefined only when the folder could not be made */
   private readonly dir: string | undefined;
-  private readonly postFile: RecordFile;
+  private readonly postFile: StringStream;
+  /** by position, each post's thread name, written when all posts are added (the thread index goes before the corpus-wide steps) */
+  private readonly threadFile: StringStream;
   private readonly obsFile: RecordFile;
   private readonly onExit = (): void => this.dispose();
   /** Ctrl-C or kill: the temp files go, then the signal is raised again so the process ends as it would have */
@@ -133,7 +137,8 @@ export class SpillCorpus {
       throw err;
     }
     try {
-      this.postFile = new RecordFile(join(this.dir, 'posts.jsonl'));
+      this.postFile = new StringStream(join(this.dir, 'posts.jsonl'));
+      this.threadFile = new StringStream(join(this.dir, 'threads.bin'));
       this.obsFile = new RecordFile(join(this.dir, 'observations.bin'));
       this.keyFileU = new Int32File(join(this.dir, 'keys-utc.bin'));
       this.keyFileL = new Int32File(join(this.dir, 'keys-wall.bin'));
@@ -180,7 +185,7 @@ export class SpillCorpus {
     for (let k = 0; idsInTable && k < ids.length; k++) idsInTable = ids[k] === (obs[k] as Observation).id;
     const compact = idsInTable ? compactPost(post) : null;
     this.postIdsInTable.push(compact !== null ? POST_COMPACT : idsInTable ? POST_IDS_IN_TABLE : POST_AS_GIVEN);
-    this.postFile.appendString(compact ?? JSON.stringify(idsInTable ? { ...post, observations: [] } : post));
+    this.postFile.append(compact ?? JSON.stringify(idsInTable ? { ...post, observations: [] } : post));
     for (const o of obs) this.addObservation(o);
     // what is kept is copied flat: a slice of a header or body would keep the whole string alive
     let id: string | undefined;
@@ -364,20 +369,17 @@ export class SpillCorpus {
    * original. Keys are compared as 96-bit hashes: two different keys with the same hash would be
    * taken for one (probability ~n²/2⁹⁷, ~10⁻¹⁷ for a million keys); nothing else is approximate.
    */
-  private duplicateClasses(n: number, keys: Int32Array): Int32Array {
+  private duplicateClasses(n: number): Int32Array {
     // the last post's keys, not hashed until now (see spillPending)
     for (const o of this.pending) this.duplicateKeys(o);
-    // one key file at a time in `keys` (3n long), and three arrays of n for the two sorts, both
-    // answers and the originals: nothing left for the collector to free between the steps
-    const a = new Int32Array(n);
-    const b = new Int32Array(n);
-    const firstU = firstOfEqualKeys(this.keyFileU.readAll(keys), n, a, b);
-    const free = firstU === a ? b : a;
-    const c = new Int32Array(n);
-    const firstL = firstOfEqualKeys(this.keyFileL.readAll(keys), n, free, c);
+    // two arrays of n in all: the key files are sorted a part at a time, and the classes and
+    // originals take the places of the two answers as these are read
+    const firstU = firstOfEqualKeysInFile(this.keyFileU, n, new Int32Array(n));
+    const firstL = firstOfEqualKeysInFile(this.keyFileL, n, new Int32Array(n));
+    // record i's class goes in firstL[i] once firstL[i] is read; class c's original in firstU[c]:
+    // classes are numbered in order of their first record, so c <= i and firstU[c] was read already
     const classOf = firstL;
-    // (each class's slot is written when the class starts, before it is read)
-    const original = firstL === free ? c : free;
+    const original = firstU;
     let classes = 0;
     for (let i = 0; i < n; i++) {
       const u = firstU[i] as number;
@@ -433,6 +435,7 @@ export class SpillCorpus {
       if (--heapGrowthHolders === 0) setFlagsFromString('--heap-growing-percent=0');
     }
     this.postFile?.close();
+    this.threadFile?.close();
     this.obsFile?.close();
     this.keyFileU?.close();
     this.keyFileL?.close();
@@ -442,13 +445,11 @@ export class SpillCorpus {
 
   /** The corpus-wide steps of Corpus.finish on the index; the document's arrays are generators over the spill. */
   private finish(): { schema: typeof SCHEMA; posts: Iterable<Post>; observations: Iterable<Observation | RenderedBytes>; findings: Iterable<Finding>; errors: InputError[] } {
-    this.postFile.finishWrites();
     this.obsFile.finishWrites();
     const postCount = this.postFrom.length;
     const manyPosts = postCount >= FORCED_GC_MIN_POSTS;
-    if (manyPosts) collectGarbage();
     const n = this.observations;
-    // let go once the posts are written (see postsOut)
+    // let go before the duplicates (the posts' thread names wait on disk)
     let threads = this.threads;
 
     // by position: the thread's key (threads.threadName gives its string, made when written)
@@ -503,14 +504,30 @@ export class SpillCorpus {
       if (party !== reporter.get(i) && inheritsReporter(r)) reporterBefore.set(i, reporter.get(i));
       setReporter(i, party);
     }
+    // what the posts' authors and parents were kept for is done
+    this.inReplyTo = new Int32List();
+
+    const acc = this.acc;
+    const threadsAsked = threadsAskedBy(this.statements);
+    acc.threadsAsked = threadsAsked;
+    // the groups note only the threads asked about: the observations of every other post go with a
+    // name not asked either (the same groups), so the thread index need not outlive this
+    const askedName = new Map<number, string>();
+    for (const name of threadsAsked) for (const key of threads.threadKeysNamed(name)) askedName.set(key, name);
+    let notAsked = '\u0000';
+    while (threadsAsked.has(notAsked)) notAsked += '\u0000';
+    const threadOf = (p: number): string => askedName.get(threadKey[p] as number) ?? notAsked;
+    // the posts' thread names wait on disk for the posts to be written, and the thread index
+    // (~80 bytes a post) goes before the duplicates' arrays are made
+    for (let p = 0; p < postCount; p++) this.threadFile.append(threads.threadName(threadKey[p] as number));
+    this.threads = threads = new ThreadIndex();
+    // the adds left their promoted garbage, and the thread index is let go: collected before the duplicates' arrays are made
+    if (manyPosts) collectGarbage();
 
     // duplicates (markDuplicates), then reporters inherited from the originals
     let duplicateOf: Int32Array;
-    // the key files are read into this, then the join ends
-    let scratch: Int32Array | null = null;
     if (this.duplicatesPossible()) {
-      scratch = new Int32Array(3 * n);
-      duplicateOf = this.duplicateClasses(n, scratch);
+      duplicateOf = this.duplicateClasses(n);
       const dupPosts = new PostOfObservation(this.postFirst, n);
       for (let i = 0; i < n; i++) {
         const orig = duplicateOf[i] as number;
@@ -523,34 +540,25 @@ export class SpillCorpus {
       if (orig >= 0 && inheritsReporter(this.parties[reporter.get(i)] as Party)) setReporter(i, reporter.get(orig));
     }
 
-    const { flowOf, flows } = this.joins(duplicateOf, scratch ?? undefined);
-    scratch = null;
+    const { flowOf, flows } = this.joins(duplicateOf);
 
-    const acc = this.acc;
-    const threadsAsked = threadsAskedBy(this.statements);
-    acc.threadsAsked = threadsAsked;
-    // the groups note only the threads asked about: the observations of every other post go with a
-    // name not asked either (the same groups), so the thread index need not outlive the posts
-    const askedName = new Map<number, string>();
-    for (const name of threadsAsked) for (const key of threads.threadKeysNamed(name)) askedName.set(key, name);
-    let notAsked = '\u0000';
-    while (threadsAsked.has(notAsked)) notAsked += '\u0000';
-    const threadOf = (p: number): string => askedName.get(threadKey[p] as number) ?? notAsked;
     const joinedAlerts = new Map<number, Observation>();
     function* postsOut(): Generator<Post> {
       let p = 0;
+      const threadNames = self.threadFile.strings();
       for (const line of self.postFile.strings()) {
         const stored = self.postIdsInTable.get(p);
         const post = stored === POST_COMPACT ? expandPost(line) : (JSON.parse(line) as Post);
-        post.thread = threads.threadName(threadKey[p] as number);
+        post.thread = threadNames.next().value as string;
         post.from = self.parties[self.postFrom.get(p)] as Party;
         if (stored !== POST_AS_GIVEN) post.observations = self.postIdList(p, postCount, n);
         p++;
         yield post;
       }
-      // the posts' ids and threads are written: what is left needs only the thread keys
-      self.threads = threads = new ThreadIndex();
+      threadNames.return(undefined);
+      // the posts are written: what is left needs only the thread keys
       self.postIdsInTable = new Uint8List();
+      self.postFrom = new Int32List();
     }
     function* observationsOut(): Generator<Observation | RenderedBytes> {
       const parties = self.parties;
@@ -673,8 +681,6 @@ export class SpillCorpus {
       self.factsIdOfKey.clear();
       self.factsIdOfNumber.clear();
       self.obsFlags = new Uint8List();
-      self.postFrom = new Int32List();
-      self.inReplyTo = new Int32List();
     }
     function* findingsOut(): Generator<Finding> {
       if (manyPosts) collectGarbage();
@@ -717,7 +723,7 @@ export class SpillCorpus {
    * hash (protocol and the two address:port ends, either orientation) occurs on the other side.
    * The rest cannot share a key with anything of the other kind. Read back from the spill.
    */
-  private joins(duplicateOf: Int32Array, scratch?: Int32Array): { flowOf: Map<number, number>; flows: Map<number, Observation> } {
+  private joins(duplicateOf: Int32Array): { flowOf: Map<number, number>; flows: Map<number, Observation> } {
     const n = duplicateOf.length;
     // counted first, so the two sets are typed arrays of their size (no growing JS arrays)
     let alertCount = 0;
@@ -730,26 +736,33 @@ export class SpillCorpus {
     }
     if (alertCount === 0 || flowCount === 0) return { flowOf: new Map(), flows: new Map() };
     this.pendingEnds();
-    const ends = this.endsFile.readAll(scratch);
+    // the ends are read from their file in order, a chunk at a time into one buffer, in both passes
+    const read = new Int32Array(ENDS_READ);
     const alertSet = new Int32Array(alertCount);
     const flowSet = new Int32Array(flowCount);
     alertCount = 0;
     flowCount = 0;
-    for (let i = 0; i < n; i++) {
-      if (duplicateOf[i] !== -1) continue;
-      const f = this.obsFlags.get(i);
-      if (f & ALERT) alertSet[alertCount++] = ends[i] as number;
-      else if (f & FLOW) flowSet[flowCount++] = ends[i] as number;
+    let i = 0;
+    for (const ends of this.endsFile.chunks(ENDS_READ, read)) {
+      for (let k = 0; k < ends.length; k++, i++) {
+        if (duplicateOf[i] !== -1) continue;
+        const f = this.obsFlags.get(i);
+        if (f & ALERT) alertSet[alertCount++] = ends[k] as number;
+        else if (f & FLOW) flowSet[flowCount++] = ends[k] as number;
+      }
     }
     alertSet.sort();
     flowSet.sort();
     const alerts: number[] = [];
     const flowIdx: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (duplicateOf[i] !== -1) continue;
-      const f = this.obsFlags.get(i);
-      if (f & ALERT && contains(flowSet, ends[i] as number)) alerts.push(i);
-      else if (f & FLOW && contains(alertSet, ends[i] as number)) flowIdx.push(i);
+    i = 0;
+    for (const ends of this.endsFile.chunks(ENDS_READ, read)) {
+      for (let k = 0; k < ends.length; k++, i++) {
+        if (duplicateOf[i] !== -1) continue;
+        const f = this.obsFlags.get(i);
+        if (f & ALERT && contains(flowSet, ends[k] as number)) alerts.push(i);
+        else if (f & FLOW && contains(alertSet, ends[k] as number)) flowIdx.push(i);
+      }
     }
     const flowOf = new Map<number, number>();
     const flows = new Map<number, Observation>();
