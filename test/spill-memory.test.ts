@@ -11,7 +11,7 @@ import { PostFactory } from '../bench/generate.js';
 import type { Post } from '../src/contract.js';
 import { analyzePost } from '../src/analyze/post.js';
 import { SpillCorpus } from '../src/analyze/spill.js';
-import { firstOfEqualKeys, firstOfEqualKeysInFile, hash96, Int32File, StringStream } from '../src/analyze/spill-store.js';
+import { firstOfEqualKeys, firstOfEqualKeysInFile, hash96, Int32File, RecordFile, StringStream } from '../src/analyze/spill-store.js';
 import { parseMail } from '../src/mail/parse.js';
 import { ThreadIndex } from '../src/mail/thread.js';
 
@@ -117,8 +117,40 @@ describe('reading spill files back in order', () => {
     got.forEach((s, i) => expect(s === strings[i]).toBe(true));
     file.close();
     const empty = new StringStream(join(work, 'empty.bin'));
+    // no write buffer until the first string
+    expect((empty as unknown as { buf: Buffer }).buf.length).toBe(0);
     expect([...empty.strings()]).toEqual([]);
     empty.close();
+  });
+
+  it('the head of a record is read into a buffer the caller gives, as much of the record as it holds', () => {
+    const file = new RecordFile(join(work, 'records.bin'));
+    const records = [Buffer.from('a'.repeat(40)), Buffer.from('0123456789'), Buffer.alloc(0), Buffer.from('x'.repeat(300))];
+    for (const r of records) file.append(r, r.length);
+    file.finishWrites();
+    const head = Buffer.alloc(16, 0x2d);
+    expect(file.readHead(0, head)).toBe(16);
+    expect(head.toString()).toBe('a'.repeat(16));
+    expect(file.readHead(1, head)).toBe(10);
+    expect(head.toString('latin1', 0, 10)).toBe('0123456789');
+    expect(file.readHead(2, head)).toBe(0);
+    expect(file.readHead(3, head)).toBe(16);
+    expect(head.toString()).toBe('x'.repeat(16));
+    file.close();
+  });
+
+  it('an Int32File closed after its last read lets its buffer go, and closing it again leaves a file that took its descriptor alone', () => {
+    const a = new Int32File(join(work, 'closed-a.bin'));
+    a.append(Int32Array.of(1, 2, 3), 3);
+    expect([...a.readAll()]).toEqual([1, 2, 3]);
+    a.close();
+    expect((a as unknown as { buf: Int32Array }).buf.length).toBe(0);
+    // (the next file opened may get the closed one's descriptor number)
+    const b = new Int32File(join(work, 'closed-b.bin'));
+    a.close();
+    b.append(Int32Array.of(7, 8), 2);
+    expect([...b.readAll()]).toEqual([7, 8]);
+    b.close();
   });
 });
 
@@ -133,11 +165,13 @@ describe('what the spilling corpus lets go', () => {
         reference.add({ id: mail.id, inReplyTo: mail.inReplyTo, references: mail.references, subject: mail.subject, date: mail.date });
         corpus.add(analyzePost(mail, mail.id));
       }
-      const inside = corpus as unknown as { threads: ThreadIndex; finish(): { posts: Iterable<Post> } };
+      const inside = corpus as unknown as { threads: ThreadIndex; keyFileU: Int32File; keyFileL: Int32File; endsFile: Int32File; finish(): { posts: Iterable<Post> } };
       expect(inside.threads.size).toBe(300);
       const doc = inside.finish();
-      // the corpus-wide steps ran; nothing of the index is left for the posts to read
+      // the corpus-wide steps ran; nothing of the index is left for the posts to read, and the
+      // files of the duplicate keys and join ends are closed with their buffers let go
       expect(inside.threads.size).toBe(0);
+      for (const f of [inside.keyFileU, inside.keyFileL, inside.endsFile]) expect((f as unknown as { buf: Int32Array }).buf.length).toBe(0);
       const threads = new Set<string>();
       let posts = 0;
       for (const post of doc.posts) {

@@ -126,6 +126,7 @@ export class Int32File {
   private buf = new Int32Array(INT_CHUNK);
   private used = 0;
   private count = 0;
+  private closed = false;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'w+');
@@ -171,7 +172,11 @@ export class Int32File {
     return all;
   }
 
+  /** Closes the file and lets its write buffer go: called as soon as its last read is done (and again, harmlessly, when the corpus is disposed). */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.buf = new Int32Array(0);
     try {
       closeSync(this.fd);
     } catch {
@@ -429,6 +434,13 @@ export class RecordFile {
     return at;
   }
 
+  /** The first bytes of record i (after finishWrites), as many as `into` holds: how many were read. */
+  readHead(i: number, into: Buffer): number {
+    const n = Math.min(this.lengths.get(i), into.length);
+    readAll(this.fd, into.subarray(0, n), this.offsetOf(i), this.path);
+    return n;
+  }
+
   /** The record at index i (after finishWrites). */
   read(i: number): Buffer {
     const buf = Buffer.allocUnsafe(this.lengths.get(i));
@@ -494,7 +506,9 @@ export class RecordFile {
  */
 export class StringStream {
   private readonly fd: number;
-  private buf = Buffer.allocUnsafe(WRITE_CHUNK);
+  /** made at the first append (a corpus makes its thread names' file long before it writes to it) */
+  private buf = Buffer.alloc(0);
+  private reading = false;
   private used = 0;
   private bytes = 0;
   private written = 0;
@@ -510,6 +524,7 @@ export class StringStream {
   append(s: string): void {
     // UTF-8 takes at most 3 bytes per UTF-16 unit
     const room = 4 + s.length * 3;
+    if (!this.reading && this.buf.length === 0) this.buf = Buffer.allocUnsafe(WRITE_CHUNK);
     if (this.used + room > this.buf.length) {
       this.flush();
       if (room > this.buf.length) {
@@ -538,6 +553,7 @@ export class StringStream {
   /** Every string in order, read in large chunks (the file stays as it is; no more appends after). */
   *strings(): Generator<string> {
     this.flush();
+    this.reading = true;
     this.buf = Buffer.alloc(0);
     const chunk = Buffer.allocUnsafe(RECORD_READ_CHUNK);
     // the file offset of chunk[0], the bytes read into it, the next string's offset

@@ -540,7 +540,10 @@ export class SpillCorpus {
       if (orig >= 0 && inheritsReporter(this.parties[reporter.get(i)] as Party)) setReporter(i, reporter.get(orig));
     }
 
+    this.keyFileU.close();
+    this.keyFileL.close();
     const { flowOf, flows } = this.joins(duplicateOf);
+    this.endsFile.close();
 
     const joinedAlerts = new Map<number, Observation>();
     function* postsOut(): Generator<Post> {
@@ -568,11 +571,13 @@ export class SpillCorpus {
       const rendered = new RenderedBytes(Buffer.alloc(0), 0, 0);
       const splicer = new ReporterSplicer();
       const outPosts = new PostOfObservation(self.postFirst, n);
+      // the header and the time only, into one buffer (a Buffer per read was garbage of its own)
+      const head = Buffer.allocUnsafe(HEADER + 255);
       const timeOfRecord = {
         timeOf: (ref: number): string | null => {
-          const rec = self.obsFile.read(ref);
-          const length = rec[1] as number;
-          return length === 0 ? null : rec.toString('latin1', HEADER, HEADER + length);
+          self.obsFile.readHead(ref, head);
+          const length = head[1] as number;
+          return length === 0 ? null : head.toString('latin1', HEADER, HEADER + length);
         },
       };
       for (const rec of self.obsFile.records()) {
