@@ -119,6 +119,11 @@ export interface Finding {
   family?: string;
   actorPrefix: string;
   dport: number | null;
+  /**
+   * Added to the contract (not in ANALYSIS.md): the port the actors of a backscatter finding
+   * answer from, when known. Two backscatter findings of one actor prefix differ only in it.
+   */
+  sport?: number;
   reporters: string[];
   corroborating: Corroboration[];
   observations: string[];

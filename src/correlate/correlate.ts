@@ -42,6 +42,24 @@ function actorPort(obs: Observation): number | null {
   return obs.sport;
 }
 
+/**
+ * The port a backscatter group's actors answer from, as its key holds it (`backscatter|from:80|…`);
+ * null for any other group, or when the port is not known. Two backscatter groups of one /16 differ
+ * only in it, so a finding's id and summary must carry it.
+ */
+export function answeringPortOf(key: string): number | null {
+  if (!key.startsWith('backscatter|from:')) return null;
+  const end = key.indexOf('|', 17);
+  const port = Number(key.slice(17, end < 0 ? key.length : end));
+  return end > 17 && Number.isInteger(port) ? port : null;
+}
+
+/** A group finding's id: the key's parts, and for backscatter the port answered from. */
+export function groupFindingId(kind: FindingKind, behaviour: Behaviour, prefix16: string, dport: number | null, family: string | undefined, key: string): string {
+  if (behaviour !== 'backscatter') return findingId([kind, behaviour, prefix16, dport, family]);
+  return findingId([kind, behaviour, prefix16, dport, family, `from:${answeringPortOf(key) ?? '-'}`]);
+}
+
 export function findingId(parts: ReadonlyArray<string | number | null | undefined>): string {
   const h = createHash('sha1').update(parts.map((p) => (p === null || p === undefined ? '' : String(p))).join('|')).digest('hex');
   return `f-${h.slice(0, 12)}`;
@@ -117,6 +135,8 @@ export function groupFindingSummary(p: {
   records: number;
   actorPrefix: string;
   behaviour: Behaviour;
+  /** backscatter: the port the actors answer from (answeringPortOf), else null */
+  fromPort: number | null;
   dport: number | null;
   family: string | undefined;
   first: string | null;
@@ -129,7 +149,7 @@ export function groupFindingSummary(p: {
       : p.reporters[0] ?? 'one reporter';
   return (
     `${who} saw ${p.actors === 1 ? `${p.actorPrefix.replace(/\/(32|128)$/, '')}` : `${p.actors} hosts in ${p.actorPrefix}`}` +
-    ` send ${BEHAVIOUR_WORDS[p.behaviour]}${describePort(p.dport)}${p.family ? ` (${p.family})` : ''}` +
+    ` send ${BEHAVIOUR_WORDS[p.behaviour]}${p.fromPort === null ? '' : ` from port ${p.fromPort}`}${describePort(p.dport)}${p.family ? ` (${p.family})` : ''}` +
     ` on ${p.targets} ${p.targets === 1 ? 'address' : 'addresses'}, ${p.records} ${p.records === 1 ? 'record' : 'records'}` +
     `${p.first ? ` from ${p.first} to ${p.last}` : ''}.` +
     roleSentence(p.behaviour, p.actorPrefix, p.family)
@@ -679,7 +699,7 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
     const kind = groupFindingKind(reporters, corroborating, actors, targets);
     if (!kind) continue;
     const { first } = acc.timesOf(g);
-    keys.push({ rank: order[kind], firstMs: timeMs(first) ?? 0, id: findingId([kind, g.behaviour, g.prefix16, g.dport, g.family]), group: g, kind, actors, targets, actorPrefix, sameTraffic: null });
+    keys.push({ rank: order[kind], firstMs: timeMs(first) ?? 0, id: groupFindingId(kind, g.behaviour, g.prefix16, g.dport, g.family, g.key), group: g, kind, actors, targets, actorPrefix, sameTraffic: null });
   }
   // the groups without a finding, and what only counting needed, are let go before the findings are built
   acc.releaseAddresses();
@@ -736,6 +756,7 @@ function* findingsInOrder(acc: GroupAccumulator, keys: FindingOrderKey[], corrob
       records: g.count,
       actorPrefix,
       behaviour: g.behaviour,
+      fromPort: answeringPortOf(g.key),
       dport: g.dport,
       family,
       first,
@@ -755,6 +776,8 @@ function* findingsInOrder(acc: GroupAccumulator, keys: FindingOrderKey[], corrob
       summary,
     };
     if (family) f.family = family;
+    const sport = answeringPortOf(g.key);
+    if (sport !== null) f.sport = sport;
     yield { finding: f, members: () => acc.membersOf(g), forEachMember: (visit) => acc.forEachMember(g, visit) };
   }
 }

@@ -14,7 +14,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import ipaddr from 'ipaddr.js';
 import type { Corroboration, Finding, Observation } from '../contract.js';
 import type { Behaviour } from '../contract.js';
-import { findingId, groupFindingKind, groupFindingSummary, sameTrafficFinding, statementMatches } from '../correlate/correlate.js';
+import { answeringPortOf, groupFindingId, groupFindingKind, groupFindingSummary, sameTrafficFinding, statementMatches } from '../correlate/correlate.js';
 import { duplicateKey, wallClockDuplicateKey } from '../correlate/duplicates.js';
 import { coveringPrefix } from '../correlate/prefix.js';
 import type { ProseStatement } from '../correlate/types.js';
@@ -701,13 +701,14 @@ export class Aggregates {
       records: n,
       actorPrefix,
       behaviour,
+      fromPort: answeringPortOf(g),
       dport,
       family,
       first,
       last,
     });
     const f: Finding = {
-      id: findingId([kind, behaviour, parts.prefix16, dport, family]),
+      id: groupFindingId(kind, behaviour, parts.prefix16, dport, family, g),
       kind,
       behaviour,
       actorPrefix,
@@ -720,6 +721,8 @@ export class Aggregates {
       summary,
     };
     if (family) f.family = family;
+    const sport = answeringPortOf(g);
+    if (sport !== null) f.sport = sport;
     return { finding: f, n };
   }
 

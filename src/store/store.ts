@@ -59,7 +59,9 @@ export interface CursorState {
 export function findingKey(f: Finding): string {
   if (f.kind === 'same-traffic') return `same-traffic:${[...f.observations].sort().join(',')}`;
   // no kind: a campaign seen by one reporter becomes cross-reporter when a second one joins
-  return ['flows', f.behaviour, f.family ?? '', f.actorPrefix, f.dport ?? ''].join(':');
+  const key = ['flows', f.behaviour, f.family ?? '', f.actorPrefix, f.dport ?? ''].join(':');
+  // backscatter answered from two ports is two findings (a prefix's web server flooded on 80 and 443)
+  return f.sport === undefined ? key : `${key}:from:${f.sport}`;
 }
 
 /** Reporters and orgs that corroborate in prose: who stands behind a finding. */
@@ -117,6 +119,51 @@ export class Store {
     migrateOutbox(this.db);
     this.agg = new Aggregates(this.db, groupKey);
     if (this.meta('aggregates') !== '1') this.rebuildAggregates();
+    if (this.meta('backscatter-findings') !== 'by-port') this.splitBackscatterFindings();
+  }
+
+  /**
+   * A store written before backscatter findings carried the port their actors answer from (sport)
+   * kept one finding row per actor prefix for all its answering ports: the last group written
+   * overwrote the others. Each linked group's finding is stored again under its own identity,
+   * keeping the old row's first and last day and its days (their counts are the old row's).
+   * Nothing to do in a new store.
+   */
+  private splitBackscatterFindings(): void {
+    // immediate: another process opening the same old store waits, then finds the work done
+    this.db.transaction(() => {
+      if (this.meta('backscatter-findings') === 'by-port') return;
+      const rows = this.prepare("SELECT key, first_day, last_day FROM findings WHERE key >= 'flows:backscatter:' AND key < 'flows:backscatter;'").all() as Array<{
+        key: string;
+        first_day: string;
+        last_day: string;
+      }>;
+      const groupsOf = this.prepare('SELECT group_key FROM finding_groups WHERE finding_key = ?').pluck();
+      const daysOf = this.prepare('SELECT day, reporters, actors, observations, grew FROM finding_days WHERE finding_key = ?');
+      const insert = this.prepare(
+        `INSERT INTO findings(key, id, kind, first_day, last_day, reporters, actors, json, obs_group) VALUES (?, ?, ?, ?, ?, ?, '[]', ?, ?) ON CONFLICT(key) DO NOTHING`,
+      );
+      const link = this.prepare('INSERT INTO finding_groups(finding_key, group_key) VALUES (?, ?) ON CONFLICT DO NOTHING');
+      const day = this.prepare(
+        'INSERT INTO finding_days(finding_key, day, reporters, actors, observations, grew) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(finding_key, day) DO NOTHING',
+      );
+      for (const row of rows) {
+        const groups = groupsOf.all(row.key) as string[];
+        const days = daysOf.all(row.key) as Array<{ day: string; reporters: string; actors: string; observations: number; grew: number | null }>;
+        this.prepare('DELETE FROM findings WHERE key = ?').run(row.key);
+        this.prepare('DELETE FROM finding_groups WHERE finding_key = ?').run(row.key);
+        this.prepare('DELETE FROM finding_days WHERE finding_key = ?').run(row.key);
+        for (const g of groups) {
+          const f = this.agg.finding(g)?.finding;
+          if (!f) continue;
+          const key = findingKey(f);
+          insert.run(key, f.id, f.kind, row.first_day, row.last_day, JSON.stringify(findingReporters(f)), JSON.stringify(f), g);
+          link.run(key, g);
+          for (const d of days) day.run(key, d.day, d.reporters, d.actors, d.observations, d.grew);
+        }
+      }
+      this.setMeta('backscatter-findings', 'by-port');
+    }).immediate();
   }
 
   /** Fills the per group key aggregates from the stored observations (once, after migration 3). */
