@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeInputs } from '../src/analyze/run.js';
-import type { Finding } from '../src/contract.js';
+import { analyzeThread } from '../src/analyze/corpus.js';
+import type { PostAnalysis } from '../src/analyze/types.js';
+import type { Finding, Observation } from '../src/contract.js';
 import { Store, findingKey } from '../src/store/store.js';
 import { makeBot } from './helpers/bot-harness.js';
 import { buildPost } from './helpers/bot-mail.js';
@@ -119,6 +121,64 @@ describe('backscatter answered from two ports', () => {
       }
       expect(reopened.db.prepare('SELECT COUNT(*) FROM finding_groups WHERE finding_key = ?').pluck().get(oldKey)).toBe(0);
       expect(reopened.meta('backscatter-findings')).toBe('by-port');
+    } finally {
+      reopened.close();
+    }
+  });
+
+  it('an older store that lost one port\'s finding row (dropped with the shared row when the other port\'s prefix widened) gets it back when opened', async () => {
+    // what the store wrote before, found by running it: a post from 80, a post from 443, then
+    // another host answering from 443 widens that finding to /24; its identity moves, the shared
+    // /32 row is dropped with all its links, and the port 80 finding is stored nowhere
+    const synAcks = (victim: string, port: number, minute: number): string[] =>
+      [0, 1, 2, 3].map((i) => `2026-11-25 09:${minute + i}:0${i}.000000 IP ${victim}.${port} > 192.0.2.${60 + i}.${1024 + i * 7}: Flags [S.], seq ${9100 + i}, ack 1, win 8760, length 0`);
+    const posts: Array<[string, string, string]> = [
+      ['2026-11-25', '203.0.113.80', 80],
+      ['2026-11-26', '203.0.113.80', 443],
+      ['2026-11-27', '203.0.113.81', 443],
+    ].map(([day, victim, port], i) => [
+      String(day),
+      `c${i}@harbour.example`,
+      buildPost({ id: `c${i}@harbour.example`, from: 'Aroha Ngata <aroha@harbour.example>', subject: `SYN-ACKs ${i}`, date: `${day} 09:10:00 +0000`, body: ['SYN-ACKs:', '', ...synAcks(String(victim), Number(port), 10 + i * 10)].join('\n') }),
+    ]);
+    const h = makeBot({ autoReply: false });
+    const path = h.config.db;
+    for (const [day, id, raw] of posts) {
+      h.clock.now = new Date(`${day}T10:00:00Z`);
+      expect((await h.handle(raw, id)).outcome).toBe('analyzed');
+    }
+    const db = h.store.db;
+    const built = db.prepare("SELECT key, id, kind, first_day, last_day, json, obs_group FROM findings WHERE key LIKE 'flows:backscatter:%' ORDER BY key").all();
+    expect(built.map((r) => (r as { key: string }).key)).toEqual(['flows:backscatter::203.0.113.0/24::from:443', 'flows:backscatter::203.0.113.80/32::from:80']);
+    const wide = JSON.parse((built[0] as { json: string }).json) as Finding;
+    const old = { ...wide, id: 'f-000000000000', summary: wide.summary.replace(' from port 443', '') };
+    delete old.sport;
+    const oldKey = 'flows:backscatter::203.0.113.0/24:';
+    db.transaction(() => {
+      db.exec("DELETE FROM findings WHERE key LIKE 'flows:backscatter:%'; DELETE FROM finding_groups WHERE finding_key LIKE 'flows:backscatter:%'; DELETE FROM finding_days WHERE finding_key LIKE 'flows:backscatter:%'; DELETE FROM meta WHERE key = 'backscatter-findings'");
+      db.prepare("INSERT INTO findings(key, id, kind, first_day, last_day, reporters, actors, json, obs_group) VALUES (?, ?, 'campaign', '2026-11-27', '2026-11-27', '[\"harbour.example\"]', '[]', ?, ?)").run(oldKey, old.id, JSON.stringify(old), (built[0] as { obs_group: string }).obs_group);
+      db.prepare('INSERT INTO finding_groups(finding_key, group_key) VALUES (?, ?)').run(oldKey, (built[0] as { obs_group: string }).obs_group);
+      db.prepare("INSERT INTO finding_days(finding_key, day, reporters, actors, observations, grew) VALUES (?, '2026-11-27', '[\"harbour.example\"]', '[]', 8, 0)").run(oldKey);
+    })();
+    h.close();
+
+    const reopened = new Store(path);
+    try {
+      // the store's findings are a full recompute's again
+      const posts = reopened.db.prepare('SELECT id, analysis FROM posts ORDER BY received_at, rowid').all() as Array<{ id: string; analysis: string }>;
+      const obs = reopened.db.prepare('SELECT json FROM observations WHERE post = ? ORDER BY seq');
+      const analyses: PostAnalysis[] = posts.map((p) => ({
+        ...(JSON.parse(p.analysis) as Omit<PostAnalysis, 'observations'>),
+        observations: (obs.all(p.id) as Array<{ json: string }>).map((r) => JSON.parse(r.json) as Observation),
+      }));
+      const full = analyzeThread(analyses).doc.findings;
+      const keys = reopened.db.prepare('SELECT key FROM findings').pluck().all() as string[];
+      expect(keys.sort()).toEqual(full.map(findingKey).sort());
+      expect(backscatter(reopened.findingsByKeys(keys).map((s) => s.finding))).toEqual(backscatter(full));
+      // the lost one is back with the days of its records
+      const back = reopened.db.prepare("SELECT first_day, last_day FROM findings WHERE key = 'flows:backscatter::203.0.113.80/32::from:80'").get();
+      expect(back).toEqual({ first_day: '2026-11-25', last_day: '2026-11-25' });
+      expect(reopened.findingKeysOfGroups(['backscatter|from:80|203.0.0.0/16'])).toEqual(['flows:backscatter::203.0.113.80/32::from:80']);
     } finally {
       reopened.close();
     }

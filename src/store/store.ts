@@ -126,7 +126,8 @@ export class Store {
    * A store written before backscatter findings carried the port their actors answer from (sport)
    * kept one finding row per actor prefix for all its answering ports: the last group written
    * overwrote the others. Each linked group's finding is stored again under its own identity,
-   * keeping the old row's first and last day and its days (their counts are the old row's).
+   * keeping the old row's first and last day and its days (their counts are the old row's); a
+   * group whose finding no row held any more is stored with the first and last day of its records.
    * Nothing to do in a new store.
    */
   private splitBackscatterFindings(): void {
@@ -161,6 +162,23 @@ export class Store {
           link.run(key, g);
           for (const d of days) day.run(key, d.day, d.reporters, d.actors, d.observations, d.grew);
         }
+      }
+      // a group the shared row no longer linked (dropped with it when another port's finding moved
+      // to a wider prefix) had its finding stored nowhere: stored now, over the days of its records
+      const stored = this.prepare('SELECT 1 FROM findings WHERE obs_group = ?');
+      const daysOfRecords = this.prepare(
+        `SELECT MIN(day) AS first, MAX(day) AS last FROM (SELECT day FROM observations WHERE group_key = ? AND counted = 1 AND join_flow IS NULL
+           UNION ALL SELECT day FROM observations WHERE eff_group = ? AND join_flow IS NOT NULL AND counted = 1)`,
+      );
+      for (const g of this.prepare("SELECT grp FROM grp_stats WHERE grp >= 'backscatter|' AND grp < 'backscatter}'").pluck().all() as string[]) {
+        if (stored.get(g) !== undefined) continue;
+        const f = this.agg.finding(g)?.finding;
+        if (!f) continue;
+        const span = daysOfRecords.get(g, g) as { first: string | null; last: string | null };
+        if (span.first === null || span.last === null) continue;
+        const key = findingKey(f);
+        insert.run(key, f.id, f.kind, span.first, span.last, JSON.stringify(findingReporters(f)), JSON.stringify(f), g);
+        link.run(key, g);
       }
       this.setMeta('backscatter-findings', 'by-port');
     }).immediate();
