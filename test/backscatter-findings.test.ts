@@ -10,6 +10,8 @@ import { analyzeInputs } from '../src/analyze/run.js';
 import { analyzeThread } from '../src/analyze/corpus.js';
 import type { PostAnalysis } from '../src/analyze/types.js';
 import type { Finding, Observation } from '../src/contract.js';
+import { buildDigestModel, renderDigestText } from '../src/report/digest.js';
+import { renderText } from '../src/report/text.js';
 import { Store, findingKey } from '../src/store/store.js';
 import { makeBot } from './helpers/bot-harness.js';
 import { buildPost } from './helpers/bot-mail.js';
@@ -49,6 +51,30 @@ describe('backscatter answered from two ports', () => {
     expect(found[1]!.summary).toContain('(backscatter) from port 443 to port 1024');
     // no other finding grows the field
     for (const f of result.doc.findings) if (f.behaviour !== 'backscatter') expect(f).not.toHaveProperty('sport');
+  });
+
+  it('reads as two findings in the text report and the digest: their heads name the port', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'listwatch-backscatter-'));
+    writeFileSync(join(dir, 'flood.eml'), POST);
+    const { result } = await analyzeInputs([join(dir, 'flood.eml')]);
+    const text = renderText(result).replace(/\s+/g, ' ');
+    expect(text).toContain('campaign: backscatter from 203.0.113.80/32 port 80 to port 1024');
+    expect(text).toContain('campaign: backscatter from 203.0.113.80/32 port 443 to port 1024');
+    const built = buildDigestModel({
+      day: '2026-11-25',
+      timeZone: 'UTC',
+      findings: backscatter(result.doc.findings).map((finding) => ({ finding, status: 'new' as const, firstDay: '2026-11-25' })),
+      observations: result.doc.observations,
+      posts: result.doc.posts,
+      openQuestions: [],
+      deliveryFailures: [],
+      excludedPosts: [],
+      showTargets: false,
+    });
+    expect(built).not.toBeNull();
+    const digest = renderDigestText(built!.model);
+    expect(digest).toMatch(/\] campaign, [^\n]*backscatter[^\n]*, from port 80, port 1024/);
+    expect(digest).toMatch(/\] campaign, [^\n]*backscatter[^\n]*, from port 443, port 1024/);
   });
 
   it('is two findings in the bot store, the same as the document', async () => {

@@ -171,7 +171,7 @@ describe('backscatter wording', () => {
     }));
     const result = analyse(obs, []);
     const text = renderText(result).replace(/\s+/g, ' ');
-    expect(text).toContain('campaign: backscatter from 203.0.113.80/32 to port 1024');
+    expect(text).toContain('campaign: backscatter from 203.0.113.80/32 port 80 to port 1024');
     expect(text).toContain("203.0.113.80/32 is answering traffic that forged the reporters' addresses");
     expect(text).toContain('common victim');
     expect(text).not.toMatch(/attacker|likely spoofed/i);

@@ -38,7 +38,7 @@ export function renderDigestHtml(m: DigestModel, when: (iso: string | null) => s
     h.push(`<h2>${escapeHtml(s.title)}: ${s.items.length + s.more}</h2>`);
     for (const i of s.items) {
       n++;
-      const head = [i.kind, i.behaviourWords, i.dport !== null ? `port ${i.dport}` : null, i.family].filter(Boolean).join(', ');
+      const head = [i.kind, i.behaviourWords, i.sport !== null ? `from port ${i.sport}` : null, i.dport !== null ? `port ${i.dport}` : null, i.family].filter(Boolean).join(', ');
       h.push(`<div id="finding-${escapeHtml(i.id)}">`);
       h.push(`<h3>[${n}] ${escapeHtml(head)}</h3>`);
       h.push(`<p><strong>${escapeHtml(i.actorLine)}</strong>${i.roleNote ? `<br><em>${escapeHtml(i.roleNote)}</em>` : ''}</p>`);

@@ -65,6 +65,8 @@ export interface DigestItem {
   /** why the wording is what it is, when the sources are probably spoofed */
   roleNote: string | null;
   dport: number | null;
+  /** backscatter: the port the actors answer from (Finding.sport), else null */
+  sport: number | null;
   reporters: string[];
   corroborating: Array<{ org: string; quote: string }>;
   orgCount: number;
@@ -282,7 +284,7 @@ function roleNote(f: Finding, role: DigestActorRole): string | null {
 /** A plain sentence for a finding whose engine summary may mention what was left out. */
 function ownSummary(f: Finding): string {
   const orgs = independentOrgs(f);
-  const port = f.dport !== null ? ` to port ${f.dport}` : '';
+  const port = `${f.sport !== undefined ? ` from port ${f.sport}` : ''}${f.dport !== null ? ` to port ${f.dport}` : ''}`;
   const fam = f.family ? ` (${f.family})` : '';
   return `${orgs.length} organisation${orgs.length === 1 ? '' : 's'} reported ${BEHAVIOUR_WORDS[f.behaviour] ?? f.behaviour}${port}${fam} involving ${f.actorPrefix}.`;
 }
@@ -325,6 +327,7 @@ export function buildDigestModel(input: DigestInput): { model: DigestModel; filt
       actorLine: actorLine(f, role),
       roleNote: roleNote(f, role),
       dport: f.dport,
+      sport: f.sport ?? null,
       reporters: f.reporters,
       corroborating: f.corroborating.map((c) => ({ org: c.org, quote: c.quote })),
       orgCount: independentOrgs(f).length,
@@ -443,7 +446,7 @@ export function renderDigestText(m: DigestModel): string {
     out.push(`== ${s.title}: ${s.items.length + s.more} ==`, '');
     for (const i of s.items) {
       n++;
-      const head = [i.kind, i.behaviourWords, i.dport !== null ? `port ${i.dport}` : null, i.family].filter(Boolean).join(', ');
+      const head = [i.kind, i.behaviourWords, i.sport !== null ? `from port ${i.sport}` : null, i.dport !== null ? `port ${i.dport}` : null, i.family].filter(Boolean).join(', ');
       out.push(`[${n}] ${head}`);
       out.push(`    ${i.actorLine}`);
       if (i.roleNote) out.push(`    (${i.roleNote})`);

@@ -67,7 +67,7 @@ export function renderMarkdown(result: AnalysisResult, opts?: { showTargets?: bo
     if (q.askedIn.length > 0) out.push(`Asked in ${q.askedIn.map((p) => `\`${p}\``).join(', ')}.`, '');
     if (q.findings.length === 0) out.push('No finding in this thread has explanations to weigh.', '');
     for (const w of q.findings) {
-      out.push(`**Finding ${w.index}** (${w.finding.behaviour} from ${w.finding.actorPrefix}${w.finding.dport === null ? '' : ` to port ${w.finding.dport}`}):`, '');
+      out.push(`**Finding ${w.index}** (${w.finding.behaviour} from ${w.finding.actorPrefix}${w.finding.sport === undefined ? '' : ` port ${w.finding.sport}`}${w.finding.dport === null ? '' : ` to port ${w.finding.dport}`}):`, '');
       for (const h of w.hypotheses) out.push(`- **${VERDICT[h.verdict]}:** ${inline(h.name)}: ${inline(h.why)}`);
       out.push('', `**Conclusion:** ${inline(w.conclusion)}`, '');
     }

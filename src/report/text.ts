@@ -93,7 +93,7 @@ export function renderView(view: ReportView, p: Paint): string {
       out.push('  No finding in this thread has explanations to weigh.');
     }
     for (const w of q.findings) {
-      out.push(`  Finding [${w.index}] (${w.finding.behaviour} from ${w.finding.actorPrefix}${w.finding.dport === null ? '' : ` to port ${w.finding.dport}`}):`);
+      out.push(`  Finding [${w.index}] (${w.finding.behaviour} from ${w.finding.actorPrefix}${w.finding.sport === undefined ? '' : ` port ${w.finding.sport}`}${w.finding.dport === null ? '' : ` to port ${w.finding.dport}`}):`);
       for (const h of w.hypotheses) {
         const head = `${p.verdict(h.verdict, VERDICT_WORD[h.verdict])}  ${h.name}: `;
         const lines = wrapText(`${VERDICT_WORD[h.verdict]}  ${h.name}: ${h.why}`, '    - ');

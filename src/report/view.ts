@@ -203,7 +203,8 @@ export function findingTitle(f: Finding, opts: { role?: string } = {}): string {
   const port = f.dport === null ? '' : ` to port ${f.dport}`;
   const fam = f.family ? ` (${f.family})` : '';
   const role = opts.role === 'common-victim' ? ' [sources likely spoofed: common victim]' : '';
-  return `${f.kind}: ${f.behaviour} from ${f.actorPrefix}${port}${fam}${role}`;
+  const from = f.sport === undefined ? '' : ` port ${f.sport}`;
+  return `${f.kind}: ${f.behaviour} from ${f.actorPrefix}${from}${port}${fam}${role}`;
 }
 
 export function roleText(role: FindingView['role'], f: Finding): string {
