@@ -16,6 +16,7 @@
 // transaction), so it is not counted as read (synced) until the next save begins (discardRun):
 // else another connection could write there and its rows be taken as read.
 import type { Database, Statement } from 'better-sqlite3';
+import { LogMirror } from './log-mirror.js';
 
 /** The hash a key is stored and found by (FNV-1a over UTF-16 units, then murmur3's finalizer); stored on disk, so fixed. */
 export function duplicateKeyHash(key: string): number {
@@ -44,25 +45,22 @@ export function roomFor(rows: number): number {
 /** Rows read per statement while filling the table (bounds the arrays held at once). */
 const READ_CHUNK = 100_000;
 
-export class DuplicateKeys {
+export class DuplicateKeys extends LogMirror {
   /** open addressing, linear probing: the key's hash and its dup_log rowid per slot (rowid 0: empty) */
   private hashes = new Uint32Array(1 << 12);
   private rows = new Uint32Array(1 << 12);
   private size = 0;
-  /** every committed dup_log row up to this rowid is in the table (as of the last sync) */
-  private synced = 0;
   /** the key of row `synced` when it was read, to notice the table emptied and filled again */
   private syncedKey: string | null = null;
-  private dataVersion: number | null = null;
-  private built = false;
-  private readonly s: { read: Statement; keysFrom: Statement; runs: Statement; putRun: Statement; row: Statement; insert: Statement; max: Statement; version: Statement };
+  private readonly s: { read: Statement; keysFrom: Statement; runs: Statement; putRun: Statement; row: Statement; insert: Statement; max: Statement };
   /** the run of rows this connection appended and has not written to dup_log_hashes yet */
   private runFirst = 0;
   private runHashes: number[] = [];
   /** the first row this connection added since its current save began (0: none): maybe not committed */
   private unsettledFrom = 0;
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
+    super(db, 'SELECT MAX(rowid) FROM dup_log');
     this.s = {
       read: db.prepare('SELECT rowid, key FROM dup_log WHERE rowid > ? ORDER BY rowid LIMIT ?').raw(),
       keysFrom: db.prepare('SELECT rowid, key FROM dup_log WHERE rowid >= ? AND rowid < ? ORDER BY rowid').raw(),
@@ -71,7 +69,6 @@ export class DuplicateKeys {
       row: db.prepare('SELECT key, cls FROM dup_log WHERE rowid = ?'),
       insert: db.prepare('INSERT INTO dup_log(key, cls) VALUES (?, ?)'),
       max: db.prepare('SELECT MAX(rowid) FROM dup_log').pluck(),
-      version: db.prepare('PRAGMA data_version').pluck(),
     };
   }
 
@@ -85,40 +82,11 @@ export class DuplicateKeys {
     return this.rows.length;
   }
 
-  /**
-   * Brings the table up to date with dup_log before keys are looked up: on first use all of it,
-   * after another connection committed the rows added since, after the log was emptied all again.
-   */
-  sync(): void {
-    // one snapshot for the version and the rows read
-    if (this.db.inTransaction) this.syncIn();
-    else this.db.transaction(() => this.syncIn())();
+  protected syncedRowUnchanged(): boolean {
+    return (this.s.row.get(this.synced) as { key: string } | undefined)?.key === this.syncedKey;
   }
 
-  private syncIn(): void {
-    const version = this.s.version.get() as number;
-    const max = (this.s.max.get() as number | null) ?? 0;
-    if (!this.built) {
-      this.rebuild(version);
-      return;
-    }
-    if (version === this.dataVersion) {
-      // no other connection committed since the last sync: the rows after `synced` are this connection's, entered as written
-      this.advance(max);
-      return;
-    }
-    // another connection wrote: its new rows follow `synced`, unless it emptied the log (a rebuild of the aggregates)
-    const kept = this.synced === 0 || (max >= this.synced && (this.s.row.get(this.synced) as { key: string } | undefined)?.key === this.syncedKey);
-    if (!kept) {
-      this.rebuild(version);
-      return;
-    }
-    this.readAfter(this.synced);
-    this.advance(max);
-    this.dataVersion = version;
-  }
-
-  private rebuild(version: number): void {
+  protected rebuild(version: number): void {
     // sized for every row at once (rowids count the rows, and any gaps) and an eighth more: no doubling
     // while filling, nor in the posts that follow (a table filled to just under its bound doubled in
     // one of the next posts: at 1,800,000 keys a copy of 32 MB, tens of ms in that post's answer)
@@ -161,7 +129,7 @@ export class DuplicateKeys {
     }
   }
 
-  private advance(rowid: number): void {
+  protected advance(rowid: number): void {
     if (this.unsettledFrom !== 0 && rowid >= this.unsettledFrom) rowid = this.unsettledFrom - 1;
     if (rowid === this.synced) return;
     this.synced = rowid;
@@ -169,7 +137,7 @@ export class DuplicateKeys {
   }
 
   /** Enters the rows after `after` not in the table yet, by their keys' text; the last rowid read. */
-  private readAfter(after: number): number {
+  protected readAfter(after: number): number {
     let last = after;
     for (;;) {
       const rows = this.s.read.all(last, READ_CHUNK) as Array<[number, string]>;

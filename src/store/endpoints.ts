@@ -13,6 +13,7 @@
 // duplicate keys (duplicate-keys.ts), entries this connection added since its save began may still
 // be rolled back, so its own ep_log rows are not counted as read until the next save begins.
 import type { Database, Statement } from 'better-sqlite3';
+import { LogMirror } from './log-mirror.js';
 import { duplicateKeyHash } from './duplicate-keys.js';
 
 /** The hash an ep_key is found by (stored in ep_log, so fixed): the duplicate keys' hash. */
@@ -40,33 +41,28 @@ export interface EndpointRow {
   time_ms: number;
 }
 
-export class EndpointIndex {
+export class EndpointIndex extends LogMirror {
   /** open addressing, linear probing: hash, seq (0: empty) and time per slot; one key may have many slots */
   private hashes = new Uint32Array(1 << 12);
   private seqs = new Uint32Array(1 << 12);
   private times = new Float64Array(1 << 12);
   private size = 0;
-  /** every committed ep_log row with first <= synced is in the table (as of the last sync) */
-  private synced = 0;
   /** the first entry's bytes of row `synced` when it was read, to notice the log emptied and filled again */
   private syncedHead: Buffer | null = null;
-  private dataVersion: number | null = null;
-  private built = false;
-  private readonly s: { runs: Statement; head: Statement; put: Statement; max: Statement; lastUpTo: Statement; count: Statement; version: Statement; row: Statement };
+  private readonly s: { runs: Statement; head: Statement; put: Statement; lastUpTo: Statement; count: Statement; row: Statement };
   /** the entries this connection added and has not written to ep_log yet */
   private run: { seqs: number[]; hashes: number[]; times: number[] } = { seqs: [], hashes: [], times: [] };
   /** the first ep_log row this connection wrote since its current save began (0: none): maybe not committed */
   private unsettledFrom = 0;
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
+    super(db, 'SELECT MAX(first) FROM ep_log');
     this.s = {
       runs: db.prepare('SELECT first, data FROM ep_log WHERE first > ? ORDER BY first LIMIT ?').raw(),
       head: db.prepare('SELECT substr(data, 1, 16) FROM ep_log WHERE first = ?').pluck(),
       put: db.prepare('INSERT INTO ep_log(first, data) VALUES (?, ?) ON CONFLICT(first) DO UPDATE SET data = excluded.data'),
-      max: db.prepare('SELECT MAX(first) FROM ep_log').pluck(),
       lastUpTo: db.prepare('SELECT MAX(first) FROM ep_log WHERE first <= ?').pluck(),
       count: db.prepare('SELECT COALESCE(SUM(length(data)), 0) / 16 FROM ep_log').pluck(),
-      version: db.prepare('PRAGMA data_version').pluck(),
       row: db.prepare('SELECT seq, post, time_ms, ep_key, role, counted FROM observations WHERE seq = ?'),
     };
   }
@@ -76,40 +72,15 @@ export class EndpointIndex {
     return this.size;
   }
 
-  /** Brings the table up to date with ep_log: on first use all of it, after another connection committed the rows added since. */
-  sync(): void {
-    if (this.db.inTransaction) this.syncIn();
-    else this.db.transaction(() => this.syncIn())();
-  }
-
-  private syncIn(): void {
-    const version = this.s.version.get() as number;
-    const max = (this.s.max.get() as number | null) ?? 0;
-    if (!this.built) {
-      this.rebuild(version);
-      return;
-    }
-    if (version === this.dataVersion) {
-      // no other connection committed since the last sync: the rows after `synced` are this connection's, entered as written
-      this.advance(max);
-      return;
-    }
-    // another connection wrote: its rows follow `synced`, unless the log was emptied (a rebuild of the aggregates)
-    const kept = this.synced === 0 || (max >= this.synced && this.headOf(this.synced)?.equals(this.syncedHead!) === true);
-    if (!kept) {
-      this.rebuild(version);
-      return;
-    }
-    this.readAfter(this.synced);
-    this.advance(max);
-    this.dataVersion = version;
+  protected syncedRowUnchanged(): boolean {
+    return this.headOf(this.synced)?.equals(this.syncedHead!) === true;
   }
 
   private headOf(first: number): Buffer | null {
     return (this.s.head.get(first) as Buffer | undefined) ?? null;
   }
 
-  private rebuild(version: number): void {
+  protected rebuild(version: number): void {
     // sized for every entry at once and an eighth more (as the duplicate keys' table)
     const n = this.s.count.get() as number;
     let capacity = 1 << 12;
@@ -127,7 +98,7 @@ export class EndpointIndex {
   }
 
   /** Enters the entries of the ep_log rows after `after` not in the table yet; the last row's first. */
-  private readAfter(after: number): number {
+  protected readAfter(after: number): number {
     let last = after;
     for (;;) {
       const rows = this.s.runs.all(last, READ_CHUNK) as Array<[number, Buffer]>;
@@ -145,7 +116,7 @@ export class EndpointIndex {
   }
 
   /** Counts the ep_log rows up to `upTo` as read, but not this connection's rows of its current save (maybe rolled back). */
-  private advance(upTo: number): void {
+  protected advance(upTo: number): void {
     if (this.unsettledFrom !== 0 && upTo >= this.unsettledFrom) upTo = this.unsettledFrom - 1;
     if (upTo <= this.synced) return;
     // `synced` names a row (its head tells a refilled log apart)
