@@ -1,21 +1,12 @@
 // Backscatter findings in the bot's store across posts, reporters, quoted copies and prose: the
 // store's answer must be what a full analyzeThread over every stored post gives.
 import { describe, expect, it } from 'vitest';
-import type { Finding, Observation } from '../src/contract.js';
-import type { PostAnalysis } from '../src/analyze/types.js';
+import type { Finding } from '../src/contract.js';
 import { analyzeThread } from '../src/analyze/corpus.js';
 import { findingKey, type Store } from '../src/store/store.js';
 import { makeBot } from './helpers/bot-harness.js';
+import { storedAnalyses } from './helpers/stored-analyses.js';
 import { buildPost } from './helpers/bot-mail.js';
-
-function storedAnalyses(store: Store): PostAnalysis[] {
-  const posts = store.db.prepare('SELECT id, analysis FROM posts ORDER BY received_at, rowid').all() as Array<{ id: string; analysis: string }>;
-  const obs = store.db.prepare('SELECT json FROM observations WHERE post = ? ORDER BY seq');
-  return posts.map((p) => ({
-    ...(JSON.parse(p.analysis) as Omit<PostAnalysis, 'observations'>),
-    observations: (obs.all(p.id) as Array<{ json: string }>).map((r) => JSON.parse(r.json) as Observation),
-  }));
-}
 
 function expectSameAsFullRecompute(store: Store): Finding[] {
   const full = analyzeThread(storedAnalyses(store)).doc.findings;

@@ -2,8 +2,7 @@
 // a full analyzeThread over every stored post gives: same identities, same content, the same
 // observation ids (duplicates counted once, joined alerts in their flow's group, prose corroboration).
 import { describe, expect, it } from 'vitest';
-import type { Finding, Observation } from '../src/contract.js';
-import type { PostAnalysis } from '../src/analyze/types.js';
+import type { Finding } from '../src/contract.js';
 import { analyzeThread } from '../src/analyze/corpus.js';
 import { findingKey, type Store } from '../src/store/store.js';
 import { keyPort } from '../src/store/aggregates.js';
@@ -11,17 +10,8 @@ import { undoMigration10, undoMigration11 } from './helpers/store-migrations.js'
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { PostFactory } from '../bench/generate.js';
 import { makeBot } from './helpers/bot-harness.js';
+import { storedAnalyses } from './helpers/stored-analyses.js';
 import { argusMidstream, buildPost, recordsPost } from './helpers/bot-mail.js';
-
-/** Every stored post, in arrival order, as the PostAnalysis the bot stored. */
-function storedAnalyses(store: Store): PostAnalysis[] {
-  const posts = store.db.prepare('SELECT id, analysis FROM posts ORDER BY received_at, rowid').all() as Array<{ id: string; analysis: string }>;
-  const obs = store.db.prepare('SELECT json FROM observations WHERE post = ? ORDER BY seq');
-  return posts.map((p) => ({
-    ...(JSON.parse(p.analysis) as Omit<PostAnalysis, 'observations'>),
-    observations: (obs.all(p.id) as Array<{ json: string }>).map((r) => JSON.parse(r.json) as Observation),
-  }));
-}
 
 function byKey(findings: Finding[]): Map<string, Finding> {
   const out = new Map<string, Finding>();
