@@ -513,7 +513,11 @@ export class StringStream {
   private bytes = 0;
   private written = 0;
 
-  constructor(readonly path: string) {
+  /** encoding: 'utf16le' keeps lone surrogates (UTF-8 turns them into U+FFFD), for raw strings such as thread names */
+  constructor(
+    readonly path: string,
+    private readonly encoding: 'utf8' | 'utf16le' = 'utf8',
+  ) {
     this.fd = openSync(path, 'w+');
   }
 
@@ -522,13 +526,13 @@ export class StringStream {
   }
 
   append(s: string): void {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit
+    // UTF-8 takes at most 3 bytes per UTF-16 unit (UTF-16 2)
     const room = 4 + s.length * 3;
     if (!this.reading && this.buf.length === 0) this.buf = Buffer.allocUnsafe(WRITE_CHUNK);
     if (this.used + room > this.buf.length) {
       this.flush();
       if (room > this.buf.length) {
-        const bytes = Buffer.from(s, 'utf8');
+        const bytes = Buffer.from(s, this.encoding);
         const head = Buffer.allocUnsafe(4);
         head.writeUInt32LE(bytes.length, 0);
         writeAll(this.fd, head, 4);
@@ -538,7 +542,7 @@ export class StringStream {
         return;
       }
     }
-    const n = this.buf.write(s, this.used + 4);
+    const n = this.buf.write(s, this.used + 4, this.encoding);
     this.buf.writeUInt32LE(n, this.used);
     this.used += 4 + n;
     this.bytes += 4 + n;
@@ -574,14 +578,14 @@ export class StringStream {
         if (4 + length > chunk.length) {
           const big = Buffer.allocUnsafe(length);
           readAll(this.fd, big, start, this.path);
-          yield big.toString('utf8');
+          yield big.toString(this.encoding);
           continue;
         }
         at = start - 4;
         fill();
         at = start + length;
       }
-      yield chunk.toString('utf8', start - from, at - from);
+      yield chunk.toString(this.encoding, start - from, at - from);
     }
   }
 

@@ -138,7 +138,8 @@ export class SpillCorpus {
     }
     try {
       this.postFile = new StringStream(join(this.dir, 'posts.jsonl'));
-      this.threadFile = new StringStream(join(this.dir, 'threads.bin'));
+      // in UTF-16: a thread name is a raw string (a subject may hold a lone surrogate), not JSON
+      this.threadFile = new StringStream(join(this.dir, 'threads.bin'), 'utf16le');
       this.obsFile = new RecordFile(join(this.dir, 'observations.bin'));
       this.keyFileU = new Int32File(join(this.dir, 'keys-utc.bin'));
       this.keyFileL = new Int32File(join(this.dir, 'keys-wall.bin'));
