@@ -24,8 +24,8 @@ const archiveArg = args.indexOf('--archive');
 const archiveSize = archiveArg >= 0 ? Number(args[archiveArg + 1]) : null;
 
 const P = quick
-  ? { archive: 10_000, archiveSmall: 2_000, runs: 1, pythonRuns: 1, pasteArgus: 100_000, pasteSnort: 20_000, pasteRuns: 1, live: 30, liveGapMs: 100, history: 50_000, historyPosts: 10 }
-  : { archive: 100_000, archiveSmall: 10_000, runs: 3, pythonRuns: 3, pasteArgus: 100_000, pasteSnort: 20_000, pasteRuns: 3, live: 500, liveGapMs: 600, history: 1_000_000, historyPosts: 30 };
+  ? { archive: 10_000, archiveSmall: 2_000, runs: 1, pythonRuns: 1, pasteArgus: 100_000, pasteSnort: 20_000, pasteRuns: 1, live: 30, liveGapMs: 100, history: 50_000, historyPosts: 30 }
+  : { archive: 100_000, archiveSmall: 10_000, runs: 3, pythonRuns: 3, pasteArgus: 100_000, pasteSnort: 20_000, pasteRuns: 3, live: 500, liveGapMs: 600, history: 1_000_000, historyPosts: 200 };
 
 interface Timed {
   wallS: number;
