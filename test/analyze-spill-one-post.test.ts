@@ -2,13 +2,11 @@
 // at all when none can be a copy (all quoted or all not), and still are when the post quotes its
 // own records. The same bytes as the in-memory corpus either way.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeJsonDocument } from '../src/analyze/json-out.js';
-import { analyzeInputs, analyzeInputsToJson } from '../src/analyze/run.js';
-import { Collect } from './helpers/collect.js';
+import { documentsBothWays } from './helpers/both-ways.js';
 
 const work = mkdtempSync(join(tmpdir(), 'listwatch-spill-one-post-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -30,16 +28,7 @@ function post(name: string, body: string[]): string {
   return file;
 }
 
-async function both(file: string): Promise<{ memory: string; spilled: string }> {
-  const { result } = await analyzeInputs([file], { keepQuestions: false });
-  const a = new Collect();
-  await writeJsonDocument(result.doc, a);
-  const spillDir = mkdtempSync(join(work, 'spill-'));
-  const b = new Collect();
-  await analyzeInputsToJson([file], b, { tmpDir: spillDir });
-  expect(readdirSync(spillDir)).toEqual([]);
-  return { memory: a.text(), spilled: b.text() };
-}
+const both = (file: string): Promise<{ memory: string; spilled: string }> => documentsBothWays(file, work);
 
 describe('one post through the spill', () => {
   it('writes the in-memory bytes for a post whose records are all unquoted, all quoted, or both (copies of its own)', async () => {

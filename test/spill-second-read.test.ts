@@ -2,14 +2,12 @@
 // time across the part bounds, the first of equal records as before, and the posts' thread names
 // through their file, against the in-memory corpus and an oracle of plain maps.
 
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeJsonDocument } from '../src/analyze/json-out.js';
-import { analyzeInputs, analyzeInputsToJson } from '../src/analyze/run.js';
 import { firstOfEqualKeysInFile, hash96, Int32File, StringStream } from '../src/analyze/spill-store.js';
-import { Collect } from './helpers/collect.js';
+import { documentsBothWays } from './helpers/both-ways.js';
 
 const work = mkdtempSync(join(tmpdir(), 'listwatch-spill-second-read-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -97,16 +95,7 @@ function mail(id: string, subject: string, date: string, body: string[], extra: 
   ].join('\n');
 }
 
-async function both(file: string): Promise<{ memory: string; spilled: string }> {
-  const { result } = await analyzeInputs([file], { keepQuestions: false });
-  const a = new Collect();
-  await writeJsonDocument(result.doc, a);
-  const spillDir = mkdtempSync(join(work, 'spill-'));
-  const b = new Collect();
-  await analyzeInputsToJson([file], b, { tmpDir: spillDir });
-  expect(readdirSync(spillDir)).toEqual([]);
-  return { memory: a.text(), spilled: b.text() };
-}
+const both = (file: string): Promise<{ memory: string; spilled: string }> => documentsBothWays(file, work);
 
 describe('the spill against the in-memory corpus', () => {
   it('picks the same originals when copies and originals fall in several parts (a quoted copy first, the records after, then a third copy)', async () => {
