@@ -243,6 +243,18 @@ describe('the spill store', () => {
     );
   });
 
+  /** every value of the file, copied out of its chunks as they are read */
+  function valuesOf(file: Int32File, size: number): Int32Array {
+    const out = new Int32Array(file.length);
+    let at = 0;
+    for (const chunk of file.chunks(size)) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    expect(at).toBe(file.length);
+    return out;
+  }
+
   it('an Int32File gives back every value appended, across its write chunks', () => {
     const dir = mkdtempSync(join(work, 'ints-'));
     const file = new Int32File(join(dir, 'ints.bin'));
@@ -253,17 +265,13 @@ describe('the spill store', () => {
       file.append(v, 3);
     }
     expect(file.length).toBe(n * 3);
-    const all = file.readAll();
-    expect(all.length).toBe(n * 3);
-    for (const i of [0, 1, 21_845, 21_846, n - 1]) expect([...all.subarray(i * 3, i * 3 + 3)]).toEqual([i, -i | 0, (i * 65_537) | 0]);
-    expect(new Int32File(join(dir, 'empty.bin')).readAll().length).toBe(0);
-    // into a larger array the caller has: its first values, as a view
-    const into = new Int32Array(n * 3 + 10).fill(7);
-    const view = file.readAll(into);
-    expect(view.length).toBe(n * 3);
-    expect(view.buffer).toBe(into.buffer);
-    expect(view).toEqual(all);
-    expect(into[n * 3]).toBe(7);
+    // read back a chunk at a time (each chunk a view of one reused buffer: copied as read), with sizes across the write chunks
+    for (const size of [1, 65_536, 100_001, n * 3 + 7]) {
+      const all = valuesOf(file, size);
+      expect(all.length).toBe(n * 3);
+      for (const i of [0, 1, 21_845, 21_846, n - 1]) expect([...all.subarray(i * 3, i * 3 + 3)]).toEqual([i, -i | 0, (i * 65_537) | 0]);
+    }
+    expect(valuesOf(new Int32File(join(dir, 'empty.bin')), 10).length).toBe(0);
     file.close();
   });
 

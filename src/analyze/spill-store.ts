@@ -118,8 +118,9 @@ function hexWord(s: string, at: number): number | null {
 }
 
 /**
- * An append-only file of 32-bit integers, written in large chunks and read back whole: what a
- * spilling corpus needs only once all is added (the duplicate keys) waits on disk, not the heap.
+ * An append-only file of 32-bit integers, written in large chunks and read back in order a chunk at
+ * a time: what a spilling corpus needs only once all is added (the duplicate keys, the join ends)
+ * waits on disk, not the heap.
  */
 export class Int32File {
   private readonly fd: number;
@@ -162,14 +163,6 @@ export class Int32File {
       readAll(this.fd, bytes.subarray(0, m * 4), at * 4, this.path);
       yield buf.subarray(0, m);
     }
-  }
-
-  /** every value written, in order (the file stays as it is); read into `into` when given (at least as long), a view of it returned */
-  readAll(into?: Int32Array): Int32Array {
-    this.flush();
-    const all = into === undefined ? new Int32Array(this.count) : into.subarray(0, this.count);
-    if (this.count > 0) readAll(this.fd, Buffer.from(all.buffer, all.byteOffset, this.count * 4), 0, this.path);
-    return all;
   }
 
   /** Closes the file and lets its write buffer go: called as soon as its last read is done (and again, harmlessly, when the corpus is disposed). */
