@@ -68,6 +68,11 @@ function rowsWithKeys(store: Store): Array<[number, number, number]> {
   return rows.map((r) => [r.seq, endpointHash(r.ep_key), r.time_ms]);
 }
 
+/** Hands each post to its bot, in this order; every one must be analysed. */
+async function handleInOrder(steps: Array<[Harness, string, string]>): Promise<void> {
+  for (const [h, raw, id] of steps) expect((await h.handle(raw, id)).outcome).toBe('analyzed');
+}
+
 describe('join keys in memory', () => {
   it('an alert one connection stores joins a flow another connection stored after the first had read its table', async () => {
     const one = makeBot({ autoReply: false });
@@ -76,17 +81,13 @@ describe('join keys in memory', () => {
     b.store.readDuplicateKeys();
     const flows = flowsPost('f1@harbour.example', '100.64', '192.0.2', 3);
     const alerts = alertsFor('s1@harbour.example', '100.64', '192.0.2', [0, 1, 2]);
-    for (const [h, raw, id] of [[one, flows, 'f1'], [a, flows, 'f1'], [one, alerts, 's1'], [b, alerts, 's1']] as Array<[Harness, string, string]>) {
-      expect((await h.handle(raw, id)).outcome).toBe('analyzed');
-    }
+    await handleInOrder([[one, flows, 'f1'], [a, flows, 'f1'], [one, alerts, 's1'], [b, alerts, 's1']]);
     expect(joinedAlerts(one.store)).toBe(3);
     expect(answers(b.store)).toEqual(answers(one.store));
     // and the other way: a flow stored by b re-checks alerts a stored
     const lateAlerts = alertsFor('s2@harbour.example', '100.65', '192.0.2', [0, 1]);
     const lateFlows = flowsPost('f2@harbour.example', '100.65', '192.0.2', 2);
-    for (const [h, raw, id] of [[one, lateAlerts, 's2'], [a, lateAlerts, 's2'], [one, lateFlows, 'f2'], [b, lateFlows, 'f2']] as Array<[Harness, string, string]>) {
-      expect((await h.handle(raw, id)).outcome).toBe('analyzed');
-    }
+    await handleInOrder([[one, lateAlerts, 's2'], [a, lateAlerts, 's2'], [one, lateFlows, 'f2'], [b, lateFlows, 'f2']]);
     expect(joinedAlerts(one.store)).toBe(5);
     expect(answers(a.store)).toEqual(answers(one.store));
     for (const h of [one, a, b]) h.close();
@@ -108,14 +109,12 @@ describe('join keys in memory', () => {
       }),
     ).toThrow('rolled back');
     const kept = flowsPost('y1@harbour.example', '100.71', '192.0.2', 3);
-    for (const [h, raw, id] of [[one, kept, 'y1'], [b, kept, 'y1']] as Array<[Harness, string, string]>) expect((await h.handle(raw, id)).outcome).toBe('analyzed');
+    await handleInOrder([[one, kept, 'y1'], [b, kept, 'y1']]);
     // b's rows took the seqs a's rolled-back rows had
     expect((b.store.db.prepare('SELECT MIN(seq) FROM observations').pluck().get() as number)).toBe(seqBefore + 1);
     const joinKept = alertsFor('s3@harbour.example', '100.71', '192.0.2', [0, 1, 2]);
     const joinLost = alertsFor('s4@harbour.example', '100.70', '192.0.2', [0, 1, 2], 'more alerts');
-    for (const [h, raw, id] of [[one, joinKept, 's3'], [a, joinKept, 's3'], [one, joinLost, 's4'], [a, joinLost, 's4']] as Array<[Harness, string, string]>) {
-      expect((await h.handle(raw, id)).outcome).toBe('analyzed');
-    }
+    await handleInOrder([[one, joinKept, 's3'], [a, joinKept, 's3'], [one, joinLost, 's4'], [a, joinLost, 's4']]);
     expect(joinedAlerts(one.store)).toBe(3);
     expect(answers(a.store)).toEqual(answers(one.store));
     for (const h of [one, a, b]) h.close();
