@@ -22,6 +22,7 @@ import { ElementBytesRenderer, RenderedBytes, renderElement, StreamedStrings, wr
 import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
 import { ownCopy } from '../extract/shared.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';
+import { GroupMembersFile } from './group-members-file.js';
 import { firstOfEqualKeysInFile, IdTable, Int32File, PostOfObservation, RecordFile, StringStream } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
@@ -111,8 +112,9 @@ export class SpillCorpus {
    */
   private pending: Observation[] = [];
   private pendingFirst = 0;
-  /** the groups, built as the document is written; at add time only its /16 cache is used */
-  private readonly acc = new GroupAccumulator(ownCopy);
+  /** the groups, built as the document is written (their members in a file); at add time only its /16 cache is used */
+  private readonly acc: GroupAccumulator;
+  private readonly groupMembers: GroupMembersFile;
   private readonly factsIdOfKey = new Map<string, number>();
   /** the same ids by GroupAccumulator.groupNumberOf */
   private readonly factsIdOfNumber = new Map<number, number>();
@@ -122,8 +124,11 @@ export class SpillCorpus {
 
   private readonly joinChunk: number;
 
-  /** tmpDir: where the temp folder goes (os.tmpdir()); joinChunk: alerts read back at once when joining (tests make it small) */
-  constructor(opts: { tmpDir?: string; joinChunk?: number } = {}) {
+  /**
+   * tmpDir: where the temp folder goes (os.tmpdir()); joinChunk: alerts read back at once when
+   * joining; groupRun: group members sorted at once when the findings are built (tests make both small)
+   */
+  constructor(opts: { tmpDir?: string; joinChunk?: number; groupRun?: number } = {}) {
     this.joinChunk = opts.joinChunk ?? JOIN_CHUNK;
     // the handlers go first: until a listener exists, Ctrl-C ends the process at once, which
     // between mkdtemp and the listeners would leave the folder behind
@@ -144,6 +149,8 @@ export class SpillCorpus {
       this.keyFileU = new Int32File(join(this.dir, 'keys-utc.bin'));
       this.keyFileL = new Int32File(join(this.dir, 'keys-wall.bin'));
       this.endsFile = new Int32File(join(this.dir, 'ends.bin'));
+      this.groupMembers = new GroupMembersFile({ members: join(this.dir, 'members.bin'), runs: join(this.dir, 'members-runs.bin'), refs: join(this.dir, 'members-refs.bin') }, opts.groupRun);
+      this.acc = new GroupAccumulator(ownCopy, this.groupMembers);
     } catch (err) {
       this.dispose();
       throw err;
@@ -441,6 +448,7 @@ export class SpillCorpus {
     this.keyFileU?.close();
     this.keyFileL?.close();
     this.endsFile?.close();
+    this.groupMembers?.close();
     if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
   }
 

@@ -240,13 +240,8 @@ function quoteMatches(q: string, noHandshake: boolean, g: StatementTarget, needl
 export class GroupAccumulator {
   readonly groups = new Map<string, Group>();
   readonly groupsOfThread = new Map<string, Group[]>();
-  /** members of all groups, chained per group in the order added */
-  private readonly memberRef = new Int32List();
-  private readonly memberNext = new Int32List();
-  private memberActor = new Int32List();
-  private memberTarget = new Int32List();
-  /** ACTOR_QUAD / TARGET_QUAD: the number above is the address; otherwise it is in the group's `others` */
-  private memberKind = new Uint8List();
+  /** groups made so far: a group's number (Group.index) is how many were made before it */
+  private groupCount = 0;
   /** groupPrefix of the dotted quads, by their first two bytes */
   private readonly prefixOf16 = new Map<number, string>();
   /** the groups of dotted-quad actors by behaviour, port and /16 as one number (see add) */
@@ -257,7 +252,11 @@ export class GroupAccumulator {
    * JSON passes a flat copy (V8 keeps a parsed string of 13+ characters as a slice of the text it
    * came from, so one kept address would keep its whole chunk of the file alive).
    */
-  constructor(readonly keep: (s: string) => string = (s) => s) {}
+  constructor(
+    readonly keep: (s: string) => string = (s) => s,
+    /** where the members are kept: in memory, or (the spilling corpus) in a file read back by group */
+    private readonly members: GroupMembers = new MemoryGroupMembers(),
+  ) {}
 
   /**
    * The threads whose groups buildFindings asks for (groupsOfThread): those of the "same"
@@ -338,11 +337,10 @@ export class GroupAccumulator {
     if (!g) {
       g = {
         key: keep(key),
+        index: this.groupCount++,
         behaviour,
         dport,
         prefix16: keep(prefix16),
-        head: -1,
-        tail: -1,
         count: 0,
         reporter: null,
         reporters: null,
@@ -380,11 +378,6 @@ export class GroupAccumulator {
     ref: number,
     keep: (s: string) => string,
   ): void {
-    const m = this.memberRef.push(ref);
-    this.memberNext.push(-1);
-    if (g.tail >= 0) this.memberNext.set(g.tail, m);
-    else g.head = m;
-    g.tail = m;
     g.count++;
     let kind = 0;
     if (actorQuad !== null) kind |= ACTOR_QUAD;
@@ -393,9 +386,7 @@ export class GroupAccumulator {
     else if (target !== null) {
       if (!g.otherTargets?.has(target)) (g.otherTargets ??= new Set()).add(keep(target));
     } else kind |= NO_TARGET;
-    this.memberActor.push(actorQuad ?? 0);
-    this.memberTarget.push(targetQuad ?? 0);
-    this.memberKind.push(kind);
+    this.members.push(g.index, ref, actorQuad ?? 0, targetQuad ?? 0, kind);
 
     if (org && g.reporter !== org && !g.reporters?.has(org)) {
       if (g.reporter === null) g.reporter = keep(org);
@@ -458,9 +449,7 @@ export class GroupAccumulator {
    * groups with a finding; addressesOf and add may not be called after.
    */
   releaseAddresses(): void {
-    this.memberActor = new Int32List();
-    this.memberTarget = new Int32List();
-    this.memberKind = new Uint8List();
+    this.members.releaseAddresses();
     this.groups.clear();
     this.groupsOfThread.clear();
     this.groupOfNumber.clear();
@@ -469,13 +458,13 @@ export class GroupAccumulator {
 
   /** The members' references of a group, in the order added, one at a time. */
   forEachMember(g: Group, visit: (ref: number) => void): void {
-    for (let m = g.head; m >= 0; m = this.memberNext.get(m)) visit(this.memberRef.get(m));
+    this.members.forEachRef(g.index, visit);
   }
 
   /** The members' references of a group, in the order added. */
   membersOf(g: Group): number[] {
     const out: number[] = [];
-    for (let m = g.head; m >= 0; m = this.memberNext.get(m)) out.push(this.memberRef.get(m));
+    this.members.forEachRef(g.index, (ref) => out.push(ref));
     return out;
   }
 
@@ -491,19 +480,9 @@ export class GroupAccumulator {
 
   /** How many distinct actors and targets a group has, and the addresses its actors' covering prefix depends on. */
   addressesOf(g: Group): { actors: number; targets: number; actorPrefix: string | null } {
-    let n = 0;
-    for (let m = g.head; m >= 0; m = this.memberNext.get(m)) n++;
-    const actors = new Uint32Array(n);
-    const targets = new Uint32Array(n);
-    let na = 0;
-    let nt = 0;
-    for (let m = g.head; m >= 0; m = this.memberNext.get(m)) {
-      const kind = this.memberKind.get(m);
-      if (kind & ACTOR_QUAD) actors[na++] = this.memberActor.get(m) >>> 0;
-      if (kind & TARGET_QUAD) targets[nt++] = this.memberTarget.get(m) >>> 0;
-    }
-    const a = distinctSorted(actors.subarray(0, na));
-    const t = distinctSorted(targets.subarray(0, nt));
+    const quads = this.members.quadsOf(g.index, g.count);
+    const a = distinctSorted(quads.actors);
+    const t = distinctSorted(quads.targets);
     // The dotted quads' common leading bytes are those of the lowest and the highest (numerically
     // sorted, big-endian), so coveringPrefix of those two and the other actors is that of them all.
     // Only dotted quads: from the two numbers (parsing two strings would leave them in prefix.ts's
@@ -517,6 +496,76 @@ export class GroupAccumulator {
       actorPrefix = coveringPrefix(actorExtremes);
     }
     return { actors: a.length + (g.otherActors?.size ?? 0), targets: t.length + (g.otherTargets?.size ?? 0), actorPrefix };
+  }
+}
+
+/**
+ * Where a GroupAccumulator keeps its groups' members: each member's reference (the caller's index
+ * of the observation), its actor and target as dotted-quad numbers and its kind (ACTOR_QUAD,
+ * TARGET_QUAD, NO_TARGET bits), by its group's number (0, 1, ... in the order the groups are made).
+ */
+export interface GroupMembers {
+  push(group: number, ref: number, actorQuad: number, targetQuad: number, kind: number): void;
+  /**
+   * The group's dotted-quad actors (members with ACTOR_QUAD) and targets (TARGET_QUAD), unsigned,
+   * in any order; the arrays may be reused by the next call. count: the group's members. An
+   * implementation may require the groups in increasing order, each once (buildFindings asks so).
+   */
+  quadsOf(group: number, count: number): { actors: Uint32Array; targets: Uint32Array };
+  /** quadsOf is not called again: what only it read may go */
+  releaseAddresses(): void;
+  /** The group's references in the order added. */
+  forEachRef(group: number, visit: (ref: number) => void): void;
+}
+
+/** GroupMembers in flat typed lists on the heap, chained per group: 17 bytes a member plus 8 a group. */
+export class MemoryGroupMembers implements GroupMembers {
+  private readonly ref = new Int32List();
+  private readonly next = new Int32List();
+  private actor = new Int32List();
+  private target = new Int32List();
+  private kind = new Uint8List();
+  /** by group: its first and last member */
+  private readonly head = new Int32List();
+  private readonly tail = new Int32List();
+
+  push(group: number, ref: number, actorQuad: number, targetQuad: number, kind: number): void {
+    const m = this.ref.push(ref);
+    this.next.push(-1);
+    while (this.head.length <= group) {
+      this.head.push(-1);
+      this.tail.push(-1);
+    }
+    const tail = this.tail.get(group);
+    if (tail >= 0) this.next.set(tail, m);
+    else this.head.set(group, m);
+    this.tail.set(group, m);
+    this.actor.push(actorQuad);
+    this.target.push(targetQuad);
+    this.kind.push(kind);
+  }
+
+  quadsOf(group: number, count: number): { actors: Uint32Array; targets: Uint32Array } {
+    const actors = new Uint32Array(count);
+    const targets = new Uint32Array(count);
+    let na = 0;
+    let nt = 0;
+    for (let m = group < this.head.length ? this.head.get(group) : -1; m >= 0; m = this.next.get(m)) {
+      const kind = this.kind.get(m);
+      if (kind & ACTOR_QUAD) actors[na++] = this.actor.get(m) >>> 0;
+      if (kind & TARGET_QUAD) targets[nt++] = this.target.get(m) >>> 0;
+    }
+    return { actors: actors.subarray(0, na), targets: targets.subarray(0, nt) };
+  }
+
+  releaseAddresses(): void {
+    this.actor = new Int32List();
+    this.target = new Int32List();
+    this.kind = new Uint8List();
+  }
+
+  forEachRef(group: number, visit: (ref: number) => void): void {
+    for (let m = group < this.head.length ? this.head.get(group) : -1; m >= 0; m = this.next.get(m)) visit(this.ref.get(m));
   }
 }
 
@@ -550,9 +599,10 @@ function groupNumber(o: Observation, behaviour: Behaviour, actorQuad: number): n
   return ((kind * 2 + (backscatter ? 1 : 0)) * 65537 + (port === null ? 65536 : port)) * 65536 + (actorQuad >>> 16);
 }
 
-const ACTOR_QUAD = 1;
-const TARGET_QUAD = 2;
-const NO_TARGET = 4;
+/** a member's kind bits (GroupMembers): its actor is a dotted quad (its number is the address), its target is, it has none */
+export const ACTOR_QUAD = 1;
+export const TARGET_QUAD = 2;
+export const NO_TARGET = 4;
 
 /**
  * A dotted quad as its number (an exact round trip: only the canonical form, four decimal parts
@@ -596,12 +646,11 @@ function distinctSorted(v: Uint32Array): Uint32Array {
 
 interface Group {
   key: string;
+  /** the group's number: groups made before it (its members' group in GroupMembers) */
+  index: number;
   behaviour: Behaviour;
   dport: number | null;
   prefix16: string;
-  /** first and last member (positions in the accumulator's member lists) */
-  head: number;
-  tail: number;
   count: number;
   /** the one reporter, until a second makes it a set */
   reporter: string | null;
