@@ -1,5 +1,5 @@
 // The spill keeps the groups' members in a file (GroupMembersFile), read back by group in runs
-// sorted one at a time: each group's addresses and references must be those the in-memory lists
+// sorted one at a time: each group's addresses, reporters and references must be those the in-memory lists
 // (MemoryGroupMembers) give, in the same order, whatever the run size; and a whole document made
 // with runs of a few members must be the in-memory corpus's bytes.
 
@@ -43,10 +43,11 @@ const member = fc.record({
   actor: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
   target: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
   kind: fc.constantFrom(ACTOR_QUAD, ACTOR_QUAD | TARGET_QUAD, ACTOR_QUAD | NO_TARGET, TARGET_QUAD, 0),
+  org: fc.integer({ min: -1, max: 5 }),
 });
 
 describe('GroupMembersFile', () => {
-  it("gives each group's addresses and references as the in-memory lists do, for any run size", () => {
+  it("gives each group's addresses, reporters and references as the in-memory lists do, for any run size", () => {
     fc.assert(
       fc.property(fc.array(member, { minLength: 1, maxLength: 300 }), fc.constantFrom(1, 2, 7, 64, 1 << 17), fc.nat(), (members, bucket, shuffle) => {
         const memory = new MemoryGroupMembers();
@@ -55,15 +56,16 @@ describe('GroupMembersFile', () => {
         members.forEach((m, ref) => {
           const group = m.newGroup || counts.length === 0 ? counts.length : m.pick % counts.length;
           counts[group] = (counts[group] ?? 0) + 1;
-          memory.push(group, ref, m.actor, m.target, m.kind);
-          file.push(group, ref, m.actor, m.target, m.kind);
+          memory.push(group, ref, m.actor, m.target, m.kind, m.org);
+          file.push(group, ref, m.actor, m.target, m.kind, m.org);
         });
         try {
           for (let g = 0; g < counts.length; g++) {
-            const want = memory.quadsOf(g, counts[g] as number);
-            const got = file.quadsOf(g, counts[g] as number);
+            const want = memory.readGroup(g, counts[g] as number);
+            const got = file.readGroup(g, counts[g] as number);
             expect(sorted(got.actors)).toEqual(sorted(want.actors));
             expect(sorted(got.targets)).toEqual(sorted(want.targets));
+            expect(sorted(got.orgs)).toEqual(sorted(want.orgs));
           }
           memory.releaseAddresses();
           file.releaseAddresses();
@@ -86,11 +88,13 @@ describe('GroupMembersFile', () => {
 
   it('gives the references of groups whose addresses were never asked, and refuses a group asked out of order or a member added late', () => {
     const file = membersFile(2);
-    for (let ref = 0; ref < 10; ref++) file.push(ref % 4, ref, ref, ref, ACTOR_QUAD);
-    expect(sorted(file.quadsOf(0, 3).actors)).toEqual([0, 4, 8]);
-    expect(sorted(file.quadsOf(2, 2).actors)).toEqual([2, 6]);
-    expect(() => file.quadsOf(1, 3)).toThrow(/asked after a later one/);
-    expect(() => file.push(0, 10, 0, 0, 0)).toThrow(/after the groups were read/);
+    for (let ref = 0; ref < 10; ref++) file.push(ref % 4, ref, ref, ref, ACTOR_QUAD, ref % 3 === 0 ? -1 : ref);
+    const first = file.readGroup(0, 3);
+    expect(sorted(first.actors)).toEqual([0, 4, 8]);
+    expect(sorted(first.orgs)).toEqual([4, 8]);
+    expect(sorted(file.readGroup(2, 2).actors)).toEqual([2, 6]);
+    expect(() => file.readGroup(1, 3)).toThrow(/asked after a later one/);
+    expect(() => file.push(0, 10, 0, 0, 0, -1)).toThrow(/after the groups were read/);
     const refs: number[] = [];
     file.forEachRef(3, (r) => refs.push(r));
     file.forEachRef(1, (r) => refs.push(r));

@@ -1,17 +1,17 @@
 // The spilling corpus's group members on disk (correlate's GroupMembers): each member is appended
-// to a file as the observations are written out (16 bytes: group and kind, reference, actor,
-// target), and read back by group when the findings are built: first distributed into runs of
+// to a file as the observations are written out (20 bytes: group and kind, reference, actor,
+// target, reporter), and read back by group when the findings are built: first distributed into runs of
 // whole groups (a group's members together, ~BUCKET members a run), then each run sorted by group
 // in memory as buildFindings counts the groups' addresses in order, the references written to a
 // second file in group order for the findings' observation lists. On the heap: 12 bytes a group
-// and one run's arrays, not 17 bytes a member.
+// and one run's arrays, not 17 bytes a member and a set of reporters a group.
 
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import type { GroupMembers } from '../correlate/correlate.js';
+import { ACTOR_QUAD, TARGET_QUAD, type GroupMembers } from '../correlate/correlate.js';
 import { Int32List } from '../correlate/typed-lists.js';
 
-/** int32s a member takes in the files: (group << 3 | kind), reference, actor, target */
-const WORDS = 4;
+/** int32s a member takes in the files: (group << 3 | kind), reference, actor, target, org */
+const WORDS = 5;
 /** members appended, or read back, at once */
 const CHUNK = 1 << 14;
 /** members of a run sorted at once (a group with more is a run of its own) */
@@ -39,7 +39,8 @@ export class GroupMembersFile implements GroupMembers {
   private runActors = new Uint32Array(0);
   private runTargets = new Uint32Array(0);
   private runKinds = new Uint8Array(0);
-  private readonly actorsOut = { actors: new Uint32Array(0), targets: new Uint32Array(0) };
+  private runOrgs = new Int32Array(0);
+  private readonly readOut = { actors: new Uint32Array(0), targets: new Uint32Array(0), orgs: new Uint32Array(0) };
   /** references of the runs sorted so far are in the references file */
   private refsWritten = 0;
   private released = false;
@@ -55,7 +56,7 @@ export class GroupMembersFile implements GroupMembers {
     this.refsFd = openSync(paths.refs, 'w+');
   }
 
-  push(group: number, ref: number, actorQuad: number, targetQuad: number, kind: number): void {
+  push(group: number, ref: number, actorQuad: number, targetQuad: number, kind: number, org: number): void {
     if (this.distributed) throw new Error('GroupMembersFile: a member added after the groups were read');
     if (group >= MAX_GROUPS) throw new Error(`GroupMembersFile: more than ${MAX_GROUPS} groups`);
     const counts = this.counts;
@@ -66,7 +67,8 @@ export class GroupMembersFile implements GroupMembers {
     b[at++] = (group << 3) | kind;
     b[at++] = ref;
     b[at++] = actorQuad;
-    b[at] = targetQuad;
+    b[at++] = targetQuad;
+    b[at] = org;
     if (++this.used === CHUNK) this.flush();
     this.total++;
   }
@@ -76,26 +78,30 @@ export class GroupMembersFile implements GroupMembers {
     this.used = 0;
   }
 
-  quadsOf(group: number, count: number): { actors: Uint32Array; targets: Uint32Array } {
-    if (this.released) throw new Error('GroupMembersFile: addresses asked after they were released');
+  readGroup(group: number, count: number): { actors: Uint32Array; targets: Uint32Array; orgs: Uint32Array } {
+    if (this.released) throw new Error('GroupMembersFile: a group read after they were released');
     if (!this.distributed) this.distribute();
     if (group < 0 || group >= this.counts.length || count !== this.counts.get(group)) throw new Error(`GroupMembersFile: no group ${group} of ${count} members`);
     while (this.run < 0 || group >= (this.runFirst[this.run + 1] as number)) this.sortRun(this.run + 1);
     if (group < (this.runFirst[this.run] as number)) throw new Error(`GroupMembersFile: group ${group} asked after a later one`);
     const from = (this.starts[group] as number) - (this.starts[this.runFirst[this.run] as number] as number);
-    const out = this.actorsOut;
+    const out = this.readOut;
     if (out.actors.length < count) {
       out.actors = new Uint32Array(count);
       out.targets = new Uint32Array(count);
+      out.orgs = new Uint32Array(count);
     }
     let na = 0;
     let nt = 0;
+    let no = 0;
     for (let k = from; k < from + count; k++) {
       const kind = this.runKinds[k] as number;
-      if (kind & 1) out.actors[na++] = this.runActors[k] as number;
-      if (kind & 2) out.targets[nt++] = this.runTargets[k] as number;
+      if (kind & ACTOR_QUAD) out.actors[na++] = this.runActors[k] as number;
+      if (kind & TARGET_QUAD) out.targets[nt++] = this.runTargets[k] as number;
+      const org = this.runOrgs[k] as number;
+      if (org >= 0) out.orgs[no++] = org;
     }
-    return { actors: out.actors.subarray(0, na), targets: out.targets.subarray(0, nt) };
+    return { actors: out.actors.subarray(0, na), targets: out.targets.subarray(0, nt), orgs: out.orgs.subarray(0, no) };
   }
 
   releaseAddresses(): void {
@@ -106,10 +112,12 @@ export class GroupMembersFile implements GroupMembers {
     this.runActors = new Uint32Array(0);
     this.runTargets = new Uint32Array(0);
     this.runKinds = new Uint8Array(0);
+    this.runOrgs = new Int32Array(0);
     this.runRaw = new Int32Array(0);
     this.runRefs = new Int32Array(0);
-    this.actorsOut.actors = new Uint32Array(0);
-    this.actorsOut.targets = new Uint32Array(0);
+    this.readOut.actors = new Uint32Array(0);
+    this.readOut.targets = new Uint32Array(0);
+    this.readOut.orgs = new Uint32Array(0);
   }
 
   forEachRef(group: number, visit: (ref: number) => void): void {
@@ -204,6 +212,7 @@ export class GroupMembersFile implements GroupMembers {
       this.runActors = new Uint32Array(n);
       this.runTargets = new Uint32Array(n);
       this.runKinds = new Uint8Array(n);
+      this.runOrgs = new Int32Array(n);
       this.runRefs = new Int32Array(n);
     }
     const refs = this.runRefs;
@@ -217,6 +226,7 @@ export class GroupMembersFile implements GroupMembers {
       refs[at] = raw[k + 1] as number;
       this.runActors[at] = (raw[k + 2] as number) >>> 0;
       this.runTargets[at] = (raw[k + 3] as number) >>> 0;
+      this.runOrgs[at] = raw[k + 4] as number;
     }
     writeInts(this.refsFd, refs, n, this.refsWritten * 4);
     this.refsWritten += n;

@@ -342,7 +342,6 @@ export class GroupAccumulator {
         dport,
         prefix16: keep(prefix16),
         count: 0,
-        reporter: null,
         reporters: null,
         otherActors: null,
         otherTargets: null,
@@ -386,12 +385,8 @@ export class GroupAccumulator {
     else if (target !== null) {
       if (!g.otherTargets?.has(target)) (g.otherTargets ??= new Set()).add(keep(target));
     } else kind |= NO_TARGET;
-    this.members.push(g.index, ref, actorQuad ?? 0, targetQuad ?? 0, kind);
+    this.members.push(g.index, ref, actorQuad ?? 0, targetQuad ?? 0, kind, org ? this.orgNumberOf(org, keep) : -1);
 
-    if (org && g.reporter !== org && !g.reporters?.has(org)) {
-      if (g.reporter === null) g.reporter = keep(org);
-      else (g.reporters ??= new Set([g.reporter])).add(keep(org));
-    }
     if (family && !g.familyConflict) {
       if (g.family === undefined) g.family = keep(family);
       else if (g.family !== family) {
@@ -422,6 +417,26 @@ export class GroupAccumulator {
       if (!list) this.groupsOfThread.set(kept, (list = []));
       list.push(g);
     }
+  }
+
+  /** the members' reporters (an org, else an address) by number, and the last one looked up */
+  private readonly orgNumber = new Map<string, number>();
+  private readonly orgs: string[] = [];
+  private lastOrg: string | null = null;
+  private lastOrgNumber = -1;
+
+  private orgNumberOf(org: string, keep: (s: string) => string): number {
+    if (org === this.lastOrg) return this.lastOrgNumber;
+    let n = this.orgNumber.get(org);
+    if (n === undefined) {
+      n = this.orgs.length;
+      const kept = keep(org);
+      this.orgs.push(kept);
+      this.orgNumber.set(kept, n);
+    }
+    this.lastOrg = org;
+    this.lastOrgNumber = n;
+    return n;
   }
 
   /** where members added with addQuadMember have their times read */
@@ -468,21 +483,29 @@ export class GroupAccumulator {
     return out;
   }
 
-  /** The distinct reporters of a group, sorted. */
+  /** The distinct reporters of a group, sorted (once addressesOf has read its members). */
   reportersOf(g: Group): string[] {
-    if (g.reporters) return [...g.reporters].sort();
-    return g.reporter === null ? [] : [g.reporter];
+    return g.reporters === null ? [] : [...g.reporters];
   }
 
   hasReporter(g: Group, org: string): boolean {
-    return g.reporter === org || (g.reporters?.has(org) ?? false);
+    return g.reporters !== null && g.reporters.includes(org);
   }
 
-  /** How many distinct actors and targets a group has, and the addresses its actors' covering prefix depends on. */
+  /**
+   * How many distinct actors and targets a group has, and the addresses its actors' covering
+   * prefix depends on; its distinct reporters are noted on it (reportersOf).
+   */
   addressesOf(g: Group): { actors: number; targets: number; actorPrefix: string | null } {
-    const quads = this.members.quadsOf(g.index, g.count);
-    const a = distinctSorted(quads.actors);
-    const t = distinctSorted(quads.targets);
+    const read = this.members.readGroup(g.index, g.count);
+    const orgs = distinctSorted(read.orgs);
+    if (orgs.length > 0) {
+      const names: string[] = [];
+      for (let k = 0; k < orgs.length; k++) names.push(this.orgs[orgs[k] as number] as string);
+      g.reporters = names.sort();
+    }
+    const a = distinctSorted(read.actors);
+    const t = distinctSorted(read.targets);
     // The dotted quads' common leading bytes are those of the lowest and the highest (numerically
     // sorted, big-endian), so coveringPrefix of those two and the other actors is that of them all.
     // Only dotted quads: from the two numbers (parsing two strings would leave them in prefix.ts's
@@ -505,31 +528,34 @@ export class GroupAccumulator {
  * TARGET_QUAD, NO_TARGET bits), by its group's number (0, 1, ... in the order the groups are made).
  */
 export interface GroupMembers {
-  push(group: number, ref: number, actorQuad: number, targetQuad: number, kind: number): void;
+  /** org: the member's reporter as the accumulator numbers them, -1 for none */
+  push(group: number, ref: number, actorQuad: number, targetQuad: number, kind: number, org: number): void;
   /**
    * The group's dotted-quad actors (members with ACTOR_QUAD) and targets (TARGET_QUAD), unsigned,
-   * in any order; the arrays may be reused by the next call. count: the group's members. An
-   * implementation may require the groups in increasing order, each once (buildFindings asks so).
+   * and its members' reporters (none: left out), in any order and repeated; the arrays may be
+   * reused by the next call. count: the group's members. An implementation may require the groups
+   * in increasing order, each once (buildFindings asks so).
    */
-  quadsOf(group: number, count: number): { actors: Uint32Array; targets: Uint32Array };
-  /** quadsOf is not called again: what only it read may go */
+  readGroup(group: number, count: number): { actors: Uint32Array; targets: Uint32Array; orgs: Uint32Array };
+  /** readGroup is not called again: what only it read may go */
   releaseAddresses(): void;
   /** The group's references in the order added. */
   forEachRef(group: number, visit: (ref: number) => void): void;
 }
 
-/** GroupMembers in flat typed lists on the heap, chained per group: 17 bytes a member plus 8 a group. */
+/** GroupMembers in flat typed lists on the heap, chained per group: 21 bytes a member plus 8 a group. */
 export class MemoryGroupMembers implements GroupMembers {
   private readonly ref = new Int32List();
   private readonly next = new Int32List();
   private actor = new Int32List();
   private target = new Int32List();
   private kind = new Uint8List();
+  private org = new Int32List();
   /** by group: its first and last member */
   private readonly head = new Int32List();
   private readonly tail = new Int32List();
 
-  push(group: number, ref: number, actorQuad: number, targetQuad: number, kind: number): void {
+  push(group: number, ref: number, actorQuad: number, targetQuad: number, kind: number, org: number): void {
     const m = this.ref.push(ref);
     this.next.push(-1);
     while (this.head.length <= group) {
@@ -543,25 +569,31 @@ export class MemoryGroupMembers implements GroupMembers {
     this.actor.push(actorQuad);
     this.target.push(targetQuad);
     this.kind.push(kind);
+    this.org.push(org);
   }
 
-  quadsOf(group: number, count: number): { actors: Uint32Array; targets: Uint32Array } {
+  readGroup(group: number, count: number): { actors: Uint32Array; targets: Uint32Array; orgs: Uint32Array } {
     const actors = new Uint32Array(count);
     const targets = new Uint32Array(count);
+    const orgs = new Uint32Array(count);
     let na = 0;
     let nt = 0;
+    let no = 0;
     for (let m = group < this.head.length ? this.head.get(group) : -1; m >= 0; m = this.next.get(m)) {
       const kind = this.kind.get(m);
       if (kind & ACTOR_QUAD) actors[na++] = this.actor.get(m) >>> 0;
       if (kind & TARGET_QUAD) targets[nt++] = this.target.get(m) >>> 0;
+      const org = this.org.get(m);
+      if (org >= 0) orgs[no++] = org;
     }
-    return { actors: actors.subarray(0, na), targets: targets.subarray(0, nt) };
+    return { actors: actors.subarray(0, na), targets: targets.subarray(0, nt), orgs: orgs.subarray(0, no) };
   }
 
   releaseAddresses(): void {
     this.actor = new Int32List();
     this.target = new Int32List();
     this.kind = new Uint8List();
+    this.org = new Int32List();
   }
 
   forEachRef(group: number, visit: (ref: number) => void): void {
@@ -652,9 +684,8 @@ interface Group {
   dport: number | null;
   prefix16: string;
   count: number;
-  /** the one reporter, until a second makes it a set */
-  reporter: string | null;
-  reporters: Set<string> | null;
+  /** the distinct reporters, sorted: noted when the group's members are read (addressesOf); null before, and for none */
+  reporters: string[] | null;
   /** actors and targets that are not dotted quads */
   otherActors: Set<string> | null;
   otherTargets: Set<string> | null;
@@ -732,6 +763,8 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
   const order: Record<FindingKind, number> = { 'cross-reporter': 0, campaign: 1, 'same-traffic': 2 };
   const keys: FindingOrderKey[] = [];
   for (const g of acc.groups.values()) {
+    // (reads the members: the group's reporters too)
+    const { actors, targets, actorPrefix } = acc.addressesOf(g);
     const corroborations = corroborationOf.get(g);
     let corroborating = 0;
     if (corroborations) {
@@ -743,8 +776,7 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
         corroborating++;
       }
     }
-    const reporters = g.reporters ? g.reporters.size : g.reporter === null ? 0 : 1;
-    const { actors, targets, actorPrefix } = acc.addressesOf(g);
+    const reporters = g.reporters === null ? 0 : g.reporters.length;
     const kind = groupFindingKind(reporters, corroborating, actors, targets);
     if (!kind) continue;
     const { first } = acc.timesOf(g);
