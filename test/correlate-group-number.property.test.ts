@@ -45,7 +45,7 @@ describe('GroupAccumulator.groupNumberOf', () => {
     target: s.actorIsDst ? s.src : s.dst,
   });
 
-  it('names one group key: equal numbers, equal keys (and groupFactsOf gives groupKey)', () => {
+  it('names one group key: equal numbers, equal keys (and groupFactsOf gives groupKey, groupFactsOfNumber the same facts)', () => {
     fc.assert(
       fc.property(fc.array(observation, { minLength: 2, maxLength: 60 }), (specs) => {
         const acc = new GroupAccumulator();
@@ -58,6 +58,9 @@ describe('GroupAccumulator.groupNumberOf', () => {
           const n = acc.groupNumberOf(o, quad);
           if (n < 0) return;
           expect(Number.isSafeInteger(n)).toBe(true);
+          // the spill stores n without the /16 and works the facts out from the number alone
+          expect(Math.floor(n / 65536) | 0).toBe(Math.floor(n / 65536));
+          expect(acc.groupFactsOfNumber(n)).toEqual(acc.groupFactsOf(o, quad));
           const known = keyOfNumber.get(n);
           if (known === undefined) keyOfNumber.set(n, key);
           else expect(key, JSON.stringify(s)).toBe(known);

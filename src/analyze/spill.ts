@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCHEMA, type Finding, type InputError, type Observation, type Party, type Post } from '../contract.js';
 import { applyJoinInPlace, isAlertObservation, isFlowObservation, joinAlertsToFlows } from '../classify/join.js';
-import { buildFindings, GroupAccumulator, quadNumber, resolveFinding, sameTrafficFinding, threadsAskedBy, type GroupFacts } from '../correlate/correlate.js';
+import { buildFindings, GroupAccumulator, quadNumber, resolveFinding, sameTrafficFinding, threadsAskedBy } from '../correlate/correlate.js';
 import { hashDuplicateKeys } from '../correlate/duplicates.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
@@ -42,13 +42,14 @@ const ENDS_READ = 1 << 16;
  *   1 u8   length of the time's characters (GROUP_QUAD)
  *   2 u8   1: no target
  *   3 u8   1: dport null
- *   4 i32  group facts id     8 i32 actor (dotted quad)   12 i32 target (dotted quad)
+ *   4 i32  the group's number without the actor's /16 (groupNumberOf / 65536)
+ *   8 i32  actor (dotted quad)   12 i32 target (dotted quad)
  *  16 i32  family id (-1: none)   20 i32 dport   24 f64 the time's instant (NaN: none)
  */
 const HEADER = 32;
 /** not in any group: no actor */
 const GROUP_NONE = 0;
-/** a dotted-quad actor, a dotted-quad target or none, a printable ASCII time: the header has it all */
+/** a dotted-quad actor with a group number, a dotted-quad target or none, a printable ASCII time: the header has it all */
 const GROUP_QUAD = 1;
 /** anything else: parsed back and given to GroupAccumulator.add */
 const GROUP_PARSE = 2;
@@ -115,10 +116,6 @@ export class SpillCorpus {
   /** the groups, built as the document is written (their members in a file); at add time only its /16 cache is used */
   private readonly acc: GroupAccumulator;
   private readonly groupMembers: GroupMembersFile;
-  private readonly factsIdOfKey = new Map<string, number>();
-  /** the same ids by GroupAccumulator.groupNumberOf */
-  private readonly factsIdOfNumber = new Map<number, number>();
-  private readonly facts: GroupFacts[] = [];
   private readonly familyIdOf = new Map<string, number>();
   private readonly families: string[] = [];
 
@@ -296,6 +293,7 @@ export class SpillCorpus {
     let kind = GROUP_NONE;
     let actorQuad = 0;
     let targetQuad: number | null = null;
+    let groupNumber = -1;
     let timeLen = 0;
     if (o.actor !== null) {
       kind = GROUP_PARSE;
@@ -303,7 +301,7 @@ export class SpillCorpus {
       const target = o.target;
       targetQuad = target ? quadNumber(target) : null;
       const dport = o.dport;
-      if (aq !== null && (!target || targetQuad !== null) && (dport === null || (dport | 0) === dport) && (time === null || isShortAscii(time))) {
+      if (aq !== null && (!target || targetQuad !== null) && (dport === null || (dport | 0) === dport) && (time === null || isShortAscii(time)) && (groupNumber = this.acc.groupNumberOf(o, aq)) >= 0) {
         kind = GROUP_QUAD;
         actorQuad = aq;
         if (time !== null) timeLen = time.length;
@@ -316,7 +314,8 @@ export class SpillCorpus {
     if (kind === GROUP_QUAD) {
       b[2] = targetQuad === null ? 1 : 0;
       b[3] = o.dport === null ? 1 : 0;
-      b.writeInt32LE(this.factsId(o, actorQuad), 4);
+      // (the group's facts are worked out from the number when its first member is written out)
+      b.writeInt32LE(Math.floor(groupNumber / 65536), 4);
       b.writeInt32LE(actorQuad, 8);
       b.writeInt32LE(targetQuad ?? 0, 12);
       b.writeInt32LE(o.family ? this.familyId(o.family) : -1, 16);
@@ -325,25 +324,6 @@ export class SpillCorpus {
       for (let k = 0; k < timeLen; k++) b[HEADER + k] = (time as string).charCodeAt(k);
     }
     this.obsFile.append(b, r.length);
-  }
-
-  private factsId(o: Observation, actorQuad: number): number {
-    // by the group's number first: the key string is built and hashed only for a number not seen yet
-    const n = this.acc.groupNumberOf(o, actorQuad);
-    if (n >= 0) {
-      const known = this.factsIdOfNumber.get(n);
-      if (known !== undefined) return known;
-    }
-    const f = this.acc.groupFactsOf(o, actorQuad);
-    let id = this.factsIdOfKey.get(f.key);
-    if (id === undefined) {
-      id = this.facts.length;
-      f.key = ownCopy(f.key);
-      this.facts.push(f);
-      this.factsIdOfKey.set(f.key, id);
-    }
-    if (n >= 0) this.factsIdOfNumber.set(n, id);
-    return id;
   }
 
   private familyId(family: string): number {
@@ -574,7 +554,6 @@ export class SpillCorpus {
     }
     function* observationsOut(): Generator<Observation | RenderedBytes> {
       const parties = self.parties;
-      const facts = self.facts;
       const families = self.families;
       // one of each for all records: the loop allocates nothing per observation it passes through
       const rendered = new RenderedBytes(Buffer.alloc(0), 0, 0);
@@ -623,10 +602,11 @@ export class SpillCorpus {
             const party = parties[rid] as Party;
             const familyId = b.readInt32LE(at + 16);
             const ms = b.readDoubleLE(at + 24);
+            const actorQuad = b.readInt32LE(at + 8);
             acc.addQuadMember(
-              facts[b.readInt32LE(at + 4)] as GroupFacts,
+              b.readInt32LE(at + 4) * 65536 + (actorQuad >>> 16),
               b[at + 3] === 1 ? null : b.readInt32LE(at + 20),
-              b.readInt32LE(at + 8),
+              actorQuad,
               b[at + 2] === 1 ? null : b.readInt32LE(at + 12),
               party.org ?? party.address ?? null,
               familyId < 0 ? undefined : families[familyId],
@@ -691,9 +671,6 @@ export class SpillCorpus {
       threadKey = new Int32Array(0);
       reporter = self.obsReporter = new Int32List();
       self.postFirst = new Int32List();
-      self.facts.length = 0;
-      self.factsIdOfKey.clear();
-      self.factsIdOfNumber.clear();
       self.obsFlags = new Uint8List();
     }
     function* findingsOut(): Generator<Finding> {

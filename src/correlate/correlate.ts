@@ -296,15 +296,36 @@ export class GroupAccumulator {
   }
 
   /**
-   * add() for a caller that worked out an observation's group facts beforehand (the spilling
-   * corpus, when it stored the observation): its group's key, behaviour and /16 (groupFacts), a
-   * dotted-quad actor as its number, the target as its number (null: none), the reporter's org,
-   * the family, the time's instant (null: none) and where to read the time itself (by `ref`, when
+   * add() for a caller that worked out an observation's group number beforehand (the spilling
+   * corpus, when it stored the observation; groupNumberOf, not -1), with its port, a dotted-quad
+   * actor as its number, the target as its number (null: none), the reporter's org, the family, the time's instant (null: none) and where to read the time itself (by `ref`, when
    * the finding is built, for the member that ends up first or last). Same groups as add().
    */
-  addQuadMember(facts: GroupFacts, dport: number | null, actorQuad: number, targetQuad: number | null, org: string | null, family: string | undefined, ms: number | null, time: TimeSource, thread: string, ref: number): void {
-    // the caller's strings are its own kept copies (one per party, thread, family, group): held as they are
-    this.addTo(this.groupOf(facts.key, facts.behaviour, dport, facts.prefix16, asGiven), null, actorQuad, null, targetQuad, org, family, null, time, ms, thread, ref, asGiven);
+  addQuadMember(groupNumber: number, dport: number | null, actorQuad: number, targetQuad: number | null, org: string | null, family: string | undefined, ms: number | null, time: TimeSource, thread: string, ref: number): void {
+    let g = this.groupOfNumber.get(groupNumber);
+    if (g === undefined) {
+      const f = this.groupFactsOfNumber(groupNumber);
+      // (the /16 is the accumulator's own kept copy)
+      this.groupOfNumber.set(groupNumber, (g = this.groupOf(this.keep(f.key), f.behaviour, dport, f.prefix16, asGiven)));
+    } else if (g.dport !== dport) g.dport = null;
+    // the caller's strings are its own kept copies (one per party, thread, family): held as they are
+    this.addTo(g, null, actorQuad, null, targetQuad, org, family, null, time, ms, thread, ref, asGiven);
+  }
+
+  /**
+   * The group facts of a group number (groupNumberOf, not -1): what groupFactsOf gives for every
+   * observation with that number, worked out from the number alone (behaviour, port, the /16).
+   */
+  groupFactsOfNumber(n: number): GroupFacts {
+    const high = Math.floor(n / 65536);
+    const kind = Math.floor(high / 65537);
+    const portPart = high % 65537;
+    const behaviour = BEHAVIOURS[kind >> 1] as Behaviour;
+    const port = portPart === 65536 ? null : portPart;
+    const quad = (n % 65536) * 65536;
+    const prefix16 = this.prefixOfQuad(quad, quadString(quad));
+    const keyPort = kind & 1 ? `from:${port ?? '-'}` : (port ?? '-');
+    return { key: `${behaviour}|${keyPort}|${prefix16}`, behaviour, prefix16 };
   }
 
   /**
@@ -614,6 +635,9 @@ export interface GroupFacts {
 }
 
 const asGiven = (s: string): string => s;
+
+/** the behaviours by their number in a group's numeric key */
+const BEHAVIOURS = Object.keys(BEHAVIOUR_WORDS) as Behaviour[];
 
 /** each behaviour's number in a group's numeric key */
 const BEHAVIOUR_NUMBER: Partial<Record<string, number>> = Object.assign(Object.create(null) as Record<string, number>, Object.fromEntries(Object.keys(BEHAVIOUR_WORDS).map((b, i) => [b, i])));
