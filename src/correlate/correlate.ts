@@ -231,11 +231,12 @@ function quoteMatches(q: string, noHandshake: boolean, g: StatementTarget, needl
 
 /**
  * The groups of an analysis, fed one observation at a time in the corpus order (after duplicates,
- * reporters and joins are settled). Each group keeps only what its finding needs: the distinct
- * reporters, the time span, the shared family and its members; a member is the caller's reference
- * (an index, so a large corpus need not keep its observations) plus its actor and target, a
- * dotted quad as its 32-bit number (a string only when it is anything else), in flat typed lists
- * shared by all groups: ~20 bytes a member instead of a Set entry and a string for each.
+ * reporters and joins are settled). Each group keeps only what its finding needs: the time span,
+ * the shared family and its members; a member is the caller's reference (an index, so a large
+ * corpus need not keep its observations) plus its actor and target, a dotted quad as its 32-bit
+ * number (a string only when it is anything else), and its reporter's number, kept by a
+ * GroupMembers (flat typed lists on the heap, or the spill's file) by the group's number: its
+ * distinct reporters, actors and targets are read from them when buildFindings counts it.
  */
 export class GroupAccumulator {
   readonly groups = new Map<string, Group>();
@@ -480,8 +481,8 @@ export class GroupAccumulator {
 
   /**
    * Lets go of what only counting the addresses and finding a statement's groups read: the
-   * members' actors, targets and kinds (13 of a member's 17 bytes) and the groups by key and by
-   * thread. buildFindings calls it once it has counted every group's addresses and kept the
+   * members' actors, targets, kinds and reporters (GroupMembers.releaseAddresses) and the groups
+   * by key and by thread. buildFindings calls it once it has counted every group's addresses and kept the
    * groups with a finding; addressesOf and add may not be called after.
    */
   releaseAddresses(): void {
