@@ -1,7 +1,7 @@
 // The spilling corpus's group members on disk (correlate's GroupMembers): each member is appended
 // to a file as the observations are written out (20 bytes: group and kind, reference, actor,
 // target, reporter), and read back by group when the findings are built: first distributed into runs of
-// whole groups (a group's members together, ~BUCKET members a run), then each run sorted by group
+// whole groups (a group's members together, ~1/RUNS of them a run, at least MIN_RUN), then each run sorted by group
 // in memory as buildFindings counts the groups' addresses in order, the references written to a
 // second file in group order for the findings' observation lists. On the heap: 12 bytes a group
 // and one run's arrays, not 17 bytes a member and a set of reporters a group.
@@ -14,10 +14,15 @@ import { Int32List } from '../correlate/typed-lists.js';
 const WORDS = 5;
 /** members appended, or read back, at once */
 const CHUNK = 1 << 14;
-/** members of a run sorted at once (a group with more is a run of its own) */
-const BUCKET = 1 << 17;
-/** members written at once per run when the members are distributed */
-const RUN_WRITE = 1 << 11;
+/**
+ * Members of a run sorted at once: at least MIN_RUN, else a RUNS-th of them all (a group with more
+ * is a run of its own). A run's arrays (~33 bytes a member) are made when the findings are built,
+ * where the process's peak is: ~1 MB up to ~1M members, a RUNS-th past that.
+ */
+const MIN_RUN = 1 << 15;
+const RUNS = 64;
+/** members written at once per run when the members are distributed (10 KB a run) */
+const RUN_WRITE = 1 << 9;
 /** the group number must leave room for the kind's three bits */
 const MAX_GROUPS = 1 << 28;
 
@@ -46,10 +51,10 @@ export class GroupMembersFile implements GroupMembers {
   private released = false;
 
   /** files: the members as added, the members distributed into runs, the references by group */
-  /** bucket: members of a run sorted at once (tests make it small) */
+  /** bucket: members of a run sorted at once (default: see MIN_RUN; tests make it small) */
   constructor(
     readonly paths: { members: string; runs: string; refs: string },
-    private readonly bucket = BUCKET,
+    private readonly bucket?: number,
   ) {
     this.fd = openSync(paths.members, 'w+');
     this.runsFd = openSync(paths.runs, 'w+');
@@ -146,11 +151,12 @@ export class GroupMembersFile implements GroupMembers {
     this.starts = new Int32Array(groups + 1);
     const runOf = new Int32Array(groups);
     const runFirst: number[] = [];
-    let inRun = this.bucket;
+    const bucket = this.bucket ?? Math.max(MIN_RUN, Math.ceil(this.total / RUNS));
+    let inRun = bucket;
     let at = 0;
     for (let g = 0; g < groups; g++) {
       const c = this.counts.get(g);
-      if (inRun > 0 && inRun + c > this.bucket) {
+      if (inRun > 0 && inRun + c > bucket) {
         runFirst.push(g);
         inRun = 0;
       }

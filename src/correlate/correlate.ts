@@ -803,7 +803,11 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
     }
     const reporters = g.reporters === null ? 0 : g.reporters.length;
     const kind = groupFindingKind(reporters, corroborating, actors, targets);
-    if (!kind) continue;
+    if (!kind) {
+      // let go young: most groups have no finding
+      g.reporters = null;
+      continue;
+    }
     const { first } = acc.timesOf(g);
     keys.push({ rank: order[kind], firstMs: timeMs(first) ?? 0, id: groupFindingId(kind, g.behaviour, g.prefix16, g.dport, g.family, g.key), group: g, kind, actors, targets, actorPrefix, sameTraffic: null });
   }
