@@ -1,9 +1,12 @@
-// The pieces a spilling corpus keeps its per-observation facts in, besides the growable typed
-// arrays of src/correlate/typed-lists.ts: a table of id strings packed into one buffer, an
+// The pieces a spilling corpus keeps its per-observation facts in: files of 32-bit integers by
+// index behind a bounded cache of blocks (the ids, flags, reporters, record lengths), an
 // append-only file of records (bytes or UTF-8 strings) read back in order or by index, found by
-// their offsets, a file of 32-bit integers read back whole, and the first-of-equal-keys step.
+// their offsets, a file of 32-bit integers read back in chunks, and the first-of-equal-keys step.
 
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Float64List, Int32List, Uint8List } from '../correlate/typed-lists.js';
 import type { NumberedStrings } from './json-out.js';
 
@@ -38,43 +41,74 @@ export class StringTable {
 }
 
 /**
- * Observation ids by index: `obs-` and 16 hex digits (what stableId makes) as two 32-bit numbers,
- * 9 bytes an id; anything else in a StringTable.
+ * Observation ids by index: `obs-` and 16 hex digits (what stableId makes) as two 32-bit numbers
+ * in an Int32BlockFile (8 bytes an id on disk, a fixed cache in memory); anything else in a
+ * StringTable, its index listed.
  */
 export class IdTable implements NumberedStrings {
   /** a packed id's JSON text: a quote, obs-, 16 hex digits, a quote */
   readonly maxJsonBytes = 22;
-  private readonly hi = new Int32List();
-  private readonly lo = new Int32List();
-  private readonly packed = new Uint8List();
+  /** two words an id (a packed id's hex digits; the string's number in `others` for any other), on disk */
+  private readonly words: Int32BlockFile;
+  /** the indexes of the ids not packed, in order (analyzePost makes none) */
+  private readonly otherAt = new Int32List();
   private readonly others = new StringTable();
+  private count = 0;
+
+  /** path: the file of the packed ids (an unnamed temp file when not given) */
+  constructor(path?: string) {
+    // 2,048 ids a block, 64 blocks (1 MB): the ids near the last read ones, as copies and members read them
+    this.words = new Int32BlockFile(path, 12, 64);
+  }
+
+  get length(): number {
+    return this.count;
+  }
 
   push(id: string): void {
+    const i = this.count++;
     if (id.length === 20 && id.startsWith('obs-')) {
       const h = hexWord(id, 4);
       const l = hexWord(id, 12);
       if (h !== null && l !== null) {
-        this.hi.push(h);
-        this.lo.push(l);
-        this.packed.push(1);
+        this.words.set(2 * i, h);
+        this.words.set(2 * i + 1, l);
         return;
       }
     }
-    this.hi.push(0);
-    this.lo.push(this.others.push(id));
-    this.packed.push(0);
+    this.words.set(2 * i, 0);
+    this.words.set(2 * i + 1, this.others.push(id));
+    this.otherAt.push(i);
+  }
+
+  /** whether id i is one of those not packed */
+  private isOther(i: number): boolean {
+    const at = this.otherAt;
+    let lo = 0;
+    let hi = at.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (at.get(mid) < i) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < at.length && at.get(lo) === i;
+  }
+
+  /** Closes its file (the ids are not read after). */
+  close(): void {
+    this.words.close();
   }
 
   /** a packed id's JSON text written at buf[at, at + 22) and its end; -1 for any other id */
   writeJson(i: number, buf: Buffer, at: number): number {
-    if (this.packed.get(i) === 0) return -1;
+    if (this.otherAt.length !== 0 && this.isOther(i)) return -1;
     buf[at] = 34;
     buf[at + 1] = 111;
     buf[at + 2] = 98;
     buf[at + 3] = 115;
     buf[at + 4] = 45;
-    const h = this.hi.get(i);
-    const l = this.lo.get(i);
+    const h = this.words.get(2 * i);
+    const l = this.words.get(2 * i + 1);
     for (let k = 0; k < 8; k++) {
       buf[at + 5 + k] = HEX[(h >>> (28 - 4 * k)) & 15] as number;
       buf[at + 13 + k] = HEX[(l >>> (28 - 4 * k)) & 15] as number;
@@ -84,9 +118,9 @@ export class IdTable implements NumberedStrings {
   }
 
   get(i: number): string {
-    if (this.packed.get(i) === 0) return this.others.get(this.lo.get(i));
-    const h = this.hi.get(i);
-    const l = this.lo.get(i);
+    if (this.otherAt.length !== 0 && this.isOther(i)) return this.others.get(this.words.get(2 * i + 1));
+    const h = this.words.get(2 * i);
+    const l = this.words.get(2 * i + 1);
     // one flat string, no intermediate pieces
     return String.fromCharCode(
       111, 98, 115, 45,
@@ -170,6 +204,110 @@ export class Int32File {
     if (this.closed) return;
     this.closed = true;
     this.buf = new Int32Array(0);
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/**
+ * 32-bit integers by index in a file, through a bounded cache of blocks (direct-mapped, written
+ * back when evicted): appended, read and changed in place by index, in order or at random, with
+ * the same memory at any length. What the spill keeps per observation lives in these: the
+ * kernel's page cache holds the file, not the process. Reads in order, or near the last ones,
+ * cost an index check; a block not cached is read with one positional read.
+ */
+export class Int32BlockFile {
+  private readonly fd: number;
+  private readonly bits: number;
+  private readonly mask: number;
+  private readonly slotMask: number;
+  private readonly blockBytes: number;
+  private data: Int32Array;
+  private bytes: Buffer;
+  /** the block held by each slot, -1 for none */
+  private readonly tags: Int32Array;
+  private readonly dirty: Uint8Array;
+  /** bytes of the file written so far (blocks past it read as zeros) */
+  private fileBytes = 0;
+  private closed = false;
+  length = 0;
+
+  /**
+   * path: the file, or undefined for an unnamed one (made in os.tmpdir() and unlinked at once);
+   * blockBits: integers per block (log2); slots: blocks cached (a power of two)
+   */
+  constructor(path?: string, blockBits = 12, slots = 32) {
+    if (path === undefined) {
+      const p = join(tmpdir(), `listwatch-ints-${process.pid}-${randomBytes(6).toString('hex')}`);
+      this.fd = openSync(p, 'w+');
+      try {
+        unlinkSync(p);
+      } catch {
+        // left behind
+      }
+    } else this.fd = openSync(path, 'w+');
+    this.bits = blockBits;
+    this.mask = (1 << blockBits) - 1;
+    this.slotMask = slots - 1;
+    this.blockBytes = 4 << blockBits;
+    this.data = new Int32Array(slots << blockBits);
+    this.bytes = Buffer.from(this.data.buffer);
+    this.tags = new Int32Array(slots).fill(-1);
+    this.dirty = new Uint8Array(slots);
+  }
+
+  push(v: number): number {
+    const i = this.length++;
+    this.set(i, v);
+    return i;
+  }
+
+  get(i: number): number {
+    const b = i >>> this.bits;
+    const s = b & this.slotMask;
+    if (this.tags[s] !== b) this.load(b, s);
+    return this.data[(s << this.bits) | (i & this.mask)] as number;
+  }
+
+  set(i: number, v: number): void {
+    const b = i >>> this.bits;
+    const s = b & this.slotMask;
+    if (this.tags[s] !== b) this.load(b, s);
+    this.data[(s << this.bits) | (i & this.mask)] = v;
+    this.dirty[s] = 1;
+  }
+
+  private load(b: number, s: number): void {
+    if (this.closed) throw new Error('integer block file read after close');
+    const at = s * this.blockBytes;
+    const view = this.bytes.subarray(at, at + this.blockBytes);
+    if (this.dirty[s] === 1) this.writeBack(s);
+    const from = b * this.blockBytes;
+    const have = Math.max(0, Math.min(this.blockBytes, this.fileBytes - from));
+    if (have > 0) readAll(this.fd, view.subarray(0, have), from, 'integer block file');
+    if (have < this.blockBytes) view.fill(0, have);
+    this.tags[s] = b;
+  }
+
+  private writeBack(s: number): void {
+    const at = s * this.blockBytes;
+    const from = (this.tags[s] as number) * this.blockBytes;
+    let off = 0;
+    while (off < this.blockBytes) off += writeSync(this.fd, this.bytes, at + off, this.blockBytes - off, from + off);
+    if (from + this.blockBytes > this.fileBytes) this.fileBytes = from + this.blockBytes;
+    this.dirty[s] = 0;
+  }
+
+  /** Closes the file and lets the cache go (reads after it are not allowed). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.data = new Int32Array(0);
+    this.bytes = Buffer.alloc(0);
+    this.tags.fill(-2);
     try {
       closeSync(this.fd);
     } catch {
@@ -346,8 +484,8 @@ const OFFSET_EVERY = 1 << OFFSET_EVERY_BITS;
 
 /**
  * An append-only file of binary records, written in large sequential chunks; each record's length
- * is kept (4 bytes a record, and the offset of every 64th: a record's offset is that plus the
- * lengths between), so records are read back in order in large chunks, or one by index, without a
+ * is kept in an Int32BlockFile (4 bytes a record on disk), and the offset of every 64th in memory
+ * (a record's offset is that plus the lengths between), so records are read back in order in large chunks, or one by index, without a
  * separator to scan for.
  */
 export class RecordFile {
@@ -355,13 +493,15 @@ export class RecordFile {
   private buf = Buffer.allocUnsafe(WRITE_CHUNK);
   private used = 0;
   private bytes = 0;
-  private readonly lengths = new Int32List();
+  /** each record's length, on disk */
+  private readonly lengths: Int32BlockFile;
   /** the offset of record k * OFFSET_EVERY */
   private readonly offsets = new Float64List();
   private closedForWrite = false;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'w+');
+    this.lengths = new Int32BlockFile(`${path}.lengths`);
   }
 
   get count(): number {
@@ -484,6 +624,7 @@ export class RecordFile {
   }
 
   close(): void {
+    this.lengths.close();
     try {
       closeSync(this.fd);
     } catch {

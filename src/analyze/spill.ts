@@ -23,12 +23,14 @@ import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.j
 import { ownCopy } from '../extract/shared.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';
 import { GroupMembersFile } from './group-members-file.js';
-import { firstOfEqualKeysInFile, IdTable, Int32File, PostOfObservation, RecordFile, StringStream } from './spill-store.js';
+import { firstOfEqualKeysInFile, IdTable, Int32BlockFile, Int32File, PostOfObservation, RecordFile, StringStream } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
 const QUOTED = 1;
 const ALERT = 2;
 const FLOW = 4;
+/** the steps at the end changed the record's reporter */
+const REPORTER_CHANGED = 8;
 /** alerts (or flows) read back at once when looking for joins */
 const JOIN_CHUNK = 20_000;
 /** join ends read from their file at once */
@@ -85,13 +87,16 @@ export class SpillCorpus {
   private readonly partyIdOfKey = new Map<string, number>();
   private readonly partyIdOf = new Map<Party, number>();
 
-  private readonly ids = new IdTable();
+  /** by observation, on disk (a bounded cache each): its id */
+  private readonly ids: IdTable;
   /** by position: the index of the post's first observation (a post's observations are added in a row) */
   private postFirst = new Int32List();
   /** by position: how the post is stored (POST_*) */
   private postIdsInTable = new Uint8List();
-  private obsFlags = new Uint8List();
-  private obsReporter = new Int32List();
+  /** by observation, on disk: QUOTED, ALERT, FLOW, REPORTER_CHANGED */
+  private readonly obsFlags: Int32BlockFile;
+  /** by observation, on disk: its reporter's party id */
+  private readonly obsReporter: Int32BlockFile;
   /** posts and observations added (the lists above are let go before the findings are written) */
   private posts = 0;
   private observations = 0;
@@ -148,6 +153,9 @@ export class SpillCorpus {
       this.endsFile = new Int32File(join(this.dir, 'ends.bin'));
       this.groupMembers = new GroupMembersFile({ members: join(this.dir, 'members.bin'), runs: join(this.dir, 'members-runs.bin'), refs: join(this.dir, 'members-refs.bin') }, opts.groupRun);
       this.acc = new GroupAccumulator(ownCopy, this.groupMembers);
+      this.ids = new IdTable(join(this.dir, 'ids.bin'));
+      this.obsFlags = new Int32BlockFile(join(this.dir, 'flags.bin'));
+      this.obsReporter = new Int32BlockFile(join(this.dir, 'reporters.bin'));
     } catch (err) {
       this.dispose();
       throw err;
@@ -422,6 +430,9 @@ export class SpillCorpus {
       // V8's own factor again (0: its default) once no other corpus holds it
       if (--heapGrowthHolders === 0) setFlagsFromString('--heap-growing-percent=0');
     }
+    this.ids?.close();
+    this.obsFlags?.close();
+    this.obsReporter?.close();
     this.postFile?.close();
     this.threadFile?.close();
     this.obsFile?.close();
@@ -449,15 +460,15 @@ export class SpillCorpus {
       if (p !== undefined) s.thread = threads.threadName(threadKey[p] as number);
     }
     // quoted reporters: a name known from the corpus, or the author of the post replied to
-    let reporter = this.obsReporter;
-    // a bit for each record whose reporter the steps below change; a record changed by both (to a
-    // party that inherits, then back) is compared with what it had, kept for those few
-    const reporterChanged = new Uint8Array((n + 7) >>> 3);
+    const reporter = this.obsReporter;
+    // REPORTER_CHANGED for each record whose reporter the steps below change; a record changed by
+    // both (to a party that inherits, then back) is compared with what it had, kept for those few
+    const flags = this.obsFlags;
     const reporterBefore = new Map<number, number>();
     const setReporter = (i: number, party: number): void => {
       if (reporter.get(i) === party) return;
       reporter.set(i, party);
-      reporterChanged[i >>> 3] = (reporterChanged[i >>> 3] as number) | (1 << (i & 7));
+      flags.set(i, flags.get(i) | REPORTER_CHANGED);
     };
     const self = this;
     function* authors(): Generator<Party> {
@@ -574,7 +585,7 @@ export class SpillCorpus {
         const at = rec.start;
         const body = at + HEADER + (b[at + 1] as number);
         const rid = reporter.get(i);
-        let sameReporter = ((reporterChanged[i >>> 3] as number) & (1 << (i & 7))) === 0 || reporterBefore.get(i) === rid;
+        let sameReporter = (flags.get(i) & REPORTER_CHANGED) === 0 || reporterBefore.get(i) === rid;
         const orig = duplicateOf[i] as number;
         const kind = b[at] as number;
         const flow = orig >= 0 ? undefined : flowOf.get(i);
@@ -669,9 +680,9 @@ export class SpillCorpus {
       // the findings need only the ids, the record offsets (their times) and the groups
       duplicateOf = new Int32Array(0);
       threadKey = new Int32Array(0);
-      reporter = self.obsReporter = new Int32List();
+      self.obsReporter.close();
       self.postFirst = new Int32List();
-      self.obsFlags = new Uint8List();
+      self.obsFlags.close();
     }
     function* findingsOut(): Generator<Finding> {
       if (manyPosts) collectGarbage();

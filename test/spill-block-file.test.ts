@@ -1,0 +1,131 @@
+// The spill's per-observation files behind a bounded cache of blocks (Int32BlockFile), and what is
+// kept in them: the observation ids (IdTable) and the record lengths of a RecordFile. Each is held
+// to a plain array written and read the same way, with blocks small enough that the cache evicts.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdTable, Int32BlockFile, RecordFile } from '../src/analyze/spill-store.js';
+
+let work: string;
+let files = 0;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'listwatch-block-file-'));
+});
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+const nextPath = (): string => join(work, `f${files++}.bin`);
+
+type Op = { kind: 'push'; v: number } | { kind: 'set'; at: number; v: number } | { kind: 'get'; at: number };
+
+describe('Int32BlockFile', () => {
+  it('reads back what was pushed and set, in order and at random, through a cache that evicts', () => {
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ kind: fc.constant('push' as const), v: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) }),
+      fc.record({ kind: fc.constant('set' as const), at: fc.nat(), v: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) }),
+      fc.record({ kind: fc.constant('get' as const), at: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 400 }), fc.integer({ min: 0, max: 4 }), fc.constantFrom(1, 2, 4), (ops, bits, slots) => {
+        const file = new Int32BlockFile(nextPath(), bits, slots);
+        const model: number[] = [];
+        for (const o of ops) {
+          if (o.kind === 'push') {
+            expect(file.push(o.v)).toBe(model.length);
+            model.push(o.v);
+          } else if (model.length > 0) {
+            const at = o.at % model.length;
+            if (o.kind === 'set') {
+              file.set(at, o.v);
+              model[at] = o.v;
+            } else expect(file.get(at)).toBe(model[at]);
+          }
+        }
+        expect(file.length).toBe(model.length);
+        for (let i = 0; i < model.length; i++) expect(file.get(i)).toBe(model[i]);
+        for (let i = model.length - 1; i >= 0; i--) expect(file.get(i)).toBe(model[i]);
+        file.close();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('holds lengths that do not divide the block, one element, none, and an unnamed file', () => {
+    for (const n of [0, 1, 15, 16, 17, 1000, 4097]) {
+      const file = n === 1000 ? new Int32BlockFile(undefined, 4, 2) : new Int32BlockFile(nextPath(), 4, 2);
+      for (let i = 0; i < n; i++) file.push(i * 7 - 3);
+      expect(file.length).toBe(n);
+      // every value, after the cache has let go of the first blocks
+      for (let i = 0; i < n; i++) expect(file.get(i)).toBe(i * 7 - 3);
+      file.close();
+    }
+  });
+
+  it('reads a block never written back as zeros where nothing was set, not what a slot held before', () => {
+    const file = new Int32BlockFile(nextPath(), 2, 1);
+    for (let i = 0; i < 4; i++) file.push(100 + i);
+    // block 2 is set before block 1 was ever written: the slot held block 0, then block 2
+    file.set(9, 5);
+    expect(file.get(8)).toBe(0);
+    expect(file.get(0)).toBe(100);
+    expect(file.get(4)).toBe(0);
+    expect(file.get(9)).toBe(5);
+    expect(file.get(11)).toBe(0);
+    file.close();
+    expect(() => file.get(0)).toThrow();
+  });
+});
+
+describe('IdTable on disk', () => {
+  it('gives every id back, in order and at random, past its cache, with ids not packed among them', () => {
+    const ids = new IdTable(nextPath());
+    const model: string[] = [];
+    const hex = (k: number): string => (k >>> 0).toString(16).padStart(8, '0');
+    for (let i = 0; i < 300_001; i++) {
+      const id = i % 9973 === 5 ? `odd-${i}` : i % 50_000 === 0 ? `obs-${hex(i)}${hex(i)}`.toUpperCase() : `obs-${hex(Math.imul(i, 2654435761))}${hex(i)}`;
+      ids.push(id);
+      model.push(id);
+    }
+    expect(ids.length).toBe(model.length);
+    for (let i = 0; i < model.length; i += 7) expect(ids.get(i)).toBe(model[i]);
+    let x = 12345;
+    const buf = Buffer.alloc(32);
+    for (let k = 0; k < 20_000; k++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const i = x % model.length;
+      expect(ids.get(i)).toBe(model[i]);
+      const end = ids.writeJson(i, buf, 3);
+      if (end < 0) expect((model[i] as string).startsWith('obs-') && /^obs-[0-9a-f]{16}$/.test(model[i] as string)).toBe(false);
+      else expect(buf.toString('utf8', 3, end)).toBe(JSON.stringify(model[i]));
+    }
+    for (const i of [5, 9978, 0, 50_000, 300_000, 299_999]) expect(ids.get(i)).toBe(model[i]);
+    ids.close();
+  });
+});
+
+describe('RecordFile with its lengths on disk', () => {
+  it('finds records by index and reads them in order past the lengths cache', () => {
+    const file = new RecordFile(nextPath());
+    const n = 140_000;
+    const rec = (i: number): string => 'r'.repeat(i % 13) + String(i);
+    for (let i = 0; i < n; i++) file.appendString(rec(i));
+    file.finishWrites();
+    expect(file.count).toBe(n);
+    let x = 7;
+    for (let k = 0; k < 3000; k++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const i = x % n;
+      expect(file.read(i).toString('utf8')).toBe(rec(i));
+    }
+    let i = 0;
+    for (const s of file.strings()) expect(s).toBe(rec(i++));
+    expect(i).toBe(n);
+    file.close();
+  });
+});
