@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdTable, Int32BlockFile, RecordFile } from '../src/analyze/spill-store.js';
+import { firstOfEqualKeysInFile, hash96, IdTable, Int32BlockFile, Int32File, RecordFile } from '../src/analyze/spill-store.js';
 
 let work: string;
 let files = 0;
@@ -127,5 +127,34 @@ describe('RecordFile with its lengths on disk', () => {
     for (const s of file.strings()) expect(s).toBe(rec(i++));
     expect(i).toBe(n);
     file.close();
+  });
+});
+
+describe('firstOfEqualKeysInFile into a block file', () => {
+  it('writes the answers the array gets, across part bounds, through a cache that evicts', () => {
+    const k = new Int32Array(3);
+    // 32K keys a part: one part, two, three
+    for (const n of [0, 1, 2, 1000, 32_769, 65_539]) {
+      const keys = new Int32File(nextPath());
+      for (let i = 0; i < n; i++) {
+        // runs of equal keys, repeats from far back, first lanes shared by different keys
+        const id = i % 9 === 4 ? ((i * 7) % (i + 1)) >> 3 : i >> 3;
+        hash96(`k${id}`, 1, k);
+        if (id % 101 === 5) k[0] = 12345 << 4;
+        keys.append(k, 3);
+      }
+      const want = firstOfEqualKeysInFile(keys, n, new Int32Array(n).fill(-7));
+      const got = firstOfEqualKeysInFile(keys, n, new Int32BlockFile(nextPath(), 5, 4));
+      let wrong = 0;
+      let repeats = 0;
+      for (let i = 0; i < n; i++) {
+        if (got.get(i) !== want[i]) wrong++;
+        if (want[i] !== i) repeats++;
+      }
+      expect(wrong, `n=${n}`).toBe(0);
+      if (n > 1000) expect(repeats).toBeGreaterThan(n / 2);
+      got.close();
+      keys.close();
+    }
   });
 });

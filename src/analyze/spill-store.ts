@@ -57,8 +57,8 @@ export class IdTable implements NumberedStrings {
 
   /** path: the file of the packed ids (an unnamed temp file when not given) */
   constructor(path?: string) {
-    // 2,048 ids a block, 64 blocks (1 MB): the ids near the last read ones, as copies and members read them
-    this.words = new Int32BlockFile(path, 12, 64);
+    // 512 ids a block, 512 blocks (2 MB): a finding reads its members' ids across the whole table, and small blocks keep more of it
+    this.words = new Int32BlockFile(path, 10, 512);
   }
 
   get length(): number {
@@ -391,12 +391,13 @@ const KEY_PARTS_MAX = 16;
 
 /**
  * firstOfEqualKeys of the n 96-bit keys in a file (three lanes each), into `first` (at least n
- * long), without the keys or the sort's arrays for all n at once: the keys are taken a part at a
- * time by the low bits of their first lane (equal keys fall in one part), each part sorted alone,
- * the file scanned once per part (up to 16 parts, ~32K keys each). Memory: `first` and ~24 bytes
- * a key of the largest part, instead of 24 bytes a key for all of them.
+ * long, or a block file, into which each part's answers go in index order), without the keys or
+ * the sort's arrays for all n at once: the keys are taken a part at a time by the low bits of
+ * their first lane (equal keys fall in one part), each part sorted alone, the file scanned once
+ * per part (up to 16 parts, ~32K keys each). Memory: `first` (unless a file) and ~24 bytes a key
+ * of the largest part, instead of 24 bytes a key for all of them.
  */
-export function firstOfEqualKeysInFile(file: Int32File, n: number, first: Int32Array): Int32Array {
+export function firstOfEqualKeysInFile<T extends Int32Array | Int32BlockFile>(file: Int32File, n: number, first: T): T {
   let parts = 1;
   while (parts < KEY_PARTS_MAX && n > parts * KEY_PART) parts *= 2;
   const mask = parts - 1;
@@ -435,7 +436,8 @@ export function firstOfEqualKeysInFile(file: Int32File, n: number, first: Int32A
     if (m === 0) continue;
     // the part's keys are in file order, so the first of equal ones in the part is the first of all
     const local = firstOfEqualKeys(keys, m, a, b, counts);
-    for (let j = 0; j < m; j++) first[index[j] as number] = index[local[j] as number] as number;
+    if (first instanceof Int32BlockFile) for (let j = 0; j < m; j++) first.set(index[j] as number, index[local[j] as number] as number);
+    else for (let j = 0; j < m; j++) (first as Int32Array)[index[j] as number] = index[local[j] as number] as number;
   }
   return first;
 }

@@ -97,6 +97,8 @@ export class SpillCorpus {
   private readonly obsFlags: Int32BlockFile;
   /** by observation, on disk: its reporter's party id */
   private readonly obsReporter: Int32BlockFile;
+  /** the corpus-wide steps' files (finishFile) */
+  private readonly finishFiles: Int32BlockFile[] = [];
   /** posts and observations added (the lists above are let go before the findings are written) */
   private posts = 0;
   private observations = 0;
@@ -294,6 +296,13 @@ export class SpillCorpus {
     }
   }
 
+  /** A file of integers by index for the corpus-wide steps, in the spill's folder (closed when the corpus is disposed, if not before). */
+  private finishFile(name: string): Int32BlockFile {
+    const file = new Int32BlockFile(join(this.dir as string, name));
+    this.finishFiles.push(file);
+    return file;
+  }
+
   /** The observation's record: header, time, rendered bytes (see HEADER). */
   private writeRecord(o: Observation, ms: number): void {
     const r = this.renderer;
@@ -365,33 +374,36 @@ export class SpillCorpus {
    * original. Keys are compared as 96-bit hashes: two different keys with the same hash would be
    * taken for one (probability ~n²/2⁹⁷, ~10⁻¹⁷ for a million keys); nothing else is approximate.
    */
-  private duplicateClasses(n: number): Int32Array {
+  private duplicateClasses(n: number): Int32BlockFile {
     // the last post's keys, not hashed until now (see spillPending)
     for (const o of this.pending) this.duplicateKeys(o);
-    // two arrays of n in all: the key files are sorted a part at a time, and the classes and
-    // originals take the places of the two answers as these are read
-    const firstU = firstOfEqualKeysInFile(this.keyFileU, n, new Int32Array(n));
-    const firstL = firstOfEqualKeysInFile(this.keyFileL, n, new Int32Array(n));
-    // record i's class goes in firstL[i] once firstL[i] is read; class c's original in firstU[c]:
-    // classes are numbered in order of their first record, so c <= i and firstU[c] was read already
+    // the key files are sorted a part at a time into files of the first record with each key
+    // all on disk, read in order or near where they were last read (an original is usually recent)
+    const firstU = firstOfEqualKeysInFile(this.keyFileU, n, this.finishFile('first-utc.bin'));
+    const firstL = firstOfEqualKeysInFile(this.keyFileL, n, this.finishFile('first-wall.bin'));
+    // record i's class goes in firstL's place once firstL[i] is read; class c's original in a file
+    // of its own (classes are numbered in order of their first record)
     const classOf = firstL;
-    const original = firstU;
+    const original = this.finishFile('originals.bin');
+    const flags = this.obsFlags;
     let classes = 0;
     for (let i = 0; i < n; i++) {
-      const u = firstU[i] as number;
-      const l = firstL[i] as number;
+      const u = firstU.get(i);
+      const l = firstL.get(i);
       let cls: number;
-      if (u < i) cls = classOf[u] as number;
-      else if (l < i) cls = classOf[l] as number;
+      if (u < i) cls = classOf.get(u);
+      else if (l < i) cls = classOf.get(l);
       else {
         cls = classes++;
-        original[cls] = i;
+        original.set(cls, i);
       }
       // (firstL[i] is read above before its slot takes the class)
-      classOf[i] = cls;
-      if ((this.obsFlags.get(i) & QUOTED) === 0 && (this.obsFlags.get(original[cls] as number) & QUOTED) !== 0) original[cls] = i;
+      classOf.set(i, cls);
+      if ((flags.get(i) & QUOTED) === 0 && (flags.get(original.get(cls)) & QUOTED) !== 0) original.set(cls, i);
     }
-    for (let i = 0; i < n; i++) classOf[i] = original[classOf[i] as number] as number;
+    firstU.close();
+    for (let i = 0; i < n; i++) classOf.set(i, original.get(classOf.get(i)));
+    original.close();
     return classOf;
   }
 
@@ -433,6 +445,7 @@ export class SpillCorpus {
     this.ids?.close();
     this.obsFlags?.close();
     this.obsReporter?.close();
+    for (const file of this.finishFiles) file.close();
     this.postFile?.close();
     this.threadFile?.close();
     this.obsFile?.close();
@@ -525,24 +538,27 @@ export class SpillCorpus {
     if (manyPosts) collectGarbage();
 
     // duplicates (markDuplicates), then reporters inherited from the originals
-    let duplicateOf: Int32Array;
+    let duplicateOf: Int32BlockFile;
     if (this.duplicatesPossible()) {
       duplicateOf = this.duplicateClasses(n);
       const dupPosts = new PostOfObservation(this.postFirst, n);
       for (let i = 0; i < n; i++) {
-        const orig = duplicateOf[i] as number;
+        const orig = duplicateOf.get(i);
         const same = orig === i || (dupPosts.holds(dupPosts.at(i), orig) && (this.obsFlags.get(orig) & QUOTED) === (this.obsFlags.get(i) & QUOTED));
-        duplicateOf[i] = same ? -1 : orig;
+        duplicateOf.set(i, same ? -1 : orig);
       }
-    } else duplicateOf = new Int32Array(n).fill(-1);
+    } else {
+      duplicateOf = this.finishFile('duplicate-of.bin');
+      for (let i = 0; i < n; i++) duplicateOf.set(i, -1);
+    }
     for (let i = 0; i < n; i++) {
-      const orig = duplicateOf[i] as number;
+      const orig = duplicateOf.get(i);
       if (orig >= 0 && inheritsReporter(this.parties[reporter.get(i)] as Party)) setReporter(i, reporter.get(orig));
     }
 
     this.keyFileU.close();
     this.keyFileL.close();
-    const { flowOf, flows } = this.joins(duplicateOf);
+    const { flowOf, flows } = this.joins(duplicateOf, n);
     this.endsFile.close();
 
     const joinedAlerts = new Map<number, Observation>();
@@ -586,7 +602,7 @@ export class SpillCorpus {
         const body = at + HEADER + (b[at + 1] as number);
         const rid = reporter.get(i);
         let sameReporter = (flags.get(i) & REPORTER_CHANGED) === 0 || reporterBefore.get(i) === rid;
-        const orig = duplicateOf[i] as number;
+        const orig = duplicateOf.get(i);
         const kind = b[at] as number;
         const flow = orig >= 0 ? undefined : flowOf.get(i);
         let text = b;
@@ -659,7 +675,7 @@ export class SpillCorpus {
         const i = first + k;
         let o = pending[k] as Observation;
         o.reporter = parties[reporter.get(i)] as Party;
-        const orig = duplicateOf[i] as number;
+        const orig = duplicateOf.get(i);
         if (orig >= 0) {
           // appended last, as a stored copy gains it
           o.duplicateOf = self.ids.get(orig);
@@ -678,7 +694,7 @@ export class SpillCorpus {
       }
       self.pending = [];
       // the findings need only the ids, the record offsets (their times) and the groups
-      duplicateOf = new Int32Array(0);
+      duplicateOf.close();
       threadKey = new Int32Array(0);
       self.obsReporter.close();
       self.postFirst = new Int32List();
@@ -725,13 +741,12 @@ export class SpillCorpus {
    * hash (protocol and the two address:port ends, either orientation) occurs on the other side.
    * The rest cannot share a key with anything of the other kind. Read back from the spill.
    */
-  private joins(duplicateOf: Int32Array): { flowOf: Map<number, number>; flows: Map<number, Observation> } {
-    const n = duplicateOf.length;
+  private joins(duplicateOf: Int32BlockFile, n: number): { flowOf: Map<number, number>; flows: Map<number, Observation> } {
     // counted first, so the two sets are typed arrays of their size (no growing JS arrays)
     let alertCount = 0;
     let flowCount = 0;
     for (let i = 0; i < n; i++) {
-      if (duplicateOf[i] !== -1) continue;
+      if (duplicateOf.get(i) !== -1) continue;
       const f = this.obsFlags.get(i);
       if (f & ALERT) alertCount++;
       else if (f & FLOW) flowCount++;
@@ -747,7 +762,7 @@ export class SpillCorpus {
     let i = 0;
     for (const ends of this.endsFile.chunks(ENDS_READ, read)) {
       for (let k = 0; k < ends.length; k++, i++) {
-        if (duplicateOf[i] !== -1) continue;
+        if (duplicateOf.get(i) !== -1) continue;
         const f = this.obsFlags.get(i);
         if (f & ALERT) alertSet[alertCount++] = ends[k] as number;
         else if (f & FLOW) flowSet[flowCount++] = ends[k] as number;
@@ -760,7 +775,7 @@ export class SpillCorpus {
     i = 0;
     for (const ends of this.endsFile.chunks(ENDS_READ, read)) {
       for (let k = 0; k < ends.length; k++, i++) {
-        if (duplicateOf[i] !== -1) continue;
+        if (duplicateOf.get(i) !== -1) continue;
         const f = this.obsFlags.get(i);
         if (f & ALERT && contains(flowSet, ends[k] as number)) alerts.push(i);
         else if (f & FLOW && contains(alertSet, ends[k] as number)) flowIdx.push(i);
