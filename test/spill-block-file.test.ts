@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firstOfEqualKeysInFile, hash96, IdTable, Int32BlockFile, Int32File, RecordFile } from '../src/analyze/spill-store.js';
+import { firstOfEqualKeysInFile, hash96, IdTable, Int32BlockFile, Int32File, RecordFile, valuesInBoth } from '../src/analyze/spill-store.js';
 
 let work: string;
 let files = 0;
@@ -156,5 +156,48 @@ describe('firstOfEqualKeysInFile into a block file', () => {
       got.close();
       keys.close();
     }
+  });
+});
+
+describe('valuesInBoth', () => {
+  const fileOf = (values: number[]): Int32File => {
+    const file = new Int32File(nextPath());
+    for (const v of values) file.append(Int32Array.of(v), 1);
+    return file;
+  };
+  const oracle = (a: number[], b: number[]): number[] => {
+    const inB = new Set(b);
+    return [...new Set(a.filter((v) => inB.has(v)))].sort((x, y) => x - y);
+  };
+
+  it('gives the distinct values of both files, ascending, with parts far smaller than the files', () => {
+    const value = fc.oneof(fc.integer({ min: -40, max: 40 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.constantFrom(0, -1, 2 ** 31 - 1, -(2 ** 31)));
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 300 }), fc.array(value, { maxLength: 300 }), fc.constantFrom(1, 3, 16, 1 << 18), (a, b, part) => {
+        const fa = fileOf(a);
+        const fb = fileOf(b);
+        expect(Array.from(valuesInBoth(fa, fb, part))).toEqual(oracle(a, b));
+        fa.close();
+        fb.close();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('holds a part far larger than its share (values with the same low bits), none, and one', () => {
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      a.push(i << 8);
+      b.push((i * 3) << 8, i * 7 + 1);
+    }
+    const fa = fileOf(a);
+    const fb = fileOf(b);
+    expect(Array.from(valuesInBoth(fa, fb, 64))).toEqual(oracle(a, b));
+    expect(valuesInBoth(fileOf([]), fb, 64).length).toBe(0);
+    expect(valuesInBoth(fa, fileOf([]), 64).length).toBe(0);
+    expect(Array.from(valuesInBoth(fileOf([7]), fileOf([7]), 64))).toEqual([7]);
+    fa.close();
+    fb.close();
   });
 });

@@ -442,6 +442,68 @@ export function firstOfEqualKeysInFile<T extends Int32Array | Int32BlockFile>(fi
   return first;
 }
 
+/** about this many values of each file are sorted at once by valuesInBoth */
+const VALUE_PART = 1 << 18;
+/** values per read when valuesInBoth scans a file */
+const VALUE_READ = 1 << 14;
+
+/**
+ * The distinct values found in both files, ascending (the hashes a join finds on both sides),
+ * without either file's values all at once: the values are taken a part at a time by their low
+ * bits (equal values fall in one part), each part of each file sorted alone and the two merged.
+ * Memory: the answer and ~4 bytes a value of the largest part; each file is scanned once per part.
+ */
+export function valuesInBoth(a: Int32File, b: Int32File, part = VALUE_PART): Int32Array {
+  let parts = 1;
+  while (parts < 1 << 16 && Math.max(a.length, b.length) > parts * part) parts *= 2;
+  const mask = parts - 1;
+  const read = new Int32Array(VALUE_READ);
+  let x: Int32Array = new Int32Array(Math.min(a.length, part + (part >>> 2)) + 1);
+  let y: Int32Array = new Int32Array(Math.min(b.length, part + (part >>> 2)) + 1);
+  const both: number[] = [];
+  // one part of a file's values into `into` (grown when the part is larger than it): how many
+  const collect = (file: Int32File, p: number, into: Int32Array): [Int32Array, number] => {
+    let m = 0;
+    for (const chunk of file.chunks(VALUE_READ, read)) {
+      for (let j = 0; j < chunk.length; j++) {
+        const v = chunk[j] as number;
+        if ((v & mask) !== p) continue;
+        if (m === into.length) {
+          const grown = new Int32Array(into.length * 2);
+          grown.set(into);
+          into = grown;
+        }
+        into[m++] = v;
+      }
+    }
+    return [into, m];
+  };
+  for (let p = 0; p < parts; p++) {
+    let m: number;
+    let k: number;
+    [x, m] = collect(a, p, x);
+    if (m === 0) continue;
+    [y, k] = collect(b, p, y);
+    if (k === 0) continue;
+    const xs = x.subarray(0, m).sort();
+    const ys = y.subarray(0, k).sort();
+    let i = 0;
+    let j = 0;
+    while (i < m && j < k) {
+      const u = xs[i] as number;
+      const w = ys[j] as number;
+      if (u < w) i++;
+      else if (w < u) j++;
+      else {
+        both.push(u);
+        while (i < m && xs[i] === u) i++;
+        while (j < k && ys[j] === u) j++;
+      }
+    }
+  }
+  return Int32Array.from(both).sort();
+}
+
 /** The post of each observation in turn, from each post's first observation: asked in order, it walks forward. */
 export class PostOfObservation {
   private p = 0;

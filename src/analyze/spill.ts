@@ -23,7 +23,7 @@ import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.j
 import { ownCopy } from '../extract/shared.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';
 import { GroupMembersFile } from './group-members-file.js';
-import { firstOfEqualKeysInFile, IdTable, Int32BlockFile, Int32File, PostOfObservation, RecordFile, StringStream } from './spill-store.js';
+import { firstOfEqualKeysInFile, IdTable, Int32BlockFile, Int32File, PostOfObservation, RecordFile, StringStream, valuesInBoth } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
 const QUOTED = 1;
@@ -742,7 +742,7 @@ export class SpillCorpus {
    * The rest cannot share a key with anything of the other kind. Read back from the spill.
    */
   private joins(duplicateOf: Int32BlockFile, n: number): { flowOf: Map<number, number>; flows: Map<number, Observation> } {
-    // counted first, so the two sets are typed arrays of their size (no growing JS arrays)
+    // counted first: with no alerts or no flows among the originals, no ends are hashed or read
     let alertCount = 0;
     let flowCount = 0;
     for (let i = 0; i < n; i++) {
@@ -753,32 +753,40 @@ export class SpillCorpus {
     }
     if (alertCount === 0 || flowCount === 0) return { flowOf: new Map(), flows: new Map() };
     this.pendingEnds();
-    // the ends are read from their file in order, a chunk at a time into one buffer, in both passes
+    // the ends are read from their file in order, a chunk at a time into one buffer, in both passes;
+    // the originals' alert ends and flow ends go to files of their own, and the hashes found in
+    // both are worked out from those a part at a time (not a set of every alert's and flow's end)
     const read = new Int32Array(ENDS_READ);
-    const alertSet = new Int32Array(alertCount);
-    const flowSet = new Int32Array(flowCount);
-    alertCount = 0;
-    flowCount = 0;
+    const dir = this.dir as string;
+    const alertEnds = new Int32File(join(dir, 'alert-ends.bin'));
+    const flowEnds = new Int32File(join(dir, 'flow-ends.bin'));
     let i = 0;
     for (const ends of this.endsFile.chunks(ENDS_READ, read)) {
       for (let k = 0; k < ends.length; k++, i++) {
         if (duplicateOf.get(i) !== -1) continue;
         const f = this.obsFlags.get(i);
-        if (f & ALERT) alertSet[alertCount++] = ends[k] as number;
-        else if (f & FLOW) flowSet[flowCount++] = ends[k] as number;
+        if (f & ALERT) alertEnds.append(ends.subarray(k, k + 1), 1);
+        else if (f & FLOW) flowEnds.append(ends.subarray(k, k + 1), 1);
       }
     }
-    alertSet.sort();
-    flowSet.sort();
+    let both: Int32Array;
+    try {
+      both = valuesInBoth(alertEnds, flowEnds);
+    } finally {
+      alertEnds.close();
+      flowEnds.close();
+    }
     const alerts: number[] = [];
     const flowIdx: number[] = [];
     i = 0;
-    for (const ends of this.endsFile.chunks(ENDS_READ, read)) {
-      for (let k = 0; k < ends.length; k++, i++) {
-        if (duplicateOf.get(i) !== -1) continue;
-        const f = this.obsFlags.get(i);
-        if (f & ALERT && contains(flowSet, ends[k] as number)) alerts.push(i);
-        else if (f & FLOW && contains(alertSet, ends[k] as number)) flowIdx.push(i);
+    if (both.length > 0) {
+      for (const ends of this.endsFile.chunks(ENDS_READ, read)) {
+        for (let k = 0; k < ends.length; k++, i++) {
+          if (duplicateOf.get(i) !== -1) continue;
+          const f = this.obsFlags.get(i);
+          if (f & ALERT && contains(both, ends[k] as number)) alerts.push(i);
+          else if (f & FLOW && contains(both, ends[k] as number)) flowIdx.push(i);
+        }
       }
     }
     const flowOf = new Map<number, number>();
