@@ -240,15 +240,7 @@ export class Int32BlockFile {
    * blockBits: integers per block (log2); slots: blocks cached (a power of two)
    */
   constructor(path?: string, blockBits = 12, slots = 32) {
-    if (path === undefined) {
-      const p = join(tmpdir(), `listwatch-ints-${process.pid}-${randomBytes(6).toString('hex')}`);
-      this.fd = openSync(p, 'w+');
-      try {
-        unlinkSync(p);
-      } catch {
-        // left behind
-      }
-    } else this.fd = openSync(path, 'w+');
+    this.fd = path === undefined ? openScratch() : openSync(path, 'w+');
     this.bits = blockBits;
     this.mask = (1 << blockBits) - 1;
     this.slotMask = slots - 1;
@@ -385,59 +377,172 @@ export function firstOfEqualKeys(keys: Int32Array, n: number, a = new Int32Array
 
 /** 96-bit keys (three lanes) per read when a key file is scanned */
 const KEY_READ = 3 << 14;
-/** about this many keys are sorted at once by firstOfEqualKeysInFile (so the scans of the file stay few) */
+/** about this many keys are sorted at once by FirstOfEqualKeys */
 const KEY_PART = 1 << 15;
-const KEY_PARTS_MAX = 16;
+/** keys a part's write buffer holds, and answers a part's read buffer holds */
+const PART_BUFFER = 64;
 
 /**
- * firstOfEqualKeys of the n 96-bit keys in a file (three lanes each), into `first` (at least n
- * long, or a block file, into which each part's answers go in index order), without the keys or
- * the sort's arrays for all n at once: the keys are taken a part at a time by the low bits of
- * their first lane (equal keys fall in one part), each part sorted alone, the file scanned once
- * per part (up to 16 parts, ~32K keys each). Memory: `first` (unless a file) and ~24 bytes a key
- * of the largest part, instead of 24 bytes a key for all of them.
+ * firstOfEqualKeys of the n 96-bit keys in a file (three lanes each), answered in index order
+ * by next(), without the keys, the sort's arrays or the answers for all n at once: the keys go,
+ * with their indexes, to one segment per part of a scratch file by the low bits of their first
+ * lane (equal keys fall in one part; ~32K keys a part); each part is read back and sorted alone,
+ * its answers written to its segment of a second scratch file in index order; next() reads the key
+ * file again to know which part record i is in and takes that part's next answer. Memory: ~24
+ * bytes a key of the largest part, and ~1.3 KB of buffers a part.
  */
-export function firstOfEqualKeysInFile<T extends Int32Array | Int32BlockFile>(file: Int32File, n: number, first: T): T {
-  let parts = 1;
-  while (parts < KEY_PARTS_MAX && n > parts * KEY_PART) parts *= 2;
-  const mask = parts - 1;
-  let cap = Math.min(n, Math.ceil((n / parts) * 1.25) + 64);
-  let keys = new Int32Array(cap * 3);
-  let index = new Int32Array(cap);
-  // the sort's arrays and the file's read buffer, reused by every part (nothing left for the collector)
-  let a = new Int32Array(cap);
-  let b = new Int32Array(cap);
-  const counts = new Int32Array(1 << 16);
-  const read = new Int32Array(KEY_READ);
-  for (let part = 0; part < parts; part++) {
-    let m = 0;
+export class FirstOfEqualKeys {
+  private readonly parts: number;
+  private readonly mask: number;
+  /** scratch files: the parts' keys (four lanes: three of the key, the index), then their answers */
+  private readonly keysFd: number;
+  private readonly answersFd: number;
+  /** by part: its segment's first entry, and the answers taken from it */
+  private readonly start: Float64Array;
+  private readonly taken: Float64Array;
+  /** by part: PART_BUFFER answers read ahead, and where the part is in them */
+  private readonly ahead: Int32Array;
+  private readonly aheadBytes: Buffer;
+  private readonly aheadAt: Int32Array;
+  private readonly aheadEnd: Int32Array;
+  private readonly chunks: Generator<Int32Array>;
+  /** by part: its keys */
+  private readonly count: Float64Array;
+  private chunk: Int32Array = new Int32Array(0);
+  private at = 0;
+  private closed = false;
+
+  /** dir: where the scratch files go (os.tmpdir() when not given); they are unlinked at once */
+  constructor(file: Int32File, n: number, dir?: string) {
+    let parts = 1;
+    while (n > parts * KEY_PART) parts *= 2;
+    this.parts = parts;
+    const mask = (this.mask = parts - 1);
+    this.keysFd = openScratch(dir);
+    this.answersFd = openScratch(dir);
+    const read = new Int32Array(KEY_READ);
+    // the parts' sizes, then their segments
+    const count = new Float64Array(parts);
+    for (const chunk of file.chunks(KEY_READ, read)) {
+      for (let j = 0; j < chunk.length; j += 3) {
+        const p = (chunk[j] as number) & mask;
+        count[p] = (count[p] as number) + 1;
+      }
+    }
+    this.start = new Float64Array(parts);
+    let largest = 0;
+    for (let p = 0, sum = 0; p < parts; p++) {
+      this.start[p] = sum;
+      sum += count[p] as number;
+      largest = Math.max(largest, count[p] as number);
+    }
+    // the keys to their parts' segments, through a small buffer a part
+    const out = new Int32Array(parts * PART_BUFFER * 4);
+    const outBytes = Buffer.from(out.buffer);
+    const filled = new Int32Array(parts);
+    const written = new Float64Array(parts);
+    const flush = (p: number): void => {
+      const bytes = (filled[p] as number) * 16;
+      writeAt(this.keysFd, outBytes, p * PART_BUFFER * 16, bytes, ((this.start[p] as number) + (written[p] as number)) * 16);
+      written[p] = (written[p] as number) + (filled[p] as number);
+      filled[p] = 0;
+    };
     let i = 0;
     for (const chunk of file.chunks(KEY_READ, read)) {
       for (let j = 0; j < chunk.length; j += 3, i++) {
         const k0 = chunk[j] as number;
-        if ((k0 & mask) !== part) continue;
-        if (m === cap) {
-          cap = Math.min(n, cap * 2);
-          const k = new Int32Array(cap * 3);
-          k.set(keys);
-          keys = k;
-          const x = new Int32Array(cap);
-          x.set(index);
-          index = x;
-          a = new Int32Array(cap);
-          b = new Int32Array(cap);
-        }
-        keys[m * 3] = k0;
-        keys[m * 3 + 1] = chunk[j + 1] as number;
-        keys[m * 3 + 2] = chunk[j + 2] as number;
-        index[m++] = i;
+        const p = k0 & mask;
+        const at = (p * PART_BUFFER + (filled[p] as number)) * 4;
+        out[at] = k0;
+        out[at + 1] = chunk[j + 1] as number;
+        out[at + 2] = chunk[j + 2] as number;
+        out[at + 3] = i;
+        filled[p] = (filled[p] as number) + 1;
+        if (filled[p] === PART_BUFFER) flush(p);
       }
     }
-    if (m === 0) continue;
-    // the part's keys are in file order, so the first of equal ones in the part is the first of all
-    const local = firstOfEqualKeys(keys, m, a, b, counts);
-    if (first instanceof Int32BlockFile) for (let j = 0; j < m; j++) first.set(index[j] as number, index[local[j] as number] as number);
-    else for (let j = 0; j < m; j++) (first as Int32Array)[index[j] as number] = index[local[j] as number] as number;
+    for (let p = 0; p < parts; p++) if ((filled[p] as number) > 0) flush(p);
+    // each part sorted alone; its answers (in index order, as its keys are) to its segment
+    const entries = new Int32Array(largest * 4);
+    const entryBytes = Buffer.from(entries.buffer);
+    const keys = new Int32Array(largest * 3);
+    const index = new Int32Array(largest);
+    const a = new Int32Array(largest);
+    const b = new Int32Array(largest);
+    const counts = new Int32Array(1 << 16);
+    for (let p = 0; p < parts; p++) {
+      const m = count[p] as number;
+      if (m === 0) continue;
+      readAll(this.keysFd, entryBytes.subarray(0, m * 16), (this.start[p] as number) * 16, 'key parts');
+      for (let j = 0; j < m; j++) {
+        keys[j * 3] = entries[j * 4] as number;
+        keys[j * 3 + 1] = entries[j * 4 + 1] as number;
+        keys[j * 3 + 2] = entries[j * 4 + 2] as number;
+        index[j] = entries[j * 4 + 3] as number;
+      }
+      // the part's keys are in file order, so the first of equal ones in the part is the first of all
+      const local = firstOfEqualKeys(keys, m, a, b, counts);
+      // the answers into the entries' buffer (its first m ints are read already)
+      for (let j = 0; j < m; j++) entries[j] = index[local[j] as number] as number;
+      writeAt(this.answersFd, entryBytes, 0, m * 4, (this.start[p] as number) * 4);
+    }
+    closeSync(this.keysFd);
+    this.ahead = new Int32Array(parts * PART_BUFFER);
+    this.aheadBytes = Buffer.from(this.ahead.buffer);
+    this.aheadAt = new Int32Array(parts);
+    this.aheadEnd = new Int32Array(parts);
+    this.taken = new Float64Array(parts);
+    this.count = count;
+    this.chunks = file.chunks(KEY_READ, read);
+  }
+
+  /** the first record with record i's key, for i = 0, 1, ... n - 1 in turn */
+  next(): number {
+    if (this.at === this.chunk.length) {
+      const r = this.chunks.next();
+      if (r.done === true) throw new Error('FirstOfEqualKeys read past its keys');
+      this.chunk = r.value;
+      this.at = 0;
+    }
+    const p = (this.chunk[this.at] as number) & this.mask;
+    this.at += 3;
+    let k = this.aheadAt[p] as number;
+    if (k === this.aheadEnd[p]) {
+      const taken = this.taken[p] as number;
+      const m = Math.min(PART_BUFFER, (this.count[p] as number) - taken);
+      readAll(this.answersFd, this.aheadBytes.subarray(p * PART_BUFFER * 4, (p * PART_BUFFER + m) * 4), ((this.start[p] as number) + taken) * 4, 'key answers');
+      this.taken[p] = taken + m;
+      k = 0;
+      this.aheadEnd[p] = m;
+    }
+    this.aheadAt[p] = k + 1;
+    return this.ahead[p * PART_BUFFER + k] as number;
+  }
+
+  /** Lets the scratch file go (it was unlinked when made) and stops reading the key file. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.chunks.return(undefined);
+    try {
+      closeSync(this.answersFd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/**
+ * firstOfEqualKeys of the n 96-bit keys in a file (three lanes each), into `first` (at least n
+ * long, or a block file, written in index order): FirstOfEqualKeys' answers, all of them.
+ */
+export function firstOfEqualKeysInFile<T extends Int32Array | Int32BlockFile>(file: Int32File, n: number, first: T, dir?: string): T {
+  const stream = new FirstOfEqualKeys(file, n, dir);
+  try {
+    if (first instanceof Int32BlockFile) for (let i = 0; i < n; i++) first.set(i, stream.next());
+    else for (let i = 0; i < n; i++) (first as Int32Array)[i] = stream.next();
+  } finally {
+    stream.close();
   }
   return first;
 }
@@ -794,6 +899,24 @@ export class StringStream {
       // already closed
     }
   }
+}
+
+/** A new file in dir (os.tmpdir() when not given), unlinked at once: gone when its descriptor is closed. */
+function openScratch(dir?: string): number {
+  const path = join(dir ?? tmpdir(), `listwatch-scratch-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const fd = openSync(path, 'w+');
+  try {
+    unlinkSync(path);
+  } catch {
+    // left behind
+  }
+  return fd;
+}
+
+/** length bytes of src from `from` written at the file's `position` */
+function writeAt(fd: number, src: Uint8Array, from: number, length: number, position: number): void {
+  let off = 0;
+  while (off < length) off += writeSync(fd, src, from + off, length - off, position + off);
 }
 
 function writeAll(fd: number, src: Uint8Array, length: number): void {

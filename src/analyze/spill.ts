@@ -23,7 +23,7 @@ import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.j
 import { ownCopy } from '../extract/shared.js';
 import { Int32List, Uint8List } from '../correlate/typed-lists.js';
 import { GroupMembersFile } from './group-members-file.js';
-import { firstOfEqualKeysInFile, IdTable, Int32BlockFile, Int32File, PostOfObservation, RecordFile, StringStream, valuesInBoth } from './spill-store.js';
+import { FirstOfEqualKeys, IdTable, Int32BlockFile, Int32File, PostOfObservation, RecordFile, StringStream, valuesInBoth } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
 const QUOTED = 1;
@@ -377,31 +377,33 @@ export class SpillCorpus {
   private duplicateClasses(n: number): Int32BlockFile {
     // the last post's keys, not hashed until now (see spillPending)
     for (const o of this.pending) this.duplicateKeys(o);
-    // the key files are sorted a part at a time into files of the first record with each key
-    // all on disk, read in order or near where they were last read (an original is usually recent)
-    const firstU = firstOfEqualKeysInFile(this.keyFileU, n, this.finishFile('first-utc.bin'));
-    const firstL = firstOfEqualKeysInFile(this.keyFileL, n, this.finishFile('first-wall.bin'));
-    // record i's class goes in firstL's place once firstL[i] is read; class c's original in a file
-    // of its own (classes are numbered in order of their first record)
-    const classOf = firstL;
+    // all on disk: the first record of each key in index order from the key files' parts, the
+    // classes and originals read near where they were last written (an original is usually recent)
+    const dir = this.dir as string;
+    const firstU = new FirstOfEqualKeys(this.keyFileU, n, dir);
+    const firstL = new FirstOfEqualKeys(this.keyFileL, n, dir);
+    const classOf = this.finishFile('classes.bin');
     const original = this.finishFile('originals.bin');
-    const flags = this.obsFlags;
-    let classes = 0;
-    for (let i = 0; i < n; i++) {
-      const u = firstU.get(i);
-      const l = firstL.get(i);
-      let cls: number;
-      if (u < i) cls = classOf.get(u);
-      else if (l < i) cls = classOf.get(l);
-      else {
-        cls = classes++;
-        original.set(cls, i);
+    try {
+      const flags = this.obsFlags;
+      let classes = 0;
+      for (let i = 0; i < n; i++) {
+        const u = firstU.next();
+        const l = firstL.next();
+        let cls: number;
+        if (u < i) cls = classOf.get(u);
+        else if (l < i) cls = classOf.get(l);
+        else {
+          cls = classes++;
+          original.set(cls, i);
+        }
+        classOf.set(i, cls);
+        if ((flags.get(i) & QUOTED) === 0 && (flags.get(original.get(cls)) & QUOTED) !== 0) original.set(cls, i);
       }
-      // (firstL[i] is read above before its slot takes the class)
-      classOf.set(i, cls);
-      if ((flags.get(i) & QUOTED) === 0 && (flags.get(original.get(cls)) & QUOTED) !== 0) original.set(cls, i);
+    } finally {
+      firstU.close();
+      firstL.close();
     }
-    firstU.close();
     for (let i = 0; i < n; i++) classOf.set(i, original.get(classOf.get(i)));
     original.close();
     return classOf;
