@@ -1,7 +1,9 @@
 // The JSON document of a large archive with flat memory: each post and observation is written to
-// a temp file as it is added, and only a compact index (typed arrays, a packed id table, a hash
-// table of duplicate keys) stays on the heap. At the end the corpus-wide steps run on the index —
-// quoted reporters, duplicates, reporter inheritance, alert↔flow joins — and the document is
+// a temp file as it is added, and so is what is kept per observation (its id, flags, reporter,
+// record length, duplicate keys and join ends: files of integers read through bounded caches of
+// blocks); only per-post typed arrays and the thread index stay on the heap. At the end the
+// corpus-wide steps run on these — quoted reporters, duplicates (sorted a part at a time),
+// reporter inheritance, alert↔flow joins — and the document is
 // streamed out by re-reading the files in order; the groups and findings are built by correlate's
 // GroupAccumulator and buildFindings while the observations go by. An observation is stored as the
 // bytes the document shows (rendered once, never parsed back unless a join changes it) behind a
