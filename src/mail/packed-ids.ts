@@ -16,11 +16,24 @@ const MAX_PACKED_CHARS = 1024;
 /** an empty slot of the table */
 const EMPTY = 0;
 
+/** Strings numbered 0, 1, ... in the order first added, found by their characters: PackedStrings in memory, PagedStrings on disk. */
+export interface NumberedStringSet {
+  readonly size: number;
+  /** the number of s, or -1 when it was never added */
+  find(s: string): number;
+  /** the number of s, which is added when new */
+  add(s: string): number;
+  /** the string numbered n */
+  get(n: number): string;
+  /** lets its storage go */
+  close(): void;
+}
+
 /**
  * A set of strings, each with a number (0, 1, ... in the order first added) and found by its
  * characters. Exact: a lookup compares the characters, the hash only finds the candidates.
  */
-export class PackedStrings {
+export class PackedStrings implements NumberedStringSet {
   private readonly chunks: Buffer[] = [];
   /** bytes used in the last chunk */
   private used = 0;
@@ -69,6 +82,8 @@ export class PackedStrings {
     const at = start & (CHUNK_BYTES - 1);
     return (this.chunks[start >>> CHUNK_BITS] as Buffer).toString('latin1', at, at + this.lengths.get(n));
   }
+
+  close(): void {}
 
   private lookup(s: string, h: number): number {
     const slots = this.slots;
