@@ -616,7 +616,7 @@ export class PostOfObservation {
 
   /** firsts: by position, the post's first observation; n: the observations */
   constructor(
-    private readonly firsts: Int32List,
+    private readonly firsts: { readonly length: number; get(i: number): number },
     private readonly n: number,
   ) {
     this.posts = firsts.length;

@@ -9,7 +9,7 @@
 // bytes the document shows (rendered once, never parsed back unless a join changes it) behind a
 // header with what its group needs. Same bytes as Corpus.finish.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { buildFindings, GroupAccumulator, quadNumber, resolveFinding, sameTraffi
 import { hashDuplicateKeys } from '../correlate/duplicates.js';
 import type { ProseStatement } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
+import { MemoryInt32Column, PagedInt32Column, type Int32Column } from '../mail/paged-file.js';
 import { ElementBytesRenderer, RenderedBytes, renderElement, StreamedStrings, writeJsonDocument } from './json-out.js';
 import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
 import { ownCopy } from '../extract/shared.js';
@@ -75,12 +76,14 @@ export class SpillCorpus {
   };
   private disposed = false;
 
+  // the per-post state is on disk behind a few cached pages (PagedInt32Column), as is the thread
+  // index (ThreadIndex with a folder): none of it grows in memory with the archive
   /** by position: the author's party id */
-  private postFrom = new Int32List();
+  private postFrom: Int32Column;
   /** by position: the thread index's number of the In-Reply-To id, -1 for none (whose author a quotation without a name is) */
-  private inReplyTo = new Int32List();
+  private inReplyTo: Int32Column;
   /** the posts' ids, threads and positions (a post is added to it once, at its position) */
-  private threads = new ThreadIndex();
+  private threads: ThreadIndex;
   /** the "same" statements with an organisation: all the findings read (threadsAskedBy and buildFindings skip the others unread) */
   private readonly statements: ProseStatement[] = [];
   private readonly errors: InputError[] = [];
@@ -92,9 +95,9 @@ export class SpillCorpus {
   /** by observation, on disk (a bounded cache each): its id */
   private readonly ids: IdTable;
   /** by position: the index of the post's first observation (a post's observations are added in a row) */
-  private postFirst = new Int32List();
+  private postFirst: Int32Column;
   /** by position: how the post is stored (POST_*) */
-  private postIdsInTable = new Uint8List();
+  private postIdsInTable: Int32Column;
   /** by observation, on disk: QUOTED, ALERT, FLOW, REPORTER_CHANGED */
   private readonly obsFlags: Int32BlockFile;
   /** by observation, on disk: its reporter's party id */
@@ -129,6 +132,8 @@ export class SpillCorpus {
   private readonly families: string[] = [];
 
   private readonly joinChunk: number;
+  /** by position, the post's thread key (ThreadIndex.threadKeyAt), while the document is written */
+  private threadKey: Int32Column | undefined;
 
   /**
    * tmpDir: where the temp folder goes (os.tmpdir()); joinChunk: alerts read back at once when
@@ -160,6 +165,13 @@ export class SpillCorpus {
       this.ids = new IdTable(join(this.dir, 'ids.bin'));
       this.obsFlags = new Int32BlockFile(join(this.dir, 'flags.bin'));
       this.obsReporter = new Int32BlockFile(join(this.dir, 'reporters.bin'));
+      const threadDir = join(this.dir, 'thread-index');
+      mkdirSync(threadDir);
+      this.threads = new ThreadIndex({ dir: threadDir });
+      this.postFrom = new PagedInt32Column(join(this.dir, 'post-from.bin'));
+      this.inReplyTo = new PagedInt32Column(join(this.dir, 'in-reply-to.bin'));
+      this.postFirst = new PagedInt32Column(join(this.dir, 'post-first.bin'));
+      this.postIdsInTable = new PagedInt32Column(join(this.dir, 'post-stored.bin'));
     } catch (err) {
       this.dispose();
       throw err;
@@ -457,6 +469,12 @@ export class SpillCorpus {
     this.keyFileL?.close();
     this.endsFile?.close();
     this.groupMembers?.close();
+    this.threads?.close();
+    this.postFrom?.close();
+    this.inReplyTo?.close();
+    this.postFirst?.close();
+    this.postIdsInTable?.close();
+    this.threadKey?.close();
     if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -470,11 +488,11 @@ export class SpillCorpus {
     let threads = this.threads;
 
     // by position: the thread's key (threads.threadName gives its string, made when written)
-    let threadKey = new Int32Array(postCount);
-    for (let p = 0; p < postCount; p++) threadKey[p] = threads.threadKeyAt(p);
+    let threadKey: Int32Column = (this.threadKey = new PagedInt32Column(join(this.dir as string, 'thread-keys.bin')));
+    for (let p = 0; p < postCount; p++) threadKey.push(threads.threadKeyAt(p));
     for (const s of this.statements) {
       const p = threads.indexOf(s.post);
-      if (p !== undefined) s.thread = threads.threadName(threadKey[p] as number);
+      if (p !== undefined) s.thread = threads.threadName(threadKey.get(p));
     }
     // quoted reporters: a name known from the corpus, or the author of the post replied to
     const reporter = this.obsReporter;
@@ -522,7 +540,8 @@ export class SpillCorpus {
       setReporter(i, party);
     }
     // what the posts' authors and parents were kept for is done
-    this.inReplyTo = new Int32List();
+    this.inReplyTo.close();
+    this.inReplyTo = new MemoryInt32Column();
 
     const acc = this.acc;
     const threadsAsked = threadsAskedBy(this.statements);
@@ -533,10 +552,11 @@ export class SpillCorpus {
     for (const name of threadsAsked) for (const key of threads.threadKeysNamed(name)) askedName.set(key, name);
     let notAsked = '\u0000';
     while (threadsAsked.has(notAsked)) notAsked += '\u0000';
-    const threadOf = (p: number): string => askedName.get(threadKey[p] as number) ?? notAsked;
+    const threadOf = (p: number): string => askedName.get(threadKey.get(p)) ?? notAsked;
     // the posts' thread names wait on disk for the posts to be written, and the thread index
     // (~80 bytes a post) goes before the duplicates' arrays are made
-    for (let p = 0; p < postCount; p++) this.threadFile.append(threads.threadName(threadKey[p] as number));
+    for (let p = 0; p < postCount; p++) this.threadFile.append(threads.threadName(threadKey.get(p)));
+    threads.close();
     this.threads = threads = new ThreadIndex();
     // the adds left their promoted garbage, and the thread index is let go: collected before the duplicates' arrays are made
     if (manyPosts) collectGarbage();
@@ -580,8 +600,10 @@ export class SpillCorpus {
       }
       threadNames.return(undefined);
       // the posts are written: what is left needs only the thread keys
-      self.postIdsInTable = new Uint8List();
-      self.postFrom = new Int32List();
+      self.postIdsInTable.close();
+      self.postIdsInTable = new MemoryInt32Column();
+      self.postFrom.close();
+      self.postFrom = new MemoryInt32Column();
     }
     function* observationsOut(): Generator<Observation | RenderedBytes> {
       const parties = self.parties;
@@ -699,9 +721,11 @@ export class SpillCorpus {
       self.pending = [];
       // the findings need only the ids, the record offsets (their times) and the groups
       duplicateOf.close();
-      threadKey = new Int32Array(0);
+      threadKey.close();
+      threadKey = new MemoryInt32Column();
       self.obsReporter.close();
-      self.postFirst = new Int32List();
+      self.postFirst.close();
+      self.postFirst = new MemoryInt32Column();
       self.obsFlags.close();
     }
     function* findingsOut(): Generator<Finding> {

@@ -1,5 +1,7 @@
-import { Float64List, Int32List, Uint8List } from '../correlate/typed-lists.js';
-import { PackedStrings } from './packed-ids.js';
+import { join } from 'node:path';
+import { PackedStrings, type NumberedStringSet } from './packed-ids.js';
+import { MemoryFloat64Column, MemoryInt32Column, PagedFloat64Column, PagedInt32Column, type Float64Column, type Int32Column } from './paged-file.js';
+import { PagedStrings } from './paged-strings.js';
 
 const MAX_SUBJECT_CHARS = 1000;
 
@@ -53,33 +55,83 @@ function stripReplyPrefix(t: string): string {
  * object or string per post: PackedStrings) plus one entry per distinct subject; resolution walks
  * parent links once per post (memoised). A post is named inside by its position, the order it was
  * added in; an id (of a post or only referred to) by its number in the id table.
+ *
+ * With `dir` (a folder it may write files into, which outlive it only until close) every per-post
+ * and per-id slot and the ids' characters are on disk behind a fixed cache of pages (PagedFile,
+ * PagedStrings): what a large archive's index holds in memory does not grow with its posts,
+ * except the subjects (one entry each) and, for a subject that has replies without references,
+ * the positions of its posts while threads are resolved.
  */
 export class ThreadIndex {
   /** every id the index keeps: the posts' and those of the parents and oldest references they name */
-  private readonly ids = new PackedStrings();
+  private readonly ids: NumberedStringSet;
   /** by id number: the position of the post with that id, -1 for an id only referred to */
-  private readonly postOfId = new Int32List();
+  private readonly postOfId: Int32Column;
   /** by position: the post's id number */
-  private readonly idOfPost = new Int32List();
+  private readonly idOfPost: Int32Column;
   /** by position: the parent's id number (In-Reply-To, else the last reference), -1 for none */
-  private readonly parents = new Int32List();
+  private readonly parents: Int32Column;
   /** by position: the oldest reference's id number, the thread root even when that post never reached us; -1 for none */
-  private readonly oldestRefs = new Int32List();
+  private readonly oldestRefs: Int32Column;
   /** by position: the subject's number in `subjects`, -1 for an empty normalized subject */
-  private readonly subjectOf = new Int32List();
-  private readonly replies = new Uint8List();
+  private readonly subjectOf: Int32Column;
+  /** by position: 1 for a reply (a parent or a reply prefix), else 0 */
+  private readonly replies: Int32Column;
   /** by position: Date.parse of the date, +Infinity without one */
-  private readonly times = new Float64List();
+  private readonly times: Float64Column;
   /** normalized subject -> its number */
   private readonly bySubject = new Map<string, number>();
-  /** by subject number: its thread starters and its posts with reference headers, in time order once sorted */
+  /** by subject number: the subject, and for those a reply may join by subject, its thread starters and posts with reference headers */
   private readonly subjects: SubjectPosts[] = [];
+  /** whether every joinable subject's lists are made (buildSubjectLists); an add that touches one lets them all go */
+  private listsBuilt = false;
   /** tops whose thread is that of a post threadKeyAt is still walking from (resolveTop) */
   private readonly resolving = new Set<number>();
   /** where resolveTop asked threadKeyAt to go on from when it answered NOT_RESOLVED */
   private deferredTo = -1;
   /** by position: the thread's key (see threadKeyAt) once worked out; dropped by every add */
-  private memo: Int32Array | null = null;
+  private memo: Int32Column | null = null;
+  private readonly dir: string | undefined;
+  private memoFiles = 0;
+  private readonly cachePages: number | undefined;
+
+  /** dir: keep the index in files there (see above); without it, all in memory. cachePages: pages each file keeps in memory (tests make it small) */
+  constructor(opts: { dir?: string; cachePages?: number } = {}) {
+    const dir = (this.dir = opts.dir);
+    const pages = (this.cachePages = opts.cachePages);
+    const int32 = (name: string): Int32Column => (dir === undefined ? new MemoryInt32Column() : new PagedInt32Column(join(dir, name), pages));
+    this.ids = dir === undefined ? new PackedStrings() : new PagedStrings(join(dir, 'ids'), pages);
+    this.postOfId = int32('post-of-id');
+    this.idOfPost = int32('id-of-post');
+    this.parents = int32('parents');
+    this.oldestRefs = int32('oldest-refs');
+    this.subjectOf = int32('subject-of');
+    this.replies = int32('replies');
+    this.times = dir === undefined ? new MemoryFloat64Column() : new PagedFloat64Column(join(dir, 'times'), pages);
+  }
+
+  /** Lets the index's storage go (its files are removed); it is not to be used after. */
+  close(): void {
+    this.ids.close();
+    this.postOfId.close();
+    this.idOfPost.close();
+    this.parents.close();
+    this.oldestRefs.close();
+    this.subjectOf.close();
+    this.replies.close();
+    this.times.close();
+    this.dropMemo();
+  }
+
+  private dropMemo(): void {
+    this.memo?.close();
+    this.memo = null;
+  }
+
+  private newMemo(): Int32Column {
+    if (this.dir === undefined) return new MemoMemory(this.idOfPost.length);
+    return new PagedInt32Column(join(this.dir, `memo${this.memoFiles++}`), this.cachePages, NOT_RESOLVED);
+  }
 
   add(p: { id: string; inReplyTo: string | null; references: string[]; subject: string | null; date: string | null }): void {
     if (this.has(p.id)) return;
@@ -90,7 +142,7 @@ export class ThreadIndex {
     let subject = subjectKey ? this.bySubject.get(subjectKey) : -1;
     if (subject === undefined) {
       subject = this.subjects.length;
-      this.subjects.push({ key: subjectKey, starters: [], withRefs: [], sorted: true });
+      this.subjects.push({ key: subjectKey, joinable: false, starters: null, withRefs: null });
       this.bySubject.set(subjectKey, subject);
     }
     const oldestRef = refs[0] ?? parent;
@@ -105,13 +157,46 @@ export class ThreadIndex {
     this.subjectOf.push(subject);
     this.replies.push(isReply ? 1 : 0);
     this.times.push(Number.isFinite(parsed) ? parsed : Number.POSITIVE_INFINITY);
-    this.memo = null;
+    this.dropMemo();
     if (subject < 0) return;
     const group = this.subjects[subject] as SubjectPosts;
-    if (!isReply) group.starters.push(at);
-    else if (parentNumber !== -1) group.withRefs.push(at);
-    else return;
-    group.sorted = false;
+    // only a reply without references joins by subject: its subject's posts are listed when threads are resolved
+    const joins = isReply && parentNumber === -1;
+    if (this.listsBuilt && (group.joinable || joins)) this.dropSubjectLists();
+    if (joins) group.joinable = true;
+  }
+
+  private dropSubjectLists(): void {
+    this.listsBuilt = false;
+    for (const g of this.subjects) g.starters = g.withRefs = null;
+  }
+
+  /** For every joinable subject, its thread starters and its replies with reference headers, by time (then position): one pass over the posts. */
+  private buildSubjectLists(): void {
+    const starters = new Map<number, number[]>();
+    const withRefs = new Map<number, number[]>();
+    for (let s = 0; s < this.subjects.length; s++) {
+      if (!(this.subjects[s] as SubjectPosts).joinable) continue;
+      starters.set(s, []);
+      withRefs.set(s, []);
+    }
+    for (let p = 0; p < this.idOfPost.length; p++) {
+      const s = this.subjectOf.get(p);
+      if (s < 0) continue;
+      const list = this.replies.get(p) === 0 ? starters.get(s) : this.parents.get(p) !== -1 ? withRefs.get(s) : undefined;
+      list?.push(p);
+    }
+    const byTime = (a: number, b: number): number => {
+      const ta = this.times.get(a);
+      const tb = this.times.get(b);
+      return ta !== tb ? (ta < tb ? -1 : 1) : a - b;
+    };
+    for (const [s, list] of starters) {
+      const group = this.subjects[s] as SubjectPosts;
+      group.starters = Int32Array.from(list).sort(byTime);
+      group.withRefs = Int32Array.from(withRefs.get(s) as number[]).sort(byTime);
+    }
+    this.listsBuilt = true;
   }
 
   /** how many posts were added */
@@ -170,8 +255,8 @@ export class ThreadIndex {
 
   /** threadOf the post at a position, as a number threadName turns into the string: an id's number, or -1 - a subject's */
   threadKeyAt(node: number): number {
-    const memo = (this.memo ??= new Int32Array(this.idOfPost.length).fill(NOT_RESOLVED));
-    const cached = memo[node] as number;
+    const memo = (this.memo ??= this.newMemo());
+    const cached = memo.get(node);
     if (cached !== NOT_RESOLVED) return cached;
     // A reply without references that takes the thread of another post (resolveTop) goes on with
     // that post's walk in this loop, not by recursion: a crafted chain of them overflowed the stack
@@ -183,7 +268,7 @@ export class ThreadIndex {
     let result = NOT_RESOLVED;
     try {
       for (let start = node; ; ) {
-        const known = memo[start] as number;
+        const known = memo.get(start);
         if (known !== NOT_RESOLVED) {
           result = known;
           break;
@@ -198,7 +283,7 @@ export class ThreadIndex {
           const up = this.postOfId.get(parent);
           if (up < 0) break;
           if (onPath.has(up)) break;
-          const upKnown = memo[up] as number;
+          const upKnown = memo.get(up);
           if (upKnown !== NOT_RESOLVED) {
             result = upKnown;
             break;
@@ -214,8 +299,8 @@ export class ThreadIndex {
         deferredTops.push(top);
         start = this.deferredTo;
       }
-      for (const n of lastPath) memo[n] = result;
-      for (const path of paths) for (const n of path) memo[n] = result;
+      for (const n of lastPath) memo.set(n, result);
+      for (const path of paths) for (const n of path) memo.set(n, result);
     } finally {
       for (const top of deferredTops) this.resolving.delete(top);
     }
@@ -254,20 +339,11 @@ export class ThreadIndex {
     if (subject < 0 || this.replies.get(top) === 0) return topId;
     // A reply without reference headers joins the latest thread of its subject started shortly
     // before it, else the thread of the latest such post that has references, else the subject.
+    if (!this.listsBuilt) this.buildSubjectLists();
     const group = this.subjects[subject] as SubjectPosts;
-    if (!group.sorted) {
-      const byTime = (a: number, b: number): number => {
-        const ta = this.times.get(a);
-        const tb = this.times.get(b);
-        return ta !== tb ? (ta < tb ? -1 : 1) : a - b;
-      };
-      group.starters.sort(byTime);
-      group.withRefs.sort(byTime);
-      group.sorted = true;
-    }
-    const starter = latestBefore(group.starters, this.times, top);
+    const starter = latestBefore(group.starters as Int32Array, this.times, top);
     if (starter !== null) return this.idOfPost.get(starter);
-    const withRefs = latestBefore(group.withRefs, this.times, top);
+    const withRefs = latestBefore(group.withRefs as Int32Array, this.times, top);
     if (withRefs !== null && !this.resolving.has(top)) {
       // threadKeyAt goes on from withRefs and takes top out of `resolving` once answered
       this.resolving.add(top);
@@ -296,10 +372,35 @@ export function hasReplyPrefix(s: string | null): boolean {
 interface SubjectPosts {
   /** the normalized subject, kept once for all its posts */
   key: string;
-  /** positions */
-  starters: number[];
-  withRefs: number[];
-  sorted: boolean;
+  /** whether a reply without references has this subject (only then are its posts listed) */
+  joinable: boolean;
+  /** positions of its posts that are not replies, by time, while the lists are built (joinable subjects only) */
+  starters: Int32Array | null;
+  /** positions of its replies with a parent, by time, likewise */
+  withRefs: Int32Array | null;
+}
+
+/** threadKeyAt's memo in memory: every slot NOT_RESOLVED until set */
+class MemoMemory implements Int32Column {
+  private readonly a: Int32Array;
+
+  constructor(readonly length: number) {
+    this.a = new Int32Array(length).fill(NOT_RESOLVED);
+  }
+
+  push(): void {
+    throw new Error('the memo has a fixed length');
+  }
+
+  get(i: number): number {
+    return this.a[i] as number;
+  }
+
+  set(i: number, v: number): void {
+    this.a[i] = v;
+  }
+
+  close(): void {}
 }
 
 /** how long after a thread starts a reference-less reply may still join it by subject */
@@ -308,7 +409,7 @@ const SUBJECT_JOIN_WINDOW_MS = 60 * 86_400_000;
 const CLOCK_SKEW_MS = 86_400_000;
 
 /** The latest post of a time-sorted list (positions) at most a day after `reply` and at most 60 days before it. */
-function latestBefore(sorted: readonly number[], times: Float64List, reply: number): number | null {
+function latestBefore(sorted: Int32Array, times: Float64Column, reply: number): number | null {
   if (sorted.length === 0) return null;
   const replyTime = times.get(reply);
   if (!Number.isFinite(replyTime)) return sorted[sorted.length - 1] as number; // undated: the latest known
