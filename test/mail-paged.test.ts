@@ -112,10 +112,10 @@ const idLike = fc.oneof(
 );
 
 describe('PagedStrings', () => {
-  it('numbers strings as a Map would and gives them back (any UTF-16, long ones across pages), one page cached', () => {
+  it('numbers strings as a Map would and gives them back (any UTF-16, long ones across pages), one page cached, with and without recent strings in memory', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.boolean(), idLike), { maxLength: 300 }), (ops) => {
-        const paged = new PagedStrings(fresh(), 1);
+      fc.property(fc.array(fc.tuple(fc.boolean(), idLike), { maxLength: 300 }), fc.constantFrom(0, 1, 16), (ops, recent) => {
+        const paged = new PagedStrings(fresh(), 1, recent);
         const ref = new Map<string, number>();
         for (const [add, s] of ops) {
           if (add) {
@@ -135,7 +135,7 @@ describe('PagedStrings', () => {
   });
 
   it('reads a UTF-16 id whose characters start on an odd byte and straddle a page', () => {
-    const paged = new PagedStrings(fresh(), 1);
+    const paged = new PagedStrings(fresh(), 1, 0);
     // 4,095 one-byte characters, then a UTF-16 id: its unit at byte 4,095 is half on each page
     expect(paged.add('z'.repeat(4095))).toBe(0);
     const wide = '\u0100\ud83d\ude00é'.repeat(3);
@@ -148,7 +148,7 @@ describe('PagedStrings', () => {
   });
 
   it('keeps 200,000 ids across table doublings with a small cache', () => {
-    const paged = new PagedStrings(fresh(), 4);
+    const paged = new PagedStrings(fresh(), 4, 64);
     const id = (i: number): string => `<${i}.${(i * 2654435761) >>> 0}@${i % 3 === 0 ? 'a' : 'bb'}.example.org>`;
     let wrong = 0;
     for (let i = 0; i < 200_000; i++) if (paged.add(id(i)) !== i) wrong++;
@@ -175,7 +175,7 @@ describe('PagedStrings', () => {
     }
     const [a, b] = pair as [string, string];
     expect(hashOf(a)).toBe(hashOf(b));
-    const paged = new PagedStrings(fresh(), 1);
+    const paged = new PagedStrings(fresh(), 1, 0);
     expect(paged.add(a)).toBe(0);
     expect(paged.find(b)).toBe(-1);
     expect(paged.add(b)).toBe(1);

@@ -193,7 +193,9 @@ export class SpillCorpus {
   /** false when a post with the same id was already added (recorded under errors, not analysed twice) */
   add(pa: PostAnalysis): boolean {
     const post = pa.post;
-    if (this.threads.has(post.id)) {
+    // the thread index keeps the post at position p (every post added here goes to it once), its ids as bytes
+    const inReplyTo = pa.mail.inReplyTo;
+    if (!this.threads.add({ id: post.id, inReplyTo, references: pa.mail.references, subject: pa.mail.subject, date: pa.mail.date })) {
       this.errors.push({ input: pa.mail.input, message: `same Message-ID <${post.id}> as a message read earlier; skipped as a copy` });
       return false;
     }
@@ -201,9 +203,6 @@ export class SpillCorpus {
     const p = this.posts++;
     if (p === FORCED_GC_MIN_POSTS) this.slowHeapGrowth();
     this.postFrom.push(this.partyId(post.from));
-    // the thread index keeps the post at position p (every post added here goes to it once), its ids as bytes
-    const inReplyTo = pa.mail.inReplyTo;
-    this.threads.add({ id: post.id, inReplyTo, references: pa.mail.references, subject: pa.mail.subject, date: pa.mail.date });
     this.inReplyTo.push(inReplyTo ? this.threads.idNumber(inReplyTo) : -1);
     this.postFirst.push(this.observations);
     // a post's list of its observations' ids (100,000 in a paste) is written from the id table

@@ -133,8 +133,11 @@ export class ThreadIndex {
     return new PagedInt32Column(join(this.dir, `memo${this.memoFiles++}`), this.cachePages, NOT_RESOLVED);
   }
 
-  add(p: { id: string; inReplyTo: string | null; references: string[]; subject: string | null; date: string | null }): void {
-    if (this.has(p.id)) return;
+  /** Adds a post; false (and nothing added) when a post with its id was added before. */
+  add(p: { id: string; inReplyTo: string | null; references: string[]; subject: string | null; date: string | null }): boolean {
+    // numbered first (its number is the first an add gives in any case): one lookup for both
+    const idNumber = this.idNumber(p.id);
+    if (this.postOfId.get(idNumber) >= 0) return false;
     const refs = p.references.filter((r) => r && r !== p.id);
     const parent = p.inReplyTo && p.inReplyTo !== p.id ? p.inReplyTo : (refs[refs.length - 1] ?? null);
     const parsed = p.date ? Date.parse(p.date) : NaN;
@@ -147,7 +150,6 @@ export class ThreadIndex {
     }
     const oldestRef = refs[0] ?? parent;
     const at = this.idOfPost.length;
-    const idNumber = this.idNumber(p.id);
     const parentNumber = parent === null ? -1 : this.idNumber(parent);
     const isReply = parent !== null || hasReplyPrefix(p.subject);
     this.postOfId.set(idNumber, at);
@@ -158,12 +160,13 @@ export class ThreadIndex {
     this.replies.push(isReply ? 1 : 0);
     this.times.push(Number.isFinite(parsed) ? parsed : Number.POSITIVE_INFINITY);
     this.dropMemo();
-    if (subject < 0) return;
+    if (subject < 0) return true;
     const group = this.subjects[subject] as SubjectPosts;
     // only a reply without references joins by subject: its subject's posts are listed when threads are resolved
     const joins = isReply && parentNumber === -1;
     if (this.listsBuilt && (group.joinable || joins)) this.dropSubjectLists();
     if (joins) group.joinable = true;
+    return true;
   }
 
   private dropSubjectLists(): void {
