@@ -552,8 +552,8 @@ export class SpillCorpus {
     let notAsked = '\u0000';
     while (threadsAsked.has(notAsked)) notAsked += '\u0000';
     const threadOf = (p: number): string => askedName.get(threadKey.get(p)) ?? notAsked;
-    // the posts' thread names wait on disk for the posts to be written, and the thread index
-    // (~80 bytes a post) goes before the duplicates' arrays are made
+    // the posts' thread names wait on disk for the posts to be written, and the thread index (its
+    // files and cached pages) goes before the duplicates' arrays are made
     for (let p = 0; p < postCount; p++) this.threadFile.append(threads.threadName(threadKey.get(p)));
     threads.close();
     this.threads = threads = new ThreadIndex();
