@@ -24,7 +24,6 @@ import { MemoryInt32Column, PagedInt32Column, type Int32Column } from '../mail/p
 import { ElementBytesRenderer, RenderedBytes, renderElement, StreamedStrings, writeJsonDocument } from './json-out.js';
 import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
 import { ownCopy } from '../extract/shared.js';
-import { Int32List, Uint8List } from '../correlate/typed-lists.js';
 import { GroupMembersFile } from './group-members-file.js';
 import { FirstOfEqualKeys, IdTable, Int32BlockFile, Int32File, PostOfObservation, RecordFile, StringStream, valuesInBoth } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
