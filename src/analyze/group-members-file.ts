@@ -89,8 +89,9 @@ export class GroupMembersFile implements GroupMembers {
     if (group < 0 || group >= this.counts.length || count !== this.counts.get(group)) throw new Error(`GroupMembersFile: no group ${group} of ${count} members`);
     while (this.run < 0 || group >= (this.runFirst[this.run + 1] as number)) this.sortRun(this.run + 1);
     if (group < (this.runFirst[this.run] as number)) throw new Error(`GroupMembersFile: group ${group} asked after a later one`);
-    const from = (this.starts[group] as number) - (this.starts[this.runFirst[this.run] as number] as number);
     const out = this.readOut;
+    if (this.streamed !== null) return { actors: out.actors.subarray(0, this.streamed.actors), targets: out.targets.subarray(0, this.streamed.targets), orgs: out.orgs.subarray(0, this.streamed.orgs) };
+    const from = (this.starts[group] as number) - (this.starts[this.runFirst[this.run] as number] as number);
     if (out.actors.length < count) {
       out.actors = new Uint32Array(count);
       out.targets = new Uint32Array(count);
@@ -112,8 +113,9 @@ export class GroupMembersFile implements GroupMembers {
   releaseAddresses(): void {
     if (!this.distributed) this.distribute();
     // the references of runs not read yet (groups buildFindings did not ask about) still go to their file
-    while (this.run + 1 < this.runFirst.length - 1) this.sortRun(this.run + 1);
+    while (this.run + 1 < this.runFirst.length - 1) this.sortRun(this.run + 1, false);
     this.released = true;
+    this.streamed = null;
     this.runActors = new Uint32Array(0);
     this.runTargets = new Uint32Array(0);
     this.runKinds = new Uint8Array(0);
@@ -205,12 +207,23 @@ export class GroupMembersFile implements GroupMembers {
   private runRaw = new Int32Array(0);
   private runRefs = new Int32Array(0);
 
-  /** Run r read (from the members file when it is the only run), sorted by group (stable), its references appended to the references file. */
-  private sortRun(r: number): void {
+  /** a run of one group read straight into the read arrays (streamGroupRun): how many of each it gave; null for a sorted run */
+  private streamed: { actors: number; targets: number; orgs: number } | null = null;
+
+  /**
+   * Run r read (from the members file when it is the only run), sorted by group (stable), its
+   * references appended to the references file. forRead: its groups' addresses are read next.
+   */
+  private sortRun(r: number, forRead = true): void {
     const g0 = this.runFirst[r] as number;
     const g1 = this.runFirst[r + 1] as number;
     const base = this.starts[g0] as number;
     const n = (this.starts[g1] as number) - base;
+    this.streamed = null;
+    if (g1 - g0 === 1 && n > CHUNK) {
+      this.streamGroupRun(r, base, n, forRead);
+      return;
+    }
     if (this.runRaw.length < n * WORDS) this.runRaw = new Int32Array(n * WORDS);
     const raw = this.runRaw;
     readInts(this.runFirst.length === 2 ? this.fd : this.runsFd, raw, n * WORDS, base * WORDS * 4);
@@ -237,6 +250,44 @@ export class GroupMembersFile implements GroupMembers {
     writeInts(this.refsFd, refs, n, this.refsWritten * 4);
     this.refsWritten += n;
     this.run = r;
+  }
+
+  /**
+   * A run of one group (one larger than a run): its members are in order already, so they are read
+   * a chunk at a time, the addresses and reporters straight into the read arrays (when forRead) and
+   * the references to their file, not held as read and again sorted (~37 bytes a member more).
+   */
+  private streamGroupRun(r: number, base: number, n: number, forRead: boolean): void {
+    const fd = this.runFirst.length === 2 ? this.fd : this.runsFd;
+    const chunk = new Int32Array(Math.min(CHUNK, n) * WORDS);
+    const refs = new Int32Array(Math.min(CHUNK, n));
+    const out = this.readOut;
+    if (forRead && out.actors.length < n) {
+      out.actors = new Uint32Array(n);
+      out.targets = new Uint32Array(n);
+      out.orgs = new Uint32Array(n);
+    }
+    let na = 0;
+    let nt = 0;
+    let no = 0;
+    for (let done = 0; done < n; ) {
+      const m = Math.min(refs.length, n - done);
+      readInts(fd, chunk, m * WORDS, (base + done) * WORDS * 4);
+      for (let k = 0, w = 0; k < m; k++, w += WORDS) {
+        refs[k] = chunk[w + 1] as number;
+        if (!forRead) continue;
+        const kind = (chunk[w] as number) & 7;
+        if (kind & ACTOR_QUAD) out.actors[na++] = (chunk[w + 2] as number) >>> 0;
+        if (kind & TARGET_QUAD) out.targets[nt++] = (chunk[w + 3] as number) >>> 0;
+        const org = chunk[w + 4] as number;
+        if (org >= 0) out.orgs[no++] = org;
+      }
+      writeInts(this.refsFd, refs, m, (this.refsWritten + done) * 4);
+      done += m;
+    }
+    this.refsWritten += n;
+    this.run = r;
+    if (forRead) this.streamed = { actors: na, targets: nt, orgs: no };
   }
 
   close(): void {
