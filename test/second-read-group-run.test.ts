@@ -5,7 +5,7 @@
 // higher than when the members were kept on the heap (17 a member): 360 MB against 319 MB for one
 // group of 2,000,000 members. Its members are in order already: read a chunk at a time.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,6 +83,21 @@ describe('GroupMembersFile, a group larger than a run', () => {
       }
     } finally {
       file.close();
+    }
+  });
+});
+
+describe('GroupMembersFile, a file that cannot be opened', () => {
+  it('closes the files it opened before it throws (the spill cannot close what it was never given)', () => {
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+    for (const bad of ['runs', 'refs'] as const) {
+      const k = files++;
+      const paths = { members: join(work, `m${k}`), runs: join(work, `r${k}`), refs: join(work, `f${k}`) };
+      // a folder where a file should be: opening it for writing fails (EISDIR)
+      mkdirSync(paths[bad]);
+      const before = openFds();
+      expect(() => new GroupMembersFile(paths)).toThrow(/EISDIR/);
+      expect(openFds()).toBe(before);
     }
   });
 });
