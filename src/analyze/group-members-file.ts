@@ -57,8 +57,19 @@ export class GroupMembersFile implements GroupMembers {
     private readonly bucket?: number,
   ) {
     this.fd = openSync(paths.members, 'w+');
-    this.runsFd = openSync(paths.runs, 'w+');
-    this.refsFd = openSync(paths.refs, 'w+');
+    // a later open that throws: the caller never gets this object to close the earlier ones
+    try {
+      this.runsFd = openSync(paths.runs, 'w+');
+      try {
+        this.refsFd = openSync(paths.refs, 'w+');
+      } catch (err) {
+        closeSync(this.runsFd);
+        throw err;
+      }
+    } catch (err) {
+      closeSync(this.fd);
+      throw err;
+    }
   }
 
   push(group: number, ref: number, actorQuad: number, targetQuad: number, kind: number, org: number): void {
