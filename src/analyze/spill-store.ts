@@ -419,81 +419,93 @@ export class FirstOfEqualKeys {
     this.parts = parts;
     const mask = (this.mask = parts - 1);
     this.keysFd = openScratch(dir);
-    this.answersFd = openScratch(dir);
-    const read = new Int32Array(KEY_READ);
-    // the parts' sizes, then their segments
-    const count = new Float64Array(parts);
-    for (const chunk of file.chunks(KEY_READ, read)) {
-      for (let j = 0; j < chunk.length; j += 3) {
-        const p = (chunk[j] as number) & mask;
-        count[p] = (count[p] as number) + 1;
-      }
+    try {
+      this.answersFd = openScratch(dir);
+    } catch (err) {
+      closeQuietly(this.keysFd);
+      throw err;
     }
-    this.start = new Float64Array(parts);
-    let largest = 0;
-    for (let p = 0, sum = 0; p < parts; p++) {
-      this.start[p] = sum;
-      sum += count[p] as number;
-      largest = Math.max(largest, count[p] as number);
-    }
-    // the keys to their parts' segments, through a small buffer a part
-    const out = new Int32Array(parts * PART_BUFFER * 4);
-    const outBytes = Buffer.from(out.buffer);
-    const filled = new Int32Array(parts);
-    const written = new Float64Array(parts);
-    const flush = (p: number): void => {
-      const bytes = (filled[p] as number) * 16;
-      writeAt(this.keysFd, outBytes, p * PART_BUFFER * 16, bytes, ((this.start[p] as number) + (written[p] as number)) * 16);
-      written[p] = (written[p] as number) + (filled[p] as number);
-      filled[p] = 0;
-    };
-    let i = 0;
-    for (const chunk of file.chunks(KEY_READ, read)) {
-      for (let j = 0; j < chunk.length; j += 3, i++) {
-        const k0 = chunk[j] as number;
-        const p = k0 & mask;
-        const at = (p * PART_BUFFER + (filled[p] as number)) * 4;
-        out[at] = k0;
-        out[at + 1] = chunk[j + 1] as number;
-        out[at + 2] = chunk[j + 2] as number;
-        out[at + 3] = i;
-        filled[p] = (filled[p] as number) + 1;
-        if (filled[p] === PART_BUFFER) flush(p);
+    try {
+      const read = new Int32Array(KEY_READ);
+      // the parts' sizes, then their segments
+      const count = new Float64Array(parts);
+      for (const chunk of file.chunks(KEY_READ, read)) {
+        for (let j = 0; j < chunk.length; j += 3) {
+          const p = (chunk[j] as number) & mask;
+          count[p] = (count[p] as number) + 1;
+        }
       }
-    }
-    for (let p = 0; p < parts; p++) if ((filled[p] as number) > 0) flush(p);
-    // each part sorted alone; its answers (in index order, as its keys are) to its segment
-    const entries = new Int32Array(largest * 4);
-    const entryBytes = Buffer.from(entries.buffer);
-    const keys = new Int32Array(largest * 3);
-    const index = new Int32Array(largest);
-    const a = new Int32Array(largest);
-    const b = new Int32Array(largest);
-    const counts = new Int32Array(1 << 16);
-    for (let p = 0; p < parts; p++) {
-      const m = count[p] as number;
-      if (m === 0) continue;
-      readAll(this.keysFd, entryBytes.subarray(0, m * 16), (this.start[p] as number) * 16, 'key parts');
-      for (let j = 0; j < m; j++) {
-        keys[j * 3] = entries[j * 4] as number;
-        keys[j * 3 + 1] = entries[j * 4 + 1] as number;
-        keys[j * 3 + 2] = entries[j * 4 + 2] as number;
-        index[j] = entries[j * 4 + 3] as number;
+      this.start = new Float64Array(parts);
+      let largest = 0;
+      for (let p = 0, sum = 0; p < parts; p++) {
+        this.start[p] = sum;
+        sum += count[p] as number;
+        largest = Math.max(largest, count[p] as number);
       }
-      // the part's keys are in file order, so the first of equal ones in the part is the first of all
-      const local = firstOfEqualKeys(keys, m, a, b, counts);
-      // the answers into the entries' buffer (its first m ints are read already)
-      for (let j = 0; j < m; j++) entries[j] = index[local[j] as number] as number;
-      writeAt(this.answersFd, entryBytes, 0, m * 4, (this.start[p] as number) * 4);
+      // the keys to their parts' segments, through a small buffer a part
+      const out = new Int32Array(parts * PART_BUFFER * 4);
+      const outBytes = Buffer.from(out.buffer);
+      const filled = new Int32Array(parts);
+      const written = new Float64Array(parts);
+      const flush = (p: number): void => {
+        const bytes = (filled[p] as number) * 16;
+        writeAt(this.keysFd, outBytes, p * PART_BUFFER * 16, bytes, ((this.start[p] as number) + (written[p] as number)) * 16);
+        written[p] = (written[p] as number) + (filled[p] as number);
+        filled[p] = 0;
+      };
+      let i = 0;
+      for (const chunk of file.chunks(KEY_READ, read)) {
+        for (let j = 0; j < chunk.length; j += 3, i++) {
+          const k0 = chunk[j] as number;
+          const p = k0 & mask;
+          const at = (p * PART_BUFFER + (filled[p] as number)) * 4;
+          out[at] = k0;
+          out[at + 1] = chunk[j + 1] as number;
+          out[at + 2] = chunk[j + 2] as number;
+          out[at + 3] = i;
+          filled[p] = (filled[p] as number) + 1;
+          if (filled[p] === PART_BUFFER) flush(p);
+        }
+      }
+      for (let p = 0; p < parts; p++) if ((filled[p] as number) > 0) flush(p);
+      // each part sorted alone; its answers (in index order, as its keys are) to its segment
+      const entries = new Int32Array(largest * 4);
+      const entryBytes = Buffer.from(entries.buffer);
+      const keys = new Int32Array(largest * 3);
+      const index = new Int32Array(largest);
+      const a = new Int32Array(largest);
+      const b = new Int32Array(largest);
+      const counts = new Int32Array(1 << 16);
+      for (let p = 0; p < parts; p++) {
+        const m = count[p] as number;
+        if (m === 0) continue;
+        readAll(this.keysFd, entryBytes.subarray(0, m * 16), (this.start[p] as number) * 16, 'key parts');
+        for (let j = 0; j < m; j++) {
+          keys[j * 3] = entries[j * 4] as number;
+          keys[j * 3 + 1] = entries[j * 4 + 1] as number;
+          keys[j * 3 + 2] = entries[j * 4 + 2] as number;
+          index[j] = entries[j * 4 + 3] as number;
+        }
+        // the part's keys are in file order, so the first of equal ones in the part is the first of all
+        const local = firstOfEqualKeys(keys, m, a, b, counts);
+        // the answers into the entries' buffer (its first m ints are read already)
+        for (let j = 0; j < m; j++) entries[j] = index[local[j] as number] as number;
+        writeAt(this.answersFd, entryBytes, 0, m * 4, (this.start[p] as number) * 4);
+      }
+      this.ahead = new Int32Array(parts * PART_BUFFER);
+      this.aheadBytes = Buffer.from(this.ahead.buffer);
+      this.aheadAt = new Int32Array(parts);
+      this.aheadEnd = new Int32Array(parts);
+      this.taken = new Float64Array(parts);
+      this.count = count;
+      this.chunks = file.chunks(KEY_READ, read);
+    } catch (err) {
+      // both are unlinked, so an open descriptor keeps its disk space; the caller never gets this object to close them
+      closeQuietly(this.keysFd);
+      closeQuietly(this.answersFd);
+      throw err;
     }
     closeSync(this.keysFd);
-    this.ahead = new Int32Array(parts * PART_BUFFER);
-    this.aheadBytes = Buffer.from(this.ahead.buffer);
-    this.aheadAt = new Int32Array(parts);
-    this.aheadEnd = new Int32Array(parts);
-    this.taken = new Float64Array(parts);
-    this.count = count;
-    this.chunks = file.chunks(KEY_READ, read);
   }
 
   /** the first record with record i's key, for i = 0, 1, ... n - 1 in turn */
@@ -670,7 +682,13 @@ export class RecordFile {
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'w+');
-    this.lengths = new Int32BlockFile(`${path}.lengths`);
+    try {
+      this.lengths = new Int32BlockFile(`${path}.lengths`);
+    } catch (err) {
+      // the corpus never gets this object to close it
+      closeQuietly(this.fd);
+      throw err;
+    }
   }
 
   get count(): number {
@@ -911,6 +929,15 @@ function openScratch(dir?: string): number {
     // left behind
   }
   return fd;
+}
+
+/** closeSync, for a descriptor that may be closed already */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
 }
 
 /** length bytes of src from `from` written at the file's `position` */

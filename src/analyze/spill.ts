@@ -392,11 +392,13 @@ export class SpillCorpus {
     // all on disk: the first record of each key in index order from the key files' parts, the
     // classes and originals read near where they were last written (an original is usually recent)
     const dir = this.dir as string;
-    const firstU = new FirstOfEqualKeys(this.keyFileU, n, dir);
-    const firstL = new FirstOfEqualKeys(this.keyFileL, n, dir);
     const classOf = this.finishFile('classes.bin');
     const original = this.finishFile('originals.bin');
+    // dispose knows neither of these: firstL is made in the try, so that firstU is closed when it throws
+    const firstU = new FirstOfEqualKeys(this.keyFileU, n, dir);
+    let firstL: FirstOfEqualKeys | undefined;
     try {
+      firstL = new FirstOfEqualKeys(this.keyFileL, n, dir);
       const flags = this.obsFlags;
       let classes = 0;
       for (let i = 0; i < n; i++) {
@@ -414,7 +416,7 @@ export class SpillCorpus {
       }
     } finally {
       firstU.close();
-      firstL.close();
+      firstL?.close();
     }
     for (let i = 0; i < n; i++) classOf.set(i, original.get(classOf.get(i)));
     original.close();
@@ -784,23 +786,25 @@ export class SpillCorpus {
     // both are worked out from those a part at a time (not a set of every alert's and flow's end)
     const read = new Int32Array(ENDS_READ);
     const dir = this.dir as string;
+    // dispose knows neither file: both are closed when anything below throws (a write to a full disk)
     const alertEnds = new Int32File(join(dir, 'alert-ends.bin'));
-    const flowEnds = new Int32File(join(dir, 'flow-ends.bin'));
+    let flowEnds: Int32File | undefined;
     let i = 0;
-    for (const ends of this.endsFile.chunks(ENDS_READ, read)) {
-      for (let k = 0; k < ends.length; k++, i++) {
-        if (duplicateOf.get(i) !== -1) continue;
-        const f = this.obsFlags.get(i);
-        if (f & ALERT) alertEnds.append(ends.subarray(k, k + 1), 1);
-        else if (f & FLOW) flowEnds.append(ends.subarray(k, k + 1), 1);
-      }
-    }
     let both: Int32Array;
     try {
+      flowEnds = new Int32File(join(dir, 'flow-ends.bin'));
+      for (const ends of this.endsFile.chunks(ENDS_READ, read)) {
+        for (let k = 0; k < ends.length; k++, i++) {
+          if (duplicateOf.get(i) !== -1) continue;
+          const f = this.obsFlags.get(i);
+          if (f & ALERT) alertEnds.append(ends.subarray(k, k + 1), 1);
+          else if (f & FLOW) flowEnds.append(ends.subarray(k, k + 1), 1);
+        }
+      }
       both = valuesInBoth(alertEnds, flowEnds);
     } finally {
       alertEnds.close();
-      flowEnds.close();
+      flowEnds?.close();
     }
     const alerts: number[] = [];
     const flowIdx: number[] = [];
