@@ -55,8 +55,19 @@ export class PagedStrings implements NumberedStringSet {
     this.recentRing = new Array<string | undefined>(recentSize);
     this.tableCachePages = cachePages ?? TABLE_CACHE_PAGES;
     this.chars = new PagedFile(`${base}.chars`, cachePages ?? BYTES_CACHE_PAGES);
-    this.meta = new PagedFile(`${base}.meta`, cachePages ?? META_CACHE_PAGES);
-    this.table = new PagedFile(`${base}.table0`, this.tableCachePages);
+    // a later open that throws: the caller never gets this object to close the earlier files
+    try {
+      this.meta = new PagedFile(`${base}.meta`, cachePages ?? META_CACHE_PAGES);
+      try {
+        this.table = new PagedFile(`${base}.table0`, this.tableCachePages);
+      } catch (err) {
+        this.meta.close();
+        throw err;
+      }
+    } catch (err) {
+      this.chars.close();
+      throw err;
+    }
   }
 
   get size(): number {

@@ -99,15 +99,26 @@ export class ThreadIndex {
   constructor(opts: { dir?: string; cachePages?: number } = {}) {
     const dir = (this.dir = opts.dir);
     const pages = (this.cachePages = opts.cachePages);
-    const int32 = (name: string): Int32Column => (dir === undefined ? new MemoryInt32Column() : new PagedInt32Column(join(dir, name), pages));
-    this.ids = dir === undefined ? new PackedStrings() : new PagedStrings(join(dir, 'ids'), pages);
-    this.postOfId = int32('post-of-id');
-    this.idOfPost = int32('id-of-post');
-    this.parents = int32('parents');
-    this.oldestRefs = int32('oldest-refs');
-    this.subjectOf = int32('subject-of');
-    this.replies = int32('replies');
-    this.times = dir === undefined ? new MemoryFloat64Column() : new PagedFloat64Column(join(dir, 'times'), pages);
+    // an open that throws: the caller never gets this object, so the files opened before it are closed here
+    const opened: { close(): void }[] = [];
+    const made = <T extends { close(): void }>(store: T): T => {
+      opened.push(store);
+      return store;
+    };
+    const int32 = (name: string): Int32Column => made(dir === undefined ? new MemoryInt32Column() : new PagedInt32Column(join(dir, name), pages));
+    try {
+      this.ids = made(dir === undefined ? new PackedStrings() : new PagedStrings(join(dir, 'ids'), pages));
+      this.postOfId = int32('post-of-id');
+      this.idOfPost = int32('id-of-post');
+      this.parents = int32('parents');
+      this.oldestRefs = int32('oldest-refs');
+      this.subjectOf = int32('subject-of');
+      this.replies = int32('replies');
+      this.times = made(dir === undefined ? new MemoryFloat64Column() : new PagedFloat64Column(join(dir, 'times'), pages));
+    } catch (err) {
+      for (const store of opened) store.close();
+      throw err;
+    }
   }
 
   /** Lets the index's storage go (its files are removed); it is not to be used after. */
