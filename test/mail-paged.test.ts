@@ -28,7 +28,7 @@ describe('PagedInt32Column', () => {
         fc.constantFrom(1, 2),
         fc.constantFrom(0, -0x80000000, 7),
         (ops, pages, fill) => {
-          const col = new PagedInt32Column(fresh(), pages, fill);
+          const col = new PagedInt32Column(fresh(), { cachePages: pages, fill });
           const ref: number[] = [];
           // spread over many pages: each op's index scaled past a page (1,024 ints)
           const spread = (i: number, n: number): number => ((i % n) * 1031) % (n * 1031);
@@ -57,7 +57,7 @@ describe('PagedInt32Column', () => {
   });
 
   it('reads a slot never written as its fill, also on a page written back and read again', () => {
-    const col = new PagedInt32Column(fresh(), 1, -0x80000000);
+    const col = new PagedInt32Column(fresh(), { cachePages: 1, fill: -0x80000000 });
     col.set(5000, 42);
     // page 0 never held anything; page 4 (ints 4096..5119) was evicted by page 0 and read back
     expect(col.get(10)).toBe(-0x80000000);
@@ -68,18 +68,33 @@ describe('PagedInt32Column', () => {
 
   it('removes its file when closed and refuses a page it no longer has', () => {
     const dir = freshDir();
-    const col = new PagedInt32Column(join(dir, 'c'), 1);
+    const col = new PagedInt32Column(join(dir, 'c'), { cachePages: 1 });
     for (let i = 0; i < 5000; i++) col.push(i);
     expect(readdirSync(dir)).toEqual(['c']);
     col.close();
     expect(readdirSync(dir)).toEqual([]);
     expect(() => col.get(0)).toThrow(/closed/);
+    // the page that was still cached when it closed too
+    expect(() => col.get(4999)).toThrow(/closed/);
+  });
+
+  it('addresses values past 4 GB of file (a sparse file), not wrapped onto the first pages', () => {
+    const col = new PagedInt32Column(fresh(), { cachePages: 1 });
+    // 4 GB past element 3: wrapped at 32 bits, both would land on the same byte of page 0
+    const far = 2 ** 30 + 3;
+    col.set(3, 11);
+    col.set(far, 22);
+    col.set(far + 1024, 33); // another page: the one above is written back
+    expect(col.get(3)).toBe(11);
+    expect(col.get(far)).toBe(22);
+    expect(col.get(far + 1024)).toBe(33);
+    col.close();
   });
 });
 
 describe('PagedFloat64Column', () => {
   it('gives back every double pushed, across pages, with one cached', () => {
-    const col = new PagedFloat64Column(fresh(), 1);
+    const col = new PagedFloat64Column(fresh(), { cachePages: 1 });
     const values = [Number.POSITIVE_INFINITY, -0, Number.NaN, 1e300, 998_000_000_000.5];
     for (let i = 0; i < 5000; i++) col.push(values[i % values.length] as number);
     for (let i = 4999; i >= 0; i -= 7) expect(Object.is(col.get(i), values[i % values.length])).toBe(true);
@@ -89,7 +104,7 @@ describe('PagedFloat64Column', () => {
 
 describe('PagedFile bytes', () => {
   it('writes and reads byte runs that span pages, through a one-page cache', () => {
-    const f = new PagedFile(fresh(), 1);
+    const f = new PagedFile(fresh(), { cachePages: 1 });
     const run = Buffer.from(Array.from({ length: 10_000 }, (_, i) => (i * 31) & 255));
     f.write(4090, run, run.length);
     f.write(100, Buffer.from('head'), 4);

@@ -1,4 +1,4 @@
-// The spill's per-observation files behind a bounded cache of blocks (Int32BlockFile), and what is
+// The spill's per-observation files behind a bounded cache of blocks (PagedInt32Column, src/mail/paged-file.ts), and what is
 // kept in them: the observation ids (IdTable) and the record lengths of a RecordFile. Each is held
 // to a plain array written and read the same way, with blocks small enough that the cache evicts.
 
@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firstOfEqualKeysInFile, hash96, IdTable, Int32BlockFile, Int32File, RecordFile, valuesInBoth } from '../src/analyze/spill-store.js';
+import { firstOfEqualKeysInFile, hash96, IdTable, Int32File, RecordFile, valuesInBoth } from '../src/analyze/spill-store.js';
+import { PagedInt32Column } from '../src/mail/paged-file.js';
 
 let work: string;
 let files = 0;
@@ -24,7 +25,7 @@ const nextPath = (): string => join(work, `f${files++}.bin`);
 
 type Op = { kind: 'push'; v: number } | { kind: 'set'; at: number; v: number } | { kind: 'get'; at: number };
 
-describe('Int32BlockFile', () => {
+describe('PagedInt32Column in the spill', () => {
   it('reads back what was pushed and set, in order and at random, through a cache that evicts', () => {
     const op: fc.Arbitrary<Op> = fc.oneof(
       fc.record({ kind: fc.constant('push' as const), v: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) }),
@@ -32,8 +33,8 @@ describe('Int32BlockFile', () => {
       fc.record({ kind: fc.constant('get' as const), at: fc.nat() }),
     );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 400 }), fc.integer({ min: 0, max: 4 }), fc.constantFrom(1, 2, 4), (ops, bits, slots) => {
-        const file = new Int32BlockFile(nextPath(), bits, slots);
+      fc.property(fc.array(op, { maxLength: 400 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom(1, 2, 4), (ops, bits, slots) => {
+        const file = new PagedInt32Column(nextPath(), { pageBits: bits + 2, cachePages: slots });
         const model: number[] = [];
         for (const o of ops) {
           if (o.kind === 'push') {
@@ -58,7 +59,7 @@ describe('Int32BlockFile', () => {
 
   it('holds lengths that do not divide the block, one element, none, and an unnamed file', () => {
     for (const n of [0, 1, 15, 16, 17, 1000, 4097]) {
-      const file = n === 1000 ? new Int32BlockFile(undefined, 4, 2) : new Int32BlockFile(nextPath(), 4, 2);
+      const file = n === 1000 ? new PagedInt32Column(undefined, { pageBits: 6, cachePages: 2 }) : new PagedInt32Column(nextPath(), { pageBits: 6, cachePages: 2 });
       for (let i = 0; i < n; i++) file.push(i * 7 - 3);
       expect(file.length).toBe(n);
       // every value, after the cache has let go of the first blocks
@@ -68,7 +69,7 @@ describe('Int32BlockFile', () => {
   });
 
   it('reads a block never written back as zeros where nothing was set, not what a slot held before', () => {
-    const file = new Int32BlockFile(nextPath(), 2, 1);
+    const file = new PagedInt32Column(nextPath(), { pageBits: 4, cachePages: 1 });
     for (let i = 0; i < 4; i++) file.push(100 + i);
     // block 2 is set before block 1 was ever written: the slot held block 0, then block 2
     file.set(9, 5);
@@ -144,7 +145,7 @@ describe('firstOfEqualKeysInFile into a block file', () => {
         keys.append(k, 3);
       }
       const want = firstOfEqualKeysInFile(keys, n, new Int32Array(n).fill(-7));
-      const got = firstOfEqualKeysInFile(keys, n, new Int32BlockFile(nextPath(), 5, 4));
+      const got = firstOfEqualKeysInFile(keys, n, new PagedInt32Column(nextPath(), { pageBits: 7, cachePages: 4 }));
       let wrong = 0;
       let repeats = 0;
       for (let i = 0; i < n; i++) {

@@ -1,14 +1,19 @@
 // The pieces a spilling corpus keeps its per-observation facts in: files of 32-bit integers by
-// index behind a bounded cache of blocks (the ids, flags, reporters, record lengths), an
+// index behind a bounded cache of pages (PagedInt32Column: the ids, flags, reporters, record lengths), an
 // append-only file of records (bytes or UTF-8 strings) read back in order or by index, found by
 // their offsets, a file of 32-bit integers read back in chunks, and the first-of-equal-keys step.
 
-import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { Float64List, Int32List, Uint8List } from '../correlate/typed-lists.js';
+import { openScratch, PagedInt32Column, type PageOptions } from '../mail/paged-file.js';
 import type { NumberedStrings } from './json-out.js';
+
+/**
+ * How the spill's per-observation files (PagedInt32Column) are cached: 32 pages of 16 KB (512 KB),
+ * read in order or near the last ones; the ids, read at random by the findings, keep more and
+ * smaller pages (IdTable)
+ */
+export const BLOCK_PAGES: PageOptions = { cachePages: 32, pageBits: 14 };
 
 export { hash96 } from '../correlate/hash96.js';
 
@@ -42,14 +47,14 @@ export class StringTable {
 
 /**
  * Observation ids by index: `obs-` and 16 hex digits (what stableId makes) as two 32-bit numbers
- * in an Int32BlockFile (8 bytes an id on disk, a fixed cache in memory); anything else in a
+ * in a PagedInt32Column (8 bytes an id on disk, a fixed cache in memory); anything else in a
  * StringTable, its index listed.
  */
 export class IdTable implements NumberedStrings {
   /** a packed id's JSON text: a quote, obs-, 16 hex digits, a quote */
   readonly maxJsonBytes = 22;
   /** two words an id (a packed id's hex digits; the string's number in `others` for any other), on disk */
-  private readonly words: Int32BlockFile;
+  private readonly words: PagedInt32Column;
   /** the indexes of the ids not packed, in order (analyzePost makes none) */
   private readonly otherAt = new Int32List();
   private readonly others = new StringTable();
@@ -57,8 +62,8 @@ export class IdTable implements NumberedStrings {
 
   /** path: the file of the packed ids (an unnamed temp file when not given) */
   constructor(path?: string) {
-    // 512 ids a block, 512 blocks (2 MB): a finding reads its members' ids across the whole table, and small blocks keep more of it
-    this.words = new Int32BlockFile(path, 10, 512);
+    // 512 ids a page, 512 pages (2 MB): a finding reads its members' ids across the whole table, and small pages keep more of it
+    this.words = new PagedInt32Column(path, { cachePages: 512, pageBits: 12 });
   }
 
   get length(): number {
@@ -204,102 +209,6 @@ export class Int32File {
     if (this.closed) return;
     this.closed = true;
     this.buf = new Int32Array(0);
-    try {
-      closeSync(this.fd);
-    } catch {
-      // already closed
-    }
-  }
-}
-
-/**
- * 32-bit integers by index in a file, through a bounded cache of blocks (direct-mapped, written
- * back when evicted): appended, read and changed in place by index, in order or at random, with
- * the same memory at any length. What the spill keeps per observation lives in these: the
- * kernel's page cache holds the file, not the process. Reads in order, or near the last ones,
- * cost an index check; a block not cached is read with one positional read.
- */
-export class Int32BlockFile {
-  private readonly fd: number;
-  private readonly bits: number;
-  private readonly mask: number;
-  private readonly slotMask: number;
-  private readonly blockBytes: number;
-  private data: Int32Array;
-  private bytes: Buffer;
-  /** the block held by each slot, -1 for none */
-  private readonly tags: Int32Array;
-  private readonly dirty: Uint8Array;
-  /** bytes of the file written so far (blocks past it read as zeros) */
-  private fileBytes = 0;
-  private closed = false;
-  length = 0;
-
-  /**
-   * path: the file, or undefined for an unnamed one (made in os.tmpdir() and unlinked at once);
-   * blockBits: integers per block (log2); slots: blocks cached (a power of two)
-   */
-  constructor(path?: string, blockBits = 12, slots = 32) {
-    this.fd = path === undefined ? openScratch() : openSync(path, 'w+');
-    this.bits = blockBits;
-    this.mask = (1 << blockBits) - 1;
-    this.slotMask = slots - 1;
-    this.blockBytes = 4 << blockBits;
-    this.data = new Int32Array(slots << blockBits);
-    this.bytes = Buffer.from(this.data.buffer);
-    this.tags = new Int32Array(slots).fill(-1);
-    this.dirty = new Uint8Array(slots);
-  }
-
-  push(v: number): number {
-    const i = this.length++;
-    this.set(i, v);
-    return i;
-  }
-
-  get(i: number): number {
-    const b = i >>> this.bits;
-    const s = b & this.slotMask;
-    if (this.tags[s] !== b) this.load(b, s);
-    return this.data[(s << this.bits) | (i & this.mask)] as number;
-  }
-
-  set(i: number, v: number): void {
-    const b = i >>> this.bits;
-    const s = b & this.slotMask;
-    if (this.tags[s] !== b) this.load(b, s);
-    this.data[(s << this.bits) | (i & this.mask)] = v;
-    this.dirty[s] = 1;
-  }
-
-  private load(b: number, s: number): void {
-    if (this.closed) throw new Error('integer block file read after close');
-    const at = s * this.blockBytes;
-    const view = this.bytes.subarray(at, at + this.blockBytes);
-    if (this.dirty[s] === 1) this.writeBack(s);
-    const from = b * this.blockBytes;
-    const have = Math.max(0, Math.min(this.blockBytes, this.fileBytes - from));
-    if (have > 0) readAll(this.fd, view.subarray(0, have), from, 'integer block file');
-    if (have < this.blockBytes) view.fill(0, have);
-    this.tags[s] = b;
-  }
-
-  private writeBack(s: number): void {
-    const at = s * this.blockBytes;
-    const from = (this.tags[s] as number) * this.blockBytes;
-    let off = 0;
-    while (off < this.blockBytes) off += writeSync(this.fd, this.bytes, at + off, this.blockBytes - off, from + off);
-    if (from + this.blockBytes > this.fileBytes) this.fileBytes = from + this.blockBytes;
-    this.dirty[s] = 0;
-  }
-
-  /** Closes the file and lets the cache go (reads after it are not allowed). */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.data = new Int32Array(0);
-    this.bytes = Buffer.alloc(0);
-    this.tags.fill(-2);
     try {
       closeSync(this.fd);
     } catch {
@@ -546,12 +455,12 @@ export class FirstOfEqualKeys {
 
 /**
  * firstOfEqualKeys of the n 96-bit keys in a file (three lanes each), into `first` (at least n
- * long, or a block file, written in index order): FirstOfEqualKeys' answers, all of them.
+ * long, or a paged column, written in index order): FirstOfEqualKeys' answers, all of them.
  */
-export function firstOfEqualKeysInFile<T extends Int32Array | Int32BlockFile>(file: Int32File, n: number, first: T, dir?: string): T {
+export function firstOfEqualKeysInFile<T extends Int32Array | PagedInt32Column>(file: Int32File, n: number, first: T, dir?: string): T {
   const stream = new FirstOfEqualKeys(file, n, dir);
   try {
-    if (first instanceof Int32BlockFile) for (let i = 0; i < n; i++) first.set(i, stream.next());
+    if (first instanceof PagedInt32Column) for (let i = 0; i < n; i++) first.set(i, stream.next());
     else for (let i = 0; i < n; i++) (first as Int32Array)[i] = stream.next();
   } finally {
     stream.close();
@@ -665,7 +574,7 @@ const OFFSET_EVERY = 1 << OFFSET_EVERY_BITS;
 
 /**
  * An append-only file of binary records, written in large sequential chunks; each record's length
- * is kept in an Int32BlockFile (4 bytes a record on disk), and the offset of every 64th in memory
+ * is kept in a PagedInt32Column (4 bytes a record on disk), and the offset of every 64th in memory
  * (a record's offset is that plus the lengths between), so records are read back in order in large chunks, or one by index, without a
  * separator to scan for.
  */
@@ -675,7 +584,7 @@ export class RecordFile {
   private used = 0;
   private bytes = 0;
   /** each record's length, on disk */
-  private readonly lengths: Int32BlockFile;
+  private readonly lengths: PagedInt32Column;
   /** the offset of record k * OFFSET_EVERY */
   private readonly offsets = new Float64List();
   private closedForWrite = false;
@@ -683,7 +592,7 @@ export class RecordFile {
   constructor(readonly path: string) {
     this.fd = openSync(path, 'w+');
     try {
-      this.lengths = new Int32BlockFile(`${path}.lengths`);
+      this.lengths = new PagedInt32Column(`${path}.lengths`, BLOCK_PAGES);
     } catch (err) {
       // the corpus never gets this object to close it
       closeQuietly(this.fd);
@@ -917,18 +826,6 @@ export class StringStream {
       // already closed
     }
   }
-}
-
-/** A new file in dir (os.tmpdir() when not given), unlinked at once: gone when its descriptor is closed. */
-function openScratch(dir?: string): number {
-  const path = join(dir ?? tmpdir(), `listwatch-scratch-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const fd = openSync(path, 'w+');
-  try {
-    unlinkSync(path);
-  } catch {
-    // left behind
-  }
-  return fd;
 }
 
 /** closeSync, for a descriptor that may be closed already */

@@ -1,7 +1,7 @@
 // The JSON document of a large archive with flat memory: each post and observation is written to
 // a temp file as it is added, and so is what is kept per observation (its id, flags, reporter,
 // record length, duplicate keys and join ends: files of integers read through bounded caches of
-// blocks); only per-post typed arrays and the thread index stay on the heap. At the end the
+// pages, PagedInt32Column), as is what is kept per post and the thread index. At the end the
 // corpus-wide steps run on these — quoted reporters, duplicates (sorted a part at a time),
 // reporter inheritance, alert↔flow joins — and the document is
 // streamed out by re-reading the files in order; the groups and findings are built by correlate's
@@ -25,7 +25,7 @@ import { ElementBytesRenderer, RenderedBytes, renderElement, StreamedStrings, wr
 import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
 import { ownCopy } from '../extract/shared.js';
 import { GroupMembersFile } from './group-members-file.js';
-import { FirstOfEqualKeys, IdTable, Int32BlockFile, Int32File, PostOfObservation, RecordFile, StringStream, valuesInBoth } from './spill-store.js';
+import { BLOCK_PAGES, FirstOfEqualKeys, IdTable, Int32File, PostOfObservation, RecordFile, StringStream, valuesInBoth } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
 const QUOTED = 1;
@@ -98,11 +98,11 @@ export class SpillCorpus {
   /** by position: how the post is stored (POST_*) */
   private postIdsInTable: Int32Column;
   /** by observation, on disk: QUOTED, ALERT, FLOW, REPORTER_CHANGED */
-  private readonly obsFlags: Int32BlockFile;
+  private readonly obsFlags: PagedInt32Column;
   /** by observation, on disk: its reporter's party id */
-  private readonly obsReporter: Int32BlockFile;
+  private readonly obsReporter: PagedInt32Column;
   /** the corpus-wide steps' files (finishFile) */
-  private readonly finishFiles: Int32BlockFile[] = [];
+  private readonly finishFiles: PagedInt32Column[] = [];
   /** posts and observations added (the lists above are let go before the findings are written) */
   private posts = 0;
   private observations = 0;
@@ -162,8 +162,8 @@ export class SpillCorpus {
       this.groupMembers = new GroupMembersFile({ members: join(this.dir, 'members.bin'), runs: join(this.dir, 'members-runs.bin'), refs: join(this.dir, 'members-refs.bin') }, opts.groupRun);
       this.acc = new GroupAccumulator(ownCopy, this.groupMembers);
       this.ids = new IdTable(join(this.dir, 'ids.bin'));
-      this.obsFlags = new Int32BlockFile(join(this.dir, 'flags.bin'));
-      this.obsReporter = new Int32BlockFile(join(this.dir, 'reporters.bin'));
+      this.obsFlags = new PagedInt32Column(join(this.dir, 'flags.bin'), BLOCK_PAGES);
+      this.obsReporter = new PagedInt32Column(join(this.dir, 'reporters.bin'), BLOCK_PAGES);
       const threadDir = join(this.dir, 'thread-index');
       mkdirSync(threadDir);
       this.threads = new ThreadIndex({ dir: threadDir });
@@ -309,8 +309,8 @@ export class SpillCorpus {
   }
 
   /** A file of integers by index for the corpus-wide steps, in the spill's folder (closed when the corpus is disposed, if not before). */
-  private finishFile(name: string): Int32BlockFile {
-    const file = new Int32BlockFile(join(this.dir as string, name));
+  private finishFile(name: string): PagedInt32Column {
+    const file = new PagedInt32Column(join(this.dir as string, name), BLOCK_PAGES);
     this.finishFiles.push(file);
     return file;
   }
@@ -386,7 +386,7 @@ export class SpillCorpus {
    * original. Keys are compared as 96-bit hashes: two different keys with the same hash would be
    * taken for one (probability ~n²/2⁹⁷, ~10⁻¹⁷ for a million keys); nothing else is approximate.
    */
-  private duplicateClasses(n: number): Int32BlockFile {
+  private duplicateClasses(n: number): PagedInt32Column {
     // the last post's keys, not hashed until now (see spillPending)
     for (const o of this.pending) this.duplicateKeys(o);
     // all on disk: the first record of each key in index order from the key files' parts, the
@@ -562,7 +562,7 @@ export class SpillCorpus {
     if (manyPosts) collectGarbage();
 
     // duplicates (markDuplicates), then reporters inherited from the originals
-    let duplicateOf: Int32BlockFile;
+    let duplicateOf: PagedInt32Column;
     if (this.duplicatesPossible()) {
       duplicateOf = this.duplicateClasses(n);
       const dupPosts = new PostOfObservation(this.postFirst, n);
@@ -769,7 +769,7 @@ export class SpillCorpus {
    * hash (protocol and the two address:port ends, either orientation) occurs on the other side.
    * The rest cannot share a key with anything of the other kind. Read back from the spill.
    */
-  private joins(duplicateOf: Int32BlockFile, n: number): { flowOf: Map<number, number>; flows: Map<number, Observation> } {
+  private joins(duplicateOf: PagedInt32Column, n: number): { flowOf: Map<number, number>; flows: Map<number, Observation> } {
     // counted first: with no alerts or no flows among the originals, no ends are hashed or read
     let alertCount = 0;
     let flowCount = 0;

@@ -1,32 +1,58 @@
-// Arrays on disk behind a small cache of pages, for the per-post state of a large archive's
-// thread index: a file is read and written at page offsets (positional reads and writes; the
-// kernel's page cache holds the file, not the process's heap), and only a fixed number of pages
-// stay in memory, so what the process holds does not grow with the archive. A file smaller than
-// the cache never touches the disk. The accesses these serve are mostly near the end (appends,
-// parents a few posts back) or in order, which a direct-mapped cache of consecutive pages keeps.
+// Arrays on disk behind a small cache of pages: the spilling corpus's per-post and
+// per-observation state and a large archive's thread index. A file is read and written at page
+// offsets (positional reads and writes; the kernel's page cache holds the file, not the process's
+// heap), and only a fixed number of pages stay in memory, so what the process holds does not grow
+// with the archive. A file smaller than the cache never touches the disk. The accesses these serve
+// are mostly near the end (appends, parents a few posts back), in order, or near the last ones,
+// which a direct-mapped cache of consecutive pages keeps.
 
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Float64List, Int32List } from '../correlate/typed-lists.js';
 
-/** bytes per page (a power of two, a multiple of 8 so no aligned value spans two pages) */
-const PAGE_BITS = 12;
-const PAGE_BYTES = 1 << PAGE_BITS;
+/** log2 of the bytes per page unless told otherwise (4 KB) */
+const DEFAULT_PAGE_BITS = 12;
+/** the smallest page: 8 bytes, so no aligned value spans two pages */
+const MIN_PAGE_BITS = 3;
+const MAX_PAGE_BITS = 24;
 /** pages a file keeps in memory unless told otherwise (256 KB) */
 const DEFAULT_CACHE_PAGES = 64;
 
+/** A new file in dir (os.tmpdir() when not given), unlinked at once: gone when its descriptor is closed. */
+export function openScratch(dir?: string): number {
+  const path = join(dir ?? tmpdir(), `listwatch-scratch-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const fd = openSync(path, 'w+');
+  try {
+    unlinkSync(path);
+  } catch {
+    // left behind
+  }
+  return fd;
+}
+
+/** How a paged file keeps its pages: `cachePages` (a power of two) of 2^pageBits bytes. */
+export interface PageOptions {
+  cachePages?: number;
+  pageBits?: number;
+}
+
 /**
- * A file of bytes addressed by offset, growing as written, behind a direct-mapped cache of
- * `cachePages` pages (a power of two; page k lives in slot k mod cachePages). A page evicted dirty
- * is written back; bytes never written read as 0.
+ * A file of bytes addressed by offset, growing as written, behind a direct-mapped cache of pages
+ * (page k lives in slot k mod cachePages). A page evicted dirty is written back; bytes never
+ * written read as 0. Without a path the file is unnamed (made in os.tmpdir() and unlinked at once).
  */
 export class PagedFile {
-  private fd: number;
+  private readonly fd: number;
+  private readonly pageBits: number;
+  private readonly pageBytes: number;
   private readonly slotMask: number;
   /** the cached pages, slot by slot; its memory is touched only as slots fill */
-  private readonly mem: Buffer;
-  readonly i32: Int32Array;
-  readonly f64: Float64Array;
-  /** by slot: the page it holds, -1 for none */
+  private mem: Buffer;
+  i32: Int32Array;
+  f64: Float64Array;
+  /** by slot: the page it holds, -1 for none (-2 once closed: every access then loads, which throws) */
   private readonly tags: Int32Array;
   private readonly dirty: Uint8Array;
   /** bytes of the file on disk (every page below this was written there once) */
@@ -34,32 +60,42 @@ export class PagedFile {
   private closed = false;
 
   constructor(
-    readonly path: string,
-    cachePages = DEFAULT_CACHE_PAGES,
+    readonly path: string | undefined,
+    { cachePages = DEFAULT_CACHE_PAGES, pageBits = DEFAULT_PAGE_BITS }: PageOptions = {},
   ) {
     if (cachePages < 1 || (cachePages & (cachePages - 1)) !== 0) throw new Error(`cachePages must be a power of two: ${cachePages}`);
-    this.fd = openSync(path, 'w+');
+    if (!Number.isInteger(pageBits) || pageBits < MIN_PAGE_BITS || pageBits > MAX_PAGE_BITS) throw new Error(`pageBits must be ${MIN_PAGE_BITS}-${MAX_PAGE_BITS}: ${pageBits}`);
+    this.pageBits = pageBits;
+    this.pageBytes = 1 << pageBits;
     this.slotMask = cachePages - 1;
-    this.mem = Buffer.allocUnsafeSlow(cachePages * PAGE_BYTES);
-    this.i32 = new Int32Array(this.mem.buffer, this.mem.byteOffset, this.mem.length >>> 2);
-    this.f64 = new Float64Array(this.mem.buffer, this.mem.byteOffset, this.mem.length >>> 3);
     this.tags = new Int32Array(cachePages).fill(-1);
     this.dirty = new Uint8Array(cachePages);
+    this.fd = path === undefined ? openScratch() : openSync(path, 'w+');
+    try {
+      this.mem = Buffer.allocUnsafeSlow(cachePages * this.pageBytes);
+    } catch (err) {
+      // the caller never gets this object to close the file
+      closeSync(this.fd);
+      throw err;
+    }
+    this.i32 = new Int32Array(this.mem.buffer, this.mem.byteOffset, this.mem.length >>> 2);
+    this.f64 = new Float64Array(this.mem.buffer, this.mem.byteOffset, this.mem.length >>> 3);
   }
 
   /** The byte offset in `mem` (or i32/f64 times their width) where the byte at `at` of the file is cached, its page loaded. */
   at(at: number, write: boolean): number {
-    const page = Math.floor(at / PAGE_BYTES);
+    // a shift below 2 GB (the hot path), a division past it
+    const page = at < 0x80000000 ? at >>> this.pageBits : Math.floor(at / this.pageBytes);
     const slot = page & this.slotMask;
     if (this.tags[slot] !== page) this.load(slot, page);
     if (write) this.dirty[slot] = 1;
-    return slot * PAGE_BYTES + (at - page * PAGE_BYTES);
+    return slot * this.pageBytes + (at - page * this.pageBytes);
   }
 
   /** The cached bytes of the page holding `at` (a view valid until the next access), from `at` to the page's end. */
   bytesFrom(at: number): Buffer {
     const i = this.at(at, false);
-    const end = (Math.floor(i / PAGE_BYTES) + 1) * PAGE_BYTES;
+    const end = (Math.floor(i / this.pageBytes) + 1) * this.pageBytes;
     return this.mem.subarray(i, end);
   }
 
@@ -68,7 +104,7 @@ export class PagedFile {
     let done = 0;
     while (done < length) {
       const i = this.at(at + done, true);
-      const room = PAGE_BYTES - (i & (PAGE_BYTES - 1));
+      const room = this.pageBytes - (i & (this.pageBytes - 1));
       const n = Math.min(room, length - done);
       src.copy(this.mem, i, done, done + n);
       done += n;
@@ -80,7 +116,7 @@ export class PagedFile {
     let done = 0;
     while (done < length) {
       const i = this.at(at + done, false);
-      const room = PAGE_BYTES - (i & (PAGE_BYTES - 1));
+      const room = this.pageBytes - (i & (this.pageBytes - 1));
       const n = Math.min(room, length - done);
       this.mem.copy(into, done, i, i + n);
       done += n;
@@ -88,38 +124,43 @@ export class PagedFile {
   }
 
   private load(slot: number, page: number): void {
-    if (this.closed) throw new Error(`paged file ${this.path} is closed`);
+    if (this.closed) throw new Error(`paged file ${this.path ?? '(unnamed)'} is closed`);
+    const size = this.pageBytes;
     const held = this.tags[slot] as number;
-    const base = slot * PAGE_BYTES;
+    const base = slot * size;
     if (held >= 0 && this.dirty[slot] === 1) {
-      const at = held * PAGE_BYTES;
+      const at = held * size;
       let off = 0;
-      while (off < PAGE_BYTES) off += writeSync(this.fd, this.mem, base + off, PAGE_BYTES - off, at + off);
-      if (at + PAGE_BYTES > this.diskBytes) this.diskBytes = at + PAGE_BYTES;
+      while (off < size) off += writeSync(this.fd, this.mem, base + off, size - off, at + off);
+      if (at + size > this.diskBytes) this.diskBytes = at + size;
     }
-    const from = page * PAGE_BYTES;
-    const have = Math.max(0, Math.min(PAGE_BYTES, this.diskBytes - from));
+    const from = page * size;
+    const have = Math.max(0, Math.min(size, this.diskBytes - from));
     let got = 0;
     while (got < have) {
       const n = readSync(this.fd, this.mem, base + got, have - got, from + got);
-      if (n === 0) throw new Error(`paged file ${this.path} is shorter than written`);
+      if (n === 0) throw new Error(`paged file ${this.path ?? '(unnamed)'} is shorter than written`);
       got += n;
     }
-    if (got < PAGE_BYTES) this.mem.fill(0, base + got, base + PAGE_BYTES);
+    if (got < size) this.mem.fill(0, base + got, base + size);
     this.tags[slot] = page;
     this.dirty[slot] = 0;
   }
 
-  /** Closes and removes the file (its pages are let go with this object). */
+  /** Closes and removes the file and lets its pages go; an access after it throws. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.tags.fill(-2);
+    this.mem = Buffer.alloc(0);
+    this.i32 = new Int32Array(0);
+    this.f64 = new Float64Array(0);
     try {
       closeSync(this.fd);
     } catch {
       // already closed
     }
-    rmSync(this.path, { force: true });
+    if (this.path !== undefined) rmSync(this.path, { force: true });
   }
 }
 
@@ -144,19 +185,19 @@ export interface Float64Column {
 export class PagedInt32Column implements Int32Column {
   length = 0;
   private readonly file: PagedFile;
+  /** what an element never written reads as (stored as v ^ fill, so the file's zeros read as fill) */
+  private readonly fill: number;
 
-  /** fill: what an element never written reads as (stored as v ^ fill, so the file's zeros read as fill) */
-  constructor(
-    path: string,
-    cachePages = DEFAULT_CACHE_PAGES,
-    private readonly fill = 0,
-  ) {
-    this.file = new PagedFile(path, cachePages);
+  constructor(path: string | undefined, opts: PageOptions & { fill?: number } = {}) {
+    this.file = new PagedFile(path, opts);
+    this.fill = opts.fill ?? 0;
   }
 
-  push(v: number): void {
-    this.set(this.length, v);
-    this.length++;
+  /** Appends v; its index. */
+  push(v: number): number {
+    const i = this.length++;
+    this.set(i, v);
+    return i;
   }
 
   get(i: number): number {
@@ -176,8 +217,8 @@ export class PagedFloat64Column implements Float64Column {
   length = 0;
   private readonly file: PagedFile;
 
-  constructor(path: string, cachePages = DEFAULT_CACHE_PAGES) {
-    this.file = new PagedFile(path, cachePages);
+  constructor(path: string | undefined, opts: PageOptions = {}) {
+    this.file = new PagedFile(path, opts);
   }
 
   push(v: number): void {

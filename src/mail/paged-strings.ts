@@ -54,12 +54,12 @@ export class PagedStrings implements NumberedStringSet {
   ) {
     this.recentRing = new Array<string | undefined>(recentSize);
     this.tableCachePages = cachePages ?? TABLE_CACHE_PAGES;
-    this.chars = new PagedFile(`${base}.chars`, cachePages ?? BYTES_CACHE_PAGES);
+    this.chars = new PagedFile(`${base}.chars`, { cachePages: cachePages ?? BYTES_CACHE_PAGES });
     // a later open that throws: the caller never gets this object to close the earlier files
     try {
-      this.meta = new PagedFile(`${base}.meta`, cachePages ?? META_CACHE_PAGES);
+      this.meta = new PagedFile(`${base}.meta`, { cachePages: cachePages ?? META_CACHE_PAGES });
       try {
-        this.table = new PagedFile(`${base}.table0`, this.tableCachePages);
+        this.table = new PagedFile(`${base}.table0`, { cachePages: this.tableCachePages });
       } catch (err) {
         this.meta.close();
         throw err;
@@ -191,7 +191,7 @@ export class PagedStrings implements NumberedStringSet {
     const oldSize = 1 << this.tableBits;
     this.tableBits++;
     this.tableGeneration++;
-    const next = new PagedFile(`${this.base}.table${this.tableGeneration}`, this.tableCachePages);
+    const next = new PagedFile(`${this.base}.table${this.tableGeneration}`, { cachePages: this.tableCachePages });
     for (let i = 0; i < oldSize; i++) {
       const k = old.at(i * SLOT_BYTES, false) >>> 2;
       const v = old.i32[k] as number;

@@ -105,7 +105,7 @@ export class ThreadIndex {
       opened.push(store);
       return store;
     };
-    const int32 = (name: string): Int32Column => made(dir === undefined ? new MemoryInt32Column() : new PagedInt32Column(join(dir, name), pages));
+    const int32 = (name: string): Int32Column => made(dir === undefined ? new MemoryInt32Column() : new PagedInt32Column(join(dir, name), { cachePages: pages }));
     try {
       this.ids = made(dir === undefined ? new PackedStrings() : new PagedStrings(join(dir, 'ids'), pages));
       this.postOfId = int32('post-of-id');
@@ -114,7 +114,7 @@ export class ThreadIndex {
       this.oldestRefs = int32('oldest-refs');
       this.subjectOf = int32('subject-of');
       this.replies = int32('replies');
-      this.times = made(dir === undefined ? new MemoryFloat64Column() : new PagedFloat64Column(join(dir, 'times'), pages));
+      this.times = made(dir === undefined ? new MemoryFloat64Column() : new PagedFloat64Column(join(dir, 'times'), { cachePages: pages }));
     } catch (err) {
       for (const store of opened) store.close();
       throw err;
@@ -141,7 +141,7 @@ export class ThreadIndex {
 
   private newMemo(): Int32Column {
     if (this.dir === undefined) return new MemoMemory(this.idOfPost.length);
-    return new PagedInt32Column(join(this.dir, `memo${this.memoFiles++}`), this.cachePages, NOT_RESOLVED);
+    return new PagedInt32Column(join(this.dir, `memo${this.memoFiles++}`), { cachePages: this.cachePages, fill: NOT_RESOLVED });
   }
 
   /** Adds a post; false (and nothing added) when a post with its id was added before. */
