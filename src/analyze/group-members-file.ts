@@ -103,11 +103,7 @@ export class GroupMembersFile implements GroupMembers {
     const out = this.readOut;
     if (this.streamed !== null) return { actors: out.actors.subarray(0, this.streamed.actors), targets: out.targets.subarray(0, this.streamed.targets), orgs: out.orgs.subarray(0, this.streamed.orgs) };
     const from = (this.starts[group] as number) - (this.starts[this.runFirst[this.run] as number] as number);
-    if (out.actors.length < count) {
-      out.actors = new Uint32Array(count);
-      out.targets = new Uint32Array(count);
-      out.orgs = new Uint32Array(count);
-    }
+    this.readRoom(count);
     let na = 0;
     let nt = 0;
     let no = 0;
@@ -263,6 +259,15 @@ export class GroupMembersFile implements GroupMembers {
     this.run = r;
   }
 
+  /** The read arrays with room for n members (grown, never shrunk, until released). */
+  private readRoom(n: number): void {
+    const out = this.readOut;
+    if (out.actors.length >= n) return;
+    out.actors = new Uint32Array(n);
+    out.targets = new Uint32Array(n);
+    out.orgs = new Uint32Array(n);
+  }
+
   /**
    * A run of one group (one larger than a run): its members are in order already, so they are read
    * a chunk at a time, the addresses and reporters straight into the read arrays (when forRead) and
@@ -273,11 +278,7 @@ export class GroupMembersFile implements GroupMembers {
     const chunk = new Int32Array(Math.min(CHUNK, n) * WORDS);
     const refs = new Int32Array(Math.min(CHUNK, n));
     const out = this.readOut;
-    if (forRead && out.actors.length < n) {
-      out.actors = new Uint32Array(n);
-      out.targets = new Uint32Array(n);
-      out.orgs = new Uint32Array(n);
-    }
+    if (forRead) this.readRoom(n);
     let na = 0;
     let nt = 0;
     let no = 0;
