@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hashOf, PackedStrings } from '../src/mail/packed-ids.js';
+import { expectNumberedLikeMap } from './helpers/numbered-strings.js';
 
 const idLike = fc.oneof(
   fc.constantFrom('', 'a', '<1@x>', '<1@X>', 'é', '<ü@example.org>', 'x'.repeat(1024), 'x'.repeat(1025), '\u{1F600}'),
@@ -18,18 +19,7 @@ describe('PackedStrings', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.boolean(), idLike), { maxLength: 300 }), (ops) => {
         const packed = new PackedStrings();
-        const ref = new Map<string, number>();
-        for (const [add, s] of ops) {
-          if (add) {
-            if (!ref.has(s)) ref.set(s, ref.size);
-            expect(packed.add(s)).toBe(ref.get(s));
-          } else expect(packed.find(s)).toBe(ref.get(s) ?? -1);
-        }
-        expect(packed.size).toBe(ref.size);
-        for (const [s, n] of ref) {
-          expect(packed.get(n)).toBe(s);
-          expect(packed.find(s)).toBe(n);
-        }
+        expectNumberedLikeMap(packed, ops);
       }),
       { numRuns: 500 },
     );

@@ -13,6 +13,7 @@ import { PagedFile, PagedFloat64Column, PagedInt32Column } from '../src/mail/pag
 import { PagedStrings } from '../src/mail/paged-strings.js';
 import { ThreadIndex } from '../src/mail/thread.js';
 import { ReferenceThreadIndex } from './helpers/thread-reference.js';
+import { expectNumberedLikeMap } from './helpers/numbered-strings.js';
 
 const root = mkdtempSync(join(tmpdir(), 'listwatch-paged-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -131,18 +132,7 @@ describe('PagedStrings', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.boolean(), idLike), { maxLength: 300 }), fc.constantFrom(0, 1, 16), (ops, recent) => {
         const paged = new PagedStrings(fresh(), 1, recent);
-        const ref = new Map<string, number>();
-        for (const [add, s] of ops) {
-          if (add) {
-            if (!ref.has(s)) ref.set(s, ref.size);
-            expect(paged.add(s)).toBe(ref.get(s));
-          } else expect(paged.find(s)).toBe(ref.get(s) ?? -1);
-        }
-        expect(paged.size).toBe(ref.size);
-        for (const [s, n] of ref) {
-          expect(paged.get(n)).toBe(s);
-          expect(paged.find(s)).toBe(n);
-        }
+        expectNumberedLikeMap(paged, ops);
         paged.close();
       }),
       { numRuns: 300 },
