@@ -101,24 +101,22 @@ export class PagedFile {
 
   /** `length` bytes from `src` written at `at` (they may span pages). */
   write(at: number, src: Buffer, length: number): void {
-    let done = 0;
-    while (done < length) {
-      const i = this.at(at + done, true);
-      const room = this.pageBytes - (i & (this.pageBytes - 1));
-      const n = Math.min(room, length - done);
-      src.copy(this.mem, i, done, done + n);
-      done += n;
-    }
+    this.copy(at, src, length, true);
   }
 
   /** `length` bytes at `at` copied into `into` (they may span pages). */
   read(at: number, into: Buffer, length: number): void {
+    this.copy(at, into, length, false);
+  }
+
+  /** `length` bytes between the file at `at` and `buf`, a page at a time: into the file when `toFile`, else out of it. */
+  private copy(at: number, buf: Buffer, length: number, toFile: boolean): void {
     let done = 0;
     while (done < length) {
-      const i = this.at(at + done, false);
-      const room = this.pageBytes - (i & (this.pageBytes - 1));
-      const n = Math.min(room, length - done);
-      this.mem.copy(into, done, i, i + n);
+      const i = this.at(at + done, toFile);
+      const n = Math.min(this.pageBytes - (i & (this.pageBytes - 1)), length - done);
+      if (toFile) buf.copy(this.mem, i, done, done + n);
+      else this.mem.copy(buf, done, i, i + n);
       done += n;
     }
   }
