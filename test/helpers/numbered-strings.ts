@@ -18,3 +18,18 @@ export function expectNumberedLikeMap(set: NumberedStringSet, ops: ReadonlyArray
     expect(set.find(s)).toBe(n);
   }
 }
+
+/** 200,000 ids added in order get 0..199,999, and a sample of them reads back both ways (chunks, pages and tables growing on the way). */
+export function expectManyIdsNumbered(set: NumberedStringSet): void {
+  const id = (i: number): string => `<${i}.${(i * 2654435761) >>> 0}@${i % 3 === 0 ? 'a' : 'bb'}.example.org>`;
+  let wrong = 0;
+  for (let i = 0; i < 200_000; i++) if (set.add(id(i)) !== i) wrong++;
+  expect(wrong).toBe(0);
+  for (let i = 0; i < 200_000; i += 997) {
+    expect(set.get(i)).toBe(id(i));
+    expect(set.find(id(i))).toBe(i);
+    expect(set.add(id(i))).toBe(i);
+  }
+  expect(set.find(id(200_000))).toBe(-1);
+  expect(set.size).toBe(200_000);
+}
