@@ -18,13 +18,13 @@ import { SCHEMA, type Finding, type InputError, type Observation, type Party, ty
 import { applyJoinInPlace, isAlertObservation, isFlowObservation, joinAlertsToFlows } from '../classify/join.js';
 import { buildFindings, GroupAccumulator, quadNumber, resolveFinding, sameTrafficFinding, threadsAskedBy } from '../correlate/correlate.js';
 import { hashDuplicateKeys } from '../correlate/duplicates.js';
-import type { ProseStatement } from '../correlate/types.js';
 import { ThreadIndex } from '../mail/thread.js';
 import { MemoryInt32Column, PagedInt32Column, type Int32Column } from '../mail/paged-file.js';
 import { ElementBytesRenderer, RenderedBytes, renderElement, StreamedStrings, writeJsonDocument } from './json-out.js';
 import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.js';
 import { ownCopy } from '../extract/shared.js';
 import { GroupMembersFile } from './group-members-file.js';
+import { StatementFile } from './statement-file.js';
 import { BLOCK_PAGES, FirstOfEqualKeys, IdTable, Int32File, PostOfObservation, RecordFile, StringStream, valuesInBoth } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
@@ -83,8 +83,11 @@ export class SpillCorpus {
   private inReplyTo: Int32Column;
   /** the posts' ids, threads and positions (a post is added to it once, at its position) */
   private threads: ThreadIndex;
-  /** the "same" statements with an organisation: all the findings read (threadsAskedBy and buildFindings skip the others unread) */
-  private readonly statements: ProseStatement[] = [];
+  /**
+   * the "same" statements with an organisation: all the findings read (threadsAskedBy and
+   * buildFindings skip the others unread), on disk; rewritten with their threads resolved
+   */
+  private statements: StatementFile;
   private readonly errors: InputError[] = [];
 
   private readonly parties: Party[] = [];
@@ -156,6 +159,7 @@ export class SpillCorpus {
       // in UTF-16: a thread name is a raw string (a subject may hold a lone surrogate), not JSON
       this.threadFile = new StringStream(join(this.dir, 'threads.bin'), 'utf16le');
       this.obsFile = new RecordFile(join(this.dir, 'observations.bin'));
+      this.statements = new StatementFile(join(this.dir, 'statements.bin'));
       this.keyFileU = new Int32File(join(this.dir, 'keys-utc.bin'));
       this.keyFileL = new Int32File(join(this.dir, 'keys-wall.bin'));
       this.endsFile = new Int32File(join(this.dir, 'ends.bin'));
@@ -214,17 +218,7 @@ export class SpillCorpus {
     this.postIdsInTable.push(compact !== null ? POST_COMPACT : idsInTable ? POST_IDS_IN_TABLE : POST_AS_GIVEN);
     this.postFile.append(compact ?? JSON.stringify(idsInTable ? { ...post, observations: [] } : post));
     for (const o of obs) this.addObservation(o);
-    // what is kept is copied flat: a slice of a header or body would keep the whole string alive
-    let id: string | undefined;
-    for (const s of pa.statements) {
-      if (s.polarity !== 'same' || !s.org) continue;
-      id ??= ownCopy(post.id);
-      s.post = s.post === id ? id : ownCopy(s.post);
-      s.thread = s.thread === id ? id : ownCopy(s.thread);
-      s.quote = ownCopy(s.quote);
-      s.org = ownCopy(s.org);
-      this.statements.push(s);
-    }
+    for (const s of pa.statements) if (s.polarity === 'same' && s.org) this.statements.append(s);
     for (const w of pa.mail.warnings) this.errors.push({ input: pa.mail.input, message: w });
     return true;
   }
@@ -465,6 +459,7 @@ export class SpillCorpus {
     this.postFile?.close();
     this.threadFile?.close();
     this.obsFile?.close();
+    this.statements?.close();
     this.keyFileU?.close();
     this.keyFileL?.close();
     this.endsFile?.close();
@@ -490,9 +485,17 @@ export class SpillCorpus {
     // by position: the thread's key (threads.threadName gives its string, made when written)
     let threadKey: Int32Column = (this.threadKey = new PagedInt32Column(join(this.dir as string, 'thread-keys.bin')));
     for (let p = 0; p < postCount; p++) threadKey.push(threads.threadKeyAt(p));
-    for (const s of this.statements) {
-      const p = threads.indexOf(s.post);
-      if (p !== undefined) s.thread = threads.threadName(threadKey.get(p));
+    // the statements' threads as the thread index resolves them, into a second file
+    const resolved = new StatementFile(join(this.dir as string, 'statements-resolved.bin'));
+    try {
+      for (const s of this.statements) {
+        const p = threads.indexOf(s.post);
+        if (p !== undefined) s.thread = threads.threadName(threadKey.get(p));
+        resolved.append(s);
+      }
+    } finally {
+      this.statements.close();
+      this.statements = resolved;
     }
     // quoted reporters: a name known from the corpus, or the author of the post replied to
     const reporter = this.obsReporter;

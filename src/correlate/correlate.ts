@@ -731,8 +731,17 @@ interface Group {
   needles?: Needles;
 }
 
+/**
+ * The statements buildFindings reads: in order once, then some by their number (k-th in that
+ * order) when their group's finding is built. An array is one; the spilling corpus reads them
+ * from a file.
+ */
+export interface StatementList extends Iterable<ProseStatement> {
+  at(k: number): ProseStatement | undefined;
+}
+
 /** The threads buildFindings asks GroupAccumulator.groupsOfThread for: those of "same" statements with an organisation. */
-export function threadsAskedBy(statements: readonly ProseStatement[]): Set<string> {
+export function threadsAskedBy(statements: Iterable<ProseStatement>): Set<string> {
   const threads = new Set<string>();
   for (const s of statements) if (s.polarity === 'same' && s.org) threads.add(s.thread);
   return threads;
@@ -755,10 +764,17 @@ export interface PendingFinding {
  * "same here" replies stays linear. It uses the accumulator up (releaseAddresses): one call per
  * accumulator; the findings are built as the result is iterated, in order.
  */
-export function buildFindings(acc: GroupAccumulator, statements: readonly ProseStatement[], sameTraffic: readonly Finding[]): Generator<PendingFinding> {
-  const corroborationOf = new Map<Group, ProseStatement[]>();
+export function buildFindings(acc: GroupAccumulator, statements: StatementList, sameTraffic: readonly Finding[]): Generator<PendingFinding> {
+  // a group's statements by their number in the list (read back when its finding is built), and
+  // each statement's org as a number (the orgs are few): nothing of a statement is held but these
+  const corroborationOf = new Map<Group, number[]>();
+  const orgOfStatement = new Int32List();
+  const orgNumber = new Map<string, number>();
+  const orgNames: string[] = [];
   const coveredFor = new Map<string, Set<Group>>();
+  let k = -1;
   for (const s of statements) {
+    k++;
     // (threadsAskedBy names the threads that get past this test)
     if (s.polarity !== 'same' || !s.org) continue;
     const candidates = acc.groupsOfThread.get(s.thread);
@@ -773,14 +789,22 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
     for (const g of candidates) {
       if (quoteMatches(q, noHandshake, g, (g.needles ??= needlesOf(g)))) preferred.push(g);
     }
+    let org = orgNumber.get(s.org);
+    if (org === undefined) {
+      orgNumber.set(s.org, (org = orgNames.length));
+      orgNames.push(s.org);
+    }
+    while (orgOfStatement.length <= k) orgOfStatement.push(-1);
+    orgOfStatement.set(k, org);
     for (const g of preferred.length > 0 ? preferred : candidates) {
       if (covered.has(g)) continue;
       covered.add(g);
       let list = corroborationOf.get(g);
       if (!list) corroborationOf.set(g, (list = []));
-      list.push(s);
+      list.push(k);
     }
   }
+  coveredFor.clear();
 
   // Each group's sort key and counts first (a few numbers and its id), the findings built one at
   // a time as they are taken in order: ~12,000 findings with their summaries and lists held until
@@ -793,10 +817,10 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
     const corroborations = corroborationOf.get(g);
     let corroborating = 0;
     if (corroborations) {
-      const orgs = new Set<string>();
-      for (const s of corroborations) {
-        const org = s.org as string;
-        if (acc.hasReporter(g, org) || orgs.has(org)) continue;
+      const orgs = new Set<number>();
+      for (const k of corroborations) {
+        const org = orgOfStatement.get(k);
+        if (orgs.has(org) || acc.hasReporter(g, orgNames[org] as string)) continue;
         orgs.add(org);
         corroborating++;
       }
@@ -816,7 +840,7 @@ export function buildFindings(acc: GroupAccumulator, statements: readonly ProseS
   for (const f of sameTraffic) keys.push({ rank: order[f.kind], firstMs: timeMs(f.first) ?? 0, id: f.id, group: null, kind: f.kind, actors: 0, targets: 0, actorPrefix: null, sameTraffic: f });
   // the same comparisons on the same list as sorting the built findings (ties included)
   keys.sort((a, b) => a.rank - b.rank || a.firstMs - b.firstMs || (a.id < b.id ? -1 : 1));
-  return findingsInOrder(acc, keys, corroborationOf);
+  return findingsInOrder(acc, keys, corroborationOf, statements);
 }
 
 /** What a finding sorts by (kind, first time, id) and what building it needs; built when taken. */
@@ -832,7 +856,7 @@ interface FindingOrderKey {
   sameTraffic: Finding | null;
 }
 
-function* findingsInOrder(acc: GroupAccumulator, keys: FindingOrderKey[], corroborationOf: Map<Group, ProseStatement[]>): Generator<PendingFinding> {
+function* findingsInOrder(acc: GroupAccumulator, keys: FindingOrderKey[], corroborationOf: Map<Group, number[]>, statements: StatementList): Generator<PendingFinding> {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as FindingOrderKey;
     // let go as taken: the list ends up holding nothing
@@ -846,7 +870,8 @@ function* findingsInOrder(acc: GroupAccumulator, keys: FindingOrderKey[], corrob
     // A reporter saying "we see it too" adds no independent org: only others corroborate.
     const corroborating: Corroboration[] = [];
     const corroboratingOrgs = new Set<string>();
-    for (const s of corroborationOf.get(g) ?? []) {
+    for (const k of corroborationOf.get(g) ?? []) {
+      const s = statements.at(k) as ProseStatement;
       const org = s.org as string;
       if (acc.hasReporter(g, org) || corroboratingOrgs.has(org)) continue;
       corroboratingOrgs.add(org);
