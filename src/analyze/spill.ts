@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCHEMA, type Finding, type InputError, type Observation, type Party, type Post } from '../contract.js';
 import { applyJoinInPlace, isAlertObservation, isFlowObservation, joinAlertsToFlows } from '../classify/join.js';
-import { buildFindings, GroupAccumulator, quadNumber, resolveFinding, sameTrafficFinding, threadsAskedBy } from '../correlate/correlate.js';
+import { buildFindings, GroupAccumulator, quadNumber, resolveFinding, sameTrafficFinding } from '../correlate/correlate.js';
 import { hashDuplicateKeys } from '../correlate/duplicates.js';
 import { ThreadIndex } from '../mail/thread.js';
 import { MemoryInt32Column, PagedInt32Column, type Int32Column } from '../mail/paged-file.js';
@@ -84,8 +84,8 @@ export class SpillCorpus {
   /** the posts' ids, threads and positions (a post is added to it once, at its position) */
   private threads: ThreadIndex;
   /**
-   * the "same" statements with an organisation: all the findings read (threadsAskedBy and
-   * buildFindings skip the others unread), on disk; rewritten with their threads resolved
+   * the "same" statements with an organisation: all the findings read (buildFindings skips the
+   * others unread), on disk; rewritten with their threads resolved and numbered
    */
   private statements: StatementFile;
   private readonly errors: InputError[] = [];
@@ -483,15 +483,19 @@ export class SpillCorpus {
     let threads = this.threads;
 
     // by position: the thread's key (threads.threadName gives its string, made when written)
-    let threadKey: Int32Column = (this.threadKey = new PagedInt32Column(join(this.dir as string, 'thread-keys.bin')));
+    const threadKey: Int32Column = (this.threadKey = new PagedInt32Column(join(this.dir as string, 'thread-keys.bin')));
     for (let p = 0; p < postCount; p++) threadKey.push(threads.threadKeyAt(p));
-    // the statements' threads as the thread index resolves them, into a second file
+    // the statements' threads as the thread index resolves them, into a second file with their
+    // threads' numbers: the groups are given each post's thread as that number (-1: not asked)
     const resolved = new StatementFile(join(this.dir as string, 'statements-resolved.bin'));
+    const askedNumber = new Map<string, number>();
     try {
       for (const s of this.statements) {
         const p = threads.indexOf(s.post);
         if (p !== undefined) s.thread = threads.threadName(threadKey.get(p));
-        resolved.append(s);
+        let number = askedNumber.get(s.thread);
+        if (number === undefined) askedNumber.set(s.thread, (number = askedNumber.size));
+        resolved.append(s, number);
       }
     } finally {
       this.statements.close();
@@ -547,18 +551,24 @@ export class SpillCorpus {
     this.inReplyTo = new MemoryInt32Column();
 
     const acc = this.acc;
-    const threadsAsked = threadsAskedBy(this.statements);
-    acc.threadsAsked = threadsAsked;
-    // the groups note only the threads asked about: the observations of every other post go with a
-    // name not asked either (the same groups), so the thread index need not outlive this
-    const askedName = new Map<number, string>();
-    for (const name of threadsAsked) for (const key of threads.threadKeysNamed(name)) askedName.set(key, name);
-    let notAsked = '\u0000';
-    while (threadsAsked.has(notAsked)) notAsked += '\u0000';
-    const threadOf = (p: number): string => askedName.get(threadKey.get(p)) ?? notAsked;
+    // the groups note only the threads asked about, by number: the observations of every other
+    // post go with -1, so the thread index need not outlive this
+    const askedOfKey = new Map<number, number>();
+    for (const [name, number] of askedNumber) for (const key of threads.threadKeysNamed(name)) askedOfKey.set(key, number);
+    askedNumber.clear();
+    // by position, the post's thread's number (-1: not asked), on disk
+    const askedThread = this.finishFile('asked-thread.bin');
     // the posts' thread names wait on disk for the posts to be written, and the thread index (its
     // files and cached pages) goes before the duplicates' arrays are made
-    for (let p = 0; p < postCount; p++) this.threadFile.append(threads.threadName(threadKey.get(p)));
+    for (let p = 0; p < postCount; p++) {
+      const key = threadKey.get(p);
+      askedThread.push(askedOfKey.get(key) ?? -1);
+      this.threadFile.append(threads.threadName(key));
+    }
+    askedOfKey.clear();
+    threadKey.close();
+    this.threadKey = new MemoryInt32Column();
+    const threadOf = (p: number): number => askedThread.get(p);
     threads.close();
     this.threads = threads = new ThreadIndex();
     // the adds left their promoted garbage, and the thread index is let go: collected before the duplicates' arrays are made
@@ -698,7 +708,7 @@ export class SpillCorpus {
       const pending = self.pending;
       const first = self.pendingFirst;
       // they are all the last post's: its thread asked once
-      const pendingThread = pending.length > 0 ? threadOf(outPosts.at(first)) : notAsked;
+      const pendingThread = pending.length > 0 ? threadOf(outPosts.at(first)) : -1;
       const joins = flowOf.size > 0;
       for (let k = 0; k < pending.length; k++) {
         const i = first + k;
@@ -724,8 +734,7 @@ export class SpillCorpus {
       self.pending = [];
       // the findings need only the ids, the record offsets (their times) and the groups
       duplicateOf.close();
-      threadKey.close();
-      threadKey = new MemoryInt32Column();
+      askedThread.close();
       self.obsReporter.close();
       self.postFirst.close();
       self.postFirst = new MemoryInt32Column();

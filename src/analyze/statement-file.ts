@@ -5,10 +5,13 @@
 
 import type { ProseStatement } from '../correlate/types.js';
 import type { StatementList } from '../correlate/correlate.js';
+import { Int32List } from '../correlate/typed-lists.js';
 import { RecordFile } from './spill-store.js';
 
 export class StatementFile implements StatementList {
   private readonly file: RecordFile;
+  /** by statement: the number its thread was given (appended with one), else -1 */
+  private readonly threadNumbers = new Int32List();
 
   constructor(path: string) {
     this.file = new RecordFile(path);
@@ -18,9 +21,15 @@ export class StatementFile implements StatementList {
     return this.file.count;
   }
 
-  append(s: ProseStatement): void {
+  /** threadNumber: the statement's thread as the groups were given it, a number (threadOf); -1: none */
+  append(s: ProseStatement, threadNumber = -1): void {
     // JSON keeps a lone surrogate of a subject-named thread (as \udxxx), and the strings come back flat
     this.file.appendString(JSON.stringify(s));
+    this.threadNumbers.push(threadNumber);
+  }
+
+  threadOf(k: number): number {
+    return this.threadNumbers.get(k);
   }
 
   *[Symbol.iterator](): Iterator<ProseStatement> {

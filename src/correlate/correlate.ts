@@ -266,8 +266,21 @@ export class GroupAccumulator {
    */
   threadsAsked: ReadonlySet<string> | null = null;
 
+  /**
+   * Threads given as numbers (the spilling corpus numbers the threads asked about 0, 1, ... and
+   * gives -1 for the rest): each group's (thread, group number) pair, written once per run of the
+   * same thread in the group, in a flat list (the exact pairs are sorted out of it when the first
+   * statement asks, groupsOfThreadNumber) instead of sets and lists of strings per group.
+   */
+  private threadPairs = new Int32List();
+  /** the groups by their number (Group.index), for threads given as numbers */
+  private groupsByIndex: Group[] = [];
+  /** by thread number: where its groups' numbers start in threadGroups (its end is the next thread's start) */
+  private threadStart: Int32Array | null = null;
+  private threadGroups: Int32Array | null = null;
+
   /** Adds an observation that is not a duplicate; `ref` names it in the finding's observations. */
-  add(o: Observation, thread: string, ref: number): void {
+  add(o: Observation, thread: string | number, ref: number): void {
     const actor = o.actor;
     if (actor === null) return;
     const actorQuad = quadNumber(actor);
@@ -302,7 +315,7 @@ export class GroupAccumulator {
    * actor as its number, the target as its number (null: none), the reporter's org, the family, the time's instant (null: none) and where to read the time itself (by `ref`, when
    * the finding is built, for the member that ends up first or last). Same groups as add().
    */
-  addQuadMember(groupNumber: number, dport: number | null, actorQuad: number, targetQuad: number | null, org: string | null, family: string | undefined, ms: number | null, time: TimeSource, thread: string, ref: number): void {
+  addQuadMember(groupNumber: number, dport: number | null, actorQuad: number, targetQuad: number | null, org: string | null, family: string | undefined, ms: number | null, time: TimeSource, thread: string | number, ref: number): void {
     let g = this.groupOfNumber.get(groupNumber);
     if (g === undefined) {
       const f = this.groupFactsOfNumber(groupNumber);
@@ -377,7 +390,9 @@ export class GroupAccumulator {
         lastRef: -1,
         thread: null,
         threads: null,
+        lastThread: -1,
       };
+      this.groupsByIndex.push(g);
       this.groups.set(g.key, g);
     } else if (g.dport !== dport) g.dport = null;
     return g;
@@ -395,7 +410,7 @@ export class GroupAccumulator {
     time: string | null,
     timeSource: TimeSource | null,
     t: number | null,
-    thread: string,
+    thread: string | number,
     ref: number,
     keep: (s: string) => string,
   ): void {
@@ -431,7 +446,13 @@ export class GroupAccumulator {
       }
       if (timeSource !== null) this.timeSource = timeSource;
     }
-    if ((this.threadsAsked === null || this.threadsAsked.has(thread)) && g.thread !== thread && !g.threads?.has(thread)) {
+    if (typeof thread === 'number') {
+      if (thread >= 0 && g.lastThread !== thread) {
+        g.lastThread = thread;
+        this.threadPairs.push(thread);
+        this.threadPairs.push(g.index);
+      }
+    } else if ((this.threadsAsked === null || this.threadsAsked.has(thread)) && g.thread !== thread && !g.threads?.has(thread)) {
       const kept = keep(thread);
       if (g.thread === null) g.thread = kept;
       else (g.threads ??= new Set([g.thread])).add(kept);
@@ -489,8 +510,53 @@ export class GroupAccumulator {
     this.members.releaseAddresses();
     this.groups.clear();
     this.groupsOfThread.clear();
+    this.groupsByIndex = [];
+    this.threadPairs = new Int32List();
+    this.threadStart = null;
+    this.threadGroups = null;
     this.groupOfNumber.clear();
     this.prefixOf16.clear();
+  }
+
+  /** The groups of a thread: its name (groupsOfThread), or its number when threads were given as numbers. */
+  groupsOfThreadRef(thread: string | number): readonly Group[] | undefined {
+    if (typeof thread === 'string') return this.groupsOfThread.get(thread);
+    if (this.threadStart === null) this.sortThreadPairs();
+    const start = this.threadStart as Int32Array;
+    if (!(thread >= 0 && thread + 1 < start.length)) return undefined;
+    const groups: Group[] = [];
+    const of = this.threadGroups as Int32Array;
+    for (let k = start[thread] as number; k < (start[thread + 1] as number); k++) groups.push(this.groupsByIndex[of[k] as number] as Group);
+    return groups;
+  }
+
+  /** the pairs by thread (counted, then placed), each thread's groups sorted and once each */
+  private sortThreadPairs(): void {
+    const pairs = this.threadPairs;
+    let threads = 0;
+    for (let k = 0; k < pairs.length; k += 2) threads = Math.max(threads, pairs.get(k) + 1);
+    const start = new Int32Array(threads + 1);
+    for (let k = 0; k < pairs.length; k += 2) (start[pairs.get(k) + 1] as number)++;
+    for (let t = 0; t < threads; t++) start[t + 1] = (start[t + 1] as number) + (start[t] as number);
+    const at = start.slice(0, threads);
+    const of = new Int32Array(pairs.length / 2);
+    for (let k = 0; k < pairs.length; k += 2) {
+      const t = pairs.get(k);
+      of[(at[t] as number)++] = pairs.get(k + 1);
+    }
+    this.threadPairs = new Int32List();
+    // a group noted again after another thread: sorted within its thread and written once
+    let out = 0;
+    for (let t = 0; t < threads; t++) {
+      const from = start[t] as number;
+      const to = start[t + 1] as number;
+      const run = of.subarray(from, to).sort();
+      start[t] = out;
+      for (let k = 0; k < run.length; k++) if (k === 0 || run[k] !== run[k - 1]) of[out++] = run[k] as number;
+    }
+    start[threads] = out;
+    this.threadStart = start;
+    this.threadGroups = of.subarray(0, out);
   }
 
   /** The members' references of a group, in the order added, one at a time. */
@@ -727,6 +793,8 @@ interface Group {
   /** the one thread, until a second makes it a set */
   thread: string | null;
   threads: Set<string> | null;
+  /** threads given as numbers: the last one noted (GroupAccumulator.threadPairs), -1 before */
+  lastThread: number;
   /** set when a statement is first matched against the group (after grouping, when dport is final) */
   needles?: Needles;
 }
@@ -738,6 +806,8 @@ interface Group {
  */
 export interface StatementList extends Iterable<ProseStatement> {
   at(k: number): ProseStatement | undefined;
+  /** statement k's thread as the GroupAccumulator was given it, when given as a number (absent: the statement's thread) */
+  threadOf?(k: number): number;
 }
 
 /** The threads buildFindings asks GroupAccumulator.groupsOfThread for: those of "same" statements with an organisation. */
@@ -777,9 +847,10 @@ export function buildFindings(acc: GroupAccumulator, statements: StatementList, 
     k++;
     // (threadsAskedBy names the threads that get past this test)
     if (s.polarity !== 'same' || !s.org) continue;
-    const candidates = acc.groupsOfThread.get(s.thread);
+    const thread = statements.threadOf?.(k) ?? s.thread;
+    const candidates = acc.groupsOfThreadRef(thread);
     if (!candidates || candidates.length === 0) continue;
-    const coverKey = `${s.thread}\u0000${s.org}`;
+    const coverKey = `${thread}\u0000${s.org}`;
     let covered = coveredFor.get(coverKey);
     if (!covered) coveredFor.set(coverKey, (covered = new Set()));
     if (covered.size === candidates.length) continue;
