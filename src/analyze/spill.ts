@@ -25,6 +25,7 @@ import { inheritsReporter, partyKey, quotedReporterResolverOf } from './corpus.j
 import { ownCopy } from '../extract/shared.js';
 import { GroupMembersFile } from './group-members-file.js';
 import { StatementFile } from './statement-file.js';
+import { FindingRecordFile } from './finding-record-file.js';
 import { BLOCK_PAGES, FirstOfEqualKeys, IdTable, Int32File, PostOfObservation, RecordFile, StringStream, valuesInBoth } from './spill-store.js';
 import type { PostAnalysis } from './types.js';
 
@@ -88,6 +89,8 @@ export class SpillCorpus {
    * others unread), on disk; rewritten with their threads resolved and numbered
    */
   private statements: StatementFile;
+  /** the group findings' records between their count and their turn (buildFindings), made when the findings are */
+  private findingRecords: FindingRecordFile | undefined;
   private readonly errors: InputError[] = [];
 
   private readonly parties: Party[] = [];
@@ -460,6 +463,7 @@ export class SpillCorpus {
     this.threadFile?.close();
     this.obsFile?.close();
     this.statements?.close();
+    this.findingRecords?.close();
     this.keyFileU?.close();
     this.keyFileL?.close();
     this.endsFile?.close();
@@ -744,7 +748,8 @@ export class SpillCorpus {
       if (manyPosts) collectGarbage();
       const sameTraffic: Finding[] = [];
       for (const [alert, flow] of flowOf) sameTraffic.push(sameTrafficFinding(joinedAlerts.get(alert) as Observation, flows.get(flow) as Observation));
-      for (const pending of buildFindings(acc, self.statements, sameTraffic)) {
+      const records = (self.findingRecords = new FindingRecordFile(join(self.dir as string, 'finding-records.bin')));
+      for (const pending of buildFindings(acc, self.statements, sameTraffic, records)) {
         const each = pending.forEachMember;
         if (each === null) {
           yield resolveFinding(pending, (i) => self.ids.get(i));

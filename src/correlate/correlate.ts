@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { behaviourOf } from '../contract.js';
 import type { Behaviour, Corroboration, Finding, FindingKind, Observation, Post } from '../contract.js';
 import { isoTimeMs } from './iso-time.js';
-import { Int32List, Uint8List } from './typed-lists.js';
+import { Float64List, Int32List, Uint8List } from './typed-lists.js';
 import { coveringPrefix, coveringPrefixOfQuads, groupPrefix } from './prefix.js';
 import { victimSentence } from './roles.js';
 import type { ProseStatement } from './types.js';
@@ -559,21 +559,16 @@ export class GroupAccumulator {
     this.threadGroups = of.subarray(0, out);
   }
 
-  /** The members' references of a group, in the order added, one at a time. */
-  forEachMember(g: Group, visit: (ref: number) => void): void {
-    this.members.forEachRef(g.index, visit);
+  /** The members' references of a group (by its number), in the order added, one at a time. */
+  forEachMemberOfGroup(group: number, visit: (ref: number) => void): void {
+    this.members.forEachRef(group, visit);
   }
 
-  /** The members' references of a group, in the order added. */
-  membersOf(g: Group): number[] {
+  /** The members' references of a group (by its number), in the order added. */
+  membersOfGroup(group: number): number[] {
     const out: number[] = [];
-    this.members.forEachRef(g.index, (ref) => out.push(ref));
+    this.members.forEachRef(group, (ref) => out.push(ref));
     return out;
-  }
-
-  /** The distinct reporters of a group, sorted (once addressesOf has read its members). */
-  reportersOf(g: Group): string[] {
-    return g.reporters === null ? [] : [...g.reporters];
   }
 
   hasReporter(g: Group, org: string): boolean {
@@ -834,7 +829,7 @@ export interface PendingFinding {
  * "same here" replies stays linear. It uses the accumulator up (releaseAddresses): one call per
  * accumulator; the findings are built as the result is iterated, in order.
  */
-export function buildFindings(acc: GroupAccumulator, statements: StatementList, sameTraffic: readonly Finding[]): Generator<PendingFinding> {
+export function buildFindings(acc: GroupAccumulator, statements: StatementList, sameTraffic: readonly Finding[], records: FindingRecords = new MemoryFindingRecords()): Generator<PendingFinding> {
   // a group's statements by their number in the list (read back when its finding is built), and
   // each statement's org as a number (the orgs are few): nothing of a statement is held but these
   const corroborationOf = new Map<Group, number[]>();
@@ -877,11 +872,12 @@ export function buildFindings(acc: GroupAccumulator, statements: StatementList, 
   }
   coveredFor.clear();
 
-  // Each group's sort key and counts first (a few numbers and its id), the findings built one at
-  // a time as they are taken in order: ~12,000 findings with their summaries and lists held until
-  // the sort were ~14 MB of old generation at 100,000 posts.
+  // Each group's sort key (kind, first time, id: numbers in typed lists) first, and what building
+  // its finding needs as one record (FindingRecords: a file in the spilling corpus), the findings
+  // built one at a time as they are taken in order. Held as objects with their groups until the
+  // sort, they were ~860 bytes a finding (~29,000 findings at 1,000,000 posts).
   const order: Record<FindingKind, number> = { 'cross-reporter': 0, campaign: 1, 'same-traffic': 2 };
-  const keys: FindingOrderKey[] = [];
+  const keys = new FindingKeys();
   for (const g of acc.groups.values()) {
     // (reads the members: the group's reporters too)
     const { actors, targets, actorPrefix } = acc.addressesOf(g);
@@ -903,78 +899,176 @@ export function buildFindings(acc: GroupAccumulator, statements: StatementList, 
       g.reporters = null;
       continue;
     }
-    const { first } = acc.timesOf(g);
-    keys.push({ rank: order[kind], firstMs: timeMs(first) ?? 0, id: groupFindingId(kind, g.behaviour, g.prefix16, g.dport, g.family, g.key), group: g, kind, actors, targets, actorPrefix, sameTraffic: null });
+    const { first, last } = acc.timesOf(g);
+    const id = groupFindingId(kind, g.behaviour, g.prefix16, g.dport, g.family, g.key);
+    const record = records.push({
+      id,
+      kind,
+      group: g.index,
+      actors,
+      targets,
+      records: g.count,
+      actorPrefix: actorPrefix ?? g.prefix16,
+      behaviour: g.behaviour,
+      dport: g.dport,
+      family: g.family,
+      fromPort: answeringPortOf(g.key),
+      reporters: g.reporters ?? [],
+      first,
+      last,
+      statements: corroborations ?? [],
+    });
+    g.reporters = null;
+    keys.push(order[kind], timeMs(first) ?? 0, id, record);
   }
-  // the groups without a finding, and what only counting needed, are let go before the findings are built
+  corroborationOf.clear();
+  // the groups, and what only counting needed, are let go before the findings are built
   acc.releaseAddresses();
-  for (const f of sameTraffic) keys.push({ rank: order[f.kind], firstMs: timeMs(f.first) ?? 0, id: f.id, group: null, kind: f.kind, actors: 0, targets: 0, actorPrefix: null, sameTraffic: f });
-  // the same comparisons on the same list as sorting the built findings (ties included)
-  keys.sort((a, b) => a.rank - b.rank || a.firstMs - b.firstMs || (a.id < b.id ? -1 : 1));
-  return findingsInOrder(acc, keys, corroborationOf, statements);
+  for (let t = 0; t < sameTraffic.length; t++) {
+    const f = sameTraffic[t] as Finding;
+    keys.push(order[f.kind], timeMs(f.first) ?? 0, f.id, -1 - t);
+  }
+  return findingsInOrder(acc, keys.sorted(), records, sameTraffic, statements);
 }
 
-/** What a finding sorts by (kind, first time, id) and what building it needs; built when taken. */
-interface FindingOrderKey {
-  rank: number;
-  firstMs: number;
+/** What building a group's finding needs, worked out when its group was counted (buildFindings). */
+export interface GroupFindingRecord {
   id: string;
-  group: Group | null;
   kind: FindingKind;
+  /** the group's number (its members) */
+  group: number;
   actors: number;
   targets: number;
-  actorPrefix: string | null;
-  sameTraffic: Finding | null;
+  records: number;
+  actorPrefix: string;
+  behaviour: Behaviour;
+  dport: number | null;
+  family: string | undefined;
+  /** backscatter: the port the actors answer from */
+  fromPort: number | null;
+  /** distinct, sorted */
+  reporters: string[];
+  first: string | null;
+  last: string | null;
+  /** the statements (their numbers in the StatementList) that speak for the group, in order */
+  statements: number[];
 }
 
-function* findingsInOrder(acc: GroupAccumulator, keys: FindingOrderKey[], corroborationOf: Map<Group, number[]>, statements: StatementList): Generator<PendingFinding> {
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as FindingOrderKey;
-    // let go as taken: the list ends up holding nothing
-    (keys as Array<FindingOrderKey | undefined>)[i] = undefined;
-    if (key.sameTraffic !== null) {
-      yield { finding: key.sameTraffic, members: null, forEachMember: null };
+/** Where buildFindings keeps its group findings' records until they are built in order: push gives a record's number. */
+export interface FindingRecords {
+  push(r: GroupFindingRecord): number;
+  at(k: number): GroupFindingRecord;
+}
+
+/** FindingRecords on the heap: the objects themselves. */
+export class MemoryFindingRecords implements FindingRecords {
+  private list: Array<GroupFindingRecord | undefined> = [];
+
+  push(r: GroupFindingRecord): number {
+    return this.list.push(r) - 1;
+  }
+
+  /** each record is taken once: let go as taken */
+  at(k: number): GroupFindingRecord {
+    const r = this.list[k] as GroupFindingRecord;
+    this.list[k] = undefined;
+    return r;
+  }
+}
+
+/** a finding id as findingId makes them: `f-` and 12 lower-case hex digits (48 bits, so a number sorts them as their strings) */
+const FINDING_ID = /^f-[0-9a-f]{12}$/;
+
+/**
+ * The findings' order keys (kind's rank, first time, id) in typed lists, and for each the record
+ * it takes: a group finding's record number, or -1 - t for sameTraffic[t].
+ */
+class FindingKeys {
+  private readonly rank = new Uint8List();
+  private readonly firstMs = new Float64List();
+  private readonly idNumber = new Float64List();
+  private readonly record = new Int32List();
+  /** the ids themselves, kept only once one is not of findingId's form (then compared as strings) */
+  private ids: string[] | null = null;
+
+  push(rank: number, firstMs: number, id: string, record: number): void {
+    const k = this.record.push(record);
+    this.rank.push(rank);
+    this.firstMs.push(firstMs);
+    const numbered = FINDING_ID.test(id);
+    this.idNumber.push(numbered ? parseInt(id.slice(2), 16) : 0);
+    if (!numbered && this.ids === null) {
+      // from here on every id is kept as a string (those before are made back from their numbers)
+      this.ids = [];
+      for (let j = 0; j < k; j++) this.ids.push(`f-${this.idNumber.get(j).toString(16).padStart(12, '0')}`);
+    }
+    this.ids?.push(id);
+  }
+
+  /** the records in the findings' order: by rank, first time, id (the comparisons sorting the built findings made) */
+  sorted(): Int32Array {
+    const n = this.record.length;
+    const pos = new Int32Array(n);
+    for (let k = 0; k < n; k++) pos[k] = k;
+    const rank = this.rank;
+    const firstMs = this.firstMs;
+    const ids = this.ids;
+    const idNumber = this.idNumber;
+    pos.sort(
+      ids === null
+        ? (a, b) => rank.get(a) - rank.get(b) || firstMs.get(a) - firstMs.get(b) || (idNumber.get(a) < idNumber.get(b) ? -1 : 1)
+        : (a, b) => rank.get(a) - rank.get(b) || firstMs.get(a) - firstMs.get(b) || ((ids[a] as string) < (ids[b] as string) ? -1 : 1),
+    );
+    for (let k = 0; k < n; k++) pos[k] = this.record.get(pos[k] as number);
+    return pos;
+  }
+}
+
+function* findingsInOrder(acc: GroupAccumulator, order: Int32Array, records: FindingRecords, sameTraffic: readonly Finding[], statements: StatementList): Generator<PendingFinding> {
+  for (let i = 0; i < order.length; i++) {
+    const k = order[i] as number;
+    if (k < 0) {
+      yield { finding: sameTraffic[-1 - k] as Finding, members: null, forEachMember: null };
       continue;
     }
-    const g = key.group as Group;
-    const reporters = acc.reportersOf(g);
+    const r = records.at(k);
+    const reporters = r.reporters;
     // A reporter saying "we see it too" adds no independent org: only others corroborate.
     const corroborating: Corroboration[] = [];
     const corroboratingOrgs = new Set<string>();
-    for (const k of corroborationOf.get(g) ?? []) {
-      const s = statements.at(k) as ProseStatement;
+    for (const n of r.statements) {
+      const s = statements.at(n) as ProseStatement;
       const org = s.org as string;
-      if (acc.hasReporter(g, org) || corroboratingOrgs.has(org)) continue;
+      if (reporters.includes(org) || corroboratingOrgs.has(org)) continue;
       corroboratingOrgs.add(org);
       corroborating.push({ org, post: s.post, quote: s.quote, via: s.via });
     }
-    corroborationOf.delete(g);
-    const kind = key.kind;
-    const actorPrefix = key.actorPrefix ?? g.prefix16;
-    const family = g.family;
-    const { first, last } = acc.timesOf(g);
+    const kind = r.kind;
+    const actorPrefix = r.actorPrefix;
+    const family = r.family;
+    const { first, last } = r;
     const summary = groupFindingSummary({
       kind,
       reporters,
       corroborating,
-      actors: key.actors,
-      targets: key.targets,
-      records: g.count,
+      actors: r.actors,
+      targets: r.targets,
+      records: r.records,
       actorPrefix,
-      behaviour: g.behaviour,
-      fromPort: answeringPortOf(g.key),
-      dport: g.dport,
+      behaviour: r.behaviour,
+      fromPort: r.fromPort,
+      dport: r.dport,
       family,
       first,
       last,
     });
     const f: PendingFinding['finding'] = {
-      id: key.id,
+      id: r.id,
       kind,
-      behaviour: g.behaviour,
+      behaviour: r.behaviour,
       actorPrefix,
-      dport: g.dport,
-      reporters,
+      dport: r.dport,
+      reporters: [...reporters],
       corroborating,
       observations: undefined,
       first,
@@ -982,9 +1076,10 @@ function* findingsInOrder(acc: GroupAccumulator, keys: FindingOrderKey[], corrob
       summary,
     };
     if (family) f.family = family;
-    const sport = answeringPortOf(g.key);
+    const sport = r.fromPort;
     if (sport !== null) f.sport = sport;
-    yield { finding: f, members: () => acc.membersOf(g), forEachMember: (visit) => acc.forEachMember(g, visit) };
+    const group = r.group;
+    yield { finding: f, members: () => acc.membersOfGroup(group), forEachMember: (visit) => acc.forEachMemberOfGroup(group, visit) };
   }
 }
 
