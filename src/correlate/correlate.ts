@@ -270,7 +270,7 @@ export class GroupAccumulator {
    * Threads given as numbers (the spilling corpus numbers the threads asked about 0, 1, ... and
    * gives -1 for the rest): each group's (thread, group number) pair, written once per run of the
    * same thread in the group, in a flat list (the exact pairs are sorted out of it when the first
-   * statement asks, groupsOfThreadNumber) instead of sets and lists of strings per group.
+   * statement asks, groupsOfThreadRef) instead of sets and lists of strings per group.
    */
   private threadPairs = new Int32List();
   /** the groups by their number (Group.index), for threads given as numbers */
