@@ -345,7 +345,7 @@ export class Aggregates {
       seq = existingSeq;
       this.s.refill.run(memberCls, quoted, counted ? 1 : 0, eff.group, eff.actor, eff.target, eff.family, eff.join, org, o.dport, ms, ep, role, seq);
     }
-    if (ep !== null) this.eps.add(seq, ep, ms!);
+    if (ep !== null) this.eps.add(seq, ep, ms!, role!);
     if (clsU === undefined) this.dups.add(ku, cls);
     if (clsL === undefined) this.dups.add(kl, cls);
     if (flip) this.s.clsPut.run(cls, seq);

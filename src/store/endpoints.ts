@@ -35,6 +35,10 @@ export function packEntries(seqs: readonly number[], hashes: readonly number[], 
 /** ep_log rows read per statement while filling the table (a bulk save's row holds up to ~20,000 entries: 320 KB). */
 const READ_CHUNK = 64;
 
+const ROLE_ALERT = 1;
+const ROLE_FLOW = 2;
+const roleCode = (role: string | null | undefined): number => (role === 'a' ? ROLE_ALERT : role === 'f' ? ROLE_FLOW : 0);
+
 export interface EndpointRow {
   seq: number;
   post: string;
@@ -46,6 +50,13 @@ export class EndpointIndex extends LogMirror {
   private hashes = new Uint32Array(1 << 12);
   private seqs = new Uint32Array(1 << 12);
   private times = new Float64Array(1 << 12);
+  /**
+   * the role of the row an entry names, once known (ROLE_ALERT, ROLE_FLOW; 0: not known): set when this
+   * connection adds the entry or reads its row, so near() need not read rows of the other role (a new flow's
+   * own entry was read back by every recheck of its alerts). An entry entered again (its seq reused after a
+   * rollback) starts over unknown or with its new role.
+   */
+  private roles = new Uint8Array(1 << 12);
   private size = 0;
   /** the first entry's bytes of row `synced` when it was read, to notice the log emptied and filled again */
   private syncedHead: Buffer | null = null;
@@ -88,6 +99,7 @@ export class EndpointIndex extends LogMirror {
     this.hashes = new Uint32Array(capacity);
     this.seqs = new Uint32Array(capacity);
     this.times = new Float64Array(capacity);
+    this.roles = new Uint8Array(capacity);
     this.size = 0;
     this.synced = 0;
     this.syncedHead = null;
@@ -107,7 +119,7 @@ export class EndpointIndex extends LogMirror {
           const seq = data.readUInt32LE(i);
           const h = data.readUInt32LE(i + 4);
           const time = data.readDoubleLE(i + 8);
-          if (!this.has(h, seq, time)) this.place(h, seq, time);
+          this.enter(h, seq, time, 0);
         }
       }
       if (rows.length > 0) last = rows[rows.length - 1]![0];
@@ -126,14 +138,21 @@ export class EndpointIndex extends LogMirror {
     this.syncedHead = this.headOf(first);
   }
 
-  /** an entry of this hash, seq and time (time too: a rolled-back row's seq may come back with the same key at another time) */
-  private has(h: number, seq: number, time: number): boolean {
+  /** the slot of the entry of this hash, seq and time, or -1 (time too: a rolled-back row's seq may come back with the same key at another time) */
+  private slotOf(h: number, seq: number, time: number): number {
     const mask = this.seqs.length - 1;
-    for (let i = h & mask; this.seqs[i] !== 0; i = (i + 1) & mask) if (this.seqs[i] === seq && this.hashes[i] === h && this.times[i] === time) return true;
-    return false;
+    for (let i = h & mask; this.seqs[i] !== 0; i = (i + 1) & mask) if (this.seqs[i] === seq && this.hashes[i] === h && this.times[i] === time) return i;
+    return -1;
   }
 
-  private place(h: number, seq: number, time: number): void {
+  /** Enters an entry, or gives an entry already there the role now known (0: unknown, to be read from its row again). */
+  private enter(h: number, seq: number, time: number, role: number): void {
+    const slot = this.slotOf(h, seq, time);
+    if (slot >= 0) this.roles[slot] = role;
+    else this.place(h, seq, time, role);
+  }
+
+  private place(h: number, seq: number, time: number, role: number): void {
     if (seq > 0xffffffff || seq <= 0) throw new Error(`observation seq ${seq} beyond the in-memory join table's range`);
     if ((this.size + 1) * 10 > this.seqs.length * 7) this.grow();
     const mask = this.seqs.length - 1;
@@ -142,14 +161,16 @@ export class EndpointIndex extends LogMirror {
     this.hashes[i] = h;
     this.seqs[i] = seq;
     this.times[i] = time;
+    this.roles[i] = role;
     this.size++;
   }
 
   private grow(): void {
-    const [oldHashes, oldSeqs, oldTimes] = [this.hashes, this.seqs, this.times];
+    const [oldHashes, oldSeqs, oldTimes, oldRoles] = [this.hashes, this.seqs, this.times, this.roles];
     this.hashes = new Uint32Array(oldSeqs.length * 2);
     this.seqs = new Uint32Array(oldSeqs.length * 2);
     this.times = new Float64Array(oldSeqs.length * 2);
+    this.roles = new Uint8Array(oldSeqs.length * 2);
     const mask = this.seqs.length - 1;
     for (let j = 0; j < oldSeqs.length; j++) {
       if (oldSeqs[j] === 0) continue;
@@ -158,6 +179,7 @@ export class EndpointIndex extends LogMirror {
       this.hashes[i] = oldHashes[j]!;
       this.seqs[i] = oldSeqs[j]!;
       this.times[i] = oldTimes[j]!;
+      this.roles[i] = oldRoles[j]!;
     }
   }
 
@@ -169,31 +191,39 @@ export class EndpointIndex extends LogMirror {
     if (!this.built) this.sync();
     const h = endpointHash(ep);
     const mask = this.seqs.length - 1;
+    const want = roleCode(role);
+    // candidate slots; a slot whose row is known to be of the other role is passed over unread
     let candidates: number[] | null = null;
     for (let i = h & mask; this.seqs[i] !== 0; i = (i + 1) & mask) {
       if (this.hashes[i] !== h) continue;
       const t = this.times[i]!;
       if (t < lo || t > hi) continue;
-      (candidates ??= []).push(this.seqs[i]!);
+      const known = this.roles[i]!;
+      if (known !== 0 && known !== want) continue;
+      (candidates ??= []).push(i);
     }
     if (candidates === null) return [];
-    candidates.sort((a, b) => a - b);
+    const seqs = this.seqs;
+    candidates.sort((a, b) => seqs[a]! - seqs[b]!);
     const out: EndpointRow[] = [];
     let prev = 0;
-    for (const seq of candidates) {
+    for (const slot of candidates) {
+      const seq = seqs[slot]!;
       if (seq === prev) continue;
       prev = seq;
       const r = this.s.row.get(seq) as { seq: number; post: string; time_ms: number | null; ep_key: string | null; role: string | null; counted: number } | undefined;
+      // the row's role is the entry's when the row holds its key and time (else the entry is stale: its row went with a rollback)
+      if (r && r.ep_key !== null && endpointHash(r.ep_key) === h && r.time_ms === this.times[slot]) this.roles[slot] = roleCode(r.role);
       if (!r || r.ep_key !== ep || r.role !== role || r.counted !== 1 || r.time_ms === null || r.time_ms < lo || r.time_ms > hi) continue;
       out.push({ seq: r.seq, post: r.post, time_ms: r.time_ms });
     }
     return out;
   }
 
-  /** Enters a row just stored with this key and time; written to ep_log with the save's others at flushRun(). */
-  add(seq: number, ep: string, time: number): void {
+  /** Enters a row just stored with this key, time and role (none: read from its row when needed); written to ep_log with the save's others at flushRun(). */
+  add(seq: number, ep: string, time: number, role?: 'a' | 'f'): void {
     const h = endpointHash(ep);
-    if (!this.has(h, seq, time)) this.place(h, seq, time);
+    this.enter(h, seq, time, roleCode(role));
     this.run.seqs.push(seq);
     this.run.hashes.push(h);
     this.run.times.push(time);
