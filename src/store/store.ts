@@ -550,11 +550,15 @@ export class Store {
    * identity's first day and whether it grew that day. Returns what changed.
    */
   refreshFindings(touched: Touched, day: string): FindingChange[] {
-    type Prev = { reporters: string[]; first: string; json: string };
-    const get = this.prepare('SELECT reporters, first_day, json FROM findings WHERE key = ?');
+    type PrevRow = { key: string; reporters: string; first_day: string; last_day: string; json: string; obs_group: string | null };
+    type Prev = { reporters: string[]; first: string; last: string; json: string; group: string | null };
+    const get = this.prepare('SELECT key, reporters, first_day, last_day, json, obs_group FROM findings WHERE key = ?');
+    const prevOf = (row: PrevRow): Prev => ({ reporters: json(row.reporters), first: row.first_day, last: row.last_day, json: row.json, group: row.obs_group });
+    // the rows of the touched groups' findings, read with the identities they hold (before), so most are not read twice
+    const rowsOfGroups = new Map<string, PrevRow>();
     const read = (key: string): Prev | undefined => {
-      const row = get.get(key) as { reporters: string; first_day: string; json: string } | undefined;
-      return row && { reporters: json(row.reporters), first: row.first_day, json: row.json };
+      const row = rowsOfGroups.get(key) ?? (get.get(key) as PrevRow | undefined);
+      return row && prevOf(row);
     };
     const drop = (key: string): void => {
       this.prepare('DELETE FROM findings WHERE key = ?').run(key);
@@ -587,8 +591,15 @@ export class Store {
     produced.sort((a, b) => order[a.finding.kind]! - order[b.finding.kind]! || ms(a.finding.first) - ms(b.finding.first) || (a.finding.id < b.finding.id ? -1 : 1));
 
     const before = new Set<string>();
-    const ofGroup = this.prepare('SELECT key FROM findings WHERE obs_group = ?');
-    for (const g of touched.groups) for (const { key } of ofGroup.all(g) as Array<{ key: string }>) before.add(key);
+    const ofGroup = this.prepare('SELECT key, reporters, first_day, last_day, json, obs_group FROM findings WHERE obs_group = ?');
+    for (const g of touched.groups) {
+      for (const row of ofGroup.all(g) as PrevRow[]) {
+        before.add(row.key);
+        rowsOfGroups.set(row.key, row);
+      }
+    }
+    // a finding stored again the same day for the same group: its last day and group stay, so their indexes are not written
+    const update = this.prepare('UPDATE findings SET id = ?, kind = ?, reporters = ?, actors = \'[]\', json = ? WHERE key = ?');
     const upsert = this.prepare(
       `INSERT INTO findings(key, id, kind, first_day, last_day, reporters, actors, json, obs_group) VALUES (?, ?, ?, ?, ?, ?, '[]', ?, ?)
        ON CONFLICT(key) DO UPDATE SET id = excluded.id, kind = excluded.kind, last_day = excluded.last_day, reporters = excluded.reporters,
@@ -614,11 +625,15 @@ export class Store {
       const newActors = ownsIds ? [...(touched.newActors.get(group) ?? [])].sort() : [];
       const changed = !prev || newReporters.length > 0 || newActors.length > 0;
       const fJson = JSON.stringify(f);
+      const obsGroup = ownsIds ? group : null;
       if (changed || prev?.json !== fJson) {
-        upsert.run(key, f.id, f.kind, prev?.first ?? day, day, JSON.stringify(reporters), fJson, ownsIds ? group : null);
-        dayRow.run(key, day, JSON.stringify(reporters), n, prev && (newReporters.length > 0 || newActors.length > 0) ? 1 : 0);
+        const reportersJson = JSON.stringify(reporters);
+        if (prev && prev.last === day && prev.group === obsGroup) update.run(f.id, f.kind, reportersJson, fJson, key);
+        else upsert.run(key, f.id, f.kind, prev?.first ?? day, day, reportersJson, fJson, obsGroup);
+        dayRow.run(key, day, reportersJson, n, prev && (newReporters.length > 0 || newActors.length > 0) ? 1 : 0);
       }
-      if (group) link.run(key, group);
+      // a row that names this group as its obs_group was linked to it when written (with its link, in one transaction)
+      if (group && !(prev && obsGroup !== null && prev.group === obsGroup)) link.run(key, group);
       if (changed) changes.push({ finding: f, added: !prev, newReporters, newActors });
     }
     // identities of these groups the aggregates no longer yield (e.g. a prefix that widened)
