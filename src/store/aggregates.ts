@@ -165,6 +165,15 @@ const SQL = {
   // in the order of stmt_apply_grp (no sorter): each org's first statement is its first row
   corroborators: 'SELECT org, stmt FROM stmt_apply WHERE grp = ? ORDER BY org, stmt',
   statement: 'SELECT json FROM statements WHERE rowid = ?',
+  // thread members ('h') are kept only for threads with statements (migration 12): the threads listed here
+  tracked: 'SELECT 1 FROM h_threads WHERE thread = ?',
+  track: 'INSERT INTO h_threads(thread) VALUES (?) ON CONFLICT(thread) DO NOTHING',
+  hasStatements: 'SELECT 1 FROM statements WHERE thread = ? LIMIT 1',
+  threadMembersDel: "DELETE FROM grp_members WHERE kind = 'h' AND value = ?",
+  // a thread's groups as its counted rows give them (what its 'h' members count), read when its first statement comes
+  threadGroups: `SELECT o.eff_group AS grp, COUNT(*) AS n FROM posts p JOIN observations o ON o.post = p.id
+                 WHERE p.thread = ? AND o.thread = ? AND o.counted = 1 AND o.eff_group IS NOT NULL GROUP BY o.eff_group`,
+  threadMemberPut: "INSERT INTO grp_members(grp, kind, value, n, sort) VALUES (?, 'h', ?, ?, NULL)",
   threadsWithStatements: `SELECT DISTINCT m.value AS thread FROM grp_members m WHERE m.grp = ? AND m.kind = 'h'
                           AND EXISTS (SELECT 1 FROM statements s WHERE s.thread = m.value)`,
   ids: `SELECT id, seq FROM observations WHERE group_key = ? AND counted = 1 AND join_flow IS NULL
@@ -369,6 +378,18 @@ export class Aggregates {
     return (this.s.original.get(cls) ?? this.s.firstOfClass.get(cls)) as { seq: number; post: string; quoted: number } | undefined;
   }
 
+  /**
+   * Keeps the thread's members from now on: writes them as its counted rows give them (any left from
+   * before it was tracked go first) and lists the thread in h_threads.
+   */
+  private track(thread: string): void {
+    this.s.threadMembersDel.run(thread);
+    for (const { grp, n } of this.s.threadGroups.all(thread, thread) as Array<{ grp: string; n: number }>) {
+      if (splitGroup(grp)) this.s.threadMemberPut.run(grp, thread, n);
+    }
+    this.s.track.run(thread);
+  }
+
   /** Forgets member changes not flushed (a post whose transaction failed half-way); call as a save's transaction begins, before its first insert(). */
   discard(): void {
     this.dups.discardRun();
@@ -393,8 +414,28 @@ export class Aggregates {
       if (!m) moved.set(g, (m = { actors: 0, targets: 0, ends: { lo: null, hi: null }, portsIn: 0, portsOut: 0 }));
       return m;
     };
+    // thread members: only of threads with statements (tracked); a thread whose first statement came with
+    // this save is tracked from now on, its members counted from its rows (this save's included)
+    const trackedNow = new Map<string, boolean>();
+    const tracked = (thread: string): boolean => {
+      let yes = trackedNow.get(thread);
+      if (yes === undefined) {
+        yes = this.s.tracked.get(thread) !== undefined;
+        if (!yes && this.s.hasStatements.get(thread) !== undefined) {
+          this.track(thread);
+          threadsToCheck.add(thread);
+          // counted from the rows: this save's changes to the thread's members are in them already
+          trackedNow.set(thread, false);
+          return false;
+        }
+        trackedNow.set(thread, yes);
+      }
+      return yes;
+    };
+    for (const thread of threadsToCheck) tracked(thread);
     for (const { g, kind, value, delta } of this.pending.values()) {
       if (delta === 0) continue;
+      if (kind === 'h' && !tracked(value)) continue;
       const hex = kind === 'a' ? actorHex(value) : null;
       const n = (this.s.memberAdd.get(g, kind, value, delta, hex) as { n: number }).n;
       if (n <= 0) this.s.memberDel.run(g, kind, value);
@@ -626,6 +667,8 @@ export class Aggregates {
     const appliedRows = this.s.applied.all(thread) as Array<{ stmt: number; grp: string }>;
     // most threads have no "same here": nothing to apply or undo, and their groups need not be read
     if (same.length === 0 && appliedRows.length === 0) return;
+    // a thread with statements is tracked (flush sees to it); this covers a caller that did not flush first
+    if (same.length > 0 && this.s.tracked.get(thread) === undefined) this.track(thread);
     const groups =
       same.length === 0
         ? []
