@@ -164,6 +164,12 @@ const SQL = {
   unapply: 'DELETE FROM stmt_apply WHERE stmt = ? AND grp = ?',
   // in the order of stmt_apply_grp (no sorter): each org's first statement is its first row
   corroborators: 'SELECT org, stmt FROM stmt_apply WHERE grp = ? ORDER BY org, stmt',
+  corroboratedGroups: 'SELECT DISTINCT grp FROM stmt_apply',
+  // the aggregates' generation: each flush counts it up, so a connection finds out whether its last flush
+  // committed and nothing else flushed since (its cached rows are then the stored ones)
+  genGet: "SELECT value FROM meta WHERE key = 'agg-gen'",
+  genPut: "INSERT INTO meta(key, value) VALUES ('agg-gen', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+  dataVersion: 'PRAGMA data_version',
   statement: 'SELECT json FROM statements WHERE rowid = ?',
   // thread members ('h') are kept only for threads with statements (migration 12): the threads listed here
   tracked: 'SELECT 1 FROM h_threads WHERE thread = ?',
@@ -287,6 +293,54 @@ export class Aggregates {
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<keyof typeof SQL, Statement>;
     this.dups = new DuplicateKeys(db);
     this.eps = new EndpointIndex(db);
+    this.s.genGet.pluck();
+    this.s.dataVersion.pluck();
+  }
+
+  /**
+   * grp_stats rows as this connection last read or wrote them (null: no row), and the groups with
+   * stmt_apply rows (null: not read), kept from one flush to the next while they are what is stored:
+   * while the generation (meta 'agg-gen') is the one this connection's last flush wrote and no other
+   * connection committed (data_version). A rolled-back flush leaves the stored generation behind, so
+   * the next one starts afresh. A group's row was read at every post that touched it.
+   */
+  private statCache = new Map<string, StatRow | null>();
+  private corroborated: Set<string> | null = null;
+  private cacheGen: string | null = null;
+  private cacheVersion: number | null = null;
+
+  /** Forgets the cached rows (after grp_stats or stmt_apply were written other than by flush and checkThread). */
+  resetCache(): void {
+    this.statCache.clear();
+    this.corroborated = null;
+    this.cacheGen = null;
+  }
+
+  /** At a flush's start, in its transaction: the cache kept if still what is stored, else emptied. */
+  private checkCache(): void {
+    const gen = (this.s.genGet.get() as string | undefined) ?? '0';
+    const version = this.s.dataVersion.get() as number;
+    if (gen !== this.cacheGen || version !== this.cacheVersion) {
+      this.statCache.clear();
+      this.corroborated = null;
+    }
+    const next = String(Number(gen) + 1);
+    this.s.genPut.run(next);
+    this.cacheGen = next;
+    this.cacheVersion = version;
+  }
+
+  private statOf(g: string): StatRow | undefined {
+    const cached = this.statCache.get(g);
+    if (cached !== undefined) return cached ?? undefined;
+    const row = this.s.stat.get(g) as StatRow | undefined;
+    this.statCache.set(g, row ?? null);
+    return row;
+  }
+
+  /** Groups that may have stmt_apply rows (read once per cache; a group corroborated since is added). */
+  private corroboratedGroups(): Set<string> {
+    return (this.corroborated ??= new Set(this.s.corroboratedGroups.pluck().all() as string[]));
   }
 
   /** Takes in the duplicate keys other connections stored since the last call; call inside the write transaction, before insert(). */
@@ -404,6 +458,7 @@ export class Aggregates {
    * Notes new actors, and the threads whose statements may now speak for other groups.
    */
   flush(t: Touched, threadsToCheck: Set<string>): void {
+    this.checkCache();
     this.dups.flushRun();
     this.eps.flushRun();
     // per group: actors and targets that appeared (+1) or left (-1), the lowest and highest actor that
@@ -468,7 +523,7 @@ export class Aggregates {
     for (const g of groups) {
       const p = this.pendingGroups.get(g);
       const m = moved.get(g);
-      const stored = this.s.stat.get(g) as StatRow | undefined;
+      const stored = this.statOf(g);
       const dn = p?.n ?? 0;
       const dActors = m?.actors ?? 0;
       const dTargets = m?.targets ?? 0;
@@ -479,6 +534,7 @@ export class Aggregates {
       const portsChanged = (m !== undefined && m.portsIn + m.portsOut > 0) || (p !== undefined && p.keyPort !== 0 && (before.key_port_n > 0) !== (before.key_port_n + p.keyPort > 0));
       if (row.n <= 0) {
         t.stats.set(g, null);
+        this.statCache.set(g, null);
         if (stored) this.s.statDel.run(g);
         if (portsChanged) for (const { thread } of this.s.threadsWithStatements.all(g) as Array<{ thread: string }>) threadsToCheck.add(thread);
         continue;
@@ -538,6 +594,7 @@ export class Aggregates {
         row.last_time = last?.time ?? null;
       }
       t.stats.set(g, row);
+      this.statCache.set(g, row);
       this.s.statPut.run(g, row.n, row.actors, row.targets, row.first_ms, row.first_seq, row.first_time, row.last_ms, row.last_seq, row.last_time,
         row.actor_lo, row.actor_hi, row.reporters, row.families, row.family, row.ports, row.port, row.reporter_n, row.family_n, row.key_port_n);
     }
@@ -695,6 +752,7 @@ export class Aggregates {
     for (const [k, w] of want) {
       if (have.has(k)) continue;
       this.s.apply.run(w.stmt, w.grp, w.org, thread);
+      this.corroborated?.add(w.grp);
       t.groups.add(w.grp);
     }
   }
@@ -712,7 +770,9 @@ export class Aggregates {
     const reporters = [...reporterSet].sort();
     // the first statement of each org, in input order
     const firsts: Array<{ org: string; stmt: number }> = [];
-    for (const c of this.s.corroborators.all(g) as Array<{ org: string; stmt: number }>) {
+    // after a flush (in its save), only the groups known to have stmt_apply rows are read
+    const mayHave = flushed === undefined || this.corroboratedGroups().has(g);
+    for (const c of (mayHave ? this.s.corroborators.all(g) : []) as Array<{ org: string; stmt: number }>) {
       if (firsts.length > 0 && firsts[firsts.length - 1]!.org === c.org) continue;
       firsts.push(c);
     }

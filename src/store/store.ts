@@ -191,6 +191,7 @@ export class Store {
       this.db.exec(`DELETE FROM grp_members; DELETE FROM grp_stats; DELETE FROM dup_log; DELETE FROM dup_log_hashes; DELETE FROM dup_classes; DELETE FROM stmt_apply;
         DELETE FROM ep_log; DELETE FROM h_threads; UPDATE observations SET cls = NULL, counted = 0, eff_group = NULL, join_flow = NULL WHERE eff_group IS NOT NULL OR counted = 1;`),
     );
+    this.agg.resetCache();
     const batch = this.prepare('SELECT seq, thread, group_key, actor_num, day, json FROM observations WHERE seq > ? ORDER BY seq LIMIT 2000');
     let after = 0;
     for (;;) {
