@@ -188,6 +188,9 @@ const SQL = {
 
 type Kind = 'a' | 't' | 'p' | 'h';
 
+/** The most grp_stats rows the aggregates keep in memory between saves (the bench's 1,000,000 stored observations have ~3,600 groups). */
+const STAT_CACHE_MAX = 50_000;
+
 export interface StatRow {
   n: number;
   actors: number;
@@ -334,8 +337,14 @@ export class Aggregates {
     const cached = this.statCache.get(g);
     if (cached !== undefined) return cached ?? undefined;
     const row = this.s.stat.get(g) as StatRow | undefined;
-    this.statCache.set(g, row ?? null);
+    this.remember(g, row ?? null);
     return row;
+  }
+
+  /** Keeps a group's row; a cache grown to STAT_CACHE_MAX groups starts over (bounds its memory: ~0.5 KB a group). */
+  private remember(g: string, row: StatRow | null): void {
+    if (this.statCache.size >= STAT_CACHE_MAX && !this.statCache.has(g)) this.statCache.clear();
+    this.statCache.set(g, row);
   }
 
   /** Groups that may have stmt_apply rows (read once per cache; a group corroborated since is added). */
@@ -534,7 +543,7 @@ export class Aggregates {
       const portsChanged = (m !== undefined && m.portsIn + m.portsOut > 0) || (p !== undefined && p.keyPort !== 0 && (before.key_port_n > 0) !== (before.key_port_n + p.keyPort > 0));
       if (row.n <= 0) {
         t.stats.set(g, null);
-        this.statCache.set(g, null);
+        this.remember(g, null);
         if (stored) this.s.statDel.run(g);
         if (portsChanged) for (const { thread } of this.s.threadsWithStatements.all(g) as Array<{ thread: string }>) threadsToCheck.add(thread);
         continue;
@@ -594,7 +603,7 @@ export class Aggregates {
         row.last_time = last?.time ?? null;
       }
       t.stats.set(g, row);
-      this.statCache.set(g, row);
+      this.remember(g, row);
       this.s.statPut.run(g, row.n, row.actors, row.targets, row.first_ms, row.first_seq, row.first_time, row.last_ms, row.last_seq, row.last_time,
         row.actor_lo, row.actor_hi, row.reporters, row.families, row.family, row.ports, row.port, row.reporter_n, row.family_n, row.key_port_n);
     }
