@@ -979,6 +979,8 @@ export class MemoryFindingRecords implements FindingRecords {
 /** a finding id as findingId makes them: `f-` and 12 lower-case hex digits (48 bits, so a number sorts them as their strings) */
 const FINDING_ID = /^f-[0-9a-f]{12}$/;
 
+const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
  * The findings' order keys (kind's rank, first time, id) in typed lists, and for each the record
  * it takes: a group finding's record number, or -1 - t for sameTraffic[t].
@@ -1005,7 +1007,11 @@ class FindingKeys {
     this.ids?.push(id);
   }
 
-  /** the records in the findings' order: by rank, first time, id (the comparisons sorting the built findings made) */
+  /**
+   * the records in the findings' order: by rank, first time, id, then as pushed (the sort is
+   * stable; a comparison that never said "equal" left findings equal in all three in whatever order
+   * the sort happened to: reversed by Int32Array's, as pushed by Array's)
+   */
   sorted(): Int32Array {
     const n = this.record.length;
     const pos = new Int32Array(n);
@@ -1016,8 +1022,8 @@ class FindingKeys {
     const idNumber = this.idNumber;
     pos.sort(
       ids === null
-        ? (a, b) => rank.get(a) - rank.get(b) || firstMs.get(a) - firstMs.get(b) || (idNumber.get(a) < idNumber.get(b) ? -1 : 1)
-        : (a, b) => rank.get(a) - rank.get(b) || firstMs.get(a) - firstMs.get(b) || ((ids[a] as string) < (ids[b] as string) ? -1 : 1),
+        ? (a, b) => rank.get(a) - rank.get(b) || firstMs.get(a) - firstMs.get(b) || idNumber.get(a) - idNumber.get(b)
+        : (a, b) => rank.get(a) - rank.get(b) || firstMs.get(a) - firstMs.get(b) || compareIds(ids[a] as string, ids[b] as string),
     );
     for (let k = 0; k < n; k++) pos[k] = this.record.get(pos[k] as number);
     return pos;
