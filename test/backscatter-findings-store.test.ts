@@ -5,18 +5,13 @@ import type { Finding } from '../src/contract.js';
 import { analyzeThread } from '../src/analyze/corpus.js';
 import { findingKey, type Store } from '../src/store/store.js';
 import { makeBot } from './helpers/bot-harness.js';
-import { storedAnalyses } from './helpers/stored-analyses.js';
+import { expectStoredFindingsAsRecomputed } from './helpers/stored-findings.js';
 import { buildPost } from './helpers/bot-mail.js';
 
 function expectSameAsFullRecompute(store: Store): Finding[] {
-  const full = analyzeThread(storedAnalyses(store)).doc.findings;
-  const byKey = new Map(full.map((f) => [findingKey(f), f]));
-  expect(byKey.size, 'one identity per finding').toBe(full.length);
-  const keys = store.db.prepare('SELECT key FROM findings').pluck().all() as string[];
-  const stored = new Map(store.findingsByKeys(keys).map((f) => [f.key, f.finding]));
-  expect([...stored.keys()].sort()).toEqual([...byKey.keys()].sort());
-  for (const [key, f] of byKey) expect(stored.get(key), key).toEqual(f);
-  return full;
+  const { findings } = expectStoredFindingsAsRecomputed(store);
+  expect(new Set(findings.map(findingKey)).size, 'one identity per finding').toBe(findings.length);
+  return findings;
 }
 
 const AROHA = 'Aroha Ngata <aroha@harbour.example>';

@@ -2,26 +2,16 @@
 // a full analyzeThread over every stored post gives: same identities, same content, the same
 // observation ids (duplicates counted once, joined alerts in their flow's group, prose corroboration).
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../src/contract.js';
 import { analyzeThread } from '../src/analyze/corpus.js';
-import { findingKey, type Store } from '../src/store/store.js';
+import type { Store } from '../src/store/store.js';
 import { keyPort } from '../src/store/aggregates.js';
 import { undoMigration10, undoMigration11 } from './helpers/store-migrations.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { PostFactory } from '../bench/generate.js';
 import { makeBot } from './helpers/bot-harness.js';
 import { storedAnalyses } from './helpers/stored-analyses.js';
+import { expectStoredFindingsAsRecomputed } from './helpers/stored-findings.js';
 import { argusMidstream, buildPost, recordsPost } from './helpers/bot-mail.js';
-
-function byKey(findings: Finding[]): Map<string, Finding> {
-  const out = new Map<string, Finding>();
-  for (const f of findings) {
-    let key = findingKey(f);
-    if (out.has(key)) key = `${key}:${f.kind}`;
-    out.set(key, f);
-  }
-  return out;
-}
 
 /** Each group's lowest and highest actor kept on its grp_stats row equal what its members give (migration 7). */
 function expectActorEnds(store: Store): void {
@@ -79,11 +69,7 @@ function expectSameAsFullRecompute(store: Store): { findings: number; observatio
     .prepare('SELECT key FROM findings f WHERE obs_group IS NOT NULL AND NOT EXISTS (SELECT 1 FROM finding_groups l WHERE l.finding_key = f.key AND l.group_key = f.obs_group)')
     .all();
   expect(unlinked).toEqual([]);
-  const full = byKey(analyzeThread(storedAnalyses(store)).doc.findings);
-  const keys = (store.db.prepare('SELECT key FROM findings').all() as Array<{ key: string }>).map((r) => r.key);
-  const stored = new Map(store.findingsByKeys(keys).map((f) => [f.key, f.finding]));
-  expect([...stored.keys()].sort()).toEqual([...full.keys()].sort());
-  for (const [key, f] of full) expect(stored.get(key), key).toEqual(f);
+  const full = expectStoredFindingsAsRecomputed(store).byKey;
   return { findings: full.size, observations: [...full.values()].reduce((n, f) => n + f.observations.length, 0) };
 }
 

@@ -3,30 +3,19 @@
 // after its flush, or another connection's save, must not leave this connection counting from
 // rows that are not the stored ones.
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../src/contract.js';
-import { analyzeThread } from '../src/analyze/corpus.js';
 import { parseMail } from '../src/mail/parse.js';
 import { analyzePost } from '../src/analyze/post.js';
 import { groupKey } from '../src/correlate/correlate.js';
-import { findingKey, type Store } from '../src/store/store.js';
+import type { Store } from '../src/store/store.js';
 import { makeBot } from './helpers/bot-harness.js';
-import { storedAnalyses } from './helpers/stored-analyses.js';
+import { expectStoredFindingsAsRecomputed } from './helpers/stored-findings.js';
 import { buildPost, recordsPost } from './helpers/bot-mail.js';
 
 const AROHA = 'Aroha Ngata <aroha@harbour.example>';
 const SIGRID = 'Sigrid Berg <sigrid@fjord.example>';
 
 function expectSameAsFullRecompute(store: Store): void {
-  const full = new Map<string, Finding>();
-  for (const f of analyzeThread(storedAnalyses(store)).doc.findings) {
-    let key = findingKey(f);
-    if (full.has(key)) key = `${key}:${f.kind}`;
-    full.set(key, f);
-  }
-  const keys = store.db.prepare('SELECT key FROM findings').pluck().all() as string[];
-  const stored = new Map(store.findingsByKeys(keys).map((f) => [f.key, f.finding]));
-  expect([...stored.keys()].sort()).toEqual([...full.keys()].sort());
-  for (const [key, f] of full) expect(stored.get(key), key).toEqual(f);
+  expectStoredFindingsAsRecomputed(store);
   // and each group's row is the one a rebuild from the rows would write (its count first)
   const counted = store.db.prepare('SELECT eff_group AS grp, COUNT(*) AS n FROM observations WHERE counted = 1 AND eff_group IS NOT NULL GROUP BY eff_group').all() as Array<{ grp: string; n: number }>;
   const kept = new Map((store.db.prepare('SELECT grp, n FROM grp_stats').all() as Array<{ grp: string; n: number }>).map((r) => [r.grp, r.n]));

@@ -3,11 +3,10 @@
 // and a store written before keeps its data and answers the same.
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../src/contract.js';
-import { analyzeThread } from '../src/analyze/corpus.js';
-import { findingKey, type Store } from '../src/store/store.js';
+import type { Store } from '../src/store/store.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { makeBot } from './helpers/bot-harness.js';
-import { storedAnalyses } from './helpers/stored-analyses.js';
+import { expectStoredFindingsAsRecomputed } from './helpers/stored-findings.js';
 import { buildPost, recordsPost } from './helpers/bot-mail.js';
 
 const AROHA = 'Aroha Ngata <aroha@harbour.example>';
@@ -38,17 +37,7 @@ function storedFindings(store: Store): Map<string, Finding> {
   return new Map(store.findingsByKeys(keys).map((f) => [f.key, f.finding]));
 }
 
-function expectSameAsFullRecompute(store: Store): void {
-  const full = new Map<string, Finding>();
-  for (const f of analyzeThread(storedAnalyses(store)).doc.findings) {
-    let key = findingKey(f);
-    if (full.has(key)) key = `${key}:${f.kind}`;
-    full.set(key, f);
-  }
-  const stored = storedFindings(store);
-  expect([...stored.keys()].sort()).toEqual([...full.keys()].sort());
-  for (const [key, f] of full) expect(stored.get(key), key).toEqual(f);
-}
+const expectSameAsFullRecompute = (store: Store): void => void expectStoredFindingsAsRecomputed(store);
 
 const said = (id: string, from: string, root: string, subject: string, body: string) => buildPost({ id, from, subject: `Re: ${subject}`, inReplyTo: root, body });
 
