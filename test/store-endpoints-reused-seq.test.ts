@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EndpointIndex } from '../src/store/endpoints.js';
-import { openMigrated } from './helpers/duplicate-keys.js';
+import { openMigrated, storeEndpointRow } from './helpers/duplicate-keys.js';
 import { parseMail } from '../src/mail/parse.js';
 import { analyzePost } from '../src/analyze/post.js';
 import { groupKey } from '../src/correlate/correlate.js';
@@ -37,17 +37,12 @@ function joinedAlerts(h: Harness): number {
   return (h.store.db.prepare('SELECT COUNT(*) AS n FROM observations WHERE join_flow IS NOT NULL').get() as { n: number }).n;
 }
 
-function storeRow(db: Database, seq: number, id: string, ep: string, time: number): void {
-  db.prepare(`INSERT INTO observations(seq, id, post, thread, group_key, class, day, json, counted, ep_key, role, time_ms) VALUES (?, ?, 'p', 't', 'g', 'alert', 'd', '{}', 1, ?, 'f', ?)`)
-    .run(seq, id, ep, time);
-}
-
 function saveRolledBack(db: Database, idx: EndpointIndex, seq: number, ep: string, time: number): void {
   expect(() =>
     db.transaction(() => {
       idx.discardRun();
       idx.sync();
-      storeRow(db, seq, 'lost', ep, time);
+      storeEndpointRow(db, seq, ep, time, 'f', 'lost');
       idx.add(seq, ep, time);
       idx.flushRun();
       throw new Error('rolled back');
@@ -59,7 +54,7 @@ function save(db: Database, idx: EndpointIndex, seq: number, ep: string, time: n
   db.transaction(() => {
     idx.discardRun();
     idx.sync();
-    storeRow(db, seq, 'kept', ep, time);
+    storeEndpointRow(db, seq, ep, time, 'f', 'kept');
     idx.add(seq, ep, time);
     idx.flushRun();
   })();

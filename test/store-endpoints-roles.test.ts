@@ -7,14 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EndpointIndex } from '../src/store/endpoints.js';
-import { openMigrated } from './helpers/duplicate-keys.js';
+import { openMigrated, storeEndpointRow } from './helpers/duplicate-keys.js';
 
 type Role = 'a' | 'f';
-
-function storeRow(db: Database, seq: number, ep: string, time: number, role: Role): void {
-  db.prepare(`INSERT INTO observations(seq, id, post, thread, group_key, class, day, json, counted, ep_key, role, time_ms) VALUES (?, ?, 'p', 't', 'g', 'x', 'd', '{}', 1, ?, ?, ?)`)
-    .run(seq, `o${seq}-${role}-${time}`, ep, role, time);
-}
 
 function save(db: Database, idx: EndpointIndex, rows: Array<[number, string, number, Role]>, rollBack = false, tell = true): void {
   const run = () =>
@@ -22,7 +17,7 @@ function save(db: Database, idx: EndpointIndex, rows: Array<[number, string, num
       idx.discardRun();
       idx.sync();
       for (const [seq, ep, time, role] of rows) {
-        storeRow(db, seq, ep, time, role);
+        storeEndpointRow(db, seq, ep, time, role);
         idx.add(seq, ep, time, tell ? role : undefined);
       }
       idx.flushRun();
@@ -77,7 +72,7 @@ describe('join keys in memory: roles', () => {
     expect(() =>
       dbA.transaction(() => {
         a.discardRun();
-        storeRow(dbA, 1, 'tcp|k', 1_000, 'f');
+        storeEndpointRow(dbA, 1, 'tcp|k', 1_000, 'f');
         a.add(1, 'tcp|k', 1_000, 'f');
         expect(seqs(a, 'f')).toEqual([1]);
         a.flushRun();

@@ -7,7 +7,7 @@ import { parseMail } from '../src/mail/parse.js';
 import { analyzePost } from '../src/analyze/post.js';
 import { groupKey } from '../src/correlate/correlate.js';
 import { EndpointIndex, endpointHash } from '../src/store/endpoints.js';
-import { openMigrated } from './helpers/duplicate-keys.js';
+import { openMigrated, storeEndpointRow } from './helpers/duplicate-keys.js';
 import type { Database } from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -172,10 +172,7 @@ describe('join keys in memory', () => {
   it("a save that synced after writing its entries and then rolled back does not count its row as read: another connection's row at that seq is taken in", () => {
     const path = join(mkdtempSync(join(tmpdir(), 'listwatch-ep-')), 'state.db');
     const [dbA, dbB] = [openMigrated(path), openMigrated(path)];
-    const store = (db: Database, seq: number, ep: string, time: number) =>
-      db
-        .prepare(`INSERT INTO observations(seq, id, post, thread, group_key, class, day, json, counted, ep_key, role, time_ms) VALUES (?, ?, 'p', 't', 'g', 'alert', 'd', '{}', 1, ?, 'f', ?)`)
-        .run(seq, `o${seq}-${ep}`, ep, time);
+    const store = (db: Database, seq: number, ep: string, time: number) => storeEndpointRow(db, seq, ep, time);
     const [a, b] = [new EndpointIndex(dbA), new EndpointIndex(dbB)];
     a.sync();
     b.sync();

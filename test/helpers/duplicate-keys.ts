@@ -13,6 +13,15 @@ export function openMigrated(path: string): Database {
 }
 
 /** As the store adds keys: in a transaction, synced first, the run written before it ends, a new save begun after. */
+/**
+ * A bare observation row holding a join key (ep_key), its time and role, counted: all the in-memory
+ * join table (EndpointIndex) reads of a row.
+ */
+export function storeEndpointRow(db: Database, seq: number, ep: string, time: number, role: 'a' | 'f' = 'f', id = `o${seq}-${role}-${ep}-${time}`): void {
+  db.prepare(`INSERT INTO observations(seq, id, post, thread, group_key, class, day, json, counted, ep_key, role, time_ms) VALUES (?, ?, 'p', 't', 'g', 'alert', 'd', '{}', 1, ?, ?, ?)`)
+    .run(seq, id, ep, role, time);
+}
+
 export function addAll(db: Database, d: DuplicateKeys, pairs: Array<[string, string]>): void {
   db.transaction(() => {
     d.sync();
