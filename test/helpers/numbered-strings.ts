@@ -1,7 +1,19 @@
 // A NumberedStringSet (the thread index's id table, in memory or on disk) held to a Map: adds and
 // finds in the order given, then every string back by its number and every number by its string.
+import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { NumberedStringSet } from '../../src/mail/packed-ids.js';
+
+/** Message-ID-like strings: the given ones (each table's own edge cases), any UTF-16, graphemes, binary, list-style ids */
+export function idLikeStrings(edgeCases: readonly string[]): fc.Arbitrary<string> {
+  return fc.oneof(
+    fc.constantFrom(...edgeCases),
+    fc.string({ maxLength: 12 }),
+    fc.string({ unit: 'grapheme', maxLength: 6 }),
+    fc.string({ unit: 'binary', maxLength: 6 }),
+    fc.integer({ min: 0, max: 300 }).map((n) => `<${n}.${'abc'.repeat(n % 7)}@list.example>`),
+  );
+}
 
 /** ops: [true, s] adds s, [false, s] looks it up */
 export function expectNumberedLikeMap(set: NumberedStringSet, ops: ReadonlyArray<readonly [boolean, string]>): void {
