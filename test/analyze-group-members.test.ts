@@ -11,12 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SHAPE, writeArchive } from '../bench/generate.js';
 import { GroupMembersFile } from '../src/analyze/group-members-file.js';
 import { analyzeInputs } from '../src/analyze/run.js';
-import { SpillCorpus } from '../src/analyze/spill.js';
 import { writeJsonDocument } from '../src/analyze/json-out.js';
-import { analyzePost } from '../src/analyze/post.js';
-import { parseMail } from '../src/mail/parse.js';
 import { ACTOR_QUAD, MemoryGroupMembers, NO_TARGET, TARGET_QUAD } from '../src/correlate/correlate.js';
 import { Collect } from './helpers/collect.js';
+import { spilledDocument } from './helpers/both-ways.js';
 
 let work: string;
 
@@ -113,18 +111,9 @@ describe('the spill with its group members read back a few at a time', () => {
     const doc = JSON.parse(want.text()) as { findings: Array<{ observations: string[] }> };
     expect(doc.findings.length).toBeGreaterThan(10);
     expect(doc.findings.some((f) => f.observations.length > 3)).toBe(true);
-    const { readInputs } = await import('../src/source/index.js');
     const spillDir = mkdtempSync(join(work, 'spill-'));
     for (const groupRun of [3, 50]) {
-      const corpus = new SpillCorpus({ tmpDir: spillDir, groupRun });
-      for await (const item of readInputs([mbox])) {
-        if (item.kind === 'error') continue;
-        const mail = await parseMail(item.raw, item.input);
-        corpus.add(analyzePost(mail, mail.id));
-      }
-      const got = new Collect();
-      await corpus.writeJson(got);
-      expect(got.text() === want.text()).toBe(true);
+      expect((await spilledDocument([mbox], { tmpDir: spillDir, groupRun })) === want.text()).toBe(true);
       expect(readdirSync(spillDir)).toEqual([]);
     }
   }, 120_000);

@@ -19,6 +19,7 @@ import { writeJsonDocument } from '../src/analyze/json-out.js';
 import { parseMail } from '../src/mail/parse.js';
 import { seedArchive } from './helpers/seed-archive.js';
 import { Collect } from './helpers/collect.js';
+import { spilledDocument } from './helpers/both-ways.js';
 
 let work: string;
 let spillDir: string;
@@ -82,16 +83,7 @@ describe('analyze --format json through the spill', () => {
     expect(doc.findings.filter((f) => f.kind === 'same-traffic').length).toBeGreaterThan(20);
     expect(doc.observations.some((o) => o.duplicateOf !== undefined)).toBe(true);
     for (const joinChunk of [3, 1000]) {
-      const corpus = new SpillCorpus({ tmpDir: spillDir, joinChunk });
-      const { readInputs } = await import('../src/source/index.js');
-      for await (const item of readInputs([mbox])) {
-        if (item.kind === 'error') continue;
-        const mail = await parseMail(item.raw, item.input);
-        corpus.add(analyzePost(mail, mail.id));
-      }
-      const out = new Collect();
-      await corpus.writeJson(out);
-      expect(out.text() === a).toBe(true);
+      expect((await spilledDocument([mbox], { tmpDir: spillDir, joinChunk })) === a).toBe(true);
     }
   }, 60_000);
 
