@@ -12,8 +12,8 @@ import { hashOf } from '../src/mail/packed-ids.js';
 import { PagedFile, PagedFloat64Column, PagedInt32Column } from '../src/mail/paged-file.js';
 import { PagedStrings } from '../src/mail/paged-strings.js';
 import { ThreadIndex } from '../src/mail/thread.js';
-import { ReferenceThreadIndex } from './helpers/thread-reference.js';
-import { expectManyIdsNumbered, expectNumberedLikeMap, idLikeStrings } from './helpers/numbered-strings.js';
+import { ReferenceThreadIndex, threadPosts } from './helpers/thread-reference.js';
+import { expectManyIdsNumbered, expectNumberedLikeMap, idLikeStrings, idsOfOneHash } from './helpers/numbered-strings.js';
 
 const root = mkdtempSync(join(tmpdir(), 'listwatch-paged-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -153,16 +153,7 @@ describe('PagedStrings', () => {
   });
 
   it('tells apart two ids with the same hash', () => {
-    const seen = new Map<number, string>();
-    let pair: [string, string] | undefined;
-    for (let i = 0; i < 300_000 && !pair; i++) {
-      const s = `${(Math.imul(i, 2654435761) >>> 0).toString(36)}@h`;
-      const h = hashOf(s);
-      const other = seen.get(h);
-      if (other !== undefined) pair = [other, s];
-      else seen.set(h, s);
-    }
-    const [a, b] = pair as [string, string];
+    const [a, b] = idsOfOneHash();
     expect(hashOf(a)).toBe(hashOf(b));
     const paged = new PagedStrings(fresh(), 1, 0);
     expect(paged.add(a)).toBe(0);
@@ -178,15 +169,7 @@ describe('PagedStrings', () => {
 
 const ID_POOL = ['a', 'A', 'b', '', 'x', 'y', '<é@x>', 'c'.repeat(5000), 'd', '<e\u0100>', 'f', 'g', '\ud800'];
 const ASKED_ONLY = ['zz', 'yy'];
-const anId = fc.constantFrom(...ID_POOL);
-const aRef = fc.constantFrom(...ID_POOL, ...ASKED_ONLY);
-const aPost = fc.record({
-  id: anId,
-  inReplyTo: fc.option(aRef, { nil: null }),
-  references: fc.array(aRef, { maxLength: 3 }),
-  subject: fc.constantFrom('Re: x', 'x', 'Fwd: y', null, '', 'Re: y', '[l] Re: x', 'RE: X'),
-  date: fc.constantFrom(null, 'Thu, 06 Sep 2001 10:00:00 +0000', 'Thu, 06 Sep 2001 09:00:00 +0000', 'bad', 'Fri, 07 Sep 2001 10:00:00 +0000', 'Sat, 08 Dec 2001 10:00:00 +0000'),
-});
+const aPost = threadPosts(ID_POOL, ASKED_ONLY);
 
 describe('ThreadIndex in files', () => {
   it('answers as the in-memory index on random posts (asked between adds too), one page cached per file', () => {

@@ -8,18 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { heapAfterGc } from './helpers/gc.js';
 import { PackedStrings } from '../src/mail/packed-ids.js';
 import { ThreadIndex } from '../src/mail/thread.js';
+import { threadPosts } from './helpers/thread-reference.js';
 
 const ID_POOL = ['a', 'A', 'b', '', 'x', 'y', '<é@x>', 'c'.repeat(1100), 'd', '<e\u0100>', 'f', 'g', '\ud800'];
 const ASKED_ONLY = ['zz', 'yy'];
-const id = fc.constantFrom(...ID_POOL);
-const ref = fc.constantFrom(...ID_POOL, ...ASKED_ONLY);
-const post = fc.record({
-  id,
-  inReplyTo: fc.option(ref, { nil: null }),
-  references: fc.array(ref, { maxLength: 3 }),
-  subject: fc.constantFrom('Re: x', 'x', 'Fwd: y', null, '', 'Re: y', '[l] Re: x', 'RE: X'),
-  date: fc.constantFrom(null, 'Thu, 06 Sep 2001 10:00:00 +0000', 'Thu, 06 Sep 2001 09:00:00 +0000', 'bad', 'Fri, 07 Sep 2001 10:00:00 +0000', 'Sat, 08 Dec 2001 10:00:00 +0000'),
-});
+const post = threadPosts(ID_POOL, ASKED_ONLY);
 
 describe('ThreadIndex numeric path', () => {
   it('names every post\'s thread as threadOf does (asked in position order), and finds it by name', () => {

@@ -2,7 +2,20 @@
 // finds in the order given, then every string back by its number and every number by its string.
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import type { NumberedStringSet } from '../../src/mail/packed-ids.js';
+import { hashOf, type NumberedStringSet } from '../../src/mail/packed-ids.js';
+
+/** Two ids with the same 32-bit hash (hashOf): a birthday search among 300,000 such strings (the first pair at i = 133,431) */
+export function idsOfOneHash(): [string, string] {
+  const seen = new Map<number, string>();
+  for (let i = 0; i < 300_000; i++) {
+    const s = `${(Math.imul(i, 2654435761) >>> 0).toString(36)}@h`;
+    const h = hashOf(s);
+    const other = seen.get(h);
+    if (other !== undefined) return [other, s];
+    seen.set(h, s);
+  }
+  throw new Error('no two of 300,000 ids share a hash');
+}
 
 /** Message-ID-like strings: the given ones (each table's own edge cases), any UTF-16, graphemes, binary, list-style ids */
 export function idLikeStrings(edgeCases: readonly string[]): fc.Arbitrary<string> {

@@ -2,7 +2,23 @@
 // at d1ffa25, one object per post): kept as the oracle test/mail-thread.property.test.ts holds the
 // current one to. Only the class and its helpers; normalizeSubject and the reply-prefix test are the
 // current module's.
+import fc from 'fast-check';
 import { hasReplyPrefix, normalizeSubject } from '../../src/mail/thread.js';
+
+/**
+ * Posts for the thread index's property tests: ids from `ids`, replies (In-Reply-To, References) to
+ * those and to `askedOnly` (never posted), subjects that normalise alike or not, dates odd and not.
+ */
+export function threadPosts(ids: readonly string[], askedOnly: readonly string[]) {
+  const ref = fc.constantFrom(...ids, ...askedOnly);
+  return fc.record({
+    id: fc.constantFrom(...ids),
+    inReplyTo: fc.option(ref, { nil: null }),
+    references: fc.array(ref, { maxLength: 3 }),
+    subject: fc.constantFrom('Re: x', 'x', 'Fwd: y', null, '', 'Re: y', '[l] Re: x', 'RE: X'),
+    date: fc.constantFrom(null, 'Thu, 06 Sep 2001 10:00:00 +0000', 'Thu, 06 Sep 2001 09:00:00 +0000', 'bad', 'Fri, 07 Sep 2001 10:00:00 +0000', 'Sat, 08 Dec 2001 10:00:00 +0000'),
+  });
+}
 
 interface Node {
   id: string;
