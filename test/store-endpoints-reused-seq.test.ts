@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EndpointIndex } from '../src/store/endpoints.js';
-import { openMigrated, storeEndpointRow } from './helpers/duplicate-keys.js';
+import { openMigrated, storeEndpointRow, twoSyncedEndpointIndexes } from './helpers/duplicate-keys.js';
 import { parseMail } from '../src/mail/parse.js';
 import { analyzePost } from '../src/analyze/post.js';
 import { groupKey } from '../src/correlate/correlate.js';
@@ -74,11 +74,7 @@ describe('join keys in memory, a seq used again', () => {
   });
 
   it("another connection stores the same key at this one's rolled-back seq with another time: found at its own time", () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'listwatch-ep-seq-')), 'state.db');
-    const [dbA, dbB] = [openMigrated(path), openMigrated(path)];
-    const [a, b] = [new EndpointIndex(dbA), new EndpointIndex(dbB)];
-    a.sync();
-    b.sync();
+    const { dbA, dbB, a, b } = twoSyncedEndpointIndexes('listwatch-ep-seq-');
     saveRolledBack(dbA, a, 1, 'tcp|same', 1_000);
     save(dbB, b, 1, 'tcp|same', 900_000);
     a.sync();

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EndpointIndex } from '../src/store/endpoints.js';
-import { openMigrated, storeEndpointRow } from './helpers/duplicate-keys.js';
+import { openMigrated, storeEndpointRow, twoSyncedEndpointIndexes } from './helpers/duplicate-keys.js';
 
 type Role = 'a' | 'f';
 
@@ -63,11 +63,7 @@ describe('join keys in memory: roles', () => {
   });
 
   it("a flow this connection read, rolled back, then another connection's alert with the same key and time at that seq: found as an alert", () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'listwatch-ep-role-')), 'state.db');
-    const [dbA, dbB] = [openMigrated(path), openMigrated(path)];
-    const [a, b] = [new EndpointIndex(dbA), new EndpointIndex(dbB)];
-    a.sync();
-    b.sync();
+    const { dbA, dbB, a, b } = twoSyncedEndpointIndexes('listwatch-ep-role-');
     // this connection's flow, read back inside its save (its role known), then rolled back
     expect(() =>
       dbA.transaction(() => {

@@ -6,12 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parseMail } from '../src/mail/parse.js';
 import { analyzePost } from '../src/analyze/post.js';
 import { groupKey } from '../src/correlate/correlate.js';
-import { EndpointIndex, endpointHash } from '../src/store/endpoints.js';
-import { openMigrated, storeEndpointRow } from './helpers/duplicate-keys.js';
-import type { Database } from 'better-sqlite3';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { endpointHash } from '../src/store/endpoints.js';
+import { storeEndpointRow, twoSyncedEndpointIndexes } from './helpers/duplicate-keys.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { Store as StoreClass, type Store } from '../src/store/store.js';
 import { makeBot, type Harness } from './helpers/bot-harness.js';
@@ -170,17 +166,12 @@ describe('join keys in memory', () => {
   });
 
   it("a save that synced after writing its entries and then rolled back does not count its row as read: another connection's row at that seq is taken in", () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'listwatch-ep-')), 'state.db');
-    const [dbA, dbB] = [openMigrated(path), openMigrated(path)];
-    const store = (db: Database, seq: number, ep: string, time: number) => storeEndpointRow(db, seq, ep, time);
-    const [a, b] = [new EndpointIndex(dbA), new EndpointIndex(dbB)];
-    a.sync();
-    b.sync();
+    const { dbA, dbB, a, b } = twoSyncedEndpointIndexes('listwatch-ep-');
     expect(() =>
       dbA.transaction(() => {
         a.discardRun();
         a.sync();
-        store(dbA, 1, 'tcp|lost', 1000);
+        storeEndpointRow(dbA, 1, 'tcp|lost', 1000);
         a.add(1, 'tcp|lost', 1000);
         a.flushRun();
         // a sync after the save's own row was written (a bulk save syncs per post)
@@ -192,9 +183,9 @@ describe('join keys in memory', () => {
     dbB.transaction(() => {
       b.discardRun();
       b.sync();
-      store(dbB, 1, 'tcp|lost', 1000);
+      storeEndpointRow(dbB, 1, 'tcp|lost', 1000);
       b.add(1, 'tcp|lost', 1000);
-      store(dbB, 2, 'tcp|kept', 2000);
+      storeEndpointRow(dbB, 2, 'tcp|kept', 2000);
       b.add(2, 'tcp|kept', 2000);
       b.flushRun();
     })();

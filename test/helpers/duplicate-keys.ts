@@ -1,7 +1,11 @@
 // Opening a store file and adding duplicate keys the way the store does, for the tests of
 // src/store/duplicate-keys.ts.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { DuplicateKeys } from '../../src/store/duplicate-keys.js';
+import { EndpointIndex } from '../../src/store/endpoints.js';
 import { runMigrations } from '../../src/store/migrations.js';
 
 /** A store file opened as the store opens it (WAL, migrated), without the Store around it. */
@@ -13,6 +17,16 @@ export function openMigrated(path: string): Database {
 }
 
 /** As the store adds keys: in a transaction, synced first, the run written before it ends, a new save begun after. */
+/** Two connections to one new store, each with its join table read (as two bots' stores on one file). */
+export function twoSyncedEndpointIndexes(prefix: string): { dbA: Database; dbB: Database; a: EndpointIndex; b: EndpointIndex } {
+  const path = join(mkdtempSync(join(tmpdir(), prefix)), 'state.db');
+  const [dbA, dbB] = [openMigrated(path), openMigrated(path)];
+  const [a, b] = [new EndpointIndex(dbA), new EndpointIndex(dbB)];
+  a.sync();
+  b.sync();
+  return { dbA, dbB, a, b };
+}
+
 /**
  * A bare observation row holding a join key (ep_key), its time and role, counted: all the in-memory
  * join table (EndpointIndex) reads of a row.
