@@ -189,7 +189,12 @@ const SQL = {
 type Kind = 'a' | 't' | 'p' | 'h';
 
 /** The most grp_stats rows the aggregates keep in memory between saves (the bench's 1,000,000 stored observations have ~3,600 groups). */
-const STAT_CACHE_MAX = 50_000;
+export const STAT_CACHE_MAX = 50_000;
+
+export interface AggregatesOptions {
+  /** the most groups whose grp_stats rows are kept between saves (default STAT_CACHE_MAX); the cache starts over past it */
+  statCacheMax?: number;
+}
 
 export interface StatRow {
   n: number;
@@ -289,10 +294,14 @@ export class Aggregates {
   /** each stored alert's and flow's join key (5-tuple and reporter) and time */
   private readonly eps: EndpointIndex;
 
+  private readonly statCacheMax: number;
+
   constructor(
     db: Database,
     private readonly groupKeyOf: (o: Observation) => string,
+    opts: AggregatesOptions = {},
   ) {
+    this.statCacheMax = opts.statCacheMax ?? STAT_CACHE_MAX;
     this.s = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<keyof typeof SQL, Statement>;
     this.dups = new DuplicateKeys(db);
     this.eps = new EndpointIndex(db);
@@ -303,14 +312,20 @@ export class Aggregates {
   /**
    * grp_stats rows as this connection last read or wrote them (null: no row), and the groups with
    * stmt_apply rows (null: not read), kept from one flush to the next while they are what is stored:
-   * while the generation (meta 'agg-gen') is the one this connection's last flush wrote and no other
-   * connection committed (data_version). A rolled-back flush leaves the stored generation behind, so
-   * the next one starts afresh. A group's row was read at every post that touched it.
+   * while the generation (meta 'agg-gen') is the one this connection last saw or wrote and no other
+   * connection committed (data_version). A flush counts the generation up with its first write of
+   * grp_stats or stmt_apply (a flush that writes neither leaves it, and takes no write lock for it).
+   * A rolled-back flush leaves the stored generation behind, so the next one starts afresh; data_version
+   * catches what the generation cannot: another connection's one save after such a rollback brings
+   * the generation back to this connection's number, and a writer that does not count it (a manual
+   * repair, an older listwatch) changes rows under it. A group's row was read at every post that touched it.
    */
   private statCache = new Map<string, StatRow | null>();
   private corroborated: Set<string> | null = null;
   private cacheGen: string | null = null;
   private cacheVersion: number | null = null;
+  /** whether the flush under way (since checkCache) counted the generation up */
+  private genCounted = false;
 
   /** Forgets the cached rows (after grp_stats or stmt_apply were written other than by flush and checkThread). */
   resetCache(): void {
@@ -319,7 +334,7 @@ export class Aggregates {
     this.cacheGen = null;
   }
 
-  /** At a flush's start, in its transaction: the cache kept if still what is stored, else emptied. */
+  /** At a flush's start, in its transaction: the cache kept if still what is stored, else emptied (reads only). */
   private checkCache(): void {
     const gen = (this.s.genGet.get() as string | undefined) ?? '0';
     const version = this.s.dataVersion.get() as number;
@@ -327,10 +342,26 @@ export class Aggregates {
       this.statCache.clear();
       this.corroborated = null;
     }
+    this.cacheGen = gen;
+    this.cacheVersion = version;
+    this.genCounted = false;
+  }
+
+  /** Before the flush's first write of a cached table (grp_stats, stmt_apply): the generation counted up, once. */
+  private countGeneration(): void {
+    if (this.genCounted) return;
+    const gen = (this.s.genGet.get() as string | undefined) ?? '0';
+    // in a flush it is the generation checkCache read; else (checkThread alone) a cache not checked against it goes
+    if (gen !== this.cacheGen) this.resetCache();
     const next = String(Number(gen) + 1);
     this.s.genPut.run(next);
     this.cacheGen = next;
-    this.cacheVersion = version;
+    this.genCounted = true;
+  }
+
+  /** How many groups' grp_stats rows this connection holds in memory (tests). */
+  get statRowsHeld(): number {
+    return this.statCache.size;
   }
 
   private statOf(g: string): StatRow | undefined {
@@ -341,9 +372,9 @@ export class Aggregates {
     return row;
   }
 
-  /** Keeps a group's row; a cache grown to STAT_CACHE_MAX groups starts over (bounds its memory: ~0.5 KB a group). */
+  /** Keeps a group's row; a cache grown to statCacheMax groups starts over (bounds its memory: ~0.5 KB a group). */
   private remember(g: string, row: StatRow | null): void {
-    if (this.statCache.size >= STAT_CACHE_MAX && !this.statCache.has(g)) this.statCache.clear();
+    if (this.statCache.size >= this.statCacheMax && !this.statCache.has(g)) this.statCache.clear();
     this.statCache.set(g, row);
   }
 
@@ -544,7 +575,10 @@ export class Aggregates {
       if (row.n <= 0) {
         t.stats.set(g, null);
         this.remember(g, null);
-        if (stored) this.s.statDel.run(g);
+        if (stored) {
+          this.countGeneration();
+          this.s.statDel.run(g);
+        }
         if (portsChanged) for (const { thread } of this.s.threadsWithStatements.all(g) as Array<{ thread: string }>) threadsToCheck.add(thread);
         continue;
       }
@@ -604,6 +638,7 @@ export class Aggregates {
       }
       t.stats.set(g, row);
       this.remember(g, row);
+      this.countGeneration();
       this.s.statPut.run(g, row.n, row.actors, row.targets, row.first_ms, row.first_seq, row.first_time, row.last_ms, row.last_seq, row.last_time,
         row.actor_lo, row.actor_hi, row.reporters, row.families, row.family, row.ports, row.port, row.reporter_n, row.family_n, row.key_port_n);
     }
@@ -754,12 +789,14 @@ export class Aggregates {
       const k = `${r.stmt} ${r.grp}`;
       have.add(k);
       if (!want.has(k)) {
+        this.countGeneration();
         this.s.unapply.run(r.stmt, r.grp);
         t.groups.add(r.grp);
       }
     }
     for (const [k, w] of want) {
       if (have.has(k)) continue;
+      this.countGeneration();
       this.s.apply.run(w.stmt, w.grp, w.org, thread);
       this.corroborated?.add(w.grp);
       t.groups.add(w.grp);
