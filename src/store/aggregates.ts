@@ -162,8 +162,9 @@ const SQL = {
   applied: 'SELECT stmt, grp FROM stmt_apply WHERE thread = ?',
   apply: 'INSERT INTO stmt_apply(stmt, grp, org, thread) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
   unapply: 'DELETE FROM stmt_apply WHERE stmt = ? AND grp = ?',
-  // in the order of stmt_apply_grp (no sorter): each org's first statement is its first row
-  corroborators: 'SELECT org, stmt FROM stmt_apply WHERE grp = ? ORDER BY org, stmt',
+  // each org's first statement, through stmt_apply_grp (no sorter): one row per org instead of every row of the group
+  // (a corroborated group of the bench's store has up to ~300: ~57 us a group read whole, ~14 us this way)
+  corroborators: 'SELECT org, MIN(stmt) AS stmt FROM stmt_apply WHERE grp = ? GROUP BY org ORDER BY org',
   corroboratedGroups: 'SELECT DISTINCT grp FROM stmt_apply',
   // the aggregates' generation: each flush counts it up, so a connection finds out whether its last flush
   // committed and nothing else flushed since (its cached rows are then the stored ones)
