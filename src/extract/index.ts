@@ -5,6 +5,7 @@ import { extractSnort } from './snort.js';
 import { extractSuricata } from './suricata.js';
 import { extractTcpdump } from './tcpdump.js';
 import { extractZeek } from './zeek.js';
+import { releaseBlockText } from './screen.js';
 
 /** In order of precedence: when two claim the same line, the earlier one wins. */
 export const EXTRACTORS: ReadonlyArray<readonly [string, Extractor]> = [
@@ -35,6 +36,8 @@ export function extractRecords(lines: readonly string[]): { records: ExtractedRe
     const found = runExtractor(name, extract, lines, problems);
     if (found !== null) for (const rec of found) claims.accept(rec);
   }
+  // (the extractors shared the block's text for their whole-block screens: not kept past the block)
+  releaseBlockText();
   return { records: claims.inLineOrder(), problems };
 }
 
@@ -49,6 +52,17 @@ export function extractRecords(lines: readonly string[]): { records: ExtractedRe
  * extractRecords has none of its records and reports what it threw) the caller asks extractRecords instead.
  */
 export function extractRecordsArgusTo(
+  lines: readonly string[],
+  onArgus: (rec: ExtractedRecord) => void,
+): { others: ExtractedRecord[]; problems: ExtractionProblem[]; argusCount: number; argusInOrder: boolean; argusFailed: boolean } {
+  try {
+    return extractOthersArgusTo(lines, onArgus);
+  } finally {
+    releaseBlockText();
+  }
+}
+
+function extractOthersArgusTo(
   lines: readonly string[],
   onArgus: (rec: ExtractedRecord) => void,
 ): { others: ExtractedRecord[]; problems: ExtractionProblem[]; argusCount: number; argusInOrder: boolean; argusFailed: boolean } {

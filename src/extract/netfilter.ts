@@ -13,6 +13,7 @@ import {
   validDate,
 } from './tcpdump.js';
 import type { ExtractedRecord, RecordTime } from './types.js';
+import { blockLacksAll } from './screen.js';
 
 const MAX_EXTRA_LINES = 3;
 const MAX_TOKENS = 80;
@@ -46,6 +47,9 @@ export function syslogTime(text: string): RecordTime | null {
   const iso = ISO_TIME_RE.exec(text);
   return iso ? recordTimeFromIso(iso[1] as string) : null;
 }
+
+/** what a line that opens a record holds before withoutEmphasis (see extractNetfilter) */
+const NETFILTER_LITERALS = ['IN=', 'Packet'];
 
 function isNetfilterStart(text: string): boolean {
   // the regex has no literal to start its scan from: lines without its `IN=` (nearly all) skip it
@@ -204,6 +208,10 @@ function withoutEmphasis(line: string | undefined): string {
 
 /** The netfilter extractor: one record per logged packet (iptables LOG or ipchains). */
 export function extractNetfilter(rawLines: readonly string[]): ExtractedRecord[] {
+  // a record starts on a line isNetfilterStart or isIpchainsStart takes: `IN=`, or `Packet log:`
+  // (withoutEmphasis only deletes `*` runs next to a blank or the line's ends, so it joins no two
+  // characters: `IN=` and `Packet` stand in the raw line too)
+  if (blockLacksAll(rawLines, NETFILTER_LITERALS)) return [];
   const lines = { length: rawLines.length, at: (k: number): string => withoutEmphasis(rawLines[k]) };
   const out: ExtractedRecord[] = [];
   let consumedUpTo = 0; // lines before this index already belong to a record

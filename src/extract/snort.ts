@@ -8,7 +8,7 @@ import { snortFlagMap } from './flags.js';
 import { parseHexDump, printableStrings } from './hexdump.js';
 import { blankRecord } from './tcpdump.js';
 import type { ExtractedRecord, Extractor, RecordTime } from './types.js';
-import { isSpaceCode } from './screen.js';
+import { blockLacksAll, isSpaceCode } from './screen.js';
 
 const MAX_LINE = 4096;
 /** lines after the header that can belong to one full alert before its hex dump */
@@ -574,6 +574,8 @@ function parseSyslog(lines: readonly string[], i: number): ExtractedRecord | nul
 
 /** the alert brackets `[**]` as Markdown (GitHub, forums, Markdown mail) escapes them */
 const ESCAPED_STARS = '[\\*\\*]';
+/** what a line that opens a record holds (opensWithStars, parseFast, parseSyslog), before or after ESCAPED_STARS is undone */
+const SNORT_LITERALS = ['[**]', ESCAPED_STARS, 'snort'];
 
 /** line.trimStart().startsWith('[**]') without the trimmed copy (record lines of other logs are indented) */
 function opensWithStars(line: string): boolean {
@@ -585,6 +587,8 @@ function opensWithStars(line: string): boolean {
 
 /** Snort full, fast and syslog alerts in a run of de-quoted lines, in line order. Never throws. */
 export const extractSnort: Extractor = (rawLines) => {
+  // every record starts on a line holding `[**]` (escaped or not) or `snort`
+  if (blockLacksAll(rawLines, SNORT_LITERALS)) return [];
   const lines = rawLines.some((l) => typeof l === 'string' && l.includes(ESCAPED_STARS))
     ? rawLines.map((l) => (l.length <= MAX_LINE && l.includes(ESCAPED_STARS) ? l.split(ESCAPED_STARS).join('[**]') : l))
     : rawLines;

@@ -6,7 +6,7 @@ import { printableStrings } from './hexdump.js';
 import { blankRecord, isIPv4, isIPv6, isMaskedAddress, MAX_RECORD_LINE, recordTimeFromIso, validClock, validDate } from './tcpdump.js';
 import { syslogTime } from './netfilter.js';
 import type { ExtractedRecord, RecordTime } from './types.js';
-import { screens } from './screen.js';
+import { blockLacksAll, screens } from './screen.js';
 
 /** eve.json objects larger than this are not parsed */
 const MAX_JSON = 64 * 1024;
@@ -111,6 +111,9 @@ function parseAlertLine(text: string, line: number, lineCount: number): Extracte
   }
   return null;
 }
+
+/** what a line that opens a record holds: `{`, `[**]` or `suricata` (searched as `uricata`: a native search skips ahead by a rare first character) */
+const SURICATA_LITERALS = ['{', '[**]', 'uricata'];
 
 function isAlertStart(text: string): boolean {
   if (text.length > MAX_RECORD_LINE) return false;
@@ -361,6 +364,8 @@ const EVE_JSON: JsonObjectOptions = {
 
 /** The Suricata extractor: fast.log and syslog alerts, eve.json alert/flow/netflow/drop events. */
 export function extractSuricata(lines: readonly string[]): ExtractedRecord[] {
+  // a record starts on a line with a `{` (eve.json) or one isAlertStart takes (its regexes' literals)
+  if (blockLacksAll(lines, SURICATA_LITERALS)) return [];
   const out: ExtractedRecord[] = [];
   let i = 0;
   while (i < lines.length) {

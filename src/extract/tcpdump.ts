@@ -6,7 +6,7 @@ import ipaddr from 'ipaddr.js';
 import { isDecimalQuad } from '../net/ipv4.js';
 import { normalizeFlags } from './flags.js';
 import { parseHexDump, printableStrings } from './hexdump.js';
-import { isSpaceCode, screens } from './screen.js';
+import { blockLacksPacketArrows, isSpaceCode, screens } from './screen.js';
 import type { ExtractedRecord, RecordTime } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -649,6 +649,8 @@ function isRecordStart(text: string): boolean {
 const ORPHAN_V_RE = /^\s{1,12}\S{1,260} > \S{1,260}: Flags \[[A-Za-z.]{0,8}\],/;
 
 export function extractTcpdump(lines: readonly string[]): ExtractedRecord[] {
+  // no line is packetish and none has an arrow at an edge: nothing parses and nothing joins (a pasted argus log's `->`)
+  if (blockLacksPacketArrows(lines)) return [];
   const out: ExtractedRecord[] = [];
   const pieces = new Uint8Array(lines.length);
   const packetishLines = new Uint8Array(lines.length);
