@@ -1,5 +1,5 @@
 // The whole-block screens (src/extract/screen.ts: blockLacksAll, blockLacksPacketArrows) let snort,
-// suricata, netfilter and tcpdump skip a long block none of whose lines holds what their records
+// suricata, zeek, netfilter and tcpdump skip a long block none of whose lines holds what their records
 // need. They must be exact: with every block screened (blockScreens.minLines lowered to 1), every
 // extractor and extractRecords give the same records as with all screens off; and a pasted argus
 // log (what they are for) is skipped whole.
@@ -42,6 +42,10 @@ const OTHERS: string[][] = [
   ['07:10:23.010000 IP 198.51.100.7.41000 > 192.0.2.10.22: Flags [S], seq 1000, win 1024, length 0'],
   ['07:10:23.010000 198.51.100.7.41000 > 192.0.2.10.22: S 1000:1000(0) win 1024'],
   ['07:10:23.010000 198.51.100.7.41000 >', '192.0.2.10.22: S 1000:1000(0) win 1024'],
+  ['999760231.000000  CazdYX2P9Ph3zFA7Gf  130.67.216.237  3339  130.216.246.91  80  tcp  -  -  1460  0  OTH  -  -  0  AD  1  1500  0  0  -'],
+  ['   999760232.000000  CazdYX2P9Ph3zFA7Gg  130.67.216.237  3955  130.216.145.172  80  tcp  -  0.5  2920  0  OTH  -  -  0', '   AD  2  3000  0  0  -'],
+  ['{"ts":999760231.0,"uid":"CazdYX2P9Ph3zFA7Gf","id.orig_h":"130.67.216.237","id.orig_p":3339,"id.resp_h":"130.216.246.91","id.resp_p":80,"proto":"tcp","conn_state":"S0","orig_pkts":1,"orig_ip_bytes":60,"resp_pkts":0,"resp_ip_bytes":0}'],
+  ['#fields\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state', '130.67.216.237\t3339\t130.216.246.91\t80\ttcp\tS0'],
 ];
 
 /**
@@ -50,7 +54,7 @@ const OTHERS: string[][] = [
  * tab or a non-breaking space) and emphasis withoutEmphasis removes.
  */
 const INSERTS = [
-  '[**]', '[\\*\\*]', 'snort', 'snort[12]: ', 'suricata', 'suricata[7]: ', 'uricata', '{', '{"event_type":"alert"}', 'IN=', 'IN=eth0 ', 'Packet', 'Packet log:',
+  '[**]', '[\\*\\*]', 'snort', 'snort[12]: ', 'suricata', 'suricata[7]: ', 'ricata', '{', '{"event_type":"alert"}', 'IN=', 'IN=eth0 ', 'Packet', 'Packet log:',
   'Packet* log:', '**IN=**', '*IN=eth0*', ' > ', '>', ' >', '> ', '\t>', '\u00a0>', '->', 'IP', 'IP (', 'I', 'P', '=', '*', ' ', '\t', 'kernel:',
 ];
 
@@ -111,12 +115,13 @@ describe('a pasted argus log', () => {
   const paste = Array.from({ length: 400 }, (_, k) => ARGUS_LINES[k % ARGUS_LINES.length] as string);
   afterEach(() => releaseBlockText());
 
-  it('is skipped whole by snort, suricata, netfilter and tcpdump (long enough at the default size)', () => {
+  it('is skipped whole by snort, suricata, zeek, netfilter and tcpdump (long enough at the default size)', () => {
     expect(paste.length).toBeGreaterThanOrEqual(blockScreens.minLines);
     expect(blockLacksAll(paste, ['[**]', '[\\*\\*]', 'snort'])).toBe(true);
-    expect(blockLacksAll(paste, ['{', '[**]', 'uricata'])).toBe(true);
+    expect(blockLacksAll(paste, ['{', '[**]', 'ricata'])).toBe(true);
     expect(blockLacksAll(paste, ['IN=', 'Packet'])).toBe(true);
     expect(blockLacksPacketArrows(paste)).toBe(true);
+    expect(blockLacksAll(paste, ['#', '{'])).toBe(true);
   });
 
   it('is read line by line once one line holds what an extractor needs', () => {

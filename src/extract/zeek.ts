@@ -4,7 +4,7 @@ import { normalizeFlags } from './flags.js';
 import { blankRecord, isIPv4, isIPv6, isMaskedAddress, MAX_RECORD_LINE, recordTimeFromEpoch, recordTimeFromIso } from './tcpdump.js';
 import { readJsonObject, type JsonObjectOptions } from './suricata.js';
 import type { ExtractedRecord, RecordTime } from './types.js';
-import { isSpaceCode, screens } from './screen.js';
+import { blockLacksAll, isSpaceCode, screens } from './screen.js';
 
 const MAX_JSON = 64 * 1024;
 const MAX_JSON_LINES = 40;
@@ -156,6 +156,17 @@ function shapeRow(tokens: readonly string[]): Row | null {
   return row;
 }
 
+/**
+ * A long block without a `#` (no header: `fields` stays null and `conn` true) and without a `{` (no
+ * JSON line) has only rows of the default layout, each opening with an epoch (looksLikeRowStart,
+ * screens on): true when no line opens so, and extractZeek has nothing to read (a pasted argus log).
+ */
+function lacksZeekStarts(lines: readonly string[]): boolean {
+  if (!blockLacksAll(lines, ['#', '{'])) return false;
+  for (let k = 0; k < lines.length; k++) if (opensWithEpochDigits(lines[k] as string)) return false;
+  return true;
+}
+
 function looksLikeRowStart(text: string): boolean {
   // the first column is an epoch time: at most 8 blanks, then at least 9 digits (no match array for every other line)
   if (screens.on && !opensWithEpochDigits(text)) return false;
@@ -222,6 +233,7 @@ function parseJsonLines(lines: readonly string[], i: number): { row: Row; span: 
 
 /** The Zeek extractor: conn.log rows (TSV with or without header, JSON). */
 export function extractZeek(lines: readonly string[]): ExtractedRecord[] {
+  if (lacksZeekStarts(lines)) return [];
   const out: ExtractedRecord[] = [];
   let fields: string[] | null = null;
   let separator = '\t';
