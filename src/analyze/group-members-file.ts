@@ -198,7 +198,13 @@ export class GroupMembersFile implements GroupMembers {
           const r = runOf[(read[k] as number) >>> 3] as number;
           const p = pending[r] as Int32Array;
           const u = pendingUsed[r] as number;
-          p.set(read.subarray(k, k + WORDS), u * WORDS);
+          // the member's WORDS words copied one by one (a subarray per member to set from cost ~0.15 µs)
+          const o = u * WORDS;
+          p[o] = read[k] as number;
+          p[o + 1] = read[k + 1] as number;
+          p[o + 2] = read[k + 2] as number;
+          p[o + 3] = read[k + 3] as number;
+          p[o + 4] = read[k + 4] as number;
           if ((pendingUsed[r] = u + 1) === RUN_WRITE) flushRun(r);
         }
         done += n;
