@@ -3,6 +3,8 @@
 // need. They must be exact: with every block screened (blockScreens.minLines lowered to 1), every
 // extractor and extractRecords give the same records as with all screens off; and a pasted argus
 // log (what they are for) is skipped whole.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXTRACTORS as ALL_EXTRACTORS, extractRecords, extractRecordsArgusTo } from '../src/extract/index.js';
@@ -149,6 +151,19 @@ describe('a pasted argus log', () => {
       expect(records, other[0]).toEqual(withoutScreens(() => extractRecords(lines)).records);
       expect(records.filter((r) => r.source !== 'argus').length, other[0]).toBe(1);
     }
+  });
+
+  it('still gives argus its XML records and its lines that open with a weekday (argus reads the joined text the others left)', () => {
+    const wmd = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'argus', 'ra', 'time-wmd.txt'), 'latin1').split('\n');
+    const rows = wmd.filter((l) => /^\s*Thu /.test(l));
+    const xml = ' <ArgusFlowRecord  StartTime = "2001-09-06T07:10:33.000000" Flags = " e s     " Proto = "tcp" SrcAddr = "203.0.113.5" SrcPort = "1025" Dir" DstAddr = "192.0.2.30" DstPort = "http" Pkts = "2" Bytes = "108" State = "S_" SrcUserData = "" DstUserData = ""></ArgusFlowRecord>';
+    const header = wmd.find((l) => l.includes('StartTime')) as string;
+    const lines = [header, ...Array.from({ length: 300 }, (_, k) => rows[k % rows.length] as string), '', xml];
+    expect(lines.length).toBeGreaterThanOrEqual(blockScreens.minLines);
+    const records = extractRecords(lines).records;
+    expect(records).toEqual(withoutScreens(() => extractRecords(lines)).records);
+    expect(records.filter((r) => r.format === 'argus-ra').length).toBe(300);
+    expect(records.filter((r) => r.format === 'argus-xml').length).toBe(1);
   });
 
   it('is not screened with the screens off, nor below the size', () => {

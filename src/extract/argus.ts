@@ -34,7 +34,7 @@ import {
   type BlockBytes,
 } from './argus-bytes.js';
 import { shared } from './shared.js';
-import { firstCharIs, isSpaceCode, screens } from './screen.js';
+import { firstCharIs, isSpaceCode, knownBlockText, screens } from './screen.js';
 
 const MAX_LINE = 4096;
 const MAX_TOKENS = 80;
@@ -179,6 +179,10 @@ function readHeaderFields(fields: readonly string[]): Kind[] | null {
 }
 
 const DELIMS = [',', ';', '|', '\t'];
+
+function isAsciiDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
 
 function isAsciiLetter(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -1103,13 +1107,16 @@ function extractTo(lines: readonly string[], emit: (rec: ExtractedRecord) => voi
   const block: Block = { lines, bytes: undefined };
   let header: Header | null = null;
   let sinceRecord = 0;
+  // no line holds an XML record when the block's text (joined already by another extractor's screen) has no `<Argus`
+  const text = knownBlockText(lines);
+  const mayHoldXml = text === null || text.includes('<Argus');
   for (let i = 0; i < lines.length;) {
     const line = lines[i] as string;
     if (line.length > MAX_LINE || isBlank(line)) {
       i += 1;
       continue;
     }
-    if (line.includes('<Argus')) {
+    if (mayHoldXml && line.includes('<Argus')) {
       const x = readXmlRecord(lines, i);
       if (x) {
         sinceRecord = 0;
@@ -1126,7 +1133,8 @@ function extractTo(lines: readonly string[], emit: (rec: ExtractedRecord) => voi
       i += h.lineCount;
       continue;
     }
-    const found = MAYBE_RECORD.test(line) ? readRecord(block, i, header) : null;
+    // (a line opening with a digit is MAYBE_RECORD's `^\s*\d`: most record lines, without the regex)
+    const found = firstCharIs(line, isAsciiDigit) || MAYBE_RECORD.test(line) ? readRecord(block, i, header) : null;
     if (!found) {
       sinceRecord += 1;
       if (sinceRecord >= HEADER_TTL) header = null;

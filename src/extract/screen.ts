@@ -56,6 +56,14 @@ function blockTextOf(lines: readonly string[]): string {
   return lastText;
 }
 
+/**
+ * The block's text when a whole-block screen already joined it (an extractor that ran before on the
+ * same block), else null: for a screen that costs less than the join.
+ */
+export function knownBlockText(lines: readonly string[]): string | null {
+  return screens.on && lines === lastLines ? lastText : null;
+}
+
 /** Lets go of the last block's text (extractRecords calls it when a block is done). */
 export function releaseBlockText(): void {
   lastLines = null;
