@@ -166,6 +166,20 @@ describe('a pasted argus log', () => {
     expect(records.filter((r) => r.format === 'argus-xml').length).toBe(1);
   });
 
+  it('is screened over all of a block longer than the part joined at a time (4,096 lines)', () => {
+    const long = Array.from({ length: 9000 }, (_, k) => ARGUS_LINES[k % ARGUS_LINES.length] as string);
+    expect(blockLacksPacketArrows(long)).toBe(true);
+    for (const other of OTHERS) {
+      for (const at of [4095, 4096, 8999]) {
+        const lines = [...long.slice(0, at), ...other, ...long.slice(at)];
+        const records = extractRecords(lines).records;
+        expect(records.filter((r) => r.source !== 'argus').length, `${other[0] as string} at ${at}`).toBe(1);
+      }
+    }
+    // an arrow opening the first line of the second part
+    expect(blockLacksPacketArrows(long.map((l, k) => (k === 4096 ? `> ${l}` : l)))).toBe(false);
+  });
+
   it('is not screened with the screens off, nor below the size', () => {
     expect(withoutScreens(() => blockLacksPacketArrows(paste))).toBe(false);
     expect(blockLacksPacketArrows(paste.slice(0, blockScreens.minLines - 1))).toBe(false);

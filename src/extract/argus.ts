@@ -34,7 +34,7 @@ import {
   type BlockBytes,
 } from './argus-bytes.js';
 import { shared } from './shared.js';
-import { firstCharIs, isSpaceCode, knownBlockText, screens } from './screen.js';
+import { blockKnownToLack, firstCharIs, isSpaceCode, screens } from './screen.js';
 
 const MAX_LINE = 4096;
 const MAX_TOKENS = 80;
@@ -1107,9 +1107,8 @@ function extractTo(lines: readonly string[], emit: (rec: ExtractedRecord) => voi
   const block: Block = { lines, bytes: undefined };
   let header: Header | null = null;
   let sinceRecord = 0;
-  // no line holds an XML record when the block's text (joined already by another extractor's screen) has no `<Argus`
-  const text = knownBlockText(lines);
-  const mayHoldXml = text === null || text.includes('<Argus');
+  // no line holds an XML record when the block's screen (run already for another extractor) found no `<Argus`
+  const mayHoldXml = !blockKnownToLack(lines, '<Argus');
   for (let i = 0; i < lines.length;) {
     const line = lines[i] as string;
     if (line.length > MAX_LINE || isBlank(line)) {
