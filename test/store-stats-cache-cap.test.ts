@@ -3,9 +3,6 @@
 // 12 groups again and again, must hold at most 3, start over, and answer as a bot with the default
 // cap and as a full recompute do: the same findings, stored rows and digest.
 import { describe, expect, it } from 'vitest';
-import { groupKey } from '../src/correlate/correlate.js';
-import { Aggregates } from '../src/store/aggregates.js';
-import type { Store } from '../src/store/store.js';
 import { makeBot, type Harness } from './helpers/bot-harness.js';
 import { expectStoredFindingsAsRecomputed } from './helpers/stored-findings.js';
 import { argusMidstream, buildPost } from './helpers/bot-mail.js';
@@ -14,13 +11,6 @@ const AROHA = 'Aroha Ngata <aroha@harbour.example>';
 const SIGRID = 'Sigrid Berg <sigrid@fjord.example>';
 const CAP = 3;
 const GROUPS = 12;
-
-/** The store's aggregates replaced, before its first save, by ones holding at most `max` groups' rows. */
-function capStatCache(store: Store, max: number): Aggregates {
-  const agg = new Aggregates(store.db, groupKey, { statCacheMax: max });
-  (store as unknown as { agg: Aggregates }).agg = agg;
-  return agg;
-}
 
 /** Posts of `GROUPS` groups (100.<i>/16 -> port 80), three rounds, two reporters, some groups twice in a row, with "same here" replies. */
 function posts(): Array<{ id: string; raw: string }> {
@@ -56,16 +46,15 @@ function table(h: Harness, sql: string): unknown[] {
 
 describe('the grp_stats cache past its cap', () => {
   it('holds at most the cap, starts over, and answers as with the default cap and as a full recompute', async () => {
-    const capped = makeBot({ autoReply: false });
+    const capped = makeBot({ autoReply: false }, { store: { statCacheMax: CAP } });
     const plain = makeBot({ autoReply: false });
-    const agg = capStatCache(capped.store, CAP);
     let most = 0;
     let startedOver = 0;
     let before = 0;
     for (const { id, raw } of posts()) {
       expect((await capped.handle(raw, id)).outcome).toBe('analyzed');
       expect((await plain.handle(raw, id)).outcome).toBe('analyzed');
-      const held = agg.statRowsHeld;
+      const held = capped.store.statRowsHeld;
       expect(held).toBeLessThanOrEqual(CAP);
       if (held < before) startedOver++;
       most = Math.max(most, held);

@@ -21,6 +21,8 @@ export interface StoreOptions {
    * post's commit never waits for one (the running bot uses it; off by default: one thread per store)
    */
   backgroundCheckpoint?: boolean;
+  /** the most groups whose grp_stats rows the aggregates keep between saves (AggregatesOptions.statCacheMax) */
+  statCacheMax?: number;
 }
 
 /** Post bodies longer than this are not kept (the LLM layer then sees the post without its text). */
@@ -117,9 +119,14 @@ export class Store {
     this.db.pragma(`wal_autocheckpoint = ${this.checkpointer ? 100_000 : 10_000}`);
     runMigrations(this.db);
     migrateOutbox(this.db);
-    this.agg = new Aggregates(this.db, groupKey);
+    this.agg = new Aggregates(this.db, groupKey, { statCacheMax: opts.statCacheMax });
     if (this.meta('aggregates') !== '1') this.rebuildAggregates();
     if (this.meta('backscatter-findings') !== 'by-port') this.splitBackscatterFindings();
+  }
+
+  /** How many groups' grp_stats rows the aggregates hold in memory between saves (tests: the cap). */
+  get statRowsHeld(): number {
+    return this.agg.statRowsHeld;
   }
 
   /**

@@ -7,7 +7,7 @@ import { configSchema, type Config, type ConfigInput } from '../../src/config/sc
 import { Bot } from '../../src/bot/bot.js';
 import { directoryTransport, Outbox, type OutboxOptions } from '../../src/deliver/outbox.js';
 import type { MailTransport } from '../../src/deliver/types.js';
-import { Store } from '../../src/store/store.js';
+import { Store, type StoreOptions } from '../../src/store/store.js';
 import type { LlmLayer } from '../../src/llm/index.js';
 import { BOT_ADDRESS, LIST_ADDRESS } from './bot-mail.js';
 
@@ -31,7 +31,7 @@ export function quietLog(): pino.Logger {
 
 export function makeBot(
   overrides: ConfigInput = {},
-  opts: { transport?: MailTransport; outbox?: Partial<OutboxOptions>; dir?: string; llm?: (store: Store, log: pino.Logger) => LlmLayer } = {},
+  opts: { transport?: MailTransport; outbox?: Partial<OutboxOptions>; dir?: string; llm?: (store: Store, log: pino.Logger) => LlmLayer; store?: StoreOptions } = {},
 ): Harness {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'listwatch-bot-'));
   const config = configSchema.parse({
@@ -44,7 +44,7 @@ export function makeBot(
   });
   const clock = { now: new Date('2026-11-25T10:00:00Z') };
   const now = (): Date => new Date(clock.now);
-  const store = new Store(config.db);
+  const store = new Store(config.db, opts.store);
   const outboxDir = join(dir, 'outbox');
   const log = quietLog();
   const outbox = new Outbox(store.db, opts.transport ?? directoryTransport(outboxDir), {
